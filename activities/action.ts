@@ -1,0 +1,76 @@
+// What an action is: the one registry entry that validates manifests, documents
+// the action and performs it as a Temporal activity.
+import { z } from 'zod';
+import { parseDuration, DURATION_HINT } from '../manifest/duration.js';
+
+export type RiskLevel = 'low' | 'medium' | 'high';
+
+/** Who a step belongs to; passed by the workflow to every activity. */
+export interface StepContext {
+  runId: string;
+  stepId: string;
+  runbook: string;
+  environment: string;
+}
+
+export interface OutputLine {
+  stream: 'stdout' | 'stderr' | 'system';
+  text: string;
+  at: string;
+}
+
+/** Where activities send output lines as they happen (the database log, later). */
+export interface LineSink {
+  write(step: StepContext, attempt: number, line: OutputLine): void;
+  flush(): Promise<void>;
+}
+
+export interface ActionContext {
+  step: StepContext;
+  attempt: number;
+  signal: AbortSignal;
+  log(stream: OutputLine['stream'], text: string): void;
+  heartbeat(details?: unknown): void;
+}
+
+export interface ActionDependencies {
+  lineSink: LineSink;
+  /** Folder relative playbook paths are resolved against. */
+  playbooksDir: string;
+}
+
+export interface ActionDefaults {
+  timeout: string;
+  heartbeatTimeout?: string;
+  retry: {
+    maxAttempts: number;
+    initialInterval: string;
+    backoff: number;
+    maxInterval: string;
+    nonRetryable?: string[];
+  };
+}
+
+export interface ActionDefinition<Input extends z.ZodObject = z.ZodObject, Output extends z.ZodType = z.ZodType> {
+  id: string;
+  title: string;
+  description: string;
+  risk: RiskLevel;
+  input: Input;
+  output: Output;
+  defaults: ActionDefaults;
+  create(deps: ActionDependencies): (args: z.output<Input>, context: ActionContext) => Promise<z.input<Output>>;
+}
+
+export function defineAction<Input extends z.ZodObject, Output extends z.ZodType>(
+  definition: ActionDefinition<Input, Output>,
+): ActionDefinition<Input, Output> {
+  return definition;
+}
+
+export const durationArgument = z
+  .string()
+  .refine((value) => parseDuration(value) !== undefined, { message: `not a duration: ${DURATION_HINT}` });
+
+/** Template output is often a number or boolean; command arguments want text. */
+export const textArgument = z.union([z.string(), z.number(), z.boolean()]).transform(String);

@@ -1,0 +1,30 @@
+// The action catalog: the one registry of what a runbook step can do. It
+// validates manifests, documents actions and, through createActivities, gives
+// the worker its activities.
+import type { ActionDefinition } from './action.js';
+import { ansiblePlaybook } from './ansible/ansible-playbook.js';
+import { coreNoop } from './core/noop.js';
+import { httpCheck, httpRequest } from './http/http-actions.js';
+import { notifyWebhook } from './notify/notify-webhook.js';
+import { postgresBackup } from './postgres/postgres-backup.js';
+import { shellRun } from './shell/shell-run.js';
+
+export const actionCatalog: readonly ActionDefinition[] = [
+  coreNoop,
+  shellRun,
+  httpRequest,
+  httpCheck,
+  ansiblePlaybook,
+  notifyWebhook,
+  postgresBackup,
+] as unknown as readonly ActionDefinition[];
+
+const actionsById = new Map(actionCatalog.map((action) => [action.id, action]));
+
+export function findAction(id: string): ActionDefinition | undefined {
+  return actionsById.get(id);
+}
+
+export function actionIds(): string[] {
+  return [...actionsById.keys()];
+}

@@ -1,0 +1,363 @@
+// Turns a manifest (YAML text or a parsed object) into a CompiledRunbook, or
+// into the list of *every* mistake with its path.
+import { Ajv } from 'ajv';
+import { createHash } from 'node:crypto';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { actionIds, findAction } from '../activities/catalog.js';
+import type { ActionDefinition } from '../activities/action.js';
+import { parseDuration } from './duration.js';
+import { joinPath, zodIssuesToErrors, type ManifestError } from './errors.js';
+import { collectPaths, parseExpression, ExpressionSyntaxError } from './expression.js';
+import { manifestEnvelopeSchema, stepSchema, type RawStep } from './schema.js';
+import { conditionSource, isTemplate, templateExpressions } from './template.js';
+import type { ActionStep, CompiledRunbook, Step } from './types.js';
+
+export type { ManifestError } from './errors.js';
+
+export interface CompiledManifest {
+  runbook: CompiledRunbook;
+  /** Every runbook reached through `runbook` steps, by name. */
+  children: Record<string, CompiledRunbook>;
+}
+
+export type LoadResult = { ok: true; compiled: CompiledManifest } | { ok: false; errors: ManifestError[] };
+
+export interface LoadOptions {
+  /** Finds another runbook's parsed manifest by name, for `runbook` steps. */
+  lookupRunbook?(name: string): unknown;
+  /** Names of the runbooks being compiled above this one: a child that is among them recurses. */
+  chain?: string[];
+}
+
+const RUN_FIELDS = ['id', 'startedBy', 'environment', 'runbook'];
+const STEP_KINDS = ['action', 'approval', 'sleep', 'runbook', 'parallel'] as const;
+
+export function parseYaml(text: string): { value?: unknown; errors: ManifestError[] } {
+  const document = parseDocument(text, { prettyErrors: false });
+  if (document.errors.length > 0) {
+    return {
+      errors: document.errors.map((error) => ({
+        path: '(yaml)',
+        message: `${error.message.split('\n')[0]}${error.linePos ? ` (line ${error.linePos[0].line}, column ${error.linePos[0].col})` : ''}`,
+      })),
+    };
+  }
+  return { value: document.toJS(), errors: [] };
+}
+
+export function loadManifestText(text: string, options: LoadOptions = {}): LoadResult {
+  const parsed = parseYaml(text);
+  if (parsed.errors.length > 0) return { ok: false, errors: parsed.errors };
+  return loadManifest(parsed.value, options);
+}
+
+/** Runbook versions are content hashes of the compiled form. */
+function versionOf(runbook: Omit<CompiledRunbook, 'version'>): string {
+  return createHash('sha256').update(JSON.stringify(runbook)).digest('hex').slice(0, 12);
+}
+
+export function loadManifest(value: unknown, options: LoadOptions = {}): LoadResult {
+  const envelope = manifestEnvelopeSchema.safeParse(value ?? {});
+  const errors: ManifestError[] = [];
+  if (!envelope.success) {
+    // Step errors are collected below from the steps themselves.
+    errors.push(...zodIssuesToErrors('', envelope.error.issues.filter((issue) => !(issue.path[0] === 'steps' && issue.path.length > 1))));
+  }
+  const raw = (value ?? {}) as Record<string, unknown>;
+  const rawSteps = Array.isArray(raw.steps) ? raw.steps : [];
+  const inputsSchema = envelope.success ? envelope.data.inputs : undefined;
+  const compiler = new StepCompiler(errors, inputNamesOf(inputsSchema, errors), options, typeof raw.name === 'string' ? raw.name : '');
+  const steps = compiler.compileTopLevel(rawSteps);
+  if (envelope.success && envelope.data.concurrencyKey !== undefined) {
+    compiler.checkTemplates(envelope.data.concurrencyKey, 'concurrencyKey', new Set(), { inputsOnly: true });
+  }
+  if (!envelope.success || errors.length > 0) return { ok: false, errors };
+
+  const { steps: _rawSteps, ...fields } = envelope.data;
+  const unversioned = { ...fields, steps };
+  return { ok: true, compiled: { runbook: { ...unversioned, version: versionOf(unversioned) }, children: compiler.children } };
+}
+
+function inputNamesOf(schema: Record<string, unknown> | undefined, errors: ManifestError[]): Set<string> | undefined {
+  if (!schema) return undefined;
+  if (schema.type !== 'object') {
+    errors.push({ path: 'inputs.type', message: 'the inputs schema must be "type: object"' });
+    return undefined;
+  }
+  try {
+    new Ajv({ strict: false }).compile(schema);
+  } catch (error) {
+    errors.push({ path: 'inputs', message: `not a valid JSON Schema: ${(error as Error).message}` });
+    return undefined;
+  }
+  const properties = schema.properties;
+  return new Set(properties && typeof properties === 'object' ? Object.keys(properties) : []);
+}
+
+interface TemplateCheckOptions {
+  inputsOnly?: boolean;
+  /** Inside a compensation, the compensated step's own output may be used. */
+  selfStepId?: string;
+}
+
+class StepCompiler {
+  readonly children: Record<string, CompiledRunbook> = {};
+  private readonly firstPathById = new Map<string, string>();
+
+  constructor(
+    private readonly errors: ManifestError[],
+    private readonly inputNames: Set<string> | undefined,
+    private readonly options: LoadOptions,
+    private readonly runbookName: string,
+  ) {}
+
+  compileTopLevel(rawSteps: unknown[]): Step[] {
+    const parsed = rawSteps.map((raw, index) => this.parseStep(raw, `steps[${index}]`));
+    // Every id first, so a reference to a later step is told apart from an unknown one.
+    parsed.forEach((step, index) => step && this.registerIds(step, `steps[${index}]`));
+    const available = new Set<string>();
+    const compiled: Step[] = [];
+    parsed.forEach((step, index) => {
+      if (!step) return;
+      const result = this.compileStep(step, `steps[${index}]`, available);
+      if (result) compiled.push(result);
+      this.idsWithin(step).forEach((id) => available.add(id));
+    });
+    return compiled;
+  }
+
+  private parseStep(raw: unknown, path: string): RawStep | undefined {
+    const result = stepSchema.safeParse(raw);
+    if (!result.success) {
+      this.errors.push(...zodIssuesToErrors(path, result.error.issues));
+      return undefined;
+    }
+    return result.data;
+  }
+
+  private registerIds(step: RawStep, path: string): void {
+    const first = this.firstPathById.get(step.id);
+    if (first !== undefined) {
+      this.errors.push({ path: `${path}.id`, message: `duplicate step id "${step.id}" (already used at ${first})` });
+    } else {
+      this.firstPathById.set(step.id, path);
+    }
+    step.parallel?.forEach((child, index) => this.registerIds(child, `${path}.parallel[${index}]`));
+    step.compensate?.forEach((child, index) => this.registerIds(child, `${path}.compensate[${index}]`));
+  }
+
+  private idsWithin(step: RawStep): string[] {
+    return [step.id, ...(step.parallel ?? []).flatMap((child) => this.idsWithin(child))];
+  }
+
+  private compileStep(step: RawStep, path: string, available: Set<string>, selfStepId?: string): Step | undefined {
+    const kinds = STEP_KINDS.filter((kind) => step[kind] !== undefined);
+    if (kinds.length !== 1) {
+      this.errors.push({
+        path,
+        message:
+          kinds.length === 0
+            ? 'a step needs one of: action, approval, sleep, runbook, parallel'
+            : `a step is one of action, approval, sleep, runbook or parallel, not ${kinds.join(' and ')}`,
+      });
+      return undefined;
+    }
+    const kind = kinds[0];
+    this.rejectFieldsNotFor(step, path, kind ?? 'action');
+    if (step.when !== undefined) this.checkCondition(step.when, `${path}.when`, available, selfStepId);
+    const base = { id: step.id, ...(step.title ? { title: step.title } : {}), ...(step.when ? { when: step.when } : {}) };
+
+    switch (kind) {
+      case 'action':
+        return this.compileAction(step, path, available, selfStepId);
+      case 'approval': {
+        const approval = step.approval!;
+        return {
+          ...base,
+          kind: 'approval',
+          role: approval.role,
+          approvals: approval.approvals,
+          ...(approval.deadline ? { deadlineMs: parseDuration(approval.deadline) } : {}),
+          allowStarter: approval.allowStarter,
+        };
+      }
+      case 'sleep':
+        return { ...base, kind: 'sleep', durationMs: parseDuration(step.sleep!) ?? 0 };
+      case 'runbook':
+        this.checkTemplates(step.with ?? {}, `${path}.with`, available);
+        this.resolveChild(step.runbook!, `${path}.runbook`);
+        return { ...base, kind: 'runbook', runbook: step.runbook!, with: step.with ?? {}, continueOnError: step.continueOnError ?? false };
+      case 'parallel': {
+        if (step.parallel!.length === 0) this.errors.push({ path: `${path}.parallel`, message: 'a parallel group needs at least one step' });
+        // Steps of one group run at the same time: none may read a sibling's output.
+        const steps = step.parallel!.flatMap((child, index) => this.compileStep(child, `${path}.parallel[${index}]`, new Set(available)) ?? []);
+        return { ...base, kind: 'parallel', steps };
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  private rejectFieldsNotFor(step: RawStep, path: string, kind: (typeof STEP_KINDS)[number]): void {
+    const allowed: Record<string, Array<keyof RawStep>> = {
+      action: ['with', 'retry', 'timeout', 'heartbeatTimeout', 'continueOnError', 'compensate'],
+      runbook: ['with', 'continueOnError'],
+      approval: [],
+      sleep: [],
+      parallel: [],
+    };
+    for (const field of ['with', 'retry', 'timeout', 'heartbeatTimeout', 'continueOnError', 'compensate'] as const) {
+      if (step[field] !== undefined && !allowed[kind]?.includes(field)) {
+        this.errors.push({ path: `${path}.${field}`, message: `"${field}" does not apply to a ${kind} step` });
+      }
+    }
+  }
+
+  private compileAction(step: RawStep, path: string, available: Set<string>, selfStepId?: string): ActionStep | undefined {
+    const action = findAction(step.action!);
+    const args = step.with ?? {};
+    this.checkTemplates(args, `${path}.with`, available, { selfStepId });
+    const compensate = (step.compensate ?? []).flatMap((child, index) => {
+      const childPath = `${path}.compensate[${index}]`;
+      if (child.action === undefined) {
+        this.errors.push({ path: childPath, message: 'a compensation must be an action step' });
+        return [];
+      }
+      const compiled = this.compileStep(child, childPath, available, step.id);
+      return compiled?.kind === 'action' ? [compiled] : [];
+    });
+    if (!action) {
+      this.errors.push({ path: `${path}.action`, message: `unknown action "${step.action}" (known: ${actionIds().join(', ')})` });
+      return undefined;
+    }
+    this.checkArguments(action, args, `${path}.with`);
+    const defaults = action.defaults;
+    const retry = step.retry ?? {};
+    return {
+      id: step.id,
+      ...(step.title ? { title: step.title } : {}),
+      ...(step.when ? { when: step.when } : {}),
+      kind: 'action',
+      action: action.id,
+      with: args,
+      retry: {
+        maxAttempts: retry.maxAttempts ?? defaults.retry.maxAttempts,
+        initialIntervalMs: parseDuration(retry.initialInterval ?? defaults.retry.initialInterval) ?? 1_000,
+        backoffCoefficient: retry.backoff ?? defaults.retry.backoff,
+        maximumIntervalMs: parseDuration(retry.maxInterval ?? defaults.retry.maxInterval) ?? 60_000,
+        nonRetryableErrorTypes: [...new Set([...(defaults.retry.nonRetryable ?? []), ...(retry.nonRetryable ?? [])])],
+      },
+      timeoutMs: parseDuration(step.timeout ?? defaults.timeout) ?? 60_000,
+      ...(step.heartbeatTimeout || defaults.heartbeatTimeout
+        ? { heartbeatTimeoutMs: parseDuration(step.heartbeatTimeout ?? defaults.heartbeatTimeout ?? '') }
+        : {}),
+      continueOnError: step.continueOnError ?? false,
+      compensate,
+    };
+  }
+
+  /** Checks literal arguments against the action's input schema; templated ones are checked when the step runs. */
+  private checkArguments(action: ActionDefinition, args: Record<string, unknown>, path: string): void {
+    const shape = action.input.shape as Record<string, z.ZodType>;
+    for (const [name, value] of Object.entries(args)) {
+      const field = shape[name];
+      if (!field) {
+        this.errors.push({ path: joinPath(path, name), message: `unknown argument for ${action.id} (known: ${Object.keys(shape).join(', ')})` });
+      } else if (!containsTemplate(value)) {
+        const result = field.safeParse(value);
+        if (!result.success) this.errors.push(...zodIssuesToErrors(joinPath(path, name), result.error.issues));
+      }
+    }
+    for (const [name, field] of Object.entries(shape)) {
+      if (!(name in args) && !field.safeParse(undefined).success) this.errors.push({ path: joinPath(path, name), message: 'required' });
+    }
+    const fullyLiteral = Object.values(args).every((value) => !containsTemplate(value));
+    if (fullyLiteral) {
+      const whole = action.input.safeParse(args);
+      if (!whole.success) {
+        this.errors.push(...zodIssuesToErrors(path, whole.error.issues.filter((issue) => issue.path.length === 0 && issue.code === 'custom')));
+      }
+    }
+  }
+
+  private checkCondition(condition: string, path: string, available: Set<string>, selfStepId?: string): void {
+    this.checkExpression(conditionSource(condition), path, available, { selfStepId });
+  }
+
+  checkTemplates(value: unknown, path: string, available: Set<string>, options: TemplateCheckOptions = {}): void {
+    if (typeof value === 'string') {
+      templateExpressions(value).forEach((source) => this.checkExpression(source, path, available, options));
+    } else if (Array.isArray(value)) {
+      value.forEach((item, index) => this.checkTemplates(item, `${path}[${index}]`, available, options));
+    } else if (value !== null && typeof value === 'object') {
+      Object.entries(value).forEach(([key, item]) => this.checkTemplates(item, joinPath(path, key), available, options));
+    }
+  }
+
+  private checkExpression(source: string, path: string, available: Set<string>, options: TemplateCheckOptions): void {
+    let paths;
+    try {
+      paths = collectPaths(parseExpression(source));
+    } catch (error) {
+      const message = error instanceof ExpressionSyntaxError ? error.message : String(error);
+      this.errors.push({ path, message: `bad expression "${source}": ${message}` });
+      return;
+    }
+    for (const reference of paths) {
+      const problem = this.referenceProblem(reference.root, reference.segments, available, options);
+      if (problem) this.errors.push({ path, message: problem });
+    }
+  }
+
+  private referenceProblem(root: string, segments: Array<string | number>, available: Set<string>, options: TemplateCheckOptions): string | undefined {
+    const [first, second] = segments;
+    if (root === 'inputs') {
+      if (first === undefined) return 'refer to one input, e.g. inputs.host';
+      if (this.inputNames && !this.inputNames.has(String(first))) return `unknown input "${first}" (declare it under inputs.properties)`;
+      return undefined;
+    }
+    if (options.inputsOnly) return `only inputs.* can be used here, not ${root}`;
+    if (root === 'run') {
+      return RUN_FIELDS.includes(String(first)) ? undefined : `unknown run field "${String(first)}" (use ${RUN_FIELDS.map((field) => `run.${field}`).join(', ')})`;
+    }
+    if (root === 'steps') {
+      const id = String(first);
+      if (first === undefined) return 'refer to a step, e.g. steps.fetch.output.status';
+      if (second !== 'output' && second !== 'status') return `use steps.${id}.output.<field> or steps.${id}.status`;
+      if (available.has(id) || id === options.selfStepId) return undefined;
+      if (this.firstPathById.has(id)) return `step "${id}" has not run yet at this point (it runs later or in the same parallel group)`;
+      return `unknown step "${id}"`;
+    }
+    return `unknown name "${root}" (use inputs.<name>, steps.<id>.output.<field> or run.<field>)`;
+  }
+
+  private resolveChild(name: string, path: string): void {
+    const chain = [...(this.options.chain ?? []), this.runbookName];
+    if (chain.includes(name)) {
+      this.errors.push({ path, message: `runbook "${name}" would start itself again (${[...chain, name].join(' → ')})` });
+      return;
+    }
+    const raw = this.options.lookupRunbook?.(name);
+    if (raw === undefined) {
+      this.errors.push({ path, message: `unknown runbook "${name}"` });
+      return;
+    }
+    const child = loadManifest(raw, { ...this.options, chain });
+    if (!child.ok) {
+      const recursion = child.errors.find((error) => error.message.includes('would start itself again'));
+      const first = recursion ?? child.errors[0];
+      this.errors.push({ path, message: `runbook "${name}" is invalid: ${first?.path}: ${first?.message}` });
+      return;
+    }
+    this.children[name] = child.compiled.runbook;
+    Object.assign(this.children, child.compiled.children);
+  }
+}
+
+function containsTemplate(value: unknown): boolean {
+  if (isTemplate(value)) return true;
+  if (Array.isArray(value)) return value.some(containsTemplate);
+  if (value !== null && typeof value === 'object') return Object.values(value).some(containsTemplate);
+  return false;
+}

@@ -1,0 +1,1 @@
+export { runbookInterpreter } from './runbook-interpreter.js';

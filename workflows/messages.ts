@@ -1,0 +1,100 @@
+// Messages of the interpreter workflow, defined once and used by the workflow
+// and by every client (CLI, API).
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { Role } from '../manifest/types.js';
+
+export type StepStatus = 'pending' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'skipped' | 'rejected' | 'cancelled';
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'rejected' | 'cancelled';
+
+export interface ApprovalDecision {
+  user: string;
+  at: string;
+  comment?: string;
+}
+
+export interface ApprovalProgress {
+  role: Role;
+  required: number;
+  allowStarter: boolean;
+  deadline?: string;
+  approvedBy: ApprovalDecision[];
+  rejectedBy?: ApprovalDecision & { reason: string };
+}
+
+export interface StepProgress {
+  id: string;
+  kind: 'action' | 'approval' | 'sleep' | 'runbook' | 'parallel';
+  title?: string;
+  action?: string;
+  /** The parallel group this step belongs to. */
+  group?: string;
+  status: StepStatus;
+  attempts: number;
+  startedAt?: string;
+  endedAt?: string;
+  outputSummary?: string;
+  error?: string;
+  approval?: ApprovalProgress;
+  childRunId?: string;
+}
+
+export interface CompensationProgress {
+  forStep: string;
+  id: string;
+  action: string;
+  status: 'running' | 'succeeded' | 'failed';
+  attempts: number;
+  startedAt: string;
+  endedAt?: string;
+  error?: string;
+}
+
+export interface RunProgress {
+  runbook: string;
+  version: string;
+  environment: string;
+  startedBy: string;
+  rerunOf?: string;
+  status: RunStatus;
+  startedAt: string;
+  endedAt?: string;
+  error?: string;
+  steps: StepProgress[];
+  compensations: CompensationProgress[];
+}
+
+export interface RunResult {
+  status: 'succeeded';
+  outputs: Record<string, unknown>;
+  progress: RunProgress;
+}
+
+export interface ApproveStepRequest {
+  stepId: string;
+  user: string;
+  /** The roles the acting user holds in the run's environment, resolved by the caller. */
+  roles: Role[];
+  comment?: string;
+}
+
+export interface RejectStepRequest {
+  stepId: string;
+  user: string;
+  roles: Role[];
+  reason: string;
+}
+
+export interface ApprovalAnswer {
+  stepId: string;
+  decision: 'approved' | 'rejected' | 'pending';
+  approvals: number;
+  required: number;
+}
+
+export const progressQuery = defineQuery<RunProgress>('progress');
+export const approveStepUpdate = defineUpdate<ApprovalAnswer, [ApproveStepRequest]>('approveStep');
+export const rejectStepUpdate = defineUpdate<ApprovalAnswer, [RejectStepRequest]>('rejectStep');
+
+/** Failure types the interpreter raises itself. */
+export const APPROVAL_REJECTED = 'ApprovalRejected';
+export const UNKNOWN_ACTION = 'UnknownAction';

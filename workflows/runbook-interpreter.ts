@@ -1,0 +1,402 @@
+// The one workflow that runs every runbook manifest, deterministically.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  ChildWorkflowFailure,
+  condition,
+  executeChild,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { ActionActivity, ActionFailureDetails, ActionResult } from '../activities/index.js';
+import { evaluateCondition, renderValue } from '../manifest/template.js';
+import type { ActionStep, ApprovalStep, ChildRunbookStep, CompiledRunbook, RunInput, Step } from '../manifest/types.js';
+import {
+  APPROVAL_REJECTED,
+  approveStepUpdate,
+  progressQuery,
+  rejectStepUpdate,
+  type ApprovalAnswer,
+  type CompensationProgress,
+  type RunProgress,
+  type RunResult,
+  type StepProgress,
+} from './messages.js';
+
+interface StepState {
+  output?: unknown;
+  status: StepProgress['status'];
+}
+
+interface PendingCompensation {
+  forStep: string;
+  steps: ActionStep[];
+}
+
+const OUTPUT_SUMMARY_CHARS = 240;
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function summarize(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const text = JSON.stringify(value);
+  return text.length > OUTPUT_SUMMARY_CHARS ? `${text.slice(0, OUTPUT_SUMMARY_CHARS)}…` : text;
+}
+
+function flattenSteps(steps: Step[], group?: string): StepProgress[] {
+  return steps.flatMap((step) => {
+    const entry: StepProgress = {
+      id: step.id,
+      kind: step.kind,
+      ...(step.title ? { title: step.title } : {}),
+      ...(step.kind === 'action' ? { action: step.action } : {}),
+      ...(group ? { group } : {}),
+      status: 'pending',
+      attempts: 0,
+    };
+    return step.kind === 'parallel' ? [entry, ...flattenSteps(step.steps, step.id)] : [entry];
+  });
+}
+
+/** The innermost failure, and the attempt that produced it when an action reported one. */
+function describeFailure(error: unknown): { message: string; type: string; attempt?: number } {
+  let current: unknown = error;
+  while ((current instanceof ActivityFailure || current instanceof ChildWorkflowFailure) && current.cause) current = current.cause;
+  if (current instanceof ApplicationFailure) {
+    const details = current.details?.[0] as Partial<ActionFailureDetails> | undefined;
+    return { message: current.message, type: current.type ?? 'Error', attempt: details?.attempt };
+  }
+  if (current instanceof Error) return { message: current.message, type: current.name };
+  return { message: String(error), type: 'Error' };
+}
+
+function withInputDefaults(runbook: CompiledRunbook, inputs: Record<string, unknown>): Record<string, unknown> {
+  const properties = (runbook.inputs.properties ?? {}) as Record<string, { default?: unknown }>;
+  const withDefaults: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(properties)) {
+    if (schema && schema.default !== undefined) withDefaults[name] = schema.default;
+  }
+  return { ...withDefaults, ...inputs };
+}
+
+class StepFailure extends Error {
+  constructor(
+    readonly stepId: string,
+    readonly original: { message: string; type: string },
+    readonly source: unknown,
+  ) {
+    super(`step "${stepId}" failed: ${original.message}`);
+  }
+}
+
+class RunbookRun {
+  private readonly progress: RunProgress;
+  private readonly stepsById = new Map<string, StepProgress>();
+  private readonly states: Record<string, StepState> = {};
+  private readonly outputs: Record<string, unknown> = {};
+  private readonly compensations: PendingCompensation[] = [];
+  private readonly approvals = new Map<string, { step: ApprovalStep; decision?: 'approved' | 'rejected' }>();
+
+  constructor(private readonly input: RunInput) {
+    this.progress = {
+      runbook: input.runbook.name,
+      version: input.runbook.version,
+      environment: input.environment,
+      startedBy: input.startedBy,
+      ...(input.rerunOf ? { rerunOf: input.rerunOf } : {}),
+      status: 'running',
+      startedAt: now(),
+      steps: flattenSteps(input.runbook.steps),
+      compensations: [],
+    };
+    this.progress.steps.forEach((step) => this.stepsById.set(step.id, step));
+  }
+
+  registerHandlers(): void {
+    setHandler(progressQuery, () => this.progress);
+    setHandler(
+      approveStepUpdate,
+      (request) => {
+        const entry = this.approvals.get(request.stepId)!;
+        const progress = this.stepsById.get(request.stepId)!.approval!;
+        progress.approvedBy.push({ user: request.user, at: now(), ...(request.comment ? { comment: request.comment } : {}) });
+        if (progress.approvedBy.length >= entry.step.approvals) entry.decision = 'approved';
+        return this.approvalAnswer(request.stepId);
+      },
+      {
+        validator: (request) => {
+          const entry = this.validateDecider(request.stepId, request.user, request.roles);
+          if (request.user === this.input.startedBy && !entry.step.allowStarter) {
+            throw new Error(`${request.user} started this run and cannot approve it: another ${entry.step.role} must approve (four-eyes)`);
+          }
+          if (this.stepsById.get(request.stepId)?.approval?.approvedBy.some((decision) => decision.user === request.user)) {
+            throw new Error(`${request.user} has already approved step "${request.stepId}"`);
+          }
+        },
+      },
+    );
+    setHandler(
+      rejectStepUpdate,
+      (request) => {
+        const entry = this.approvals.get(request.stepId)!;
+        this.stepsById.get(request.stepId)!.approval!.rejectedBy = { user: request.user, at: now(), reason: request.reason };
+        entry.decision = 'rejected';
+        return this.approvalAnswer(request.stepId);
+      },
+      {
+        validator: (request) => {
+          this.validateDecider(request.stepId, request.user, request.roles);
+          if (!request.reason?.trim()) throw new Error('a rejection needs a reason');
+        },
+      },
+    );
+  }
+
+  private validateDecider(stepId: string, user: string, roles: readonly string[]) {
+    const entry = this.approvals.get(stepId);
+    const step = this.stepsById.get(stepId);
+    if (!step) throw new Error(`this run has no step "${stepId}"`);
+    if (!entry || entry.decision || step.status !== 'waiting') {
+      throw new Error(`step "${stepId}" is not waiting for approval (it is ${step.status})`);
+    }
+    if (!user?.trim()) throw new Error('the approver must be named');
+    if (!roles.includes(entry.step.role) && !roles.includes('admin')) {
+      throw new Error(`${user} lacks the ${entry.step.role} role in ${this.input.environment}, which step "${stepId}" requires`);
+    }
+    const deadline = step.approval?.deadline;
+    if (deadline && Date.parse(deadline) <= Date.now()) throw new Error(`the deadline of step "${stepId}" has passed`);
+    return entry;
+  }
+
+  private approvalAnswer(stepId: string): ApprovalAnswer {
+    const entry = this.approvals.get(stepId)!;
+    const progress = this.stepsById.get(stepId)!.approval!;
+    return { stepId, decision: entry.decision ?? 'pending', approvals: progress.approvedBy.length, required: entry.step.approvals };
+  }
+
+  private scope() {
+    const info = workflowInfo();
+    return {
+      inputs: this.input.inputs,
+      steps: this.states,
+      run: { id: info.workflowId, startedBy: this.input.startedBy, environment: this.input.environment, runbook: this.input.runbook.name },
+    };
+  }
+
+  async execute(): Promise<RunResult> {
+    try {
+      await this.runSequence(this.input.runbook.steps);
+      this.finish('succeeded');
+      return { status: 'succeeded', outputs: this.outputs, progress: this.progress };
+    } catch (error) {
+      const cancelled = isCancellation(error);
+      if (cancelled) this.markUnfinished('cancelled');
+      // Compensations must run even when the run itself is being cancelled.
+      const compensationErrors = await CancellationScope.nonCancellable(() => this.compensate());
+      if (cancelled) {
+        this.finish('cancelled', 'the run was cancelled');
+        throw error;
+      }
+      const failure = error instanceof StepFailure ? error : new StepFailure('(run)', describeFailure(error), error);
+      const rejected = failure.original.type === APPROVAL_REJECTED;
+      const message = compensationErrors.length > 0 ? `${failure.message} (and ${compensationErrors.join('; ')})` : failure.message;
+      this.finish(rejected ? 'rejected' : 'failed', message);
+      throw ApplicationFailure.create({
+        message,
+        type: failure.original.type,
+        nonRetryable: true,
+        details: [{ failedStep: failure.stepId, compensationErrors, progress: this.progress }],
+      });
+    }
+  }
+
+  private finish(status: RunProgress['status'], error?: string): void {
+    this.progress.status = status;
+    this.progress.endedAt = now();
+    if (error) this.progress.error = error;
+  }
+
+  private markUnfinished(status: 'cancelled'): void {
+    for (const step of this.progress.steps) {
+      if (step.status === 'running' || step.status === 'waiting' || step.status === 'pending') {
+        step.status = status;
+        step.endedAt ??= now();
+      }
+    }
+  }
+
+  private async runSequence(steps: Step[]): Promise<void> {
+    for (const step of steps) await this.runStep(step);
+  }
+
+  private async runStep(step: Step): Promise<void> {
+    const progress = this.stepsById.get(step.id)!;
+    if (step.when !== undefined && !evaluateCondition(step.when, this.scope())) {
+      progress.status = 'skipped';
+      this.states[step.id] = { status: 'skipped' };
+      return;
+    }
+    progress.status = 'running';
+    progress.startedAt = now();
+    try {
+      const output = await this.perform(step, progress);
+      progress.status = 'succeeded';
+      if (output !== undefined) {
+        this.outputs[step.id] = output;
+        progress.outputSummary = summarize(output);
+      }
+      this.states[step.id] = { status: 'succeeded', output };
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      const failure = error instanceof StepFailure ? error : new StepFailure(step.id, describeFailure(error), error);
+      progress.status = failure.original.type === APPROVAL_REJECTED ? 'rejected' : 'failed';
+      progress.error = failure.original.message;
+      this.states[step.id] = { status: 'failed' };
+      const continueOnError = (step.kind === 'action' || step.kind === 'runbook') && step.continueOnError;
+      if (!continueOnError) throw failure;
+    } finally {
+      progress.endedAt = now();
+    }
+  }
+
+  private async perform(step: Step, progress: StepProgress): Promise<unknown> {
+    switch (step.kind) {
+      case 'action':
+        // Registered before the step runs: a step that fails half-way may still need undoing.
+        if (step.compensate.length > 0) this.compensations.push({ forStep: step.id, steps: step.compensate });
+        return this.runAction(step, `step:${step.id}`, (attempts) => (progress.attempts = attempts));
+      case 'approval':
+        return this.awaitApproval(step, progress);
+      case 'sleep':
+        await sleep(step.durationMs);
+        return undefined;
+      case 'runbook':
+        return this.runChild(step, progress);
+      case 'parallel': {
+        const results = await Promise.allSettled(step.steps.map((child) => this.runStep(child)));
+        const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+        if (failed) throw failed.reason;
+        return undefined;
+      }
+    }
+  }
+
+  private async runAction(step: ActionStep, activityId: string, onAttempts: (attempts: number) => void, scope = this.scope()): Promise<unknown> {
+    const options: ActivityOptions = {
+      activityId,
+      startToCloseTimeout: step.timeoutMs,
+      ...(step.heartbeatTimeoutMs ? { heartbeatTimeout: step.heartbeatTimeoutMs } : {}),
+      retry: {
+        maximumAttempts: step.retry.maxAttempts,
+        initialInterval: step.retry.initialIntervalMs,
+        backoffCoefficient: step.retry.backoffCoefficient,
+        maximumInterval: step.retry.maximumIntervalMs,
+        nonRetryableErrorTypes: step.retry.nonRetryableErrorTypes,
+      },
+    };
+    const activities = proxyActivities<Record<string, ActionActivity>>(options);
+    const perform = activities[step.action]!;
+    onAttempts(1);
+    try {
+      const result: ActionResult = await perform(renderValue(step.with, scope), {
+        runId: workflowInfo().workflowId,
+        stepId: step.id,
+        runbook: this.input.runbook.name,
+        environment: this.input.environment,
+      });
+      onAttempts(result.attempt);
+      return result.output;
+    } catch (error) {
+      if (!isCancellation(error)) onAttempts(describeFailure(error).attempt ?? step.retry.maxAttempts);
+      throw error;
+    }
+  }
+
+  private async awaitApproval(step: ApprovalStep, progress: StepProgress): Promise<unknown> {
+    const entry: { step: ApprovalStep; decision?: 'approved' | 'rejected' } = { step };
+    this.approvals.set(step.id, entry);
+    progress.status = 'waiting';
+    progress.approval = {
+      role: step.role,
+      required: step.approvals,
+      allowStarter: step.allowStarter,
+      approvedBy: [],
+      ...(step.deadlineMs ? { deadline: new Date(Date.now() + step.deadlineMs).toISOString() } : {}),
+    };
+    const decided = step.deadlineMs
+      ? await condition(() => entry.decision !== undefined, step.deadlineMs)
+      : await condition(() => entry.decision !== undefined).then(() => true);
+    if (!decided) {
+      throw new StepFailure(step.id, { message: `no decision before the approval deadline (${progress.approval.deadline})`, type: APPROVAL_REJECTED }, undefined);
+    }
+    if (entry.decision === 'rejected') {
+      const rejection = progress.approval.rejectedBy!;
+      throw new StepFailure(step.id, { message: `rejected by ${rejection.user}: ${rejection.reason}`, type: APPROVAL_REJECTED }, undefined);
+    }
+    return { approvedBy: progress.approval.approvedBy.map((decision) => decision.user) };
+  }
+
+  private async runChild(step: ChildRunbookStep, progress: StepProgress): Promise<unknown> {
+    const runbook = this.input.children[step.runbook];
+    if (!runbook) throw ApplicationFailure.nonRetryable(`runbook "${step.runbook}" was not resolved when the run started`, 'UnknownRunbook');
+    const workflowId = `${workflowInfo().workflowId}--${step.id}`;
+    progress.childRunId = workflowId;
+    const result = await executeChild(runbookInterpreter, {
+      workflowId,
+      args: [
+        {
+          runbook,
+          children: this.input.children,
+          inputs: withInputDefaults(runbook, renderValue(step.with, this.scope()) as Record<string, unknown>),
+          environment: this.input.environment,
+          startedBy: this.input.startedBy,
+        },
+      ],
+    });
+    return result.outputs;
+  }
+
+  /** Runs registered compensations in reverse order; every failure is reported, none is swallowed. */
+  private async compensate(): Promise<string[]> {
+    const errors: string[] = [];
+    for (const pending of [...this.compensations].reverse()) {
+      for (const step of pending.steps) {
+        const scope = this.scope();
+        if (step.when !== undefined && !evaluateCondition(step.when, scope)) continue;
+        const record: CompensationProgress = {
+          forStep: pending.forStep,
+          id: step.id,
+          action: step.action,
+          status: 'running',
+          attempts: 0,
+          startedAt: now(),
+        };
+        this.progress.compensations.push(record);
+        try {
+          await this.runAction(step, `compensate:${pending.forStep}:${step.id}`, (attempts) => (record.attempts = attempts), scope);
+          record.status = 'succeeded';
+        } catch (error) {
+          record.status = 'failed';
+          record.error = describeFailure(error).message;
+          errors.push(`compensation "${step.id}" of step "${pending.forStep}" failed: ${record.error}`);
+        } finally {
+          record.endedAt = now();
+        }
+      }
+    }
+    return errors;
+  }
+}
+
+export async function runbookInterpreter(input: RunInput): Promise<RunResult> {
+  const run = new RunbookRun(input);
+  run.registerHandlers();
+  return run.execute();
+}
