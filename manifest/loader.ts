@@ -1,12 +1,12 @@
 // Turns a manifest (YAML text or a parsed object) into a CompiledRunbook, or
 // into the list of *every* mistake with its path.
-import { Ajv } from 'ajv';
 import { createHash } from 'node:crypto';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { actionIds, findAction } from '../activities/catalog.js';
 import type { ActionDefinition } from '../activities/action.js';
 import { parseDuration } from './duration.js';
+import { createInputsAjv } from './json-schema.js';
 import { joinPath, zodIssuesToErrors, type ManifestError } from './errors.js';
 import { collectPaths, parseExpression, ExpressionSyntaxError } from './expression.js';
 import { manifestEnvelopeSchema, stepSchema, type RawStep } from './schema.js';
@@ -86,7 +86,7 @@ function inputNamesOf(schema: Record<string, unknown> | undefined, errors: Manif
     return undefined;
   }
   try {
-    new Ajv({ strict: false }).compile(schema);
+    createInputsAjv().compile(schema);
   } catch (error) {
     errors.push({ path: 'inputs', message: `not a valid JSON Schema: ${(error as Error).message}` });
     return undefined;

@@ -1,0 +1,73 @@
+// The one place that reads the environment. Everything is parsed and checked
+// here so a bad setting fails at boot with a message that says what to fix.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { parseDuration } from '../manifest/duration.js';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, context) => {
+      const ms = parseDuration(value);
+      if (ms === undefined) context.addIssue({ code: 'custom', message: `"${value}" is not a duration (use 30s, 5m, ...)` });
+      return ms ?? 0;
+    });
+
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65_535).default(fallback);
+
+const envSchema = z.object({
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d+$/, 'host:port, e.g. 127.0.0.1:7233')
+    .optional()
+    .describe('An existing Temporal server; without it Jarvis starts a dev server.'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  JARVIS_TASK_QUEUE: z.string().min(1).default('jarvis-runbooks'),
+  JARVIS_DATA_DIR: z.string().min(1).default('./.data'),
+  JARVIS_TEMPORAL_PORT: port(7233),
+  JARVIS_TEMPORAL_UI_PORT: port(8233),
+  JARVIS_WORKER_SHUTDOWN_GRACE: duration('30s'),
+  JARVIS_RUNBOOKS_DIR: z.string().optional(),
+  JARVIS_PLAYBOOKS_DIR: z.string().optional(),
+  JARVIS_USER: z.string().min(1).optional(),
+  HOME: z.string().optional(),
+  PATH: z.string().default('/usr/local/bin:/usr/bin:/bin'),
+});
+
+export type JarvisEnv = ReturnType<typeof parseEnv>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function parseEnv(source: Record<string, string | undefined>) {
+  const result = envSchema.safeParse(source);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n');
+    throw new ConfigError(`Invalid configuration:\n${problems}`);
+  }
+  const env = result.data;
+  const dataDir = path.resolve(env.JARVIS_DATA_DIR);
+  return {
+    temporalAddress: env.TEMPORAL_ADDRESS,
+    namespace: env.TEMPORAL_NAMESPACE,
+    taskQueue: env.JARVIS_TASK_QUEUE,
+    dataDir,
+    temporalPort: env.JARVIS_TEMPORAL_PORT,
+    temporalUiPort: env.JARVIS_TEMPORAL_UI_PORT,
+    workerShutdownGraceMs: env.JARVIS_WORKER_SHUTDOWN_GRACE,
+    runbooksDir: path.resolve(env.JARVIS_RUNBOOKS_DIR ?? path.join(PROJECT_ROOT, 'runbooks')),
+    playbooksDir: path.resolve(env.JARVIS_PLAYBOOKS_DIR ?? path.join(PROJECT_ROOT, 'runbooks', 'playbooks')),
+    actingUser: env.JARVIS_USER,
+    cacheBinDir: path.join(env.HOME ?? PROJECT_ROOT, '.cache', 'jarvis', 'bin'),
+    searchPath: env.PATH,
+  };
+}
+
+export function loadEnv(): JarvisEnv {
+  return parseEnv(process.env);
+}

@@ -1,0 +1,30 @@
+import type { ErrorObject } from 'ajv';
+import { createInputsAjv } from '../manifest/json-schema.js';
+import type { ManifestError } from '../manifest/errors.js';
+import type { CompiledRunbook } from '../manifest/types.js';
+import { JarvisProblem } from './errors.js';
+
+const ajv = createInputsAjv();
+
+function describeInputError(error: ErrorObject): ManifestError {
+  const where = error.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  if (error.keyword === 'required') {
+    const missing = (error.params as { missingProperty: string }).missingProperty;
+    return { path: `inputs.${where ? `${where}.` : ''}${missing}`, message: 'required' };
+  }
+  if (error.keyword === 'additionalProperties') {
+    const extra = (error.params as { additionalProperty: string }).additionalProperty;
+    return { path: `inputs.${where ? `${where}.` : ''}${extra}`, message: 'not an input of this runbook' };
+  }
+  return { path: where ? `inputs.${where}` : 'inputs', message: error.message ?? 'invalid' };
+}
+
+/** Validates run inputs against the runbook's JSON Schema, filling defaults; refuses before any workflow starts. */
+export function validateRunInputs(runbook: CompiledRunbook, inputs: Record<string, unknown>): Record<string, unknown> {
+  const validate = ajv.compile(runbook.inputs);
+  const copy = structuredClone(inputs);
+  if (!validate(copy)) {
+    throw new JarvisProblem(`inputs for runbook "${runbook.name}" are invalid:`, 'invalid', (validate.errors ?? []).map(describeInputError));
+  }
+  return copy;
+}

@@ -1,0 +1,352 @@
+// Starting, reading, deciding on and recovering runs. The CLI uses it now;
+// the API will. All run state is read from Temporal, never mirrored.
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowExecutionDescription,
+  type WorkflowExecutionInfo,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import Long from 'long';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { RunbookCatalog } from '../manifest/catalog.js';
+import type { CompiledManifest, LoadResult } from '../manifest/loader.js';
+import { renderString } from '../manifest/template.js';
+import type { Role, RunInput } from '../manifest/types.js';
+import {
+  approveStepUpdate,
+  progressQuery,
+  rejectStepUpdate,
+  type ApprovalAnswer,
+  type RunProgress,
+  type RunResult,
+} from '../workflows/messages.js';
+import { ENVIRONMENT_ATTRIBUTE, RERUN_OF_ATTRIBUTE, RUNBOOK_ATTRIBUTE, STARTED_BY_ATTRIBUTE } from '../workflows/search-attributes.js';
+import { JarvisProblem } from './errors.js';
+import { validateRunInputs } from './inputs.js';
+
+export const INTERPRETER_WORKFLOW = 'runbookInterpreter';
+
+export interface StartRunRequest {
+  /** A catalog runbook's name, or an already compiled manifest (e.g. a file given to the CLI). */
+  runbook: string | CompiledManifest;
+  inputs: Record<string, unknown>;
+  environment: string;
+  startedBy: string;
+  rerunOf?: string;
+}
+
+export interface RunSummary {
+  id: string;
+  runId: string;
+  runbook?: string;
+  environment?: string;
+  startedBy?: string;
+  rerunOf?: string;
+  status: string;
+  startedAt: string;
+  closedAt?: string;
+}
+
+export interface RunDetails extends RunSummary {
+  progress?: RunProgress;
+  error?: string;
+  /** Steps whose activity is retrying right now, with the attempt it is on and its last failure. */
+  pendingAttempts: Array<{ stepId: string; attempt: number; lastFailure?: string }>;
+}
+
+export interface ListRunsFilter {
+  status?: string;
+  runbook?: string;
+  environment?: string;
+  startedBy?: string;
+  limit?: number;
+}
+
+const STATUS_NAMES: Record<string, string> = {
+  running: 'Running',
+  completed: 'Completed',
+  succeeded: 'Completed',
+  failed: 'Failed',
+  cancelled: 'Canceled',
+  canceled: 'Canceled',
+  terminated: 'Terminated',
+  'timed-out': 'TimedOut',
+};
+
+function quote(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+function newRunId(runbook: string): string {
+  return `${runbook}-${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+}
+
+/** With a concurrency key, the workflow id is the key: Temporal itself refuses a second run on it. */
+function keyedRunId(runbook: string, key: string): string {
+  return `${runbook}@${key.replace(/[^A-Za-z0-9._:-]+/g, '_')}`;
+}
+
+function summarize(description: Omit<WorkflowExecutionInfo, "raw">): RunSummary {
+  const attributes = description.typedSearchAttributes;
+  return {
+    id: description.workflowId,
+    runId: description.runId,
+    runbook: attributes.get(RUNBOOK_ATTRIBUTE),
+    environment: attributes.get(ENVIRONMENT_ATTRIBUTE),
+    startedBy: attributes.get(STARTED_BY_ATTRIBUTE),
+    rerunOf: attributes.get(RERUN_OF_ATTRIBUTE),
+    status: description.status.name,
+    startedAt: description.startTime.toISOString(),
+    ...(description.closeTime ? { closedAt: description.closeTime.toISOString() } : {}),
+  };
+}
+
+export class RunService {
+  constructor(
+    private readonly client: Client,
+    private readonly catalog: RunbookCatalog,
+    private readonly taskQueue: string,
+  ) {}
+
+  compileRunbook(name: string): CompiledManifest {
+    const result = this.catalog.compile(name);
+    if (!result) throw new JarvisProblem(`no runbook named "${name}" in the catalog`, 'not-found');
+    return this.expectValid(result, `runbook "${name}" is invalid:`);
+  }
+
+  expectValid(result: LoadResult, message: string): CompiledManifest {
+    if (!result.ok) throw new JarvisProblem(message, 'invalid', result.errors);
+    return result.compiled;
+  }
+
+  async startRun(request: StartRunRequest): Promise<{ id: string; runId: string }> {
+    const compiled = typeof request.runbook === 'string' ? this.compileRunbook(request.runbook) : request.runbook;
+    const { runbook } = compiled;
+    if (!runbook.environments.includes(request.environment)) {
+      throw new JarvisProblem(
+        `runbook "${runbook.name}" cannot run in "${request.environment}"; it allows ${runbook.environments.join(', ')}`,
+        'invalid',
+      );
+    }
+    const inputs = validateRunInputs(runbook, request.inputs);
+    const key = runbook.concurrencyKey === undefined ? undefined : String(renderString(runbook.concurrencyKey, { inputs }));
+    const id = key === undefined ? newRunId(runbook.name) : keyedRunId(runbook.name, key);
+    const input: RunInput = {
+      runbook,
+      children: compiled.children,
+      inputs,
+      environment: request.environment,
+      startedBy: request.startedBy,
+      ...(request.rerunOf ? { rerunOf: request.rerunOf } : {}),
+    };
+    try {
+      const handle = await this.client.workflow.start(INTERPRETER_WORKFLOW, {
+        taskQueue: this.taskQueue,
+        workflowId: id,
+        args: [input],
+        workflowIdConflictPolicy: 'FAIL',
+        typedSearchAttributes: [
+          { key: RUNBOOK_ATTRIBUTE, value: runbook.name },
+          { key: ENVIRONMENT_ATTRIBUTE, value: request.environment },
+          { key: STARTED_BY_ATTRIBUTE, value: request.startedBy },
+          ...(request.rerunOf ? [{ key: RERUN_OF_ATTRIBUTE, value: request.rerunOf }] : []),
+        ],
+      });
+      return { id, runId: handle.firstExecutionRunId };
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      const holder = await this.client.workflow.getHandle(id).describe();
+      const who = holder.typedSearchAttributes.get(STARTED_BY_ATTRIBUTE) ?? 'someone';
+      throw new JarvisProblem(
+        `runbook "${runbook.name}" is already running for concurrency key "${key}": run ${id} (execution ${holder.runId}), started by ${who} at ${holder.startTime.toISOString()}. Wait for it to finish or cancel it.`,
+        'conflict',
+      );
+    }
+  }
+
+  async listRuns(filter: ListRunsFilter = {}): Promise<RunSummary[]> {
+    const clauses = [`WorkflowType = ${quote(INTERPRETER_WORKFLOW)}`];
+    if (filter.runbook) clauses.push(`${RUNBOOK_ATTRIBUTE.name} = ${quote(filter.runbook)}`);
+    if (filter.environment) clauses.push(`${ENVIRONMENT_ATTRIBUTE.name} = ${quote(filter.environment)}`);
+    if (filter.startedBy) clauses.push(`${STARTED_BY_ATTRIBUTE.name} = ${quote(filter.startedBy)}`);
+    if (filter.status) {
+      const status = STATUS_NAMES[filter.status.toLowerCase()];
+      if (!status) throw new JarvisProblem(`unknown status "${filter.status}" (use ${Object.keys(STATUS_NAMES).join(', ')})`, 'invalid');
+      clauses.push(`ExecutionStatus = ${quote(status)}`);
+    }
+    const runs: RunSummary[] = [];
+    for await (const execution of this.client.workflow.list({ query: clauses.join(' AND ') })) {
+      runs.push(summarize(execution));
+      if (runs.length >= (filter.limit ?? 50)) break;
+    }
+    return runs;
+  }
+
+  private async describe(id: string): Promise<{ handle: WorkflowHandle; description: WorkflowExecutionDescription }> {
+    const handle = this.client.workflow.getHandle(id);
+    try {
+      return { handle, description: await handle.describe() };
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw new JarvisProblem(`no run with id "${id}"`, 'not-found');
+      throw error;
+    }
+  }
+
+  async showRun(id: string): Promise<RunDetails> {
+    const { handle, description } = await this.describe(id);
+    const details: RunDetails = { ...summarize(description), pendingAttempts: [] };
+    for (const pending of description.raw.pendingActivities ?? []) {
+      const activityId = pending.activityId ?? '';
+      if (!activityId.startsWith('step:')) continue;
+      details.pendingAttempts.push({
+        stepId: activityId.slice('step:'.length),
+        attempt: pending.attempt ?? 1,
+        ...(pending.lastFailure?.message ? { lastFailure: pending.lastFailure.message } : {}),
+      });
+    }
+    if (description.status.name === 'COMPLETED') {
+      details.progress = ((await handle.result()) as RunResult).progress;
+    } else if (description.status.name === 'FAILED') {
+      try {
+        await handle.result();
+      } catch (error) {
+        if (error instanceof WorkflowFailedError) {
+          details.error = error.cause?.message ?? error.message;
+          const failureDetails = (error.cause as { details?: Array<{ progress?: RunProgress }> } | undefined)?.details;
+          details.progress = failureDetails?.[0]?.progress;
+        }
+      }
+    } else {
+      details.progress = await handle.query(progressQuery).catch(() => undefined);
+    }
+    if (details.progress) {
+      for (const pending of details.pendingAttempts) {
+        const step = details.progress.steps.find((candidate) => candidate.id === pending.stepId);
+        if (step) step.attempts = Math.max(step.attempts, pending.attempt);
+      }
+    }
+    return details;
+  }
+
+  async approveStep(id: string, stepId: string, user: string, roles: Role[], comment?: string): Promise<ApprovalAnswer> {
+    return this.decide(id, (handle) => handle.executeUpdate(approveStepUpdate, { args: [{ stepId, user, roles, ...(comment ? { comment } : {}) }] }));
+  }
+
+  async rejectStep(id: string, stepId: string, user: string, roles: Role[], reason: string): Promise<ApprovalAnswer> {
+    return this.decide(id, (handle) => handle.executeUpdate(rejectStepUpdate, { args: [{ stepId, user, roles, reason }] }));
+  }
+
+  private async decide(id: string, send: (handle: WorkflowHandle) => Promise<ApprovalAnswer>): Promise<ApprovalAnswer> {
+    const { handle, description } = await this.describe(id);
+    if (description.status.name !== 'RUNNING') throw new JarvisProblem(`run ${id} is ${description.status.name.toLowerCase()}, not waiting for a decision`, 'conflict');
+    try {
+      return await send(handle);
+    } catch (error) {
+      if (error instanceof WorkflowUpdateFailedError) throw new JarvisProblem(error.cause?.message ?? error.message, 'forbidden');
+      throw error;
+    }
+  }
+
+  async cancelRun(id: string): Promise<void> {
+    const { handle, description } = await this.describe(id);
+    if (description.status.name !== 'RUNNING') throw new JarvisProblem(`run ${id} is already ${description.status.name.toLowerCase()}`, 'conflict');
+    await handle.cancel();
+  }
+
+  /** The workflow input a run was started with: the exact manifest version and inputs. */
+  private async originalInput(id: string): Promise<RunInput> {
+    const { handle } = await this.describe(id);
+    const history = await handle.fetchHistory();
+    const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    if (!payload) throw new JarvisProblem(`run ${id} has no recorded input`, 'invalid');
+    return defaultPayloadConverter.fromPayload<RunInput>(payload);
+  }
+
+  /** A new run with the same manifest version and inputs, linked to the original. */
+  async rerun(id: string, startedBy: string): Promise<{ id: string; runId: string }> {
+    const original = await this.originalInput(id);
+    return this.startRun({
+      runbook: { runbook: original.runbook, children: original.children },
+      inputs: original.inputs,
+      environment: original.environment,
+      startedBy,
+      rerunOf: id,
+    });
+  }
+
+  /**
+   * Resets a failed run to just before its failed step, so steps that completed
+   * are not executed again. Refused when compensations already undid work.
+   */
+  async resume(id: string, requestedBy: string): Promise<{ id: string; runId: string; fromStep: string }> {
+    const { handle, description } = await this.describe(id);
+    if (description.status.name !== 'FAILED' && description.status.name !== 'TIMED_OUT') {
+      throw new JarvisProblem(`run ${id} is ${description.status.name.toLowerCase()}; only a failed run can be resumed`, 'conflict');
+    }
+    const events = (await handle.fetchHistory()).events ?? [];
+    const EventType = temporal.api.enums.v1.EventType;
+    const scheduled = new Map<number, { activityId: string; workflowTaskCompletedEventId: number }>();
+    let failedStep: { stepId: string; workflowTaskCompletedEventId: number } | undefined;
+    const compensated: string[] = [];
+    for (const event of events) {
+      const eventId = Number(event.eventId);
+      if (event.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
+        const attributes = event.activityTaskScheduledEventAttributes!;
+        scheduled.set(eventId, { activityId: attributes.activityId ?? '', workflowTaskCompletedEventId: Number(attributes.workflowTaskCompletedEventId) });
+      }
+      const failedScheduledId =
+        event.activityTaskFailedEventAttributes?.scheduledEventId ?? event.activityTaskTimedOutEventAttributes?.scheduledEventId;
+      if (failedScheduledId != null) {
+        const origin = scheduled.get(Number(failedScheduledId));
+        if (origin?.activityId.startsWith('step:') && !failedStep) {
+          failedStep = { stepId: origin.activityId.slice('step:'.length), workflowTaskCompletedEventId: origin.workflowTaskCompletedEventId };
+        }
+      }
+      const completedScheduledId = event.activityTaskCompletedEventAttributes?.scheduledEventId;
+      if (completedScheduledId != null) {
+        const origin = scheduled.get(Number(completedScheduledId));
+        if (origin?.activityId.startsWith('compensate:')) compensated.push(origin.activityId.split(':')[2] ?? origin.activityId);
+      }
+    }
+    if (!failedStep) throw new JarvisProblem(`run ${id} has no failed action step to resume from; use "run rerun ${id}"`, 'conflict');
+    if (compensated.length > 0) {
+      throw new JarvisProblem(
+        `run ${id} already ran compensations (${compensated.join(', ')}); resuming would skip work that was undone. Use "run rerun ${id}" instead.`,
+        'conflict',
+      );
+    }
+    const response: temporal.api.workflowservice.v1.IResetWorkflowExecutionResponse = await this.client.workflowService.resetWorkflowExecution({
+      namespace: this.client.options.namespace,
+      workflowExecution: { workflowId: id, runId: description.runId },
+      reason: `resume from failed step "${failedStep.stepId}" requested by ${requestedBy}`,
+      workflowTaskFinishEventId: Long.fromNumber(failedStep.workflowTaskCompletedEventId),
+      requestId: randomUUID(),
+    });
+    return { id, runId: response.runId ?? '', fromStep: failedStep.stepId };
+  }
+
+  async fetchHistory(id: string): Promise<temporal.api.history.v1.IHistory> {
+    const { handle } = await this.describe(id);
+    return handle.fetchHistory();
+  }
+
+  /** Replays a run's history against the current workflow code; throws if the code would diverge. */
+  async replay(id: string, workflowBundle: WorkflowBundleWithSourceMap): Promise<void> {
+    await replayHistory(await this.fetchHistory(id), workflowBundle, id);
+  }
+}
+
+export async function replayHistory(
+  history: temporal.api.history.v1.IHistory,
+  workflowBundle: WorkflowBundleWithSourceMap | { codePath: string },
+  workflowId = 'replayed-run',
+): Promise<void> {
+  await Worker.runReplayHistory({ workflowBundle, replayName: 'jarvis-replay' }, history, workflowId);
+}

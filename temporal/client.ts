@@ -1,0 +1,28 @@
+import { Client, Connection } from '@temporalio/client';
+
+export interface TemporalTarget {
+  address: string;
+  namespace: string;
+}
+
+/** Connects to Temporal, retrying for a while so a server that is still starting is waited for. */
+export async function connectToTemporal(address: string, timeoutMs = 10_000): Promise<Connection> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      await connection.workflowService.getSystemInfo({});
+      return connection;
+    } catch (error) {
+      if (Date.now() >= deadline) {
+        throw new Error(`cannot reach Temporal at ${address}: ${(error as Error).message}. Start it with "npm start" or set TEMPORAL_ADDRESS.`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+export async function createTemporalClient(target: TemporalTarget, timeoutMs?: number): Promise<Client> {
+  const connection = await connectToTemporal(target.address, timeoutMs);
+  return new Client({ connection, namespace: target.namespace });
+}

@@ -1,0 +1,24 @@
+// The worker process: `npm run worker`. It polls the runbook task queue until
+// SIGINT or SIGTERM, then lets running activities finish within the grace time.
+import { loadEnv } from '../config/env.js';
+import { connectToTemporal } from './client.js';
+import { bundleWorkflows, createRunbookWorker } from './worker.js';
+
+const env = loadEnv();
+const address = env.temporalAddress ?? `127.0.0.1:${env.temporalPort}`;
+await (await connectToTemporal(address, 60_000)).close();
+const { worker, connection } = await createRunbookWorker({
+  address,
+  namespace: env.namespace,
+  taskQueue: env.taskQueue,
+  workflowBundle: await bundleWorkflows(),
+  shutdownGraceMs: env.workerShutdownGraceMs,
+  playbooksDir: env.playbooksDir,
+});
+console.log(`jarvis worker polling task queue "${env.taskQueue}" on ${address} (namespace ${env.namespace})`);
+try {
+  await worker.run();
+} finally {
+  await connection.close();
+}
+console.log('jarvis worker stopped');

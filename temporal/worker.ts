@@ -1,0 +1,49 @@
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../config/env.js';
+import type { ActionDependencies } from '../activities/action.js';
+import { createActivities, createConsoleLineSink } from '../activities/index.js';
+
+export const WORKFLOWS_PATH = path.join(PROJECT_ROOT, 'workflows', 'index.ts');
+
+/** Bundles the workflow code once per process; every worker of the process shares the bundle. */
+export async function bundleWorkflows(workflowsPath = WORKFLOWS_PATH): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+}
+
+const quietBundlerLogger = {
+  trace() {},
+  debug() {},
+  info() {},
+  log() {},
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};
+
+export interface RunbookWorkerOptions {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  workflowBundle: WorkflowBundleWithSourceMap | { codePath: string };
+  shutdownGraceMs: number;
+  playbooksDir: string;
+  lineSink?: ActionDependencies['lineSink'];
+  /** Extra activities (benchmarks register their own no-ops). */
+  extraActivities?: Record<string, (...args: never[]) => Promise<unknown>>;
+}
+
+export async function createRunbookWorker(options: RunbookWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+  const connection = await NativeConnection.connect({ address: options.address });
+  const activities = createActivities({ lineSink: options.lineSink ?? createConsoleLineSink(), playbooksDir: options.playbooksDir });
+  const worker = await Worker.create({
+    connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    workflowBundle: options.workflowBundle,
+    activities: { ...activities, ...options.extraActivities },
+    // On SIGTERM, running activities get this long to finish before they are cancelled.
+    shutdownGraceTime: options.shutdownGraceMs,
+  });
+  return { worker, connection };
+}
+
