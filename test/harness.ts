@@ -1,0 +1,68 @@
+// What engine tests share: a worker on a task queue of their own, a client, and
+// the run service over a catalog of test manifests.
+import { Client, Connection } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { inject } from 'vitest';
+import type { LineSink, OutputLine, StepContext } from '../activities/action.js';
+import { PROJECT_ROOT } from '../config/env.js';
+import { RunbookCatalog } from '../manifest/catalog.js';
+import { RunService } from '../runs/run-service.js';
+import { createRunbookWorker } from '../temporal/worker.js';
+
+export interface CollectedLine extends OutputLine {
+  step: StepContext;
+  attempt: number;
+}
+
+export function collectingLineSink(): LineSink & { lines: CollectedLine[] } {
+  const lines: CollectedLine[] = [];
+  return { lines, write: (step, attempt, line) => lines.push({ ...line, step, attempt }), flush: async () => {} };
+}
+
+export function uniqueTaskQueue(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+export async function startWorker(taskQueue: string, address = inject('temporalAddress'), lineSink?: LineSink) {
+  const { worker, connection } = await createRunbookWorker({
+    address,
+    namespace: 'default',
+    taskQueue,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+    shutdownGraceMs: 1_000,
+    playbooksDir: path.join(PROJECT_ROOT, 'runbooks', 'playbooks'),
+    lineSink: lineSink ?? collectingLineSink(),
+  });
+  const running = worker.run();
+  return {
+    worker,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  } satisfies { worker: Worker; stop(): Promise<void> };
+}
+
+/** A folder of manifests written by the test, as a catalog. */
+export function writeManifests(manifests: Record<string, string>): string {
+  const directory = mkdtempSync(path.join(os.tmpdir(), 'jarvis-runbooks-'));
+  for (const [name, text] of Object.entries(manifests)) writeFileSync(path.join(directory, `${name}.yaml`), text);
+  return directory;
+}
+
+export async function createRunService(taskQueue: string, runbooksDir: string, address = inject('temporalAddress')) {
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const catalog = await RunbookCatalog.fromDirectory(runbooksDir);
+  return { client, service: new RunService(client, catalog, taskQueue), close: () => connection.close() };
+}
+
+/** A scratch folder for side-effect counters and flag files. */
+export function scratchDir(): string {
+  return mkdtempSync(path.join(os.tmpdir(), 'jarvis-test-'));
+}
