@@ -1,7 +1,7 @@
 // Turns a manifest (YAML text or a parsed object) into a CompiledRunbook, or
 // into the list of *every* mistake with its path.
 import { createHash } from 'node:crypto';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { actionIds, findAction } from '../activities/catalog.js';
 import type { ActionDefinition } from '../activities/action.js';
@@ -34,13 +34,14 @@ const RUN_FIELDS = ['id', 'startedBy', 'environment', 'runbook'];
 const STEP_KINDS = ['action', 'approval', 'sleep', 'runbook', 'parallel'] as const;
 
 export function parseYaml(text: string): { value?: unknown; errors: ManifestError[] } {
-  const document = parseDocument(text, { prettyErrors: false });
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { prettyErrors: false, lineCounter });
   if (document.errors.length > 0) {
     return {
-      errors: document.errors.map((error) => ({
-        path: '(yaml)',
-        message: `${error.message.split('\n')[0]}${error.linePos ? ` (line ${error.linePos[0].line}, column ${error.linePos[0].col})` : ''}`,
-      })),
+      errors: document.errors.map((error) => {
+        const position = lineCounter.linePos(error.pos[0]);
+        return { path: '(yaml)', message: `${error.message.split('\n')[0]} (line ${position.line}, column ${position.col})` };
+      }),
     };
   }
   return { value: document.toJS(), errors: [] };
@@ -66,7 +67,7 @@ export function loadManifest(value: unknown, options: LoadOptions = {}): LoadRes
   }
   const raw = (value ?? {}) as Record<string, unknown>;
   const rawSteps = Array.isArray(raw.steps) ? raw.steps : [];
-  const inputsSchema = envelope.success ? envelope.data.inputs : undefined;
+  const inputsSchema = envelope.success ? envelope.data.inputs : isObject(raw.inputs) ? raw.inputs : undefined;
   const compiler = new StepCompiler(errors, inputNamesOf(inputsSchema, errors), options, typeof raw.name === 'string' ? raw.name : '');
   const steps = compiler.compileTopLevel(rawSteps);
   if (envelope.success && envelope.data.concurrencyKey !== undefined) {
@@ -353,6 +354,10 @@ class StepCompiler {
     this.children[name] = child.compiled.runbook;
     Object.assign(this.children, child.compiled.children);
   }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function containsTemplate(value: unknown): boolean {
