@@ -11,7 +11,10 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
+import type { temporal as protoTypes } from '@temporalio/proto';
+
+const { temporal } = proto;
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import Long from 'long';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -322,7 +325,7 @@ export class RunService {
         'conflict',
       );
     }
-    const response: temporal.api.workflowservice.v1.IResetWorkflowExecutionResponse = await this.client.workflowService.resetWorkflowExecution({
+    const response: protoTypes.api.workflowservice.v1.IResetWorkflowExecutionResponse = await this.client.workflowService.resetWorkflowExecution({
       namespace: this.client.options.namespace,
       workflowExecution: { workflowId: id, runId: description.runId },
       reason: `resume from failed step "${failedStep.stepId}" requested by ${requestedBy}`,
@@ -332,7 +335,7 @@ export class RunService {
     return { id, runId: response.runId ?? '', fromStep: failedStep.stepId };
   }
 
-  async fetchHistory(id: string): Promise<temporal.api.history.v1.IHistory> {
+  async fetchHistory(id: string): Promise<protoTypes.api.history.v1.IHistory> {
     const { handle } = await this.describe(id);
     return handle.fetchHistory();
   }
@@ -344,7 +347,7 @@ export class RunService {
 }
 
 export async function replayHistory(
-  history: temporal.api.history.v1.IHistory,
+  history: protoTypes.api.history.v1.IHistory,
   workflowBundle: WorkflowBundleWithSourceMap | { codePath: string },
   workflowId = 'replayed-run',
 ): Promise<void> {

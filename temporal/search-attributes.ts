@@ -1,8 +1,11 @@
 import type { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
+import type { temporal as protoTypes } from '@temporalio/proto';
+
+const { temporal } = proto;
 import { RUN_SEARCH_ATTRIBUTES } from '../workflows/search-attributes.js';
 
-const INDEXED_TYPES: Record<string, temporal.api.enums.v1.IndexedValueType> = {
+const INDEXED_TYPES: Record<string, protoTypes.api.enums.v1.IndexedValueType> = {
   KEYWORD: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   TEXT: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
   INT: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,

@@ -1,0 +1,306 @@
+// The `jarvis` command. Until the API exists it talks to Temporal directly and
+// `--as` names the acting user.
+import { Command, Option } from 'commander';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { loadEnv } from '../config/env.js';
+import { RunbookCatalog } from '../manifest/catalog.js';
+import { parseYaml, type CompiledManifest, type LoadResult } from '../manifest/loader.js';
+import { ROLES, type Role } from '../manifest/types.js';
+import { JarvisProblem } from '../runs/errors.js';
+import { replayHistory, RunService, type RunDetails, type RunSummary } from '../runs/run-service.js';
+import { createTemporalClient } from '../temporal/client.js';
+import { bundleWorkflows } from '../temporal/worker.js';
+import type { StepProgress } from '../workflows/messages.js';
+import { parseInputPairs, readInputsFile } from './inputs.js';
+import { OUTPUT_FORMATS, printData, renderTable, type OutputFormat } from './output.js';
+import { runOutcome, watchRun } from './watch.js';
+
+const env = loadEnv();
+
+class CommandFailed extends Error {}
+
+let services: Promise<{ service: RunService; catalog: RunbookCatalog; close(): Promise<void> }> | undefined;
+function connect() {
+  services ??= (async () => {
+    const catalog = await RunbookCatalog.fromDirectory(env.runbooksDir);
+    const client = await createTemporalClient({ address: env.temporalAddress ?? `127.0.0.1:${env.temporalPort}`, namespace: env.namespace }, 5_000);
+    return { service: new RunService(client, catalog, env.taskQueue), catalog, close: () => client.connection.close() };
+  })();
+  return services;
+}
+
+const outputOption = () => new Option('-o, --output <format>', 'table, json or yaml').choices(OUTPUT_FORMATS).default('table');
+const actingUser = (as?: string) => as ?? env.actingUser ?? os.userInfo().username;
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function parseRoles(values: string[]): Role[] {
+  for (const role of values) {
+    if (!(ROLES as readonly string[]).includes(role)) throw new JarvisProblem(`"${role}" is not a role (use ${ROLES.join(', ')})`, 'invalid');
+  }
+  return values as Role[];
+}
+
+const runColumns = [
+  { header: 'id', value: (run: RunSummary) => run.id },
+  { header: 'runbook', value: (run: RunSummary) => run.runbook },
+  { header: 'env', value: (run: RunSummary) => run.environment },
+  { header: 'status', value: (run: RunSummary) => run.status.toLowerCase() },
+  { header: 'started by', value: (run: RunSummary) => run.startedBy },
+  { header: 'started at', value: (run: RunSummary) => run.startedAt },
+  { header: 're-run of', value: (run: RunSummary) => run.rerunOf },
+];
+
+function renderRunDetails(details: RunDetails): string {
+  const progress = details.progress;
+  const lines = [
+    `Run        ${details.id} (execution ${details.runId})`,
+    `Runbook    ${details.runbook ?? progress?.runbook ?? '?'}${progress ? ` version ${progress.version}` : ''}`,
+    `Status     ${runOutcome(details)}`,
+    `Env        ${details.environment ?? ''}    Started by ${details.startedBy ?? ''} at ${details.startedAt}`,
+  ];
+  if (details.rerunOf) lines.push(`Re-run of  ${details.rerunOf}`);
+  if (details.error) lines.push(`Error      ${details.error}`);
+  if (progress) {
+    lines.push('', renderTable<StepProgress>(progress.steps, [
+      { header: 'step', value: (step) => (step.group ? `  ${step.id}` : step.id) },
+      { header: 'kind', value: (step) => step.action ?? step.kind },
+      { header: 'status', value: (step) => step.status },
+      { header: 'attempts', value: (step) => step.attempts || '' },
+      { header: 'started', value: (step) => step.startedAt },
+      { header: 'ended', value: (step) => step.endedAt },
+      { header: 'output / error', value: (step) => (step.error ?? step.outputSummary ?? '').replace(/\s+/g, ' ').slice(0, 80) },
+    ]));
+    if (progress.compensations.length > 0) {
+      lines.push('', 'Compensations:', ...progress.compensations.map((entry) => `  ${entry.id} (for ${entry.forStep}): ${entry.status}${entry.error ? `: ${entry.error}` : ''}`));
+    }
+  }
+  return lines.join('\n');
+}
+
+/** Runs a started run to its end when --watch is given; a run that does not succeed fails the command. */
+async function reportStarted(service: RunService, started: { id: string }, watch: boolean, verb: string): Promise<void> {
+  console.log(`${verb} run ${started.id}`);
+  if (!watch) {
+    console.log(`Follow it with: npx jarvis run show ${started.id}`);
+    return;
+  }
+  const details = await watchRun(service, started.id, (line) => console.log(`  ${line}`));
+  const outcome = runOutcome(details);
+  console.log(`Run ${started.id} ${outcome}${details.error ? `: ${details.error}` : ''}`);
+  if (outcome !== 'succeeded') throw new CommandFailed();
+}
+
+const program = new Command('jarvis').description('Jarvis operations control plane').showHelpAfterError();
+
+const runbooks = program.command('runbooks').description('the runbook catalog');
+runbooks
+  .command('list')
+  .description('list the runbooks in the catalog')
+  .option('--category <category>', 'only this category')
+  .option('--tag <tag>', 'only runbooks with this tag')
+  .addOption(outputOption())
+  .action(async (options: { category?: string; tag?: string; output: OutputFormat }) => {
+    const catalog = await RunbookCatalog.fromDirectory(env.runbooksDir);
+    const entries = catalog.list().filter((entry) => (!options.category || entry.category === options.category) && (!options.tag || entry.tags.includes(options.tag)));
+    printData(options.output, entries, [
+      { header: 'name', value: (entry) => entry.name },
+      { header: 'title', value: (entry) => entry.title },
+      { header: 'category', value: (entry) => entry.category },
+      { header: 'tags', value: (entry) => entry.tags },
+      { header: 'valid', value: (entry) => (entry.errors.length === 0 ? 'yes' : `no (${entry.errors.length} errors)`) },
+    ]);
+  });
+
+runbooks
+  .command('show')
+  .description('show a runbook: its inputs and steps')
+  .argument('<name>')
+  .addOption(outputOption())
+  .action(async (name: string, options: { output: OutputFormat }) => {
+    const catalog = await RunbookCatalog.fromDirectory(env.runbooksDir);
+    const result = catalog.compile(name);
+    if (!result) throw new JarvisProblem(`no runbook named "${name}" in ${env.runbooksDir}`, 'not-found');
+    if (!result.ok) throw new JarvisProblem(`runbook "${name}" is invalid:`, 'invalid', result.errors);
+    const runbook = result.compiled.runbook;
+    printData(options.output, runbook, (value) =>
+      [
+        `${value.title} (${value.name}, version ${value.version})`,
+        value.description,
+        `Category: ${value.category}   Tags: ${value.tags.join(', ')}   Environments: ${value.environments.join(', ')}   Role: ${value.requiredRole}`,
+        value.concurrencyKey ? `One run at a time per ${value.concurrencyKey}` : '',
+        '',
+        'Inputs:',
+        ...Object.entries((value.inputs.properties ?? {}) as Record<string, { type?: string; description?: string; default?: unknown }>).map(
+          ([input, schema]) =>
+            `  ${input} (${schema.type ?? 'any'}${((value.inputs.required as string[] | undefined) ?? []).includes(input) ? ', required' : ''})${schema.default !== undefined ? ` default ${JSON.stringify(schema.default)}` : ''}${schema.description ? `: ${schema.description}` : ''}`,
+        ),
+        '',
+        'Steps:',
+        ...value.steps.map((step) => `  ${step.id}: ${step.kind === 'action' ? step.action : step.kind}${step.title ? ` (${step.title})` : ''}${step.when ? ` when ${step.when}` : ''}`),
+      ]
+        .filter((line, index, all) => line !== '' || all[index - 1] !== '')
+        .join('\n'),
+    );
+  });
+
+runbooks
+  .command('validate')
+  .description('check a manifest file and list every mistake with its path')
+  .argument('<file>')
+  .action(async (file: string) => {
+    const catalog = await RunbookCatalog.fromDirectory(env.runbooksDir);
+    const result = compileFile(catalog, file);
+    console.log(`${file}: valid runbook "${result.runbook.name}" (version ${result.runbook.version}, ${result.runbook.steps.length} steps)`);
+  });
+
+function compileFile(catalog: RunbookCatalog, file: string): CompiledManifest {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new JarvisProblem(`cannot read ${file}: ${(error as Error).message}`, 'not-found');
+  }
+  const parsed = parseYaml(text);
+  const result: LoadResult = parsed.errors.length > 0 ? { ok: false, errors: parsed.errors } : catalog.compileValue(parsed.value);
+  if (!result.ok) throw new JarvisProblem(`${file} is invalid:`, 'invalid', result.errors);
+  return result.compiled;
+}
+
+const run = program.command('run').description('start, follow, decide on and recover runs');
+run
+  .command('start')
+  .description('start a run of a catalog runbook (or of a manifest file)')
+  .argument('<runbook>', 'a runbook name, or the path of a manifest file')
+  .option('-i, --input <key=value>', 'an input (repeatable)', collect, [])
+  .option('--inputs-file <file>', 'inputs from a JSON or YAML file')
+  .option('-e, --env <environment>', 'the environment to run in', 'dev')
+  .option('--as <user>', 'who starts the run')
+  .option('-w, --watch', 'follow the run until it ends; exit non-zero unless it succeeds')
+  .action(async (name: string, options: { input: string[]; inputsFile?: string; env: string; as?: string; watch?: boolean }) => {
+    const { service, catalog } = await connect();
+    const compiled = /\.ya?ml$/.test(name) ? compileFile(catalog, name) : service.compileRunbook(name);
+    const inputs = { ...(options.inputsFile ? readInputsFile(options.inputsFile) : {}), ...parseInputPairs(options.input, compiled.runbook) };
+    const started = await service.startRun({ runbook: compiled, inputs, environment: options.env, startedBy: actingUser(options.as) });
+    await reportStarted(service, started, options.watch ?? false, 'Started');
+  });
+
+run
+  .command('list')
+  .description('list runs, newest first')
+  .option('--status <status>', 'running, completed, failed, cancelled, terminated or timed-out')
+  .option('--runbook <name>')
+  .option('--env <environment>')
+  .option('--limit <n>', 'at most this many', (value) => Number.parseInt(value, 10), 50)
+  .addOption(outputOption())
+  .action(async (options: { status?: string; runbook?: string; env?: string; limit: number; output: OutputFormat }) => {
+    const { service } = await connect();
+    const runs = await service.listRuns({ status: options.status, runbook: options.runbook, environment: options.env, limit: options.limit });
+    printData(options.output, runs, runColumns);
+  });
+
+run
+  .command('show')
+  .description("show a run: status, steps with attempts, timings, outputs and errors")
+  .argument('<id>')
+  .addOption(outputOption())
+  .action(async (id: string, options: { output: OutputFormat }) => {
+    const { service } = await connect();
+    printData(options.output, await service.showRun(id), renderRunDetails);
+  });
+
+const roleOption = () => new Option('--role <role>', 'a role the acting user holds (repeatable)').argParser(collect).default(['approver']);
+
+run
+  .command('approve')
+  .description('approve a step that waits for approval')
+  .argument('<id>')
+  .argument('<step>')
+  .option('-c, --comment <comment>')
+  .option('--as <user>', 'who approves')
+  .addOption(roleOption())
+  .action(async (id: string, step: string, options: { comment?: string; as?: string; role: string[] }) => {
+    const { service } = await connect();
+    const answer = await service.approveStep(id, step, actingUser(options.as), parseRoles(options.role), options.comment);
+    console.log(answer.decision === 'approved' ? `Step ${step} of run ${id} approved` : `Approval recorded: ${answer.approvals} of ${answer.required}`);
+  });
+
+run
+  .command('reject')
+  .description('reject a step that waits for approval; the run ends rejected and compensates')
+  .argument('<id>')
+  .argument('<step>')
+  .requiredOption('-r, --reason <reason>')
+  .option('--as <user>', 'who rejects')
+  .addOption(roleOption())
+  .action(async (id: string, step: string, options: { reason: string; as?: string; role: string[] }) => {
+    const { service } = await connect();
+    await service.rejectStep(id, step, actingUser(options.as), parseRoles(options.role), options.reason);
+    console.log(`Step ${step} of run ${id} rejected`);
+  });
+
+run
+  .command('cancel')
+  .description('cancel a running run; compensations of completed steps run')
+  .argument('<id>')
+  .action(async (id: string) => {
+    const { service } = await connect();
+    await service.cancelRun(id);
+    console.log(`Cancellation of run ${id} requested`);
+  });
+
+run
+  .command('rerun')
+  .description('start a new run with the same manifest version and inputs, linked to the original')
+  .argument('<id>')
+  .option('--as <user>')
+  .option('-w, --watch')
+  .action(async (id: string, options: { as?: string; watch?: boolean }) => {
+    const { service } = await connect();
+    await reportStarted(service, await service.rerun(id, actingUser(options.as)), options.watch ?? false, `Re-ran ${id} as`);
+  });
+
+run
+  .command('resume')
+  .description('resume a failed run from its failed step; completed steps are not executed again')
+  .argument('<id>')
+  .option('--as <user>')
+  .option('-w, --watch')
+  .action(async (id: string, options: { as?: string; watch?: boolean }) => {
+    const { service } = await connect();
+    const resumed = await service.resume(id, actingUser(options.as));
+    console.log(`Resuming from step ${resumed.fromStep} (new execution ${resumed.runId})`);
+    await reportStarted(service, resumed, options.watch ?? false, 'Resumed');
+  });
+
+run
+  .command('replay')
+  .description("replay a run's history against the current workflow code")
+  .argument('[id]', 'a run id (or use --history-file)')
+  .option('--history-file <file>', 'replay a saved history instead of fetching one')
+  .option('--save <file>', 'also save the fetched history as JSON (to commit it under test/histories)')
+  .action(async (id: string | undefined, options: { historyFile?: string; save?: string }) => {
+    if (!id && !options.historyFile) throw new JarvisProblem('give a run id or --history-file', 'invalid');
+    const history = options.historyFile ? JSON.parse(readFileSync(options.historyFile, 'utf8')) : await (await connect()).service.fetchHistory(id!);
+    if (options.save) writeFileSync(options.save, `${JSON.stringify(history, null, 2)}\n`);
+    await replayHistory(history, await bundleWorkflows(), id ?? options.historyFile);
+    console.log(`Replay of ${id ?? options.historyFile} succeeded: the current workflow code reproduces its ${history.events?.length ?? 0} events`);
+  });
+
+const EXIT_CODES = { invalid: 2, 'not-found': 3, conflict: 4, forbidden: 5 } as const;
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof JarvisProblem) {
+    console.error(`error: ${error.message}`);
+    process.exitCode = EXIT_CODES[error.kind];
+  } else if (error instanceof CommandFailed) {
+    process.exitCode = 1;
+  } else {
+    console.error(`error: ${(error as Error).message}`);
+    process.exitCode = 1;
+  }
+} finally {
+  if (services) await (await services.catch(() => undefined))?.close();
+}

@@ -1,0 +1,42 @@
+// `npm start`: the whole product on one machine. Starts (or reuses) Temporal,
+// registers what it needs, runs the worker, and says how to start a run.
+import { loadEnv } from '../config/env.js';
+import { ensureTemporal } from './dev-server.js';
+import { bundleWorkflows, createRunbookWorker } from './worker.js';
+
+const env = loadEnv();
+const log = (line: string) => console.log(`[jarvis] ${line}`);
+
+const temporal = await ensureTemporal({
+  temporalAddress: env.temporalAddress,
+  namespace: env.namespace,
+  port: env.temporalPort,
+  uiPort: env.temporalUiPort,
+  dataDir: env.dataDir,
+  searchPath: env.searchPath,
+  cacheBinDir: env.cacheBinDir,
+  log,
+});
+log(`Temporal at ${temporal.address}${temporal.uiUrl ? `, web UI at ${temporal.uiUrl}` : ''}`);
+
+const { worker, connection } = await createRunbookWorker({
+  address: temporal.address,
+  namespace: env.namespace,
+  taskQueue: env.taskQueue,
+  workflowBundle: await bundleWorkflows(),
+  shutdownGraceMs: env.workerShutdownGraceMs,
+  playbooksDir: env.playbooksDir,
+});
+log(`Worker polling task queue "${env.taskQueue}"; data in ${env.dataDir}`);
+log('Start a run from another terminal:');
+log('  npx jarvis runbooks list');
+log('  npx jarvis run start smoke --watch');
+log('Stop with Ctrl-C: running activities get the shutdown grace time to finish.');
+
+try {
+  await worker.run();
+} finally {
+  await connection.close();
+  await temporal.stop();
+  log('Stopped.');
+}
