@@ -40,3 +40,5 @@ try {
   await temporal.stop();
   log('Stopped.');
 }
+// Native runtime handles can outlive a clean shutdown; everything is closed by now.
+process.exit(0);

@@ -22,3 +22,5 @@ try {
   await connection.close();
 }
 console.log('jarvis worker stopped');
+// Native runtime handles can outlive a clean shutdown; everything is closed by now.
+process.exit(0);
