@@ -116,7 +116,12 @@ class StepCompiler {
   compileTopLevel(rawSteps: unknown[]): Step[] {
     const parsed = rawSteps.map((raw, index) => this.parseStep(raw, `steps[${index}]`));
     // Every id first, so a reference to a later step is told apart from an unknown one.
-    parsed.forEach((step, index) => step && this.registerIds(step, `steps[${index}]`));
+    parsed.forEach((step, index) => {
+      // A step with a structural mistake still claims its id, so duplicates and references are checked too.
+      const id = step?.id ?? (rawSteps[index] as { id?: unknown } | null)?.id;
+      if (step) this.registerIds(step, `steps[${index}]`);
+      else if (typeof id === 'string') this.registerIds({ id }, `steps[${index}]`);
+    });
     const available = new Set<string>();
     const compiled: Step[] = [];
     parsed.forEach((step, index) => {
@@ -137,7 +142,7 @@ class StepCompiler {
     return result.data;
   }
 
-  private registerIds(step: RawStep, path: string): void {
+  private registerIds(step: Pick<RawStep, 'id' | 'parallel' | 'compensate'>, path: string): void {
     const first = this.firstPathById.get(step.id);
     if (first !== undefined) {
       this.errors.push({ path: `${path}.id`, message: `duplicate step id "${step.id}" (already used at ${first})` });
