@@ -1,5 +1,6 @@
 // The `jarvis` command. Until the API exists it talks to Temporal directly and
 // `--as` names the acting user.
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Command, Option } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -278,12 +279,13 @@ run
   .description("replay a run's history against the current workflow code")
   .argument('[id]', 'a run id (or use --history-file)')
   .option('--history-file <file>', 'replay a saved history instead of fetching one')
+  .option('--workflow-id <id>', 'the workflow id the saved history was recorded under (child run ids derive from it)')
   .option('--save <file>', 'also save the fetched history as JSON (to commit it under test/histories)')
-  .action(async (id: string | undefined, options: { historyFile?: string; save?: string }) => {
+  .action(async (id: string | undefined, options: { historyFile?: string; workflowId?: string; save?: string }) => {
     if (!id && !options.historyFile) throw new JarvisProblem('give a run id or --history-file', 'invalid');
     const history = options.historyFile ? JSON.parse(readFileSync(options.historyFile, 'utf8')) : await (await connect()).service.fetchHistory(id!);
-    if (options.save) writeFileSync(options.save, `${JSON.stringify(history, null, 2)}\n`);
-    await replayHistory(history, await bundleWorkflows(), id ?? options.historyFile);
+    if (options.save) writeFileSync(options.save, `${historyToJSON(history)}\n`);
+    await replayHistory(history, await bundleWorkflows(), id ?? options.workflowId);
     console.log(`Replay of ${id ?? options.historyFile} succeeded: the current workflow code reproduces its ${history.events?.length ?? 0} events`);
   });
 

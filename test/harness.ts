@@ -7,21 +7,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
-import type { LineSink, OutputLine, StepContext } from '../activities/action.js';
+import type { LineSink } from '../activities/action.js';
+import { collectingLineSink } from './line-sinks.js';
 import { PROJECT_ROOT } from '../config/env.js';
 import { RunbookCatalog } from '../manifest/catalog.js';
 import { RunService } from '../runs/run-service.js';
 import { createRunbookWorker } from '../temporal/worker.js';
-
-export interface CollectedLine extends OutputLine {
-  step: StepContext;
-  attempt: number;
-}
-
-export function collectingLineSink(): LineSink & { lines: CollectedLine[] } {
-  const lines: CollectedLine[] = [];
-  return { lines, write: (step, attempt, line) => lines.push({ ...line, step, attempt }), flush: async () => {} };
-}
 
 export function uniqueTaskQueue(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;

@@ -1,0 +1,65 @@
+// `npm run histories:record`: runs the fixture runbooks on a fresh dev server
+// and saves their histories under test/histories, where the suite replays them
+// against the current workflow code. Re-record only on purpose: a history that
+// stops replaying means runs in flight would break.
+import { Client, Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadEnv, PROJECT_ROOT } from '../config/env.js';
+import { RunbookCatalog } from '../manifest/catalog.js';
+import { RunService } from '../runs/run-service.js';
+import { findTemporalBinary, startDevServer } from '../temporal/dev-server.js';
+import { bundleWorkflows, createRunbookWorker } from '../temporal/worker.js';
+import { collectingLineSink } from './line-sinks.js';
+import { freePort } from './ports.js';
+
+const env = loadEnv();
+const binary = findTemporalBinary(env.searchPath, env.cacheBinDir);
+if (!binary) throw new Error('no temporal binary: run .ci/run or npm start once');
+const server = await startDevServer({ binary, port: await freePort(), logFile: path.join(PROJECT_ROOT, '.data', 'record', 'temporal.log') });
+const { worker, connection: workerConnection } = await createRunbookWorker({
+  address: server.address,
+  namespace: 'default',
+  taskQueue: 'record',
+  workflowBundle: await bundleWorkflows(),
+  shutdownGraceMs: 1_000,
+  playbooksDir: env.playbooksDir,
+  lineSink: collectingLineSink(),
+});
+const running = worker.run();
+const connection = await Connection.connect({ address: server.address });
+const client = new Client({ connection });
+const service = new RunService(client, await RunbookCatalog.fromDirectory(path.join(PROJECT_ROOT, 'test', 'fixtures', 'runbooks')), 'record');
+
+const historiesDir = path.join(PROJECT_ROOT, 'test', 'histories');
+// A replay must use the recorded workflow id: child run ids are derived from it.
+const recorded: Array<{ file: string; workflowId: string; runbook: string }> = [];
+
+async function record(name: string, runbook: string, drive?: (id: string) => Promise<void>) {
+  const { id } = await service.startRun({ runbook, inputs: {}, environment: 'dev', startedBy: 'recorder' });
+  await drive?.(id);
+  await client.workflow.getHandle(id).result().catch(() => undefined);
+  const history = await service.fetchHistory(id);
+  writeFileSync(path.join(historiesDir, `${name}.json`), `${historyToJSON(history)}\n`);
+  recorded.push({ file: `${name}.json`, workflowId: id, runbook });
+  console.log(`recorded ${name}: ${history.events?.length} events`);
+}
+
+await record('flow-approved', 'recorded-flow', async (id) => {
+  for (;;) {
+    const progress = (await service.showRun(id)).progress;
+    if (progress?.steps.find((step) => step.id === 'gate')?.status === 'waiting') break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await service.approveStep(id, 'gate', 'approver-1', ['approver'], 'recorded');
+});
+await record('compensation-failed', 'recorded-compensation');
+writeFileSync(path.join(historiesDir, 'index.json'), `${JSON.stringify(recorded, null, 2)}\n`);
+
+worker.shutdown();
+await running;
+await workerConnection.close();
+await connection.close();
+await server.stop();
+process.exit(0);
