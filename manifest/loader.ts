@@ -75,7 +75,7 @@ export function loadManifest(value: unknown, options: LoadOptions = {}): LoadRes
   }
   if (!envelope.success || errors.length > 0) return { ok: false, errors };
 
-  const { steps: _rawSteps, ...fields } = envelope.data;
+  const { steps: _steps, ...fields } = envelope.data;
   const unversioned = { ...fields, steps };
   return { ok: true, compiled: { runbook: { ...unversioned, version: versionOf(unversioned) }, children: compiler.children } };
 }

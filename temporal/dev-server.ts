@@ -70,6 +70,8 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
     args.push('--db-filename', options.dbFile, '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=OFF');
   }
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
+  // One partition per task queue: on a single machine, partition forwarding only adds dispatch latency.
+  args.push('--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1', '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1');
   args.push(...devServerSearchAttributeFlags());
   mkdirSync(path.dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile, { flags: 'a' });

@@ -1,4 +1,4 @@
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkerInterceptors, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../config/env.js';
 import type { ActionDependencies } from '../activities/action.js';
@@ -28,8 +28,8 @@ export interface RunbookWorkerOptions {
   shutdownGraceMs: number;
   playbooksDir: string;
   lineSink?: ActionDependencies['lineSink'];
-  /** Extra activities (benchmarks register their own no-ops). */
-  extraActivities?: Record<string, (...args: never[]) => Promise<unknown>>;
+  /** Benchmarks observe activities through interceptors. */
+  interceptors?: WorkerInterceptors;
 }
 
 export async function createRunbookWorker(options: RunbookWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
@@ -40,7 +40,8 @@ export async function createRunbookWorker(options: RunbookWorkerOptions): Promis
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     workflowBundle: options.workflowBundle,
-    activities: { ...activities, ...options.extraActivities },
+    activities,
+    ...(options.interceptors ? { interceptors: options.interceptors } : {}),
     // On SIGTERM, running activities get this long to finish before they are cancelled.
     shutdownGraceTime: options.shutdownGraceMs,
   });

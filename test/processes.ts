@@ -1,7 +1,6 @@
 // Child processes of the product started by end-to-end tests: the worker
 // process and the jarvis CLI, exactly as users start them.
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { PROJECT_ROOT } from '../config/env.js';
 
 // `node --import tsx` rather than the tsx wrapper, so the child's pid is the worker itself (SIGKILL must reach it).
