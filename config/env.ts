@@ -34,6 +34,7 @@ const envSchema = z.object({
   JARVIS_RUNBOOKS_DIR: z.string().optional(),
   JARVIS_PLAYBOOKS_DIR: z.string().optional(),
   JARVIS_USER: z.string().min(1).optional(),
+  JARVIS_TEST_DATABASE_URL: z.string().default('postgresql://postgres@127.0.0.1:5432/test').describe('The PostgreSQL the test suite backs up.'),
   HOME: z.string().optional(),
   PATH: z.string().default('/usr/local/bin:/usr/bin:/bin'),
 });
@@ -63,6 +64,7 @@ export function parseEnv(source: Record<string, string | undefined>) {
     runbooksDir: path.resolve(env.JARVIS_RUNBOOKS_DIR ?? path.join(PROJECT_ROOT, 'runbooks')),
     playbooksDir: path.resolve(env.JARVIS_PLAYBOOKS_DIR ?? path.join(PROJECT_ROOT, 'runbooks', 'playbooks')),
     actingUser: env.JARVIS_USER,
+    testDatabaseUrl: env.JARVIS_TEST_DATABASE_URL,
     cacheBinDir: path.join(env.HOME ?? PROJECT_ROOT, '.cache', 'jarvis', 'bin'),
     searchPath: env.PATH,
   };

@@ -1,0 +1,108 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadEnv, PROJECT_ROOT } from '../config/env.js';
+import { loadManifest } from '../manifest/loader.js';
+import { collectingLineSink } from './line-sinks.js';
+import { createRunService, scratchDir, startWorker, uniqueTaskQueue } from './harness.js';
+
+const env = loadEnv();
+const lineSink = collectingLineSink();
+let worker: Awaited<ReturnType<typeof startWorker>>;
+let runs: Awaited<ReturnType<typeof createRunService>>;
+
+/** A local service that is unhealthy for its first two requests, then healthy. */
+let httpServer: Server;
+let requests = 0;
+let webhookBodies: unknown[] = [];
+
+beforeAll(async () => {
+  const taskQueue = uniqueTaskQueue('builtin');
+  worker = await startWorker(taskQueue, undefined, lineSink);
+  runs = await createRunService(taskQueue, path.join(PROJECT_ROOT, 'runbooks'));
+  httpServer = createServer((request, response) => {
+    if (request.url === '/health') {
+      requests += 1;
+      response.writeHead(requests <= 2 ? 503 : 200, { 'content-type': 'text/plain' }).end(requests <= 2 ? 'starting' : 'ok: ready');
+      return;
+    }
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      webhookBodies.push(JSON.parse(body));
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await runs?.close();
+  httpServer?.close();
+});
+
+async function runToEnd(runbook: string, inputs: Record<string, unknown>) {
+  const { id } = await runs.service.startRun({ runbook, inputs, environment: 'dev', startedBy: 'alice' });
+  const result = (await runs.client.workflow.getHandle(id).result()) as { outputs: Record<string, Record<string, unknown>> };
+  return { id, outputs: result.outputs, details: await runs.service.showRun(id) };
+}
+
+describe('the built-in runbooks', () => {
+  it('smoke runs a no-op, a command and a condition', async () => {
+    const { outputs, details } = await runToEnd('smoke', { message: 'ping' });
+    expect(outputs.whoami?.stdout).toMatch(/Linux.*\nmessage: ping/s);
+    expect(details.progress?.steps.map((step) => step.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+  });
+
+  it('http-health-check retries until the endpoint is healthy', async () => {
+    requests = 0;
+    const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}/health`;
+    const { outputs, details } = await runToEnd('http-health-check', { url, expectBody: 'ready' });
+    expect(outputs.check).toMatchObject({ status: 200, bodyExcerpt: 'ok: ready' });
+    expect(details.progress?.steps[0]?.attempts).toBe(3);
+  });
+
+  it('disk-usage reports every filesystem', async () => {
+    const { outputs } = await runToEnd('disk-usage', { thresholdPercent: 100 });
+    expect(outputs.report?.stdout).toMatch(/Filesystem\s+Size\s+Used/);
+    expect(outputs.threshold?.stdout).toBe('all filesystems below 100%');
+  });
+
+  it('ansible-ping runs a real playbook and parses its recap', async () => {
+    const { id, outputs } = await runToEnd('ansible-ping', { greeting: 'hello ansible' });
+    expect(outputs.ping).toMatchObject({ exitCode: 0, failedHosts: [], recap: { localhost: { ok: 2, failed: 0, unreachable: 0 } } });
+    const logged = lineSink.lines.filter((line) => line.step.runId === id).map((line) => line.text);
+    expect(logged).toEqual(expect.arrayContaining([expect.stringContaining('"msg": "hello ansible"'), expect.stringMatching(/^PLAY RECAP/)]));
+  });
+
+  it('postgres-backup dumps, proves the dump restores, and keeps only the newest dumps', async () => {
+    const directory = scratchDir();
+    const inputs = { databaseUrl: env.testDatabaseUrl, directory, keep: 1 };
+    const first = await runToEnd('postgres-backup', inputs);
+    expect(first.outputs.backup).toMatchObject({ verified: true, removed: [] });
+    expect(first.outputs.backup?.bytes).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const second = await runToEnd('postgres-backup', inputs);
+    expect(second.outputs.backup?.removed).toEqual([path.basename(String(first.outputs.backup?.file))]);
+    expect(readdirSync(directory)).toEqual([path.basename(String(second.outputs.backup?.file))]);
+  });
+
+  it('a webhook notification posts a chat-style message', async () => {
+    webhookBodies = [];
+    const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}/hook`;
+    const compiled = runs.service.expectValid(
+      loadManifest({
+        name: 'notify',
+        title: 'Notify',
+        steps: [{ id: 'tell', action: 'notify.webhook', with: { url, message: 'deploy finished' } }],
+      }),
+      'invalid',
+    );
+    const { id } = await runs.service.startRun({ runbook: compiled, inputs: {}, environment: 'dev', startedBy: 'alice' });
+    await runs.client.workflow.getHandle(id).result();
+    expect(webhookBodies).toEqual([{ text: 'deploy finished' }]);
+  });
+});
