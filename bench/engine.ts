@@ -11,7 +11,7 @@ import type { RunInput } from '../manifest/types.js';
 import { findTemporalBinary, startDevServer } from '../temporal/dev-server.js';
 import { bundleWorkflows, createRunbookWorker } from '../temporal/worker.js';
 import { collectingLineSink } from '../test/line-sinks.js';
-import { freePort } from '../test/ports.js';
+import { freePort } from '../temporal/free-port.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);

@@ -4,6 +4,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { connectToTemporal } from './client.js';
+import { freePort } from './free-port.js';
 import { devServerSearchAttributeFlags, registerSearchAttributes } from './search-attributes.js';
 
 /** The newest Temporal CLI that `go install` can build (later ones carry a replace directive). */
@@ -13,6 +14,8 @@ export interface DevServerOptions {
   binary: string;
   port: number;
   uiPort?: number;
+  /** Temporal's HTTP API; a free port when not given (the CLI's default, port + 1000, can be out of range). */
+  httpPort?: number;
   /** SQLite file that keeps workflows across restarts; in memory without it. */
   dbFile?: string;
   logFile: string;
@@ -61,7 +64,9 @@ function tail(file: string, lines = 15): string {
 }
 
 export async function startDevServer(options: DevServerOptions): Promise<RunningTemporal & { process: ChildProcess }> {
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-format', 'json', '--log-level', 'warn'];
+  const httpPort = options.httpPort ?? (await freePort());
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--http-port', String(httpPort)];
+  args.push('--log-format', 'json', '--log-level', 'warn');
   if (options.uiPort) args.push('--ui-port', String(options.uiPort));
   else args.push('--headless');
   if (options.dbFile) {
@@ -105,6 +110,7 @@ export interface EnsureTemporalOptions {
   namespace: string;
   port: number;
   uiPort?: number;
+  httpPort?: number;
   dataDir: string;
   searchPath: string;
   cacheBinDir: string;
@@ -127,6 +133,7 @@ export async function ensureTemporal(options: EnsureTemporalOptions): Promise<Ru
         binary,
         port: options.port,
         uiPort: options.uiPort,
+        httpPort: options.httpPort,
         dbFile: path.join(options.dataDir, 'temporal', 'dev-server.db'),
         logFile: path.join(options.dataDir, 'logs', 'temporal.log'),
         namespace: options.namespace,

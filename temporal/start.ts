@@ -12,6 +12,7 @@ const temporal = await ensureTemporal({
   namespace: env.namespace,
   port: env.temporalPort,
   uiPort: env.temporalUiPort,
+  httpPort: env.temporalHttpPort,
   dataDir: env.dataDir,
   searchPath: env.searchPath,
   cacheBinDir: env.cacheBinDir,

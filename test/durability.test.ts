@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { startDevServer } from '../temporal/dev-server.js';
-import { freePort } from './ports.js';
+import { freePort } from '../temporal/free-port.js';
 import { createRunService, scratchDir, startWorker, uniqueTaskQueue, writeManifests } from './harness.js';
 import { spawnWorkerProcess } from './processes.js';
 

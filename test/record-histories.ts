@@ -12,7 +12,7 @@ import { RunService } from '../runs/run-service.js';
 import { findTemporalBinary, startDevServer } from '../temporal/dev-server.js';
 import { bundleWorkflows, createRunbookWorker } from '../temporal/worker.js';
 import { collectingLineSink } from './line-sinks.js';
-import { freePort } from './ports.js';
+import { freePort } from '../temporal/free-port.js';
 
 const env = loadEnv();
 const binary = findTemporalBinary(env.searchPath, env.cacheBinDir);
