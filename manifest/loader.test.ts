@@ -123,3 +123,12 @@ steps:
     expect(Object.keys(committed.properties)).toEqual(expect.arrayContaining(['name', 'inputs', 'concurrencyKey', 'steps']));
   });
 });
+
+describe('the README', () => {
+  it('shows a manifest example that the loader accepts', () => {
+    const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const example = /```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    const result = loadManifestText(example ?? '');
+    expect(result.ok ? [] : result.errors).toEqual([]);
+  });
+});
