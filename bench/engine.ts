@@ -1,17 +1,13 @@
 // `npm run bench:engine`: the interpreter against a minimal hand-written
 // workflow calling the same three no-op activities, on one real dev server.
 // Prints one JSON line per figure.
-import { Client, Connection } from '@temporalio/client';
 import type { ActivityInboundCallsInterceptor, ActivityExecuteInput, Next } from '@temporalio/worker';
 import { Context } from '@temporalio/activity';
 import path from 'node:path';
-import { loadEnv, PROJECT_ROOT } from '../config/env.js';
+import { PROJECT_ROOT } from '../config/env.js';
 import { loadManifest } from '../manifest/loader.js';
 import type { RunInput } from '../manifest/types.js';
-import { findTemporalBinary, startDevServer } from '../temporal/dev-server.js';
-import { bundleWorkflows, createRunbookWorker } from '../temporal/worker.js';
-import { collectingLineSink } from '../test/line-sinks.js';
-import { freePort } from '../temporal/free-port.js';
+import { startLocalEngine } from '../test/local-engine.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
@@ -52,23 +48,13 @@ const compiled = loadManifest({
 if (!compiled.ok) throw new Error(JSON.stringify(compiled.errors));
 const runInput: RunInput = { runbook: compiled.compiled.runbook, children: {}, inputs: {}, environment: 'dev', startedBy: 'bench' };
 
-const env = loadEnv();
-const binary = findTemporalBinary(env.searchPath, env.cacheBinDir);
-if (!binary) throw new Error('no temporal binary: run .ci/run or npm start once');
-const server = await startDevServer({ binary, port: await freePort(), logFile: path.join(PROJECT_ROOT, '.data', 'bench', 'temporal.log') });
-const { worker, connection: workerConnection } = await createRunbookWorker({
-  address: server.address,
-  namespace: 'default',
+const engine = await startLocalEngine({
+  name: 'bench',
   taskQueue: TASK_QUEUE,
-  workflowBundle: await bundleWorkflows(path.join(PROJECT_ROOT, 'bench', 'workflows.ts')),
-  shutdownGraceMs: 1_000,
-  playbooksDir: env.playbooksDir,
-  lineSink: collectingLineSink(),
+  workflowsPath: path.join(PROJECT_ROOT, 'bench', 'workflows.ts'),
   interceptors: { activity: [() => ({ inbound: new FirstActivityRecorder() })] },
 });
-const running = worker.run();
-const connection = await Connection.connect({ address: server.address });
-const client = new Client({ connection });
+const client = engine.client;
 
 type Kind = 'interpreter' | 'handwritten';
 let sequence = 0;
@@ -131,10 +117,6 @@ try {
   const p50 = percentile(quiet.interpreter, 50);
   emit('interpreter_first_step_p50_vs_aim', p50, 'ms', { aim: '<= 50', met: p50 <= 50 });
 } finally {
-  worker.shutdown();
-  await running;
-  await workerConnection.close();
-  await connection.close();
-  await server.stop();
+  await engine.stop();
 }
 process.exit(0);

@@ -2,34 +2,16 @@
 // and saves their histories under test/histories, where the suite replays them
 // against the current workflow code. Re-record only on purpose: a history that
 // stops replaying means runs in flight would break.
-import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadEnv, PROJECT_ROOT } from '../config/env.js';
+import { PROJECT_ROOT } from '../config/env.js';
 import { RunbookCatalog } from '../manifest/catalog.js';
 import { RunService } from '../runs/run-service.js';
-import { findTemporalBinary, startDevServer } from '../temporal/dev-server.js';
-import { bundleWorkflows, createRunbookWorker } from '../temporal/worker.js';
-import { collectingLineSink } from './line-sinks.js';
-import { freePort } from '../temporal/free-port.js';
+import { startLocalEngine } from './local-engine.js';
 
-const env = loadEnv();
-const binary = findTemporalBinary(env.searchPath, env.cacheBinDir);
-if (!binary) throw new Error('no temporal binary: run .ci/run or npm start once');
-const server = await startDevServer({ binary, port: await freePort(), logFile: path.join(PROJECT_ROOT, '.data', 'record', 'temporal.log') });
-const { worker, connection: workerConnection } = await createRunbookWorker({
-  address: server.address,
-  namespace: 'default',
-  taskQueue: 'record',
-  workflowBundle: await bundleWorkflows(),
-  shutdownGraceMs: 1_000,
-  playbooksDir: env.playbooksDir,
-  lineSink: collectingLineSink(),
-});
-const running = worker.run();
-const connection = await Connection.connect({ address: server.address });
-const client = new Client({ connection });
+const engine = await startLocalEngine({ name: 'record', taskQueue: 'record' });
+const client = engine.client;
 const service = new RunService(client, await RunbookCatalog.fromDirectory(path.join(PROJECT_ROOT, 'test', 'fixtures', 'runbooks')), 'record');
 
 const historiesDir = path.join(PROJECT_ROOT, 'test', 'histories');
@@ -57,9 +39,5 @@ await record('flow-approved', 'recorded-flow', async (id) => {
 await record('compensation-failed', 'recorded-compensation');
 writeFileSync(path.join(historiesDir, 'index.json'), `${JSON.stringify(recorded, null, 2)}\n`);
 
-worker.shutdown();
-await running;
-await workerConnection.close();
-await connection.close();
-await server.stop();
+await engine.stop();
 process.exit(0);

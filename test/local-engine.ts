@@ -1,0 +1,47 @@
+// A private Temporal dev server and a worker in this process, for scripts that
+// run outside the test suite (benchmarks, history recording).
+import { Client, Connection } from '@temporalio/client';
+import type { WorkerInterceptors } from '@temporalio/worker';
+import path from 'node:path';
+import { loadEnv, PROJECT_ROOT } from '../config/env.js';
+import { findTemporalBinary, startDevServer } from '../temporal/dev-server.js';
+import { freePort } from '../temporal/free-port.js';
+import { bundleWorkflows, createRunbookWorker } from '../temporal/worker.js';
+import { collectingLineSink } from './line-sinks.js';
+
+export interface LocalEngineOptions {
+  /** Names the folder under .data/ where the server log goes. */
+  name: string;
+  taskQueue: string;
+  workflowsPath?: string;
+  interceptors?: WorkerInterceptors;
+}
+
+export async function startLocalEngine(options: LocalEngineOptions) {
+  const env = loadEnv();
+  const binary = findTemporalBinary(env.searchPath, env.cacheBinDir);
+  if (!binary) throw new Error('no temporal binary: run .ci/run or npm start once');
+  const server = await startDevServer({ binary, port: await freePort(), logFile: path.join(PROJECT_ROOT, '.data', options.name, 'temporal.log') });
+  const { worker, connection: workerConnection } = await createRunbookWorker({
+    address: server.address,
+    namespace: 'default',
+    taskQueue: options.taskQueue,
+    workflowBundle: await bundleWorkflows(options.workflowsPath),
+    shutdownGraceMs: 1_000,
+    playbooksDir: env.playbooksDir,
+    lineSink: collectingLineSink(),
+    ...(options.interceptors ? { interceptors: options.interceptors } : {}),
+  });
+  const running = worker.run();
+  const connection = await Connection.connect({ address: server.address });
+  return {
+    client: new Client({ connection }),
+    async stop() {
+      worker.shutdown();
+      await running;
+      await workerConnection.close();
+      await connection.close();
+      await server.stop();
+    },
+  };
+}
