@@ -73,6 +73,23 @@ steps:
   - id: hold
     sleep: 20s
 `,
+  cancellable: `
+name: cancellable
+title: A long step that can be cancelled
+inputs: { type: object, properties: { log: { type: string } }, required: [log] }
+steps:
+  - id: prepare
+    action: shell.run
+    with: { command: 'echo prepare >> "$1"', shell: true, args: ["\${{ inputs.log }}"] }
+    compensate:
+      - id: undo-prepare
+        action: shell.run
+        with: { command: 'echo undo-prepare >> "$1"', shell: true, args: ["\${{ inputs.log }}"] }
+  - id: long
+    action: shell.run
+    with: { command: 'echo long-start >> "$1"; sleep 60; echo long-end >> "$1"', shell: true, args: ["\${{ inputs.log }}"] }
+    heartbeatTimeout: 2s
+`,
   flow: `
 name: flow
 title: Parallel steps, conditions and outputs
@@ -199,6 +216,21 @@ describe('the interpreter workflow', () => {
     const other = await runs.service.startRun({ runbook: 'locked', inputs: { host: 'db-2' }, environment: 'dev', startedBy: 'bob' });
     await runs.service.cancelRun(first.id);
     await runs.service.cancelRun(other.id);
+  });
+
+  it('cancels a run: the running command is killed and completed steps are compensated', async () => {
+    const log = marker('cancellable.log');
+    const { id } = await runs.service.startRun({ runbook: 'cancellable', inputs: { log }, environment: 'dev', startedBy: 'alice' });
+    await waitForStatus(id, 'long', 'running');
+    for (let tries = 0; tries < 50 && !readFileSync(log, 'utf8').includes('long-start'); tries += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    const cancelledAt = Date.now();
+    await runs.service.cancelRun(id);
+    await expect(runs.client.workflow.getHandle(id).result()).rejects.toThrow();
+    expect(Date.now() - cancelledAt).toBeLessThan(15_000);
+    const details = await runs.service.showRun(id);
+    expect(details.status).toBe('CANCELLED');
+    expect(details.progress?.steps.find((step) => step.id === 'long')?.status).toBe('cancelled');
+    expect(readLines(log)).toEqual(['prepare', 'long-start', 'undo-prepare']);
   });
 
   it('runs parallel groups, skips steps whose condition is false and passes outputs on', async () => {
