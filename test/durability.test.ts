@@ -67,6 +67,37 @@ describe('durable runs', () => {
     }
   });
 
+  it('let a running step finish when the worker is stopped with SIGTERM', async () => {
+    const taskQueue = uniqueTaskQueue('sigterm');
+    const address = inject('temporalAddress');
+    const runs = await createRunService(taskQueue, writeManifests({ 'three-steps': threeSteps }));
+    const log = path.join(scratchDir(), 'steps.log');
+    const first = spawnWorkerProcess({ TEMPORAL_ADDRESS: address, JARVIS_TASK_QUEUE: taskQueue });
+    try {
+      await first.ready;
+      const { id } = await runs.service.startRun({ runbook: 'three-steps', inputs: { log }, environment: 'dev', startedBy: 'alice' });
+      await until(() => count(log, 'two-start') === 1, 'step two to start');
+      const exited = new Promise((resolve) => first.child.once('exit', resolve));
+      first.child.kill('SIGTERM');
+      await exited;
+      // The step finished inside the grace time, before the worker exited.
+      expect(count(log, 'two')).toBe(1);
+
+      const second = spawnWorkerProcess({ TEMPORAL_ADDRESS: address, JARVIS_TASK_QUEUE: taskQueue });
+      try {
+        await second.ready;
+        await runs.client.workflow.getHandle(id).result();
+      } finally {
+        second.child.kill('SIGTERM');
+      }
+      expect(lines(log)).toEqual(['one', 'two-start', 'two', 'three']);
+      expect((await runs.service.showRun(id)).progress?.steps.find((step) => step.id === 'two')?.attempts).toBe(1);
+    } finally {
+      first.child.kill('SIGKILL');
+      await runs.close();
+    }
+  });
+
   it('complete after the Temporal server restarts on the same database mid-run', async () => {
     const binary = inject('temporalBinary');
     const directory = scratchDir();

@@ -106,9 +106,21 @@ steps:
   - id: only-slow
     when: \${{ inputs.mode == 'slow' }}
     action: core.noop
+  - id: child
+    runbook: child
+    with: { greeting: from parent }
   - id: join
     action: core.noop
-    with: { message: "\${{ steps.left.output.message }}+\${{ steps.right.output.stdout }}" }
+    with: { message: "\${{ steps.left.output.message }}+\${{ steps.right.output.stdout }}+\${{ steps.child.output.echo.message }}" }
+`,
+  child: `
+name: child
+title: A child run
+inputs: { type: object, properties: { greeting: { type: string } } }
+steps:
+  - id: echo
+    action: core.noop
+    with: { message: "\${{ inputs.greeting }}" }
 `,
 };
 
@@ -233,16 +245,18 @@ describe('the interpreter workflow', () => {
     expect(readLines(log)).toEqual(['prepare', 'long-start', 'undo-prepare']);
   });
 
-  it('runs parallel groups, skips steps whose condition is false and passes outputs on', async () => {
+  it('runs parallel groups and child runbooks, skips steps whose condition is false and passes outputs on', async () => {
     const { id } = await runs.service.startRun({ runbook: 'flow', inputs: {}, environment: 'dev', startedBy: 'alice' });
     const result = (await runs.client.workflow.getHandle(id).result()) as { outputs: Record<string, { message?: string }> };
-    expect(result.outputs.join?.message).toBe('left+right');
+    expect(result.outputs.join?.message).toBe('left+right+from parent');
     const progress = (await runs.service.showRun(id)).progress!;
+    expect(progress.steps.find((step) => step.id === 'child')?.childRunId).toBe(`${id}--child`);
     expect(progress.steps.map((step) => [step.id, step.status])).toEqual([
       ['both', 'succeeded'],
       ['left', 'succeeded'],
       ['right', 'succeeded'],
       ['only-slow', 'skipped'],
+      ['child', 'succeeded'],
       ['join', 'succeeded'],
     ]);
   });
