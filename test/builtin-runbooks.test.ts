@@ -50,7 +50,15 @@ async function runToEnd(runbook: string, inputs: Record<string, unknown>) {
   return { id, outputs: result.outputs, details: await runs.service.showRun(id) };
 }
 
-describe('the built-in runbooks', () => {
+/** Runs a one-off manifest made of these steps, the way `jarvis run start FILE` does. */
+async function runInline(steps: unknown[]) {
+  const compiled = runs.service.expectValid(loadManifest({ name: 'inline', title: 'Inline', steps }), 'inline manifest is invalid:');
+  const { id } = await runs.service.startRun({ runbook: compiled, inputs: {}, environment: 'dev', startedBy: 'alice' });
+  const result = (await runs.client.workflow.getHandle(id).result()) as { outputs: Record<string, Record<string, unknown>> };
+  return { id, outputs: result.outputs };
+}
+
+describe('the built-in runbooks and actions', () => {
   it('smoke runs a no-op, a command and a condition', async () => {
     const { outputs, details } = await runToEnd('smoke', { message: 'ping' });
     expect(outputs.whoami?.stdout).toMatch(/Linux.*\nmessage: ping/s);
@@ -93,16 +101,28 @@ describe('the built-in runbooks', () => {
   it('a webhook notification posts a chat-style message', async () => {
     webhookBodies = [];
     const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}/hook`;
-    const compiled = runs.service.expectValid(
-      loadManifest({
-        name: 'notify',
-        title: 'Notify',
-        steps: [{ id: 'tell', action: 'notify.webhook', with: { url, message: 'deploy finished' } }],
-      }),
-      'invalid',
-    );
-    const { id } = await runs.service.startRun({ runbook: compiled, inputs: {}, environment: 'dev', startedBy: 'alice' });
-    await runs.client.workflow.getHandle(id).result();
+    const { outputs } = await runInline([{ id: 'tell', action: 'notify.webhook', with: { url, message: 'deploy finished' } }]);
+    expect(outputs.tell).toEqual({ status: 204 });
     expect(webhookBodies).toEqual([{ text: 'deploy finished' }]);
+  });
+
+  it('an HTTP request returns status, headers and the parsed JSON body', async () => {
+    webhookBodies = [];
+    const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}/hook`;
+    const { outputs } = await runInline([{ id: 'post', action: 'http.request', with: { url, method: 'POST', body: { deploy: 42 } } }]);
+    expect(outputs.post).toMatchObject({ status: 204, ok: true });
+    expect(webhookBodies).toEqual([{ deploy: 42 }]);
+  });
+
+  it('a command gets its env and cwd, and is killed at its timeout', async () => {
+    const cwd = scratchDir();
+    const { outputs } = await runInline([
+      { id: 'where', action: 'shell.run', with: { command: 'echo "$GREETING from $(pwd)"', shell: true, env: { GREETING: 'hi' }, cwd } },
+    ]);
+    expect(outputs.where?.stdout).toBe(`hi from ${cwd}`);
+    const started = Date.now();
+    const failed = await runInline([{ id: 'slow', action: 'shell.run', with: { command: 'sleep', args: ['30'], timeout: '1s' } }]).catch((error: Error) => error);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(String((failed as { cause?: Error }).cause?.message)).toBe('step "slow" failed: command timed out after 1s');
   });
 });
