@@ -4,7 +4,7 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((name) => `node:${name}`)];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.data/**', 'cli/bin.js'] },
+  { ignores: ['node_modules/**', '.data/**', 'cli/bin.js', 'db/generated/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -25,6 +25,11 @@ const envSchema = z.object({
     .regex(/^[^\s:]+:\d+$/, 'host:port, e.g. 127.0.0.1:7233')
     .optional()
     .describe('An existing Temporal server; without it Jarvis starts a dev server.'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'a postgres:// connection URL')
+    .optional()
+    .describe('PostgreSQL with pgvector; without it Jarvis runs the embedded PGlite.'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   JARVIS_TASK_QUEUE: z.string().min(1).default('jarvis-runbooks'),
   JARVIS_DATA_DIR: z.string().min(1).default('./.data'),
@@ -56,6 +61,7 @@ export function parseEnv(source: Record<string, string | undefined>) {
   const dataDir = path.resolve(env.JARVIS_DATA_DIR);
   return {
     temporalAddress: env.TEMPORAL_ADDRESS,
+    databaseUrl: env.DATABASE_URL,
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.JARVIS_TASK_QUEUE,
     dataDir,
