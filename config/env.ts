@@ -40,6 +40,18 @@ const envSchema = z.object({
   JARVIS_RUNBOOKS_DIR: z.string().optional(),
   JARVIS_PLAYBOOKS_DIR: z.string().optional(),
   JARVIS_USER: z.string().min(1).optional(),
+  JARVIS_API_HOST: z.string().min(1).default('127.0.0.1'),
+  JARVIS_API_PORT: port(3001),
+  JARVIS_SECRET_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/=_-]{43,}$/, 'base64 of 32 random bytes, e.g. `openssl rand -base64 32`')
+    .optional()
+    .describe('Key for encrypting credentials and signing tokens; without it one is generated into the data directory.'),
+  JARVIS_ADMIN_EMAIL: z.email().optional(),
+  JARVIS_ADMIN_PASSWORD: z.string().min(12, 'at least 12 characters').optional(),
+  JARVIS_CORS_ORIGINS: z.string().default('http://127.0.0.1:3000,http://localhost:3000'),
+  JARVIS_ACCESS_TOKEN_TTL: duration('15m'),
+  JARVIS_REFRESH_TOKEN_TTL: duration('30d'),
   JARVIS_TEST_DATABASE_URL: z.string().default('postgresql://postgres@127.0.0.1:5432/test').describe('The PostgreSQL the test suite backs up.'),
   HOME: z.string().optional(),
   PATH: z.string().default('/usr/local/bin:/usr/bin:/bin'),
@@ -72,6 +84,13 @@ export function parseEnv(source: Record<string, string | undefined>) {
     runbooksDir: path.resolve(env.JARVIS_RUNBOOKS_DIR ?? path.join(PROJECT_ROOT, 'runbooks')),
     playbooksDir: path.resolve(env.JARVIS_PLAYBOOKS_DIR ?? path.join(PROJECT_ROOT, 'runbooks', 'playbooks')),
     actingUser: env.JARVIS_USER,
+    apiHost: env.JARVIS_API_HOST,
+    apiPort: env.JARVIS_API_PORT,
+    secretKey: env.JARVIS_SECRET_KEY,
+    bootstrapAdmin: env.JARVIS_ADMIN_EMAIL && env.JARVIS_ADMIN_PASSWORD ? { email: env.JARVIS_ADMIN_EMAIL, password: env.JARVIS_ADMIN_PASSWORD } : undefined,
+    corsOrigins: env.JARVIS_CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
+    accessTokenTtlMs: env.JARVIS_ACCESS_TOKEN_TTL,
+    refreshTokenTtlMs: env.JARVIS_REFRESH_TOKEN_TTL,
     testDatabaseUrl: env.JARVIS_TEST_DATABASE_URL,
     cacheBinDir: path.join(env.HOME ?? PROJECT_ROOT, '.cache', 'jarvis', 'bin'),
     searchPath: env.PATH,

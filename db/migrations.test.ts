@@ -1,34 +1,20 @@
 import pg from 'pg';
-import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadEnv } from '../config/env.js';
+import { createServerDatabase } from '../test/databases.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 import { migrate, readMigrations } from './migrator.js';
 import { openDatabase } from './database.js';
 import { expectedColumns } from './prisma-schema.js';
 
-const env = loadEnv();
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
 });
 
-/** A fresh database on the real PostgreSQL server, dropped after the suite. */
 async function freshServerDatabase(): Promise<string> {
-  const name = `jarvis_test_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: env.testDatabaseUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  cleanups.push(async () => {
-    const client = new pg.Client({ connectionString: env.testDatabaseUrl });
-    await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await client.end();
-  });
-  const url = new URL(env.testDatabaseUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
+  const database = await createServerDatabase();
+  cleanups.push(() => database.drop());
+  return database.url;
 }
 
 async function embeddedDatabase(): Promise<string> {

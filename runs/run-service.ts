@@ -68,6 +68,8 @@ export interface ListRunsFilter {
   status?: string;
   runbook?: string;
   environment?: string;
+  /** Only runs in these environments (the ones the caller may read). */
+  environments?: string[];
   startedBy?: string;
   limit?: number;
 }
@@ -178,6 +180,10 @@ export class RunService {
     const clauses = [`WorkflowType = ${quote(INTERPRETER_WORKFLOW)}`];
     if (filter.runbook) clauses.push(`${RUNBOOK_ATTRIBUTE.name} = ${quote(filter.runbook)}`);
     if (filter.environment) clauses.push(`${ENVIRONMENT_ATTRIBUTE.name} = ${quote(filter.environment)}`);
+    if (filter.environments) {
+      if (filter.environments.length === 0) return [];
+      clauses.push(`${ENVIRONMENT_ATTRIBUTE.name} IN (${filter.environments.map(quote).join(', ')})`);
+    }
     if (filter.startedBy) clauses.push(`${STARTED_BY_ATTRIBUTE.name} = ${quote(filter.startedBy)}`);
     if (filter.status) {
       const status = STATUS_NAMES[filter.status.toLowerCase()];
@@ -200,6 +206,12 @@ export class RunService {
       if (error instanceof WorkflowNotFoundError) throw new JarvisProblem(`no run with id "${id}"`, 'not-found');
       throw error;
     }
+  }
+
+  /** The environment a run belongs to, for authorization before anything else is read. */
+  async runEnvironment(id: string): Promise<string> {
+    const { description } = await this.describe(id);
+    return description.typedSearchAttributes.get(ENVIRONMENT_ATTRIBUTE) ?? '';
   }
 
   async showRun(id: string): Promise<RunDetails> {

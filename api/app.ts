@@ -1,0 +1,109 @@
+// The API as one Fastify plugin tree. server.ts (production) and the tests
+// build it with the same factory; only the dependencies differ.
+import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Client } from '@temporalio/client';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Database } from '../db/database.js';
+import type { RunbookCatalog } from '../manifest/catalog.js';
+import type { RunService } from '../runs/run-service.js';
+import audit from './plugins/audit.js';
+import auth from './plugins/auth.js';
+import errors from './plugins/errors.js';
+import metrics from './plugins/metrics.js';
+import { authRoutes } from './routes/auth.js';
+import { healthRoutes } from './routes/health.js';
+import { runbookRoutes } from './routes/runbooks.js';
+import { runRoutes } from './routes/runs.js';
+import { ProblemSchema } from './schemas.js';
+import type { AuditService } from './services/audit-service.js';
+import type { AuthService } from './services/auth-service.js';
+
+export interface ApiDependencies {
+  db: Database;
+  temporal: Client;
+  runs: RunService;
+  catalog: RunbookCatalog;
+  auth: AuthService;
+  audit: AuditService;
+}
+
+export interface ApiSettings {
+  corsOrigins: string[];
+  /** Refresh cookies are `Secure` unless the API is served over plain HTTP on loopback. */
+  secureCookies: boolean;
+  /** Requests per minute per client address. */
+  rateLimitPerMinute: number;
+  logger?: FastifyServerOptions['logger'];
+}
+
+export const BODY_LIMIT_BYTES = 1_048_576;
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  public: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route with whether it is public: the RBAC and audit tests walk it. */
+    routeList: RouteEntry[];
+  }
+}
+
+export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: settings.logger ?? false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const routeList: RouteEntry[] = [];
+  app.decorate('routeList', routeList);
+  app.addHook('onRoute', (route) => {
+    // The OpenAPI document and UI are public: they describe the API, they hold no data.
+    if (route.url.startsWith('/docs')) route.config = { ...(route.config as object), public: true };
+    for (const method of [route.method].flat()) {
+      // HEAD mirrors GET; OPTIONS is the CORS preflight, answered before authentication.
+      if (method === 'HEAD' || method === 'OPTIONS') continue;
+      routeList.push({ method, url: route.url, public: Boolean((route.config as { public?: boolean } | undefined)?.public) });
+    }
+  });
+
+  // External plugins first, then ours, then routes.
+  await app.register(helmet, { contentSecurityPolicy: false });
+  await app.register(cors, { origin: settings.corsOrigins, credentials: true });
+  await app.register(cookie);
+  await app.register(rateLimit, {
+    max: settings.rateLimitPerMinute,
+    timeWindow: '1 minute',
+    errorResponseBuilder: (_request, context) => ({ statusCode: 429, message: `too many requests: at most ${context.max} per ${context.after}` }),
+  });
+  app.addSchema(ProblemSchema);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Jarvis API', version: '0.1.0', description: 'Runbooks, runs, approvals. Errors are application/problem+json.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+
+  await app.register(errors);
+  await app.register(metrics);
+  await app.register(auth, { auth: deps.auth });
+  await app.register(audit, { audit: deps.audit });
+
+  await app.register(healthRoutes, { db: deps.db, temporal: deps.temporal });
+  await app.register(authRoutes, { auth: deps.auth, secureCookies: settings.secureCookies });
+  await app.register(runbookRoutes, { catalog: deps.catalog, runs: deps.runs, db: deps.db });
+  await app.register(runRoutes, { runs: deps.runs });
+  return app;
+}

@@ -1,0 +1,163 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import type { FastifyRequest } from 'fastify';
+import { JarvisProblem } from '../../runs/errors.js';
+import type { RunService } from '../../runs/run-service.js';
+import { auditTarget } from '../plugins/audit.js';
+import { principalOf } from '../plugins/auth.js';
+import { can, environmentsWhere, rolesIn, type Permission } from '../rbac.js';
+import { problemResponses, RunIdParams, StepParams } from '../schemas.js';
+
+const RunSummary = Type.Object({
+  id: Type.String(),
+  runId: Type.String(),
+  runbook: Type.Optional(Type.String()),
+  environment: Type.Optional(Type.String()),
+  startedBy: Type.Optional(Type.String()),
+  rerunOf: Type.Optional(Type.String()),
+  status: Type.String(),
+  startedAt: Type.String(),
+  closedAt: Type.Optional(Type.String()),
+});
+const RunDetails = Type.Object({}, { additionalProperties: true, description: 'The run with its progress (steps, attempts, timings, outputs, errors)' });
+const StartedRun = Type.Object({ id: Type.String(), runId: Type.String() });
+const ApprovalAnswer = Type.Object({ stepId: Type.String(), decision: Type.String(), approvals: Type.Integer(), required: Type.Integer() });
+
+export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService }> = async (app, { runs }) => {
+  /** Authorizes an action on a run by the role the caller holds in the run's environment. */
+  async function authorizeRun(request: FastifyRequest, id: string, permission: Permission): Promise<string> {
+    const environment = await runs.runEnvironment(id);
+    if (!can(principalOf(request), permission, environment)) {
+      throw new JarvisProblem(`this needs the ${permission === 'execute' ? 'operator' : permission === 'approve' ? 'approver' : 'viewer'} role in ${environment}`, 'forbidden');
+    }
+    return environment;
+  }
+
+  app.get(
+    '/runs',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Runs in the environments the caller may read, newest first',
+        querystring: Type.Object({
+          status: Type.Optional(Type.String({ maxLength: 30 })),
+          runbook: Type.Optional(Type.String({ maxLength: 100 })),
+          environment: Type.Optional(Type.String({ maxLength: 100 })),
+          startedBy: Type.Optional(Type.String({ maxLength: 200 })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+        }),
+        response: { 200: Type.Array(RunSummary), ...problemResponses },
+      },
+    },
+    async (request) => {
+      const readable = environmentsWhere(principalOf(request), 'read');
+      const { environment, ...filter } = request.query;
+      if (environment && !readable.includes(environment)) throw new JarvisProblem(`you hold no role in ${environment}`, 'forbidden');
+      return runs.listRuns({ ...filter, environments: environment ? [environment] : readable });
+    },
+  );
+
+  app.get(
+    '/runs/:id',
+    { schema: { tags: ['runs'], summary: 'One run with its progress', params: RunIdParams, response: { 200: RunDetails, ...problemResponses } } },
+    async (request) => {
+      await authorizeRun(request, request.params.id, 'read');
+      return runs.showRun(request.params.id);
+    },
+  );
+
+  app.get(
+    '/runs/:id/history',
+    { schema: { tags: ['runs'], summary: "The run's Temporal history as JSON, for download or replay", params: RunIdParams, response: { 200: Type.Object({}, { additionalProperties: true }), ...problemResponses } } },
+    async (request, reply) => {
+      await authorizeRun(request, request.params.id, 'read');
+      const history = historyToJSON(await runs.fetchHistory(request.params.id));
+      return reply.header('content-disposition', `attachment; filename="${request.params.id.replace(/[^A-Za-z0-9._-]/g, '_')}.history.json"`).type('application/json').send(history);
+    },
+  );
+
+  app.post(
+    '/runs/:id/cancel',
+    { schema: { tags: ['runs'], summary: 'Cancel a running run; completed steps are compensated', params: RunIdParams, response: { 202: Type.Object({ id: Type.String() }), ...problemResponses } } },
+    async (request, reply) => {
+      auditTarget(request, 'run', request.params.id);
+      await authorizeRun(request, request.params.id, 'execute');
+      await runs.cancelRun(request.params.id);
+      return reply.code(202).send({ id: request.params.id });
+    },
+  );
+
+  app.post(
+    '/runs/:id/rerun',
+    { schema: { tags: ['runs'], summary: 'A new run with the same manifest version and inputs', params: RunIdParams, response: { 201: StartedRun, ...problemResponses } } },
+    async (request, reply) => {
+      auditTarget(request, 'run', request.params.id);
+      await authorizeRun(request, request.params.id, 'execute');
+      const started = await runs.rerun(request.params.id, principalOf(request).email);
+      auditTarget(request, 'run', request.params.id, { newRun: started.id });
+      return reply.code(201).send(started);
+    },
+  );
+
+  app.post(
+    '/runs/:id/resume',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Resume a failed run from its failed step',
+        params: RunIdParams,
+        response: { 202: Type.Object({ id: Type.String(), runId: Type.String(), fromStep: Type.String() }), ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      auditTarget(request, 'run', request.params.id);
+      await authorizeRun(request, request.params.id, 'execute');
+      return reply.code(202).send(await runs.resume(request.params.id, principalOf(request).email));
+    },
+  );
+
+  app.post(
+    '/runs/:id/steps/:step/approve',
+    {
+      schema: {
+        tags: ['approvals'],
+        summary: 'Approve a waiting step (not your own run, unless the runbook allows it)',
+        params: StepParams,
+        body: Type.Optional(Type.Object({ comment: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false })),
+        response: { 200: ApprovalAnswer, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const { id, step } = request.params;
+      auditTarget(request, 'run-step', `${id}/${step}`);
+      const environment = await authorizeRun(request, id, 'read');
+      const principal = principalOf(request);
+      const answer = await runs.approveStep(id, step, principal.email, rolesIn(principal, environment), request.body?.comment);
+      app.metrics.approvals.inc({ decision: 'approve' });
+      return answer;
+    },
+  );
+
+  app.post(
+    '/runs/:id/steps/:step/reject',
+    {
+      schema: {
+        tags: ['approvals'],
+        summary: 'Reject a waiting step; the run ends rejected and compensates',
+        params: StepParams,
+        body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 2000 }) }, { additionalProperties: false }),
+        response: { 200: ApprovalAnswer, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const { id, step } = request.params;
+      auditTarget(request, 'run-step', `${id}/${step}`, { reason: request.body.reason });
+      const environment = await authorizeRun(request, id, 'read');
+      const principal = principalOf(request);
+      const answer = await runs.rejectStep(id, step, principal.email, rolesIn(principal, environment), request.body.reason);
+      app.metrics.approvals.inc({ decision: 'reject' });
+      return answer;
+    },
+  );
+};

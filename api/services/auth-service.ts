@@ -1,0 +1,107 @@
+// Signing in, token rotation and API tokens.
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../../db/database.js';
+import { DUMMY_PASSWORD_HASH, verifyPassword } from '../../security/passwords.js';
+import { hashOpaqueToken, newOpaqueToken, type AccessTokens } from '../../security/tokens.js';
+import type { Principal } from '../rbac.js';
+
+export const MAX_FAILED_LOGINS = 5;
+export const LOCKOUT_MS = 15 * 60_000;
+
+export class AuthFailure extends Error {
+  override name = 'AuthFailure';
+}
+
+export interface IssuedTokens {
+  accessToken: string;
+  accessTokenExpiresAt: Date;
+  refreshToken: string;
+  refreshTokenExpiresAt: Date;
+}
+
+export class AuthService {
+  constructor(
+    private readonly db: Database,
+    private readonly accessTokens: AccessTokens,
+    private readonly refreshTtlMs: number,
+  ) {}
+
+  /** The same answer for an unknown email and a wrong password, so neither can be probed. */
+  async logIn(email: string, password: string): Promise<{ userId: string; tokens: IssuedTokens }> {
+    const user = await this.db.user.findUnique({ where: { email: email.trim().toLowerCase() } });
+    const valid = await verifyPassword(user?.passwordHash ?? DUMMY_PASSWORD_HASH, password);
+    if (!user || user.disabled) throw new AuthFailure('email or password is wrong');
+    if (user.lockedUntil && user.lockedUntil > new Date()) {
+      throw new AuthFailure('too many failed sign-ins: the account is locked for a few minutes');
+    }
+    if (!valid) {
+      const failedLogins = user.failedLogins + 1;
+      await this.db.user.update({
+        where: { id: user.id },
+        data: failedLogins >= MAX_FAILED_LOGINS ? { failedLogins: 0, lockedUntil: new Date(Date.now() + LOCKOUT_MS) } : { failedLogins },
+      });
+      throw new AuthFailure('email or password is wrong');
+    }
+    if (user.failedLogins > 0 || user.lockedUntil) await this.db.user.update({ where: { id: user.id }, data: { failedLogins: 0, lockedUntil: null } });
+    return { userId: user.id, tokens: await this.issue(user.id, user.email, randomUUID()) };
+  }
+
+  private async issue(userId: string, email: string, familyId: string): Promise<IssuedTokens> {
+    const access = await this.accessTokens.issue({ userId, email });
+    const refresh = newOpaqueToken('jvr');
+    const refreshTokenExpiresAt = new Date(Date.now() + this.refreshTtlMs);
+    await this.db.refreshToken.create({ data: { familyId, userId, tokenHash: refresh.hash, expiresAt: refreshTokenExpiresAt } });
+    return { accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken: refresh.token, refreshTokenExpiresAt };
+  }
+
+  /** Rotates a refresh token. Presenting one that was already rotated revokes its whole family. */
+  async refresh(refreshToken: string): Promise<{ userId: string; tokens: IssuedTokens }> {
+    const stored = await this.db.refreshToken.findUnique({ where: { tokenHash: hashOpaqueToken(refreshToken) }, include: { user: true } });
+    if (!stored || stored.revokedAt) throw new AuthFailure('the session has ended: sign in again');
+    if (stored.rotatedAt) {
+      await this.revokeFamily(stored.familyId);
+      throw new AuthFailure('this refresh token was already used: every session of its family is revoked, sign in again');
+    }
+    if (stored.expiresAt <= new Date() || stored.user.disabled) throw new AuthFailure('the session has expired: sign in again');
+    const rotated = await this.db.refreshToken.updateMany({ where: { id: stored.id, rotatedAt: null }, data: { rotatedAt: new Date() } });
+    // Two concurrent refreshes with the same token: the loser is a reuse.
+    if (rotated.count === 0) {
+      await this.revokeFamily(stored.familyId);
+      throw new AuthFailure('this refresh token was already used: every session of its family is revoked, sign in again');
+    }
+    return { userId: stored.userId, tokens: await this.issue(stored.userId, stored.user.email, stored.familyId) };
+  }
+
+  async logOut(refreshToken: string): Promise<void> {
+    const stored = await this.db.refreshToken.findUnique({ where: { tokenHash: hashOpaqueToken(refreshToken) } });
+    if (stored) await this.revokeFamily(stored.familyId);
+  }
+
+  private async revokeFamily(familyId: string): Promise<void> {
+    await this.db.refreshToken.updateMany({ where: { familyId, revokedAt: null }, data: { revokedAt: new Date() } });
+  }
+
+  async createApiToken(userId: string, name: string, expiresAt?: Date): Promise<{ id: string; token: string; prefix: string }> {
+    const { token, hash } = newOpaqueToken('jvt');
+    const prefix = token.slice(0, 12);
+    const created = await this.db.apiToken.create({ data: { userId, name, prefix, tokenHash: hash, ...(expiresAt ? { expiresAt } : {}) } });
+    return { id: created.id, token, prefix };
+  }
+
+  /** Resolves a bearer credential (an access token or an API token) to the acting user and their grants. */
+  async authenticate(bearer: string): Promise<Principal | undefined> {
+    let userId: string | undefined;
+    if (bearer.startsWith('jvt_')) {
+      const apiToken = await this.db.apiToken.findUnique({ where: { tokenHash: hashOpaqueToken(bearer) } });
+      if (!apiToken || apiToken.revokedAt || (apiToken.expiresAt && apiToken.expiresAt <= new Date())) return undefined;
+      userId = apiToken.userId;
+      await this.db.apiToken.update({ where: { id: apiToken.id }, data: { lastUsedAt: new Date() } });
+    } else {
+      userId = (await this.accessTokens.verify(bearer))?.userId;
+    }
+    if (!userId) return undefined;
+    const user = await this.db.user.findUnique({ where: { id: userId }, include: { grants: { include: { environment: true } } } });
+    if (!user || user.disabled) return undefined;
+    return { id: user.id, email: user.email, grants: user.grants.map((grant) => ({ environment: grant.environment.name, role: grant.role })) };
+  }
+}

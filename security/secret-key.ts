@@ -1,0 +1,36 @@
+// The installation's secret: from JARVIS_SECRET_KEY, or generated once into
+// the data directory (never a built-in fallback). Purpose-specific keys are
+// derived from it, so one secret serves token signing and encryption.
+import { hkdfSync, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export const SECRET_KEY_FILE = 'secret.key';
+
+export class SecretKey {
+  private constructor(
+    private readonly material: Buffer,
+    readonly source: 'environment' | 'generated' | 'file',
+  ) {}
+
+  static load(configured: string | undefined, dataDir: string): SecretKey {
+    if (configured) return new SecretKey(decode(configured, 'JARVIS_SECRET_KEY'), 'environment');
+    const file = path.join(dataDir, SECRET_KEY_FILE);
+    if (existsSync(file)) return new SecretKey(decode(readFileSync(file, 'utf8').trim(), file), 'file');
+    mkdirSync(dataDir, { recursive: true });
+    const material = randomBytes(32);
+    writeFileSync(file, `${material.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+    return new SecretKey(material, 'generated');
+  }
+
+  /** A 32-byte key for one purpose, e.g. "jwt" or "credentials". */
+  derive(purpose: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.material, Buffer.alloc(0), `jarvis:${purpose}`, 32));
+  }
+}
+
+function decode(text: string, where: string): Buffer {
+  const material = Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  if (material.length < 32) throw new Error(`${where} must hold at least 32 random bytes in base64 (openssl rand -base64 32)`);
+  return material;
+}

@@ -1,0 +1,168 @@
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApiForTests } from './api-harness.js';
+import { writeManifests } from './harness.js';
+
+const PASSWORD = 'correct horse battery staple';
+const users = [
+  { email: 'alice@example.org', password: PASSWORD, grants: [['prod', 'operator'], ['prod', 'approver']] as Array<[string, 'operator' | 'approver' | 'viewer' | 'admin']> },
+  { email: 'bob@example.org', password: PASSWORD, grants: [['prod', 'approver']] as Array<[string, 'approver']> },
+  { email: 'carol@example.org', password: PASSWORD, grants: [['prod', 'viewer']] as Array<[string, 'viewer']> },
+  { email: 'dave@example.org', password: PASSWORD, grants: [['dev', 'operator']] as Array<[string, 'operator']> },
+];
+
+const gated = `
+name: gated
+title: Waits for an approval
+environments: [dev, prod]
+inputs: { type: object, properties: { note: { type: string } }, required: [note] }
+steps:
+  - id: gate
+    approval: { role: approver }
+  - id: done
+    action: core.noop
+    with: { message: "\${{ inputs.note }}" }
+`;
+
+let api: Awaited<ReturnType<typeof startApiForTests>>;
+const tokens: Record<string, string> = {};
+
+beforeAll(async () => {
+  api = await startApiForTests(writeManifests({ gated }), users);
+  for (const user of users) tokens[user.email.split('@')[0]!] = await api.logIn(user.email, user.password);
+}, 120_000);
+
+afterAll(async () => api?.stop());
+
+const as = (name: string) => ({ authorization: `Bearer ${tokens[name]}` });
+
+async function waitForWaiting(id: string) {
+  for (let tries = 0; tries < 100; tries += 1) {
+    const run = (await api.app.inject({ method: 'GET', url: `/runs/${id}`, headers: as('alice') })).json();
+    if (run.progress?.steps?.[0]?.status === 'waiting') return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the approval step never started waiting');
+}
+
+describe('the API', () => {
+  it('answers 401 without a token on every route but login, refresh, logout, health, readiness and the docs', async () => {
+    const protectedRoutes = api.app.routeList.filter((route) => !route.public);
+    expect(protectedRoutes.length).toBeGreaterThan(8);
+    for (const route of protectedRoutes) {
+      const url = route.url.replace(':name', 'gated').replace(':id', 'some-run').replace(':step', 'gate');
+      const response = await api.app.inject({ method: route.method as 'GET', url, payload: route.method === 'GET' ? undefined : {} });
+      expect({ route: `${route.method} ${route.url}`, status: response.statusCode }).toEqual({ route: `${route.method} ${route.url}`, status: 401 });
+      expect(response.headers['content-type']).toContain('application/problem+json');
+    }
+    const publicUrls = api.app.routeList.filter((route) => route.public).map((route) => route.url);
+    expect(publicUrls).toEqual(expect.arrayContaining(['/auth/login', '/healthz', '/readyz']));
+    expect((await api.app.inject({ method: 'GET', url: '/readyz' })).json()).toMatchObject({ status: 'ready' });
+  });
+
+  it('does not say whether the email or the password was wrong', async () => {
+    const wrongPassword = await api.app.inject({ method: 'POST', url: '/auth/login', payload: { email: 'carol@example.org', password: 'nope' } });
+    const unknownEmail = await api.app.inject({ method: 'POST', url: '/auth/login', payload: { email: 'nobody@example.org', password: 'nope' } });
+    expect(wrongPassword.statusCode).toBe(401);
+    expect(wrongPassword.json().detail).toBe('email or password is wrong');
+    expect(unknownEmail.json().detail).toBe(wrongPassword.json().detail);
+  });
+
+  it('rotates refresh tokens, revokes the family on reuse, and ends sessions on logout', async () => {
+    const login = (await api.app.inject({ method: 'POST', url: '/auth/login', payload: { email: 'carol@example.org', password: PASSWORD } })).json();
+    const first = await api.app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken: login.refreshToken } });
+    expect(first.statusCode).toBe(200);
+    const rotated = first.json().refreshToken as string;
+    const reuse = await api.app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken: login.refreshToken } });
+    expect(reuse.statusCode).toBe(401);
+    expect(reuse.json().detail).toContain('already used');
+    // The whole family is gone, including the token that was handed out by the rotation.
+    expect((await api.app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken: rotated } })).statusCode).toBe(401);
+
+    const second = (await api.app.inject({ method: 'POST', url: '/auth/login', payload: { email: 'carol@example.org', password: PASSWORD } })).json();
+    expect((await api.app.inject({ method: 'POST', url: '/auth/logout', payload: { refreshToken: second.refreshToken } })).statusCode).toBe(204);
+    expect((await api.app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken: second.refreshToken } })).statusCode).toBe(401);
+  });
+
+  it('refuses tampered, expired and unsigned access tokens', async () => {
+    const [header, payload, signature] = tokens.carol!.split('.');
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
+    const tampered = `${header}.${Buffer.from(JSON.stringify({ ...claims, sub: 'someone-else' })).toString('base64url')}.${signature}`;
+    const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${payload}.`;
+    const expired = await new SignJWT({ ...claims, exp: Math.floor(Date.now() / 1000) - 60 }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('not-our-key-at-all-not-our-key!!'));
+    for (const token of [tampered, unsigned, expired, 'garbage']) {
+      const response = await api.app.inject({ method: 'GET', url: '/auth/me', headers: { authorization: `Bearer ${token}` } });
+      expect(response.statusCode).toBe(401);
+    }
+    expect((await api.app.inject({ method: 'GET', url: '/auth/me', headers: as('carol') })).json()).toMatchObject({ email: 'carol@example.org', grants: [{ environment: 'prod', role: 'viewer' }] });
+  });
+
+  it('lets an operator start a run only where they hold the role, and validates inputs first', async () => {
+    const inDev = await api.app.inject({ method: 'POST', url: '/runbooks/gated/execute', headers: as('dave'), payload: { environment: 'prod', inputs: { note: 'x' } } });
+    expect(inDev.statusCode).toBe(403);
+    const viewer = await api.app.inject({ method: 'POST', url: '/runbooks/gated/execute', headers: as('carol'), payload: { environment: 'prod', inputs: { note: 'x' } } });
+    expect(viewer.statusCode).toBe(403);
+    const badInputs = await api.app.inject({ method: 'POST', url: '/runbooks/gated/execute', headers: as('alice'), payload: { environment: 'prod', inputs: { note: 5 } } });
+    expect(badInputs.statusCode).toBe(400);
+    expect(badInputs.json().errors).toEqual([{ path: 'inputs.note', message: 'must be string' }]);
+  });
+
+  it('refuses the starter’s own approval and accepts another approver’s; the run then completes', async () => {
+    const started = await api.app.inject({
+      method: 'POST',
+      url: '/runbooks/gated/execute',
+      headers: { ...as('alice'), 'idempotency-key': 'deploy-42' },
+      payload: { environment: 'prod', inputs: { note: 'ship it' } },
+    });
+    expect(started.statusCode).toBe(201);
+    const { id } = started.json();
+    const retried = await api.app.inject({
+      method: 'POST',
+      url: '/runbooks/gated/execute',
+      headers: { ...as('alice'), 'idempotency-key': 'deploy-42' },
+      payload: { environment: 'prod', inputs: { note: 'ship it' } },
+    });
+    expect(retried.json().id).toBe(id);
+    await waitForWaiting(id);
+
+    const own = await api.app.inject({ method: 'POST', url: `/runs/${id}/steps/gate/approve`, headers: as('alice'), payload: {} });
+    expect(own.statusCode).toBe(403);
+    expect(own.json().detail).toContain('alice@example.org started this run and cannot approve it');
+    const viewer = await api.app.inject({ method: 'POST', url: `/runs/${id}/steps/gate/approve`, headers: as('carol'), payload: {} });
+    expect(viewer.statusCode).toBe(403);
+    const approved = await api.app.inject({ method: 'POST', url: `/runs/${id}/steps/gate/approve`, headers: as('bob'), payload: { comment: 'go' } });
+    expect(approved.json()).toMatchObject({ decision: 'approved' });
+    await api.temporal.workflow.getHandle(id).result();
+
+    const shown = (await api.app.inject({ method: 'GET', url: `/runs/${id}`, headers: as('carol') })).json();
+    expect(shown.progress).toMatchObject({ status: 'succeeded', startedBy: 'alice@example.org' });
+    expect((await api.app.inject({ method: 'GET', url: `/runs/${id}`, headers: as('dave') })).statusCode).toBe(403);
+    const listedForDave = (await api.app.inject({ method: 'GET', url: '/runs', headers: as('dave') })).json();
+    expect(listedForDave.map((run: { id: string }) => run.id)).not.toContain(id);
+    const listedForCarol = (await api.app.inject({ method: 'GET', url: '/runs?runbook=gated', headers: as('carol') })).json();
+    expect(listedForCarol.map((run: { id: string }) => run.id)).toContain(id);
+  });
+
+  it('writes an audit entry for every state-changing route, whatever the outcome', async () => {
+    const changing = api.app.routeList.filter((route) => !['GET', 'HEAD', 'OPTIONS'].includes(route.method));
+    for (const route of changing) {
+      const before = await api.prisma.auditEntry.count();
+      const url = route.url.replace(':name', 'gated').replace(':id', 'no-such-run').replace(':step', 'gate');
+      await api.app.inject({ method: route.method as 'POST', url, headers: as('carol'), payload: {} });
+      const entries = await api.prisma.auditEntry.findMany({ orderBy: { id: 'desc' }, take: 1 });
+      expect({ route: `${route.method} ${route.url}`, written: (await api.prisma.auditEntry.count()) - before }).toEqual({ route: `${route.method} ${route.url}`, written: 1 });
+      expect(entries[0]).toMatchObject({ action: `${route.method} ${route.url}`, ip: expect.any(String) });
+    }
+  });
+
+  it('answers malformed requests with problem+json naming the field', async () => {
+    const response = await api.app.inject({ method: 'POST', url: '/runbooks/gated/execute', headers: as('alice'), payload: { environment: 42, extra: true } });
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['content-type']).toContain('application/problem+json');
+    expect(response.json().detail).toMatch(/body/);
+    const unknownRun = await api.app.inject({ method: 'GET', url: '/runs/nope-nope', headers: as('alice') });
+    expect(unknownRun.statusCode).toBe(404);
+    const docs = (await api.app.inject({ method: 'GET', url: '/docs/json' })).json();
+    expect(Object.keys(docs.paths)).toEqual(expect.arrayContaining(['/runbooks/{name}/execute', '/runs/{id}/steps/{step}/approve']));
+  });
+});
