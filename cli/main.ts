@@ -15,6 +15,7 @@ import { bundleWorkflows } from '../temporal/worker.js';
 import type { StepProgress } from '../workflows/messages.js';
 import { parseInputPairs, readInputsFile } from './inputs.js';
 import { OUTPUT_FORMATS, printData, renderTable, type OutputFormat } from './output.js';
+import { registerUserCommands } from './users.js';
 import { runOutcome, watchRun } from './watch.js';
 
 const env = loadEnv();
@@ -288,6 +289,8 @@ run
     await replayHistory(history, await bundleWorkflows(), id ?? options.workflowId);
     console.log(`Replay of ${id ?? options.historyFile} succeeded: the current workflow code reproduces its ${history.events?.length ?? 0} events`);
   });
+
+registerUserCommands(program, env);
 
 const EXIT_CODES = { invalid: 2, 'not-found': 3, conflict: 4, forbidden: 5 } as const;
 

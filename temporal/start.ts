@@ -1,5 +1,7 @@
 // `npm start`: the whole product on one machine. Starts (or reuses) Temporal,
-// registers what it needs, runs the worker, and says how to start a run.
+// registers what it needs, opens the database (applying migrations), runs the
+// worker and the API, and says how to start a run.
+import { startApi } from '../api/server.js';
 import { loadEnv } from '../config/env.js';
 import { ensureTemporal } from './dev-server.js';
 import { bundleWorkflows, createRunbookWorker } from './worker.js';
@@ -29,6 +31,7 @@ const { worker, connection } = await createRunbookWorker({
   playbooksDir: env.playbooksDir,
 });
 log(`Worker polling task queue "${env.taskQueue}"; data in ${env.dataDir}`);
+const api = await startApi(env, temporal.address, log);
 log('Start a run from another terminal:');
 log('  npx jarvis runbooks list');
 log('  npx jarvis run start smoke --watch');
@@ -37,6 +40,7 @@ log('Stop with Ctrl-C: running activities get the shutdown grace time to finish.
 try {
   await worker.run();
 } finally {
+  await api.stop();
   await connection.close();
   await temporal.stop();
   log('Stopped.');

@@ -100,6 +100,18 @@ describe('the jarvis CLI', () => {
     expect(missing.stderr).toMatch(/inputs.log: required\ninputs.flag: required/);
   });
 
+  it('creates users with a password from standard input and grants them roles per environment', async () => {
+    const userEnv = { JARVIS_DATA_DIR: scratchDir() };
+    const short = await runCli(['users', 'create', 'ops@example.org'], userEnv, 'short\n');
+    expect(short.code).toBe(2);
+    expect(short.stderr).toContain('at least 12 characters');
+    const created = await runCli(['users', 'create', 'ops@example.org', '--admin-in', 'dev'], userEnv, 'a long enough password\n');
+    expect(created.stdout).toContain('Created user ops@example.org');
+    await runCli(['users', 'grant', 'ops@example.org', 'approver', '--env', 'prod'], userEnv);
+    const listed = JSON.parse((await runCli(['users', 'list', '-o', 'json'], userEnv)).stdout);
+    expect(listed).toEqual([{ email: 'ops@example.org', name: 'ops', disabled: false, grants: expect.arrayContaining(['dev:admin', 'prod:approver']) }]);
+  });
+
   it('validates a manifest file and lists every mistake with its path', async () => {
     const file = path.join(work, 'broken.yaml');
     writeFileSync(file, 'name: broken\ntitle: Broken\nsteps:\n  - id: a\n    action: shell.nope\n  - id: a\n    sleep: soon\n');

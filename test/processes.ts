@@ -7,8 +7,9 @@ import { PROJECT_ROOT } from '../config/env.js';
 const NODE_ARGS = ['--import', 'tsx'];
 
 export interface ProcessEnv {
-  TEMPORAL_ADDRESS: string;
-  JARVIS_TASK_QUEUE: string;
+  TEMPORAL_ADDRESS?: string;
+  JARVIS_DATA_DIR?: string;
+  JARVIS_TASK_QUEUE?: string;
   JARVIS_RUNBOOKS_DIR?: string;
   JARVIS_USER?: string;
 }
@@ -34,9 +35,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], env: ProcessEnv): Promise<CliResult> {
+export function runCli(args: string[], env: ProcessEnv, stdin?: string): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...NODE_ARGS, 'cli/main.ts', ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...NODE_ARGS, 'cli/main.ts', ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.end(stdin ?? '');
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

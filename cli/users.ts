@@ -1,0 +1,83 @@
+// `jarvis users create|list|grant`: administration of identities, straight
+// against the database (this is how the first admin is made without the API).
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { UserService } from '../api/services/user-service.js';
+import type { JarvisEnv } from '../config/env.js';
+import { openDatabase } from '../db/database.js';
+import { ROLES, type Role } from '../manifest/types.js';
+import { JarvisProblem } from '../runs/errors.js';
+import { OUTPUT_FORMATS, printData, type OutputFormat } from './output.js';
+
+async function readStdin(): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin) text += String(chunk);
+  return text.replace(/\r?\n$/, '');
+}
+
+async function withUsers<T>(env: JarvisEnv, work: (users: UserService, db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
+  const database = await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir });
+  try {
+    return await work(new UserService(database.prisma), database);
+  } finally {
+    await database.close();
+  }
+}
+
+export function registerUserCommands(program: Command, env: JarvisEnv): void {
+  const users = program.command('users').description('users and their roles per environment');
+  users
+    .command('create')
+    .description('create a user; the password is read from standard input')
+    .argument('<email>')
+    .option('--name <name>', 'display name')
+    .option('--admin-in <environments>', 'grant admin in these comma-separated environments')
+    .action(async (email: string, options: { name?: string; adminIn?: string }) => {
+      if (process.stdin.isTTY) throw new JarvisProblem('pipe the password on standard input, e.g. `read -s P; echo "$P" | npx jarvis users create ...`', 'invalid');
+      const password = await readStdin();
+      await withUsers(env, async (service) => {
+        const created = await service.createUser({ email, name: options.name ?? email.split('@')[0] ?? email, password });
+        for (const environment of options.adminIn?.split(',').map((name) => name.trim()).filter(Boolean) ?? []) {
+          await service.grant(created.id, environment, 'admin');
+        }
+        console.log(`Created user ${created.email}`);
+      });
+    });
+
+  users
+    .command('grant')
+    .description('grant a role in an environment')
+    .argument('<email>')
+    .argument('<role>', ROLES.join(', '))
+    .requiredOption('-e, --env <environment>')
+    .action(async (email: string, role: string, options: { env: string }) => {
+      if (!(ROLES as readonly string[]).includes(role)) throw new JarvisProblem(`"${role}" is not a role (use ${ROLES.join(', ')})`, 'invalid');
+      await withUsers(env, async (service, database) => {
+        const user = await database.prisma.user.findUnique({ where: { email: email.toLowerCase() } });
+        if (!user) throw new JarvisProblem(`no user ${email}`, 'not-found');
+        await service.grant(user.id, options.env, role as Role);
+        console.log(`${user.email} is ${role} in ${options.env}`);
+      });
+    });
+
+  users
+    .command('list')
+    .description('users and their grants')
+    .addOption(new Option('-o, --output <format>', 'table, json or yaml').choices(OUTPUT_FORMATS).default('table'))
+    .action(async (options: { output: OutputFormat }) => {
+      const rows = await withUsers(env, async (_service, database) =>
+        (await database.prisma.user.findMany({ include: { grants: { include: { environment: true } } }, orderBy: { email: 'asc' } })).map((user) => ({
+          email: user.email,
+          name: user.name,
+          disabled: user.disabled,
+          grants: user.grants.map((grant) => `${grant.environment.name}:${grant.role}`),
+        })),
+      );
+      printData(options.output, rows, [
+        { header: 'email', value: (row) => row.email },
+        { header: 'name', value: (row) => row.name },
+        { header: 'grants', value: (row) => row.grants },
+        { header: 'disabled', value: (row) => (row.disabled ? 'yes' : '') },
+      ]);
+    });
+}
