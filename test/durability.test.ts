@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -37,65 +38,55 @@ steps:
 `;
 
 describe('durable runs', () => {
-  it('complete after the worker is killed mid-run, without running a completed step twice', async () => {
-    const taskQueue = uniqueTaskQueue('sigkill');
-    const address = inject('temporalAddress');
+  /**
+   * Starts a worker process, runs three-steps on it until step two is running,
+   * lets `interrupt` stop that worker, then finishes the run on a new worker.
+   */
+  async function interruptWorkerDuringStepTwo(prefix: string, interrupt: (worker: ChildProcess, log: string) => Promise<void>) {
+    const taskQueue = uniqueTaskQueue(prefix);
+    const workerEnv = { TEMPORAL_ADDRESS: inject('temporalAddress'), JARVIS_TASK_QUEUE: taskQueue };
     const runs = await createRunService(taskQueue, writeManifests({ 'three-steps': threeSteps }));
     const log = path.join(scratchDir(), 'steps.log');
-    const first = spawnWorkerProcess({ TEMPORAL_ADDRESS: address, JARVIS_TASK_QUEUE: taskQueue });
+    const first = spawnWorkerProcess(workerEnv);
     try {
       await first.ready;
       const { id } = await runs.service.startRun({ runbook: 'three-steps', inputs: { log }, environment: 'dev', startedBy: 'alice' });
       await until(() => count(log, 'two-start') === 1, 'step two to start');
-      first.child.kill('SIGKILL');
-
-      const second = spawnWorkerProcess({ TEMPORAL_ADDRESS: address, JARVIS_TASK_QUEUE: taskQueue });
+      await interrupt(first.child, log);
+      const second = spawnWorkerProcess(workerEnv);
       try {
         await second.ready;
         await runs.client.workflow.getHandle(id).result();
       } finally {
         second.child.kill('SIGTERM');
       }
-      expect(count(log, 'one')).toBe(1);
-      expect(count(log, 'three')).toBe(1);
-      const progress = (await runs.service.showRun(id)).progress!;
-      expect(progress.status).toBe('succeeded');
-      expect(progress.steps.find((step) => step.id === 'two')?.attempts).toBe(2);
+      return { log, progress: (await runs.service.showRun(id)).progress! };
     } finally {
       first.child.kill('SIGKILL');
       await runs.close();
     }
+  }
+
+  it('complete after the worker is killed mid-run, without running a completed step twice', async () => {
+    const { log, progress } = await interruptWorkerDuringStepTwo('sigkill', async (worker) => {
+      worker.kill('SIGKILL');
+    });
+    expect(count(log, 'one')).toBe(1);
+    expect(count(log, 'three')).toBe(1);
+    expect(progress.status).toBe('succeeded');
+    expect(progress.steps.find((step) => step.id === 'two')?.attempts).toBe(2);
   });
 
   it('let a running step finish when the worker is stopped with SIGTERM', async () => {
-    const taskQueue = uniqueTaskQueue('sigterm');
-    const address = inject('temporalAddress');
-    const runs = await createRunService(taskQueue, writeManifests({ 'three-steps': threeSteps }));
-    const log = path.join(scratchDir(), 'steps.log');
-    const first = spawnWorkerProcess({ TEMPORAL_ADDRESS: address, JARVIS_TASK_QUEUE: taskQueue });
-    try {
-      await first.ready;
-      const { id } = await runs.service.startRun({ runbook: 'three-steps', inputs: { log }, environment: 'dev', startedBy: 'alice' });
-      await until(() => count(log, 'two-start') === 1, 'step two to start');
-      const exited = new Promise((resolve) => first.child.once('exit', resolve));
-      first.child.kill('SIGTERM');
+    const { log, progress } = await interruptWorkerDuringStepTwo('sigterm', async (worker, stepLog) => {
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      worker.kill('SIGTERM');
       await exited;
       // The step finished inside the grace time, before the worker exited.
-      expect(count(log, 'two')).toBe(1);
-
-      const second = spawnWorkerProcess({ TEMPORAL_ADDRESS: address, JARVIS_TASK_QUEUE: taskQueue });
-      try {
-        await second.ready;
-        await runs.client.workflow.getHandle(id).result();
-      } finally {
-        second.child.kill('SIGTERM');
-      }
-      expect(lines(log)).toEqual(['one', 'two-start', 'two', 'three']);
-      expect((await runs.service.showRun(id)).progress?.steps.find((step) => step.id === 'two')?.attempts).toBe(1);
-    } finally {
-      first.child.kill('SIGKILL');
-      await runs.close();
-    }
+      expect(count(stepLog, 'two')).toBe(1);
+    });
+    expect(lines(log)).toEqual(['one', 'two-start', 'two', 'three']);
+    expect(progress.steps.find((step) => step.id === 'two')?.attempts).toBe(1);
   });
 
   it('complete after the Temporal server restarts on the same database mid-run', async () => {
