@@ -16,13 +16,18 @@ import audit from './plugins/audit.js';
 import auth from './plugins/auth.js';
 import errors from './plugins/errors.js';
 import metrics from './plugins/metrics.js';
+import { adminRoutes } from './routes/admin.js';
+import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
+import { connectionRoutes } from './routes/connections.js';
 import { healthRoutes } from './routes/health.js';
 import { runbookRoutes } from './routes/runbooks.js';
 import { runRoutes } from './routes/runs.js';
 import { ProblemSchema } from './schemas.js';
 import type { AuditService } from './services/audit-service.js';
 import type { AuthService } from './services/auth-service.js';
+import type { ConnectionService } from './services/connection-service.js';
+import type { UserService } from './services/user-service.js';
 
 export interface ApiDependencies {
   db: Database;
@@ -31,6 +36,8 @@ export interface ApiDependencies {
   catalog: RunbookCatalog;
   auth: AuthService;
   audit: AuditService;
+  users: UserService;
+  connections: ConnectionService;
 }
 
 export interface ApiSettings {
@@ -105,5 +112,8 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
   await app.register(authRoutes, { auth: deps.auth, secureCookies: settings.secureCookies });
   await app.register(runbookRoutes, { catalog: deps.catalog, runs: deps.runs, db: deps.db });
   await app.register(runRoutes, { runs: deps.runs });
+  await app.register(adminRoutes, { db: deps.db, users: deps.users });
+  await app.register(connectionRoutes, { connections: deps.connections });
+  await app.register(auditRoutes, { db: deps.db });
   return app;
 }

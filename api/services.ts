@@ -5,16 +5,18 @@ import type { JarvisEnv } from '../config/env.js';
 import type { Database } from '../db/database.js';
 import { RunbookCatalog } from '../manifest/catalog.js';
 import { RunService } from '../runs/run-service.js';
+import { CredentialsCipher } from '../security/credentials-cipher.js';
 import { SecretKey } from '../security/secret-key.js';
 import { AccessTokens } from '../security/tokens.js';
 import type { ApiDependencies } from './app.js';
 import { AuditService } from './services/audit-service.js';
 import { AuthService } from './services/auth-service.js';
+import { ConnectionService } from './services/connection-service.js';
 import { UserService } from './services/user-service.js';
 
 export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runbooksDir' | 'taskQueue' | 'accessTokenTtlMs' | 'refreshTokenTtlMs'>;
 
-export async function createControlPlane(config: ControlPlaneConfig, db: Database, temporal: Client): Promise<ApiDependencies & { users: UserService }> {
+export async function createControlPlane(config: ControlPlaneConfig, db: Database, temporal: Client): Promise<ApiDependencies> {
   const secret = SecretKey.load(config.secretKey, config.dataDir);
   const catalog = await RunbookCatalog.fromDirectory(config.runbooksDir);
   return {
@@ -25,5 +27,6 @@ export async function createControlPlane(config: ControlPlaneConfig, db: Databas
     auth: new AuthService(db, new AccessTokens(secret.derive('access-tokens'), config.accessTokenTtlMs), config.refreshTokenTtlMs),
     audit: new AuditService(db),
     users: new UserService(db),
+    connections: new ConnectionService(db, new CredentialsCipher([secret.derive('credentials')])),
   };
 }

@@ -9,6 +9,7 @@ const users = [
   { email: 'bob@example.org', password: PASSWORD, grants: [['prod', 'approver']] as Array<[string, 'approver']> },
   { email: 'carol@example.org', password: PASSWORD, grants: [['prod', 'viewer']] as Array<[string, 'viewer']> },
   { email: 'dave@example.org', password: PASSWORD, grants: [['dev', 'operator']] as Array<[string, 'operator']> },
+  { email: 'erin@example.org', password: PASSWORD, grants: [['prod', 'admin']] as Array<[string, 'admin']> },
 ];
 
 const gated = `
@@ -153,6 +154,56 @@ describe('the API', () => {
       expect({ route: `${route.method} ${route.url}`, written: (await api.prisma.auditEntry.count()) - before }).toEqual({ route: `${route.method} ${route.url}`, written: 1 });
       expect(entries[0]).toMatchObject({ action: `${route.method} ${route.url}`, ip: expect.any(String) });
     }
+  });
+
+  it('keeps connection secrets encrypted at rest and never returns them', async () => {
+    const secret = 'postgres://backup:s3cr3t-Pa55@db.internal/app';
+    const denied = await api.app.inject({ method: 'POST', url: '/connections', headers: as('dave'), payload: { environment: 'prod', name: 'db', type: 'postgres', secret } });
+    expect(denied.statusCode).toBe(403);
+    const created = await api.app.inject({
+      method: 'POST',
+      url: '/connections',
+      headers: as('erin'),
+      payload: { environment: 'prod', name: 'db', type: 'postgres', config: { host: 'db.internal' }, secret },
+    });
+    expect(created.statusCode).toBe(201);
+    expect(created.body).not.toContain('s3cr3t');
+    expect(created.json()).toMatchObject({ name: 'db', environment: 'prod', hasSecret: true, config: { host: 'db.internal' } });
+    const rows = await api.prisma.$queryRawUnsafe<Array<{ secret_ciphertext: string }>>('SELECT secret_ciphertext FROM connections');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.secret_ciphertext).not.toContain('s3cr3t');
+    expect(rows[0]!.secret_ciphertext).toMatch(/^v1:[0-9a-f]{12}:/);
+    expect(await api.services.connections.revealSecret(created.json().id)).toBe(secret);
+
+    const listed = await api.app.inject({ method: 'GET', url: '/connections', headers: as('carol') });
+    expect(listed.json()).toHaveLength(1);
+    expect(listed.body).not.toContain('s3cr3t');
+    expect((await api.app.inject({ method: 'GET', url: '/connections', headers: as('dave') })).json()).toEqual([]);
+    const replaced = await api.app.inject({ method: 'PATCH', url: `/connections/${created.json().id}`, headers: as('erin'), payload: { secret: 'new-s3cr3t' } });
+    expect(replaced.body).not.toContain('new-s3cr3t');
+    expect(await api.services.connections.revealSecret(created.json().id)).toBe('new-s3cr3t');
+    const audit = await api.prisma.auditEntry.findMany({ where: { targetType: 'connection' } });
+    expect(JSON.stringify(audit.map((entry) => ({ ...entry, id: String(entry.id) })))).not.toContain('s3cr3t');
+  });
+
+  it('lets admins manage users and grants only in their own environments, and read the audit log', async () => {
+    expect((await api.app.inject({ method: 'GET', url: '/users', headers: as('carol') })).statusCode).toBe(403);
+    const created = await api.app.inject({ method: 'POST', url: '/users', headers: as('erin'), payload: { email: 'frank@example.org', name: 'Frank', password: PASSWORD } });
+    expect(created.statusCode).toBe(201);
+    const frank = created.json().id as string;
+    expect((await api.app.inject({ method: 'POST', url: `/users/${frank}/grants`, headers: as('erin'), payload: { environment: 'prod', role: 'approver' } })).statusCode).toBe(201);
+    expect((await api.app.inject({ method: 'POST', url: `/users/${frank}/grants`, headers: as('erin'), payload: { environment: 'dev', role: 'admin' } })).statusCode).toBe(403);
+    const listed = (await api.app.inject({ method: 'GET', url: '/users', headers: as('erin') })).json();
+    expect(listed.find((user: { email: string }) => user.email === 'frank@example.org').grants).toMatchObject([{ environment: 'prod', role: 'approver' }]);
+    expect(JSON.stringify(listed)).not.toMatch(/password|argon2/i);
+
+    const denied = (await api.app.inject({ method: 'GET', url: '/audit?outcome=denied&action=grants', headers: as('erin') })).json();
+    expect(denied[0]).toMatchObject({ actorEmail: 'erin@example.org', action: 'POST /users/:id/grants', outcome: 'denied', targetId: frank });
+    const csv = await api.app.inject({ method: 'GET', url: '/audit.csv?action=users', headers: as('erin') });
+    expect(csv.headers['content-type']).toContain('text/csv');
+    expect(csv.body.split('\r\n')[0]).toBe('id,at,actorEmail,action,targetType,targetId,ip,userAgent,outcome,details');
+    expect(csv.body).toContain('"POST /users"');
+    expect((await api.app.inject({ method: 'GET', url: '/audit', headers: as('alice') })).statusCode).toBe(403);
   });
 
   it('answers malformed requests with problem+json naming the field', async () => {

@@ -6,7 +6,8 @@ import { JarvisProblem } from '../../runs/errors.js';
 import type { RunService } from '../../runs/run-service.js';
 import { auditTarget } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
-import { can, environmentsWhere, rolesIn, type Permission } from '../rbac.js';
+import { requirePermission } from '../guards.js';
+import { environmentsWhere, rolesIn, type Permission } from '../rbac.js';
 import { problemResponses, RunIdParams, StepParams } from '../schemas.js';
 
 const RunSummary = Type.Object({
@@ -28,9 +29,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService }> = async 
   /** Authorizes an action on a run by the role the caller holds in the run's environment. */
   async function authorizeRun(request: FastifyRequest, id: string, permission: Permission): Promise<string> {
     const environment = await runs.runEnvironment(id);
-    if (!can(principalOf(request), permission, environment)) {
-      throw new JarvisProblem(`this needs the ${permission === 'execute' ? 'operator' : permission === 'approve' ? 'approver' : 'viewer'} role in ${environment}`, 'forbidden');
-    }
+    requirePermission(request, permission, environment);
     return environment;
   }
 

@@ -1,0 +1,126 @@
+// Environments, users and their role grants.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { Database } from '../../db/database.js';
+import { ROLES } from '../../manifest/types.js';
+import { JarvisProblem } from '../../runs/errors.js';
+import { requireAdministrator, requirePermission } from '../guards.js';
+import { auditTarget } from '../plugins/audit.js';
+import { principalOf } from '../plugins/auth.js';
+import { problemResponses } from '../schemas.js';
+import type { UserService } from '../services/user-service.js';
+
+const Uuid = Type.String({ format: 'uuid' });
+const EnvironmentName = Type.String({ minLength: 1, maxLength: 63, pattern: '^[a-z0-9][a-z0-9-]*$' });
+const Environment = Type.Object({ name: Type.String(), description: Type.String() });
+const Grant = Type.Object({ id: Type.String(), environment: Type.String(), role: Type.String() });
+const User = Type.Object({ id: Type.String(), email: Type.String(), name: Type.String(), disabled: Type.Boolean(), totpEnabled: Type.Boolean(), grants: Type.Array(Grant) });
+
+export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Database; users: UserService }> = async (app, { db, users }) => {
+  const findUsers = async (where: { id?: string } = {}) =>
+    (await db.user.findMany({ where, include: { grants: { include: { environment: true } } }, orderBy: { email: 'asc' } })).map((user) => ({
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      disabled: user.disabled,
+      totpEnabled: user.totpEnabled,
+      grants: user.grants.map((grant) => ({ id: grant.id, environment: grant.environment.name, role: grant.role })),
+    }));
+
+  app.get(
+    '/environments',
+    { schema: { tags: ['admin'], summary: 'Environments', response: { 200: Type.Array(Environment), ...problemResponses } } },
+    async () => (await db.environment.findMany({ orderBy: { name: 'asc' } })).map(({ name, description }) => ({ name, description })),
+  );
+
+  app.post(
+    '/environments',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Create an environment; its creator becomes admin in it',
+        body: Type.Object({ name: EnvironmentName, description: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }),
+        response: { 201: Environment, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      auditTarget(request, 'environment', request.body.name);
+      requireAdministrator(request);
+      if (await db.environment.findUnique({ where: { name: request.body.name } })) throw new JarvisProblem(`environment ${request.body.name} already exists`, 'conflict');
+      const created = await db.environment.create({ data: { name: request.body.name, description: request.body.description ?? '' } });
+      await users.grant(principalOf(request).id, created.name, 'admin');
+      return reply.code(201).send({ name: created.name, description: created.description });
+    },
+  );
+
+  app.get(
+    '/users',
+    { schema: { tags: ['admin'], summary: 'Users with their grants', response: { 200: Type.Array(User), ...problemResponses } } },
+    async (request) => {
+      requireAdministrator(request);
+      return findUsers();
+    },
+  );
+
+  app.post(
+    '/users',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Create a user',
+        body: Type.Object(
+          { email: Type.String({ format: 'email', maxLength: 200 }), name: Type.String({ minLength: 1, maxLength: 200 }), password: Type.String({ minLength: 12, maxLength: 200 }) },
+          { additionalProperties: false },
+        ),
+        response: { 201: User, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      auditTarget(request, 'user', request.body.email);
+      requireAdministrator(request);
+      const created = await users.createUser(request.body);
+      auditTarget(request, 'user', created.id, { email: created.email });
+      return reply.code(201).send((await findUsers({ id: created.id }))[0]!);
+    },
+  );
+
+  app.post(
+    '/users/:id/grants',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Grant a role in an environment (admin there only)',
+        params: Type.Object({ id: Uuid }),
+        body: Type.Object({ environment: EnvironmentName, role: Type.Union(ROLES.map((role) => Type.Literal(role))) }, { additionalProperties: false }),
+        response: { 201: User, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      auditTarget(request, 'user', request.params.id, request.body);
+      requirePermission(request, 'administer', request.body.environment);
+      if (!(await db.user.findUnique({ where: { id: request.params.id } }))) throw new JarvisProblem(`no user ${request.params.id}`, 'not-found');
+      await users.grant(request.params.id, request.body.environment, request.body.role);
+      return reply.code(201).send((await findUsers({ id: request.params.id }))[0]!);
+    },
+  );
+
+  app.delete(
+    '/users/:id/grants/:grantId',
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'Withdraw a role grant (admin in its environment only)',
+        params: Type.Object({ id: Uuid, grantId: Uuid }),
+        response: { 204: Type.Null(), ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      auditTarget(request, 'user', request.params.id, { grantId: request.params.grantId });
+      const grant = await db.roleGrant.findFirst({ where: { id: request.params.grantId, userId: request.params.id }, include: { environment: true } });
+      if (!grant) throw new JarvisProblem(`no grant ${request.params.grantId} for that user`, 'not-found');
+      requirePermission(request, 'administer', grant.environment.name);
+      await db.roleGrant.delete({ where: { id: grant.id } });
+      return reply.code(204).send(null);
+    },
+  );
+};

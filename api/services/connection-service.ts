@@ -1,0 +1,90 @@
+import type { Database } from '../../db/database.js';
+import { JarvisProblem } from '../../runs/errors.js';
+import type { CredentialsCipher } from '../../security/credentials-cipher.js';
+
+export interface ConnectionView {
+  id: string;
+  name: string;
+  type: string;
+  environment: string;
+  config: Record<string, unknown>;
+  /** Whether credentials are stored; they are never returned. */
+  hasSecret: boolean;
+  secretKeyId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+type ConnectionRow = Awaited<ReturnType<Database['connection']['findFirstOrThrow']>> & { environment: { name: string } };
+
+function view(row: ConnectionRow): ConnectionView {
+  return {
+    id: row.id,
+    name: row.name,
+    type: row.type,
+    environment: row.environment.name,
+    config: row.config as Record<string, unknown>,
+    hasSecret: row.secretCiphertext !== null,
+    secretKeyId: row.secretKeyId,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
+/** Connections: what it takes to reach a system, with credentials sealed at rest and write-only over the API. */
+export class ConnectionService {
+  constructor(
+    private readonly db: Database,
+    private readonly cipher: CredentialsCipher,
+  ) {}
+
+  async list(environments: string[]): Promise<ConnectionView[]> {
+    const rows = await this.db.connection.findMany({ where: { environment: { name: { in: environments } } }, include: { environment: true }, orderBy: { name: 'asc' } });
+    return rows.map(view);
+  }
+
+  async environmentOf(id: string): Promise<string> {
+    const row = await this.db.connection.findUnique({ where: { id }, include: { environment: true } });
+    if (!row) throw new JarvisProblem(`no connection ${id}`, 'not-found');
+    return row.environment.name;
+  }
+
+  async create(input: { environment: string; name: string; type: string; config: Record<string, unknown>; secret?: string }): Promise<ConnectionView> {
+    const environment = await this.db.environment.findUnique({ where: { name: input.environment } });
+    if (!environment) throw new JarvisProblem(`no environment ${input.environment}`, 'not-found');
+    if (await this.db.connection.findUnique({ where: { environmentId_name: { environmentId: environment.id, name: input.name } } })) {
+      throw new JarvisProblem(`a connection named ${input.name} already exists in ${input.environment}`, 'conflict');
+    }
+    const id = crypto.randomUUID();
+    const sealed = input.secret === undefined ? undefined : this.cipher.seal(input.secret, `connection:${id}`);
+    const row = await this.db.connection.create({
+      data: { id, name: input.name, type: input.type, environmentId: environment.id, config: input.config as object, secretCiphertext: sealed?.ciphertext, secretKeyId: sealed?.keyId },
+      include: { environment: true },
+    });
+    return view(row);
+  }
+
+  async update(id: string, input: { config?: Record<string, unknown>; secret?: string | null }): Promise<ConnectionView> {
+    const sealed = typeof input.secret === 'string' ? this.cipher.seal(input.secret, `connection:${id}`) : undefined;
+    const row = await this.db.connection.update({
+      where: { id },
+      data: {
+        ...(input.config ? { config: input.config as object } : {}),
+        ...(sealed ? { secretCiphertext: sealed.ciphertext, secretKeyId: sealed.keyId } : {}),
+        ...(input.secret === null ? { secretCiphertext: null, secretKeyId: null } : {}),
+      },
+      include: { environment: true },
+    });
+    return view(row);
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.db.connection.delete({ where: { id } });
+  }
+
+  /** The cleartext credentials, for activities that need them; never for an API answer. */
+  async revealSecret(id: string): Promise<string | undefined> {
+    const row = await this.db.connection.findUnique({ where: { id } });
+    return row?.secretCiphertext ? this.cipher.open(row.secretCiphertext, `connection:${id}`) : undefined;
+  }
+}
