@@ -8,6 +8,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Database } from '../db/database.js';
 import type { RunbookCatalog } from '../manifest/catalog.js';
@@ -19,6 +20,7 @@ import metrics from './plugins/metrics.js';
 import { adminRoutes } from './routes/admin.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
+import { codecRoutes } from './routes/codec.js';
 import { connectionRoutes } from './routes/connections.js';
 import { healthRoutes } from './routes/health.js';
 import { runbookRoutes } from './routes/runbooks.js';
@@ -38,6 +40,8 @@ export interface ApiDependencies {
   audit: AuditService;
   users: UserService;
   connections: ConnectionService;
+  /** The codec that encrypts workflow payloads, for Temporal's web UI. */
+  payloadCodec: PayloadCodec;
 }
 
 export interface ApiSettings {
@@ -115,5 +119,6 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
   await app.register(adminRoutes, { db: deps.db, users: deps.users });
   await app.register(connectionRoutes, { connections: deps.connections });
   await app.register(auditRoutes, { db: deps.db });
+  await app.register(codecRoutes, { codec: deps.payloadCodec });
   return app;
 }

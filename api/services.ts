@@ -7,6 +7,7 @@ import { RunbookCatalog } from '../manifest/catalog.js';
 import { RunService } from '../runs/run-service.js';
 import { CredentialsCipher } from '../security/credentials-cipher.js';
 import { SecretKey } from '../security/secret-key.js';
+import { EncryptionCodec } from '../temporal/payload-codec.js';
 import { AccessTokens } from '../security/tokens.js';
 import type { ApiDependencies } from './app.js';
 import { AuditService } from './services/audit-service.js';
@@ -28,5 +29,6 @@ export async function createControlPlane(config: ControlPlaneConfig, db: Databas
     audit: new AuditService(db),
     users: new UserService(db),
     connections: new ConnectionService(db, new CredentialsCipher([secret.derive('credentials')])),
+    payloadCodec: new EncryptionCodec(secret.derive('workflow-payloads')),
   };
 }

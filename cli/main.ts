@@ -11,6 +11,7 @@ import { ROLES, type Role } from '../manifest/types.js';
 import { JarvisProblem } from '../runs/errors.js';
 import { replayHistory, RunService, type RunDetails, type RunSummary } from '../runs/run-service.js';
 import { createTemporalClient } from '../temporal/client.js';
+import { createDataConverter } from '../temporal/payload-codec.js';
 import { bundleWorkflows } from '../temporal/worker.js';
 import type { StepProgress } from '../workflows/messages.js';
 import { parseInputPairs, readInputsFile } from './inputs.js';
@@ -26,7 +27,7 @@ let services: Promise<{ service: RunService; catalog: RunbookCatalog; close(): P
 function connect() {
   services ??= (async () => {
     const catalog = await RunbookCatalog.fromDirectory(env.runbooksDir);
-    const client = await createTemporalClient({ address: env.temporalAddress ?? `127.0.0.1:${env.temporalPort}`, namespace: env.namespace }, 5_000);
+    const client = await createTemporalClient({ address: env.temporalAddress ?? `127.0.0.1:${env.temporalPort}`, namespace: env.namespace }, createDataConverter(env), 5_000);
     return { service: new RunService(client, catalog, env.taskQueue), catalog, close: () => client.connection.close() };
   })();
   return services;
@@ -286,7 +287,7 @@ run
     if (!id && !options.historyFile) throw new JarvisProblem('give a run id or --history-file', 'invalid');
     const history = options.historyFile ? JSON.parse(readFileSync(options.historyFile, 'utf8')) : await (await connect()).service.fetchHistory(id!);
     if (options.save) writeFileSync(options.save, `${historyToJSON(history)}\n`);
-    await replayHistory(history, await bundleWorkflows(), id ?? options.workflowId);
+    await replayHistory(history, await bundleWorkflows(), createDataConverter(env), id ?? options.workflowId);
     console.log(`Replay of ${id ?? options.historyFile} succeeded: the current workflow code reproduces its ${history.events?.length ?? 0} events`);
   });
 

@@ -49,7 +49,7 @@ const envSchema = z.object({
     .describe('Key for encrypting credentials and signing tokens; without it one is generated into the data directory.'),
   JARVIS_ADMIN_EMAIL: z.email().optional(),
   JARVIS_ADMIN_PASSWORD: z.string().min(12, 'at least 12 characters').optional(),
-  JARVIS_CORS_ORIGINS: z.string().default('http://127.0.0.1:3000,http://localhost:3000'),
+  JARVIS_CORS_ORIGINS: z.string().default('http://127.0.0.1:3000,http://localhost:3000,http://127.0.0.1:8233,http://localhost:8233'),
   JARVIS_ACCESS_TOKEN_TTL: duration('15m'),
   JARVIS_REFRESH_TOKEN_TTL: duration('30d'),
   JARVIS_TEST_DATABASE_URL: z.string().default('postgresql://postgres@127.0.0.1:5432/test').describe('The PostgreSQL the test suite backs up.'),

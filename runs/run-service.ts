@@ -10,7 +10,7 @@ import {
   type WorkflowExecutionInfo,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { defaultPayloadConverter, type DataConverter } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import type { temporal as protoTypes } from '@temporalio/proto';
 
@@ -354,14 +354,15 @@ export class RunService {
 
   /** Replays a run's history against the current workflow code; throws if the code would diverge. */
   async replay(id: string, workflowBundle: WorkflowBundleWithSourceMap): Promise<void> {
-    await replayHistory(await this.fetchHistory(id), workflowBundle, id);
+    await replayHistory(await this.fetchHistory(id), workflowBundle, this.client.options.dataConverter, id);
   }
 }
 
 export async function replayHistory(
   history: protoTypes.api.history.v1.IHistory,
   workflowBundle: WorkflowBundleWithSourceMap | { codePath: string },
+  dataConverter: DataConverter,
   workflowId = 'replayed-run',
 ): Promise<void> {
-  await Worker.runReplayHistory({ workflowBundle, replayName: 'jarvis-replay' }, history, workflowId);
+  await Worker.runReplayHistory({ workflowBundle, replayName: 'jarvis-replay', dataConverter }, history, workflowId);
 }

@@ -2,7 +2,7 @@
 // the data directory (never a built-in fallback). Purpose-specific keys are
 // derived from it, so one secret serves token signing and encryption.
 import { hkdfSync, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const SECRET_KEY_FILE = 'secret.key';
@@ -19,7 +19,19 @@ export class SecretKey {
     if (existsSync(file)) return new SecretKey(decode(readFileSync(file, 'utf8').trim(), file), 'file');
     mkdirSync(dataDir, { recursive: true });
     const material = randomBytes(32);
-    writeFileSync(file, `${material.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+    // Written aside, then linked into place: the link fails if another process won the race,
+    // and nobody ever reads a half-written key.
+    const pending = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    writeFileSync(pending, `${material.toString('base64')}\n`, { mode: 0o600 });
+    try {
+      linkSync(pending, file);
+    } catch (error) {
+      // Another process of this installation generated it first: use theirs.
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return new SecretKey(decode(readFileSync(file, 'utf8').trim(), file), 'file');
+      throw error;
+    } finally {
+      unlinkSync(pending);
+    }
     return new SecretKey(material, 'generated');
   }
 

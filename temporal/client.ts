@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 
 export interface TemporalTarget {
   address: string;
@@ -22,7 +23,7 @@ export async function connectToTemporal(address: string, timeoutMs = 10_000): Pr
   }
 }
 
-export async function createTemporalClient(target: TemporalTarget, timeoutMs?: number): Promise<Client> {
+export async function createTemporalClient(target: TemporalTarget, dataConverter: DataConverter, timeoutMs?: number): Promise<Client> {
   const connection = await connectToTemporal(target.address, timeoutMs);
-  return new Client({ connection, namespace: target.namespace });
+  return new Client({ connection, namespace: target.namespace, dataConverter });
 }

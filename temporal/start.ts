@@ -4,6 +4,7 @@
 import { startApi } from '../api/server.js';
 import { loadEnv } from '../config/env.js';
 import { ensureTemporal } from './dev-server.js';
+import { createDataConverter } from './payload-codec.js';
 import { bundleWorkflows, createRunbookWorker } from './worker.js';
 
 const env = loadEnv();
@@ -29,6 +30,7 @@ const { worker, connection } = await createRunbookWorker({
   workflowBundle: await bundleWorkflows(),
   shutdownGraceMs: env.workerShutdownGraceMs,
   playbooksDir: env.playbooksDir,
+  dataConverter: createDataConverter(env),
 });
 log(`Worker polling task queue "${env.taskQueue}"; data in ${env.dataDir}`);
 const api = await startApi(env, temporal.address, log);

@@ -2,6 +2,7 @@
 // SIGINT or SIGTERM, then lets running activities finish within the grace time.
 import { loadEnv } from '../config/env.js';
 import { connectToTemporal } from './client.js';
+import { createDataConverter } from './payload-codec.js';
 import { bundleWorkflows, createRunbookWorker } from './worker.js';
 
 const env = loadEnv();
@@ -14,6 +15,7 @@ const { worker, connection } = await createRunbookWorker({
   workflowBundle: await bundleWorkflows(),
   shutdownGraceMs: env.workerShutdownGraceMs,
   playbooksDir: env.playbooksDir,
+  dataConverter: createDataConverter(env),
 });
 console.log(`jarvis worker polling task queue "${env.taskQueue}" on ${address} (namespace ${env.namespace})`);
 try {

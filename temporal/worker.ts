@@ -1,6 +1,7 @@
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkerInterceptors, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../config/env.js';
+import type { DataConverter } from '@temporalio/common';
 import type { ActionDependencies } from '../activities/action.js';
 import { createActivities, createConsoleLineSink } from '../activities/index.js';
 
@@ -28,6 +29,8 @@ export interface RunbookWorkerOptions {
   shutdownGraceMs: number;
   playbooksDir: string;
   lineSink?: ActionDependencies['lineSink'];
+  /** Encrypts payloads: the same converter as every client of the installation. */
+  dataConverter: DataConverter;
   /** Benchmarks observe activities through interceptors. */
   interceptors?: WorkerInterceptors;
 }
@@ -41,6 +44,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions): Promis
     taskQueue: options.taskQueue,
     workflowBundle: options.workflowBundle,
     activities,
+    dataConverter: options.dataConverter,
     ...(options.interceptors ? { interceptors: options.interceptors } : {}),
     // On SIGTERM, running activities get this long to finish before they are cancelled.
     shutdownGraceTime: options.shutdownGraceMs,

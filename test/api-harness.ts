@@ -3,14 +3,14 @@
 import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { inject } from 'vitest';
-import { PROJECT_ROOT } from '../config/env.js';
+import { loadEnv, PROJECT_ROOT } from '../config/env.js';
 import { createPrismaClient } from '../db/database.js';
 import { migrate } from '../db/migrator.js';
 import type { Role } from '../manifest/types.js';
 import { buildApi } from '../api/app.js';
 import { createControlPlane } from '../api/services.js';
 import { createServerDatabase } from './databases.js';
-import { scratchDir, startWorker, uniqueTaskQueue } from './harness.js';
+import { startWorker, testDataConverter, uniqueTaskQueue } from './harness.js';
 
 export interface TestUser {
   email: string;
@@ -25,9 +25,9 @@ export async function startApiForTests(runbooksDir: string, users: TestUser[]) {
   const taskQueue = uniqueTaskQueue('api');
   const worker = await startWorker(taskQueue);
   const connection = await Connection.connect({ address: inject('temporalAddress') });
-  const temporal = new Client({ connection });
+  const temporal = new Client({ connection, dataConverter: testDataConverter() });
   const services = await createControlPlane(
-    { dataDir: scratchDir(), secretKey: undefined, runbooksDir, taskQueue, accessTokenTtlMs: 15 * 60_000, refreshTokenTtlMs: 30 * 86_400_000 },
+    { dataDir: loadEnv().dataDir, secretKey: undefined, runbooksDir, taskQueue, accessTokenTtlMs: 15 * 60_000, refreshTokenTtlMs: 30 * 86_400_000 },
     prisma,
     temporal,
   );

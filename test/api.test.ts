@@ -1,3 +1,4 @@
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiForTests } from './api-harness.js';
@@ -142,6 +143,14 @@ describe('the API', () => {
     expect(listedForDave.map((run: { id: string }) => run.id)).not.toContain(id);
     const listedForCarol = (await api.app.inject({ method: 'GET', url: '/runs?runbook=gated', headers: as('carol') })).json();
     expect(listedForCarol.map((run: { id: string }) => run.id)).toContain(id);
+
+    // Temporal's web UI decodes the encrypted input through the codec endpoint, for admins only.
+    const history = JSON.parse(historyToJSON(await api.temporal.workflow.getHandle(id).fetchHistory()));
+    const input = history.events[0].workflowExecutionStartedEventAttributes.input.payloads[0];
+    expect(Buffer.from(input.data, 'base64').toString('latin1')).not.toContain('ship it');
+    expect((await api.app.inject({ method: 'POST', url: '/codec/decode', headers: as('carol'), payload: { payloads: [input] } })).statusCode).toBe(403);
+    const decoded = await api.app.inject({ method: 'POST', url: '/codec/decode', headers: as('erin'), payload: { payloads: [input] } });
+    expect(Buffer.from(decoded.json().payloads[0].data, 'base64').toString()).toContain('"note":"ship it"');
   });
 
   it('writes an audit entry for every state-changing route, whatever the outcome', async () => {

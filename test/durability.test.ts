@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { startDevServer } from '../temporal/dev-server.js';
 import { freePort } from '../temporal/free-port.js';
-import { createRunService, scratchDir, startWorker, uniqueTaskQueue, writeManifests } from './harness.js';
+import { createRunService, scratchDir, startWorker, testDataConverter, uniqueTaskQueue, writeManifests } from './harness.js';
 import { spawnWorkerProcess } from './processes.js';
 
 const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n') : []);
@@ -97,7 +97,7 @@ describe('durable runs', () => {
     const taskQueue = uniqueTaskQueue('restart');
     const worker = await startWorker(taskQueue, running.address);
     const connection = await Connection.connect({ address: running.address });
-    const client = new Client({ connection });
+    const client = new Client({ connection, dataConverter: testDataConverter() });
     const log = path.join(directory, 'steps.log');
     try {
       const runs = await createRunService(taskQueue, writeManifests({ 'three-steps': threeSteps }), running.address);

@@ -1,4 +1,5 @@
-import { WorkflowFailedError } from '@temporalio/client';
+import { Client, WorkflowFailedError } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -259,6 +260,21 @@ describe('the interpreter workflow', () => {
       ['child', 'succeeded'],
       ['join', 'succeeded'],
     ]);
+  });
+
+  it('keeps inputs and outputs out of the history in clear: payloads are encrypted', async () => {
+    const secret = 'hunter2-very-secret-token';
+    const { id } = await runs.service.startRun({ runbook: 'flow', inputs: { mode: secret }, environment: 'dev', startedBy: 'alice' });
+    await runs.client.workflow.getHandle(id).result();
+    const raw = new Client({ connection: runs.client.connection });
+    const history = historyToJSON(await raw.workflow.getHandle(id).fetchHistory());
+    const payloadBytes = [...history.matchAll(/"data":\s*"([^"]+)"/g)].map((match) => Buffer.from(match[1]!, 'base64').toString('latin1')).join('\n');
+    expect(payloadBytes.length).toBeGreaterThan(100);
+    expect(payloadBytes).not.toContain(secret);
+    expect(payloadBytes).not.toContain('left+right');
+    expect(history).toContain(Buffer.from('binary/encrypted').toString('base64'));
+    // With the installation's key, the same history reads back.
+    expect((await runs.service.showRun(id)).progress?.status).toBe('succeeded');
   });
 
   it('refuses inputs that break the runbook input schema before any workflow starts', async () => {

@@ -9,10 +9,16 @@ import path from 'node:path';
 import { inject } from 'vitest';
 import type { LineSink } from '../activities/action.js';
 import { collectingLineSink } from './line-sinks.js';
-import { PROJECT_ROOT } from '../config/env.js';
+import { loadEnv, PROJECT_ROOT } from '../config/env.js';
 import { RunbookCatalog } from '../manifest/catalog.js';
 import { RunService } from '../runs/run-service.js';
+import { createDataConverter } from '../temporal/payload-codec.js';
 import { createRunbookWorker } from '../temporal/worker.js';
+
+/** The installation's data converter (payload encryption), as every process of the suite loads it. */
+export function testDataConverter() {
+  return createDataConverter(loadEnv());
+}
 
 export function uniqueTaskQueue(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
@@ -27,6 +33,7 @@ export async function startWorker(taskQueue: string, address = inject('temporalA
     shutdownGraceMs: 1_000,
     playbooksDir: path.join(PROJECT_ROOT, 'runbooks', 'playbooks'),
     lineSink: lineSink ?? collectingLineSink(),
+    dataConverter: testDataConverter(),
   });
   const running = worker.run();
   return {
@@ -48,7 +55,7 @@ export function writeManifests(manifests: Record<string, string>): string {
 
 export async function createRunService(taskQueue: string, runbooksDir: string, address = inject('temporalAddress')) {
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection });
+  const client = new Client({ connection, dataConverter: testDataConverter() });
   const catalog = await RunbookCatalog.fromDirectory(runbooksDir);
   return { client, service: new RunService(client, catalog, taskQueue), close: () => connection.close() };
 }

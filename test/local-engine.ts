@@ -6,6 +6,7 @@ import path from 'node:path';
 import { loadEnv, PROJECT_ROOT } from '../config/env.js';
 import { findTemporalBinary, startDevServer } from '../temporal/dev-server.js';
 import { freePort } from '../temporal/free-port.js';
+import { createDataConverter } from '../temporal/payload-codec.js';
 import { bundleWorkflows, createRunbookWorker } from '../temporal/worker.js';
 import { collectingLineSink } from './line-sinks.js';
 
@@ -30,12 +31,13 @@ export async function startLocalEngine(options: LocalEngineOptions) {
     shutdownGraceMs: 1_000,
     playbooksDir: env.playbooksDir,
     lineSink: collectingLineSink(),
+    dataConverter: createDataConverter(env),
     ...(options.interceptors ? { interceptors: options.interceptors } : {}),
   });
   const running = worker.run();
   const connection = await Connection.connect({ address: server.address });
   return {
-    client: new Client({ connection }),
+    client: new Client({ connection, dataConverter: createDataConverter(env) }),
     async stop() {
       worker.shutdown();
       await running;
