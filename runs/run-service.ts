@@ -10,7 +10,7 @@ import {
   type WorkflowExecutionInfo,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { defaultPayloadConverter, type DataConverter } from '@temporalio/common';
+import { defaultPayloadConverter, type DataConverter, type Payload } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import type { temporal as protoTypes } from '@temporalio/proto';
 
@@ -281,7 +281,10 @@ export class RunService {
     const history = await handle.fetchHistory();
     const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     if (!payload) throw new JarvisProblem(`run ${id} has no recorded input`, 'invalid');
-    return defaultPayloadConverter.fromPayload<RunInput>(payload);
+    // Histories hold payloads as the codecs left them (encrypted): undo the codecs, last first.
+    let decoded = [payload as Payload];
+    for (const codec of [...(this.client.options.dataConverter.payloadCodecs ?? [])].reverse()) decoded = await codec.decode(decoded);
+    return defaultPayloadConverter.fromPayload<RunInput>(decoded[0]!);
   }
 
   /** A new run with the same manifest version and inputs, linked to the original. */
