@@ -11,6 +11,8 @@ export interface StepContext {
   stepId: string;
   runbook: string;
   environment: string;
+  /** Values of inputs marked secret, redacted from log lines before they are stored. */
+  secrets?: string[];
 }
 
 export interface OutputLine {

@@ -11,6 +11,9 @@ import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Database } from '../db/database.js';
+import type { RunLogListener } from '../logs/run-log-listener.js';
+import type { RunLogStore } from '../logs/run-log-store.js';
+import type { LogTickets } from '../security/tokens.js';
 import type { RunbookCatalog } from '../manifest/catalog.js';
 import type { RunService } from '../runs/run-service.js';
 import audit from './plugins/audit.js';
@@ -22,6 +25,7 @@ import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { codecRoutes } from './routes/codec.js';
 import { connectionRoutes } from './routes/connections.js';
+import { liveLogRoutes } from './routes/live-logs.js';
 import { healthRoutes } from './routes/health.js';
 import { runbookRoutes } from './routes/runbooks.js';
 import { runRoutes } from './routes/runs.js';
@@ -42,6 +46,9 @@ export interface ApiDependencies {
   connections: ConnectionService;
   /** The codec that encrypts workflow payloads, for Temporal's web UI. */
   payloadCodec: PayloadCodec;
+  logStore: RunLogStore;
+  logListener: RunLogListener;
+  logTickets: LogTickets;
 }
 
 export interface ApiSettings {
@@ -120,5 +127,6 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
   await app.register(connectionRoutes, { connections: deps.connections });
   await app.register(auditRoutes, { db: deps.db });
   await app.register(codecRoutes, { codec: deps.payloadCodec });
+  await app.register(liveLogRoutes, { runs: deps.runs, store: deps.logStore, listener: deps.logListener, tickets: deps.logTickets, allowedOrigins: settings.corsOrigins });
   return app;
 }

@@ -1,15 +1,15 @@
 // The API process: `npm run api`. `npm start` runs the same thing in-process.
 import { loadEnv, type JarvisEnv } from '../config/env.js';
-import { openDatabase } from '../db/database.js';
+import { openDatabase, type OpenedDatabase } from '../db/database.js';
 import { createTemporalClient } from '../temporal/client.js';
 import { createDataConverter } from '../temporal/payload-codec.js';
 import { buildApi } from './app.js';
 import { createControlPlane } from './services.js';
 
-export async function startApi(env: JarvisEnv, temporalAddress: string, log: (line: string) => void) {
-  const database = await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir, log });
+export async function startApi(env: JarvisEnv, temporalAddress: string, log: (line: string) => void, opened?: OpenedDatabase) {
+  const database = opened ?? (await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir, log }));
   const temporal = await createTemporalClient({ address: temporalAddress, namespace: env.namespace }, createDataConverter(env), 30_000);
-  const services = await createControlPlane(env, database.prisma, temporal);
+  const services = await createControlPlane(env, database, temporal);
   const admin = await services.users.bootstrapAdmin(env.bootstrapAdmin, ['dev', 'staging', 'prod']);
   if (admin) log(`created the first admin ${admin} (admin in dev, staging and prod)`);
   const loopback = env.apiHost === '127.0.0.1' || env.apiHost === 'localhost';
@@ -24,6 +24,7 @@ export async function startApi(env: JarvisEnv, temporalAddress: string, log: (li
   return {
     async stop() {
       await app.close();
+      await services.close();
       await temporal.connection.close();
       await database.close();
     },

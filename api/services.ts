@@ -8,7 +8,10 @@ import { RunService } from '../runs/run-service.js';
 import { CredentialsCipher } from '../security/credentials-cipher.js';
 import { SecretKey } from '../security/secret-key.js';
 import { EncryptionCodec } from '../temporal/payload-codec.js';
-import { AccessTokens } from '../security/tokens.js';
+import { AccessTokens, LogTickets } from '../security/tokens.js';
+import { RunLogListener } from '../logs/run-log-listener.js';
+import { RunLogStore } from '../logs/run-log-store.js';
+import pg from 'pg';
 import type { ApiDependencies } from './app.js';
 import { AuditService } from './services/audit-service.js';
 import { AuthService } from './services/auth-service.js';
@@ -17,9 +20,17 @@ import { UserService } from './services/user-service.js';
 
 export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runbooksDir' | 'taskQueue' | 'accessTokenTtlMs' | 'refreshTokenTtlMs'>;
 
-export async function createControlPlane(config: ControlPlaneConfig, db: Database, temporal: Client): Promise<ApiDependencies> {
+export async function createControlPlane(
+  config: ControlPlaneConfig,
+  database: { prisma: Database; url: string },
+  temporal: Client,
+): Promise<ApiDependencies & { close(): Promise<void> }> {
+  const db = database.prisma;
   const secret = SecretKey.load(config.secretKey, config.dataDir);
   const catalog = await RunbookCatalog.fromDirectory(config.runbooksDir);
+  const pool = new pg.Pool({ connectionString: database.url, max: 8 });
+  const logListener = new RunLogListener(database.url);
+  await logListener.start();
   return {
     db,
     temporal,
@@ -30,5 +41,12 @@ export async function createControlPlane(config: ControlPlaneConfig, db: Databas
     users: new UserService(db),
     connections: new ConnectionService(db, new CredentialsCipher([secret.derive('credentials')])),
     payloadCodec: new EncryptionCodec(secret.derive('workflow-payloads')),
+    logStore: new RunLogStore(pool),
+    logListener,
+    logTickets: new LogTickets(secret.derive('log-tickets')),
+    async close() {
+      await logListener.stop();
+      await pool.end();
+    },
   };
 }

@@ -17,8 +17,9 @@ export async function startEmbeddedPostgres(options: { dataDir?: string; port?: 
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const db = await PGlite.create(options.dataDir ?? 'memory://', { extensions: { vector } });
   const port = options.port ?? (await freePort());
-  // Without maxConnections a pg.Pool with several clients is cut off.
-  const server = new PGLiteSocketServer({ db, port, host: '127.0.0.1', maxConnections: 16 });
+  // Without maxConnections a pg.Pool with several clients is cut off. The API, the worker's log
+  // writer and the log listener each hold a few connections.
+  const server = new PGLiteSocketServer({ db, port, host: '127.0.0.1', maxConnections: 64 });
   await server.start();
   return {
     url: `postgresql://postgres@127.0.0.1:${port}/postgres?sslmode=disable`,

@@ -50,3 +50,32 @@ export function newOpaqueToken(prefix: string): { token: string; hash: string } 
 export function hashOpaqueToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
+
+/** Short-lived tickets that open one run's log socket (browsers cannot set headers on WebSockets). */
+export class LogTickets {
+  constructor(
+    private readonly key: Uint8Array,
+    private readonly ttlMs = 60_000,
+  ) {}
+
+  async issue(userId: string, runId: string): Promise<{ ticket: string; expiresAt: Date }> {
+    const expiresAt = new Date(Date.now() + this.ttlMs);
+    const ticket = await new SignJWT({ typ: 'log-ticket', run: runId })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(userId)
+      .setIssuer(ISSUER)
+      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+      .sign(this.key);
+    return { ticket, expiresAt };
+  }
+
+  async verify(ticket: string, runId: string): Promise<string | undefined> {
+    try {
+      const { payload } = await jwtVerify(ticket, this.key, { algorithms: ['HS256'], issuer: ISSUER });
+      return payload.typ === 'log-ticket' && payload.run === runId && typeof payload.sub === 'string' ? payload.sub : undefined;
+    } catch (error) {
+      if (error instanceof errors.JOSEError) return undefined;
+      throw error;
+    }
+  }
+}

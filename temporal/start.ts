@@ -3,6 +3,8 @@
 // worker and the API, and says how to start a run.
 import { startApi } from '../api/server.js';
 import { loadEnv } from '../config/env.js';
+import { openDatabase } from '../db/database.js';
+import { createWorkerLineSink } from '../logs/worker-line-sink.js';
 import { ensureTemporal } from './dev-server.js';
 import { createDataConverter } from './payload-codec.js';
 import { bundleWorkflows, createRunbookWorker } from './worker.js';
@@ -23,6 +25,8 @@ const temporal = await ensureTemporal({
 });
 log(`Temporal at ${temporal.address}${temporal.uiUrl ? `, web UI at ${temporal.uiUrl}` : ''}`);
 
+const database = await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir, log });
+const lines = createWorkerLineSink(database.url);
 const { worker, connection } = await createRunbookWorker({
   address: temporal.address,
   namespace: env.namespace,
@@ -31,9 +35,10 @@ const { worker, connection } = await createRunbookWorker({
   shutdownGraceMs: env.workerShutdownGraceMs,
   playbooksDir: env.playbooksDir,
   dataConverter: createDataConverter(env),
+  lineSink: lines.sink,
 });
 log(`Worker polling task queue "${env.taskQueue}"; data in ${env.dataDir}`);
-const api = await startApi(env, temporal.address, log);
+const api = await startApi(env, temporal.address, log, database);
 log('Start a run from another terminal:');
 log('  npx jarvis runbooks list');
 log('  npx jarvis run start smoke --watch');
@@ -42,6 +47,7 @@ log('Stop with Ctrl-C: running activities get the shutdown grace time to finish.
 try {
   await worker.run();
 } finally {
+  await lines.close();
   await api.stop();
   await connection.close();
   await temporal.stop();

@@ -9,6 +9,7 @@ import { migrate } from '../db/migrator.js';
 import type { Role } from '../manifest/types.js';
 import { buildApi } from '../api/app.js';
 import { createControlPlane } from '../api/services.js';
+import { createWorkerLineSink } from '../logs/worker-line-sink.js';
 import { createServerDatabase } from './databases.js';
 import { startWorker, testDataConverter, uniqueTaskQueue } from './harness.js';
 
@@ -23,12 +24,13 @@ export async function startApiForTests(runbooksDir: string, users: TestUser[]) {
   await migrate(database.url);
   const prisma = createPrismaClient(database.url);
   const taskQueue = uniqueTaskQueue('api');
-  const worker = await startWorker(taskQueue);
+  const lines = createWorkerLineSink(database.url);
+  const worker = await startWorker(taskQueue, undefined, lines.sink);
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   const temporal = new Client({ connection, dataConverter: testDataConverter() });
   const services = await createControlPlane(
     { dataDir: loadEnv().dataDir, secretKey: undefined, runbooksDir, taskQueue, accessTokenTtlMs: 15 * 60_000, refreshTokenTtlMs: 30 * 86_400_000 },
-    prisma,
+    { prisma, url: database.url },
     temporal,
   );
   for (const user of users) {
@@ -50,7 +52,9 @@ export async function startApiForTests(runbooksDir: string, users: TestUser[]) {
     },
     async stop() {
       await app.close();
+      await services.close();
       await worker.stop();
+      await lines.close();
       await prisma.$disconnect();
       await connection.close();
       await database.drop();

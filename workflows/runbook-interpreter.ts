@@ -86,6 +86,15 @@ function withInputDefaults(runbook: CompiledRunbook, inputs: Record<string, unkn
   return { ...withDefaults, ...inputs };
 }
 
+/** Values of inputs the runbook marks secret (`format: password` or `x-secret: true`), for log redaction. */
+function secretInputValues(runbook: CompiledRunbook, inputs: Record<string, unknown>): string[] {
+  const properties = (runbook.inputs.properties ?? {}) as Record<string, { format?: unknown; 'x-secret'?: unknown }>;
+  return Object.entries(properties)
+    .filter(([, schema]) => schema?.format === 'password' || schema?.['x-secret'] === true)
+    .map(([name]) => inputs[name])
+    .filter((value): value is string => typeof value === 'string' && value.length > 0);
+}
+
 class StepFailure extends Error {
   constructor(
     readonly stepId: string,
@@ -310,6 +319,7 @@ class RunbookRun {
         stepId: step.id,
         runbook: this.input.runbook.name,
         environment: this.input.environment,
+        secrets: secretInputValues(this.input.runbook, this.input.inputs),
       });
       onAttempts(result.attempt);
       return result.output;
