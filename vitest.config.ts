@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     // Every place tests live: next to the code and the end-to-end suites under test/.
-    include: ['{manifest,activities,workflows,temporal,runs,cli,config,db,api,security,test}/**/*.test.ts'],
+    include: ['**/*.test.ts'],
+    exclude: ['node_modules/**', '.data/**', 'db/generated/**'],
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
