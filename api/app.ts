@@ -18,7 +18,7 @@ import type { RunbookCatalog } from '../manifest/catalog.js';
 import type { RunService } from '../runs/run-service.js';
 import audit from './plugins/audit.js';
 import auth from './plugins/auth.js';
-import errors from './plugins/errors.js';
+import errors, { sendProblem } from './plugins/errors.js';
 import metrics from './plugins/metrics.js';
 import { adminRoutes } from './routes/admin.js';
 import { auditRoutes } from './routes/audit.js';
@@ -30,6 +30,7 @@ import { healthRoutes } from './routes/health.js';
 import { runbookRoutes } from './routes/runbooks.js';
 import { runRoutes } from './routes/runs.js';
 import { ProblemSchema } from './schemas.js';
+import { installValidators } from './validation.js';
 import type { AuditService } from './services/audit-service.js';
 import type { AuthService } from './services/auth-service.js';
 import type { ConnectionService } from './services/connection-service.js';
@@ -80,8 +81,13 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
     logger: settings.logger ?? false,
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+    // Run ids may be long (runbook@concurrency-key); longer ones get a problem answer, not a router error.
+    maxParamLength: 300,
+    frameworkErrors: (error, _request, reply) => {
+      sendProblem(reply, 400, `the URL is invalid: ${error.message}`);
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  installValidators(app);
 
   const routeList: RouteEntry[] = [];
   app.decorate('routeList', routeList);
