@@ -3,7 +3,7 @@
 import type { LineSink, OutputLine, StepContext } from '../activities/action.js';
 import type { NewLine, RunLogStore } from './run-log-store.js';
 
-const FLUSH_EVERY_MS = 100;
+const FLUSH_EVERY_MS = 50;
 const FLUSH_AT_LINES = 500;
 export const REDACTED = '***';
 

@@ -3,12 +3,12 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
 import type { LineSink } from '../activities/action.js';
 import { collectingLineSink } from './line-sinks.js';
+
+export { scratchDir, writeManifests } from './files.js';
 import { loadEnv, PROJECT_ROOT } from '../config/env.js';
 import { RunbookCatalog } from '../manifest/catalog.js';
 import { RunService } from '../runs/run-service.js';
@@ -46,21 +46,10 @@ export async function startWorker(taskQueue: string, address = inject('temporalA
   } satisfies { worker: Worker; stop(): Promise<void> };
 }
 
-/** A folder of manifests written by the test, as a catalog. */
-export function writeManifests(manifests: Record<string, string>): string {
-  const directory = mkdtempSync(path.join(os.tmpdir(), 'jarvis-runbooks-'));
-  for (const [name, text] of Object.entries(manifests)) writeFileSync(path.join(directory, `${name}.yaml`), text);
-  return directory;
-}
 
 export async function createRunService(taskQueue: string, runbooksDir: string, address = inject('temporalAddress')) {
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, dataConverter: testDataConverter() });
   const catalog = await RunbookCatalog.fromDirectory(runbooksDir);
   return { client, service: new RunService(client, catalog, taskQueue), close: () => connection.close() };
-}
-
-/** A scratch folder for side-effect counters and flag files. */
-export function scratchDir(): string {
-  return mkdtempSync(path.join(os.tmpdir(), 'jarvis-test-'));
 }

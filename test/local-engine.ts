@@ -2,6 +2,7 @@
 // run outside the test suite (benchmarks, history recording).
 import { Client, Connection } from '@temporalio/client';
 import type { WorkerInterceptors } from '@temporalio/worker';
+import type { LineSink } from '../activities/action.js';
 import path from 'node:path';
 import { loadEnv, PROJECT_ROOT } from '../config/env.js';
 import { findTemporalBinary, startDevServer } from '../temporal/dev-server.js';
@@ -16,6 +17,7 @@ export interface LocalEngineOptions {
   taskQueue: string;
   workflowsPath?: string;
   interceptors?: WorkerInterceptors;
+  lineSink?: LineSink;
 }
 
 export async function startLocalEngine(options: LocalEngineOptions) {
@@ -30,7 +32,7 @@ export async function startLocalEngine(options: LocalEngineOptions) {
     workflowBundle: await bundleWorkflows(options.workflowsPath),
     shutdownGraceMs: 1_000,
     playbooksDir: env.playbooksDir,
-    lineSink: collectingLineSink(),
+    lineSink: options.lineSink ?? collectingLineSink(),
     dataConverter: createDataConverter(env),
     ...(options.interceptors ? { interceptors: options.interceptors } : {}),
   });
