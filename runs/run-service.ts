@@ -113,7 +113,12 @@ function summarize(description: Omit<WorkflowExecutionInfo, "raw">): RunSummary 
   };
 }
 
+/** How many closed runs' progress is kept in memory: a closed execution never changes. */
+const CLOSED_RUN_CACHE_SIZE = 1_000;
+
 export class RunService {
+  private readonly closedProgress = new Map<string, { progress?: RunProgress; error?: string }>();
+
   constructor(
     private readonly client: Client,
     private readonly catalog: RunbookCatalog,
@@ -226,6 +231,8 @@ export class RunService {
         ...(pending.lastFailure?.message ? { lastFailure: pending.lastFailure.message } : {}),
       });
     }
+    const cached = this.closedProgress.get(description.runId);
+    if (cached) return { ...details, ...cached };
     if (description.status.name === 'COMPLETED') {
       details.progress = ((await handle.result()) as RunResult).progress;
     } else if (description.status.name === 'FAILED') {
@@ -240,6 +247,10 @@ export class RunService {
       }
     } else {
       details.progress = await handle.query(progressQuery).catch(() => undefined);
+    }
+    if (description.status.name === 'COMPLETED' || description.status.name === 'FAILED') {
+      if (this.closedProgress.size >= CLOSED_RUN_CACHE_SIZE) this.closedProgress.delete(this.closedProgress.keys().next().value!);
+      this.closedProgress.set(description.runId, { progress: details.progress, ...(details.error ? { error: details.error } : {}) });
     }
     if (details.progress) {
       for (const pending of details.pendingAttempts) {

@@ -61,8 +61,10 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService }> = async 
     '/runs/:id',
     { schema: { tags: ['runs'], summary: 'One run with its progress', params: RunIdParams, response: { 200: RunDetails, ...problemResponses } } },
     async (request) => {
-      await authorizeRun(request, request.params.id, 'read');
-      return runs.showRun(request.params.id);
+      // Read first (one describe instead of two), refuse before answering.
+      const details = await runs.showRun(request.params.id);
+      requirePermission(request, 'read', details.environment ?? '');
+      return details;
     },
   );
 
