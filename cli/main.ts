@@ -304,7 +304,9 @@ try {
   } else if (error instanceof CommandFailed) {
     process.exitCode = 1;
   } else {
-    console.error(`error: ${(error as Error).message}`);
+    // The SDK wraps the useful part (e.g. "encrypted with key X, which is not configured") in a cause.
+    const cause = (error as Error).cause instanceof Error ? `: ${((error as Error).cause as Error).message}` : '';
+    console.error(`error: ${(error as Error).message}${cause}`);
     process.exitCode = 1;
   }
 } finally {

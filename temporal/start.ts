@@ -6,8 +6,7 @@ import { loadEnv } from '../config/env.js';
 import { openDatabase } from '../db/database.js';
 import { createWorkerLineSink } from '../logs/worker-line-sink.js';
 import { ensureTemporal } from './dev-server.js';
-import { createDataConverter } from './payload-codec.js';
-import { bundleWorkflows, createRunbookWorker } from './worker.js';
+import { createWorkerFromEnv } from './worker.js';
 
 const env = loadEnv();
 const log = (line: string) => console.log(`[jarvis] ${line}`);
@@ -27,16 +26,7 @@ log(`Temporal at ${temporal.address}${temporal.uiUrl ? `, web UI at ${temporal.u
 
 const database = await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir, log });
 const lines = createWorkerLineSink(database.url);
-const { worker, connection } = await createRunbookWorker({
-  address: temporal.address,
-  namespace: env.namespace,
-  taskQueue: env.taskQueue,
-  workflowBundle: await bundleWorkflows(),
-  shutdownGraceMs: env.workerShutdownGraceMs,
-  playbooksDir: env.playbooksDir,
-  dataConverter: createDataConverter(env),
-  lineSink: lines.sink,
-});
+const { worker, connection } = await createWorkerFromEnv(env, temporal.address, lines.sink);
 log(`Worker polling task queue "${env.taskQueue}"; data in ${env.dataDir}`);
 const api = await startApi(env, temporal.address, log, database);
 log('Start a run from another terminal:');

@@ -3,24 +3,14 @@
 import { loadEnv } from '../config/env.js';
 import { createWorkerLineSink } from '../logs/worker-line-sink.js';
 import { connectToTemporal } from './client.js';
-import { createDataConverter } from './payload-codec.js';
-import { bundleWorkflows, createRunbookWorker } from './worker.js';
+import { createWorkerFromEnv } from './worker.js';
 
 const env = loadEnv();
 const address = env.temporalAddress ?? `127.0.0.1:${env.temporalPort}`;
 await (await connectToTemporal(address, 60_000)).close();
 // Without DATABASE_URL (the embedded database belongs to `npm start`), lines go to this process's output.
 const lines = createWorkerLineSink(env.databaseUrl);
-const { worker, connection } = await createRunbookWorker({
-  address,
-  namespace: env.namespace,
-  taskQueue: env.taskQueue,
-  workflowBundle: await bundleWorkflows(),
-  shutdownGraceMs: env.workerShutdownGraceMs,
-  playbooksDir: env.playbooksDir,
-  dataConverter: createDataConverter(env),
-  lineSink: lines.sink,
-});
+const { worker, connection } = await createWorkerFromEnv(env, address, lines.sink);
 console.log(`jarvis worker polling task queue "${env.taskQueue}" on ${address} (namespace ${env.namespace})`);
 try {
   await worker.run();

@@ -1,9 +1,10 @@
 import { NativeConnection, Worker, bundleWorkflowCode, type WorkerInterceptors, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../config/env.js';
+import { PROJECT_ROOT, type JarvisEnv } from '../config/env.js';
 import type { DataConverter } from '@temporalio/common';
-import type { ActionDependencies } from '../activities/action.js';
+import type { ActionDependencies, LineSink } from '../activities/action.js';
 import { createActivities, createConsoleLineSink } from '../activities/index.js';
+import { createDataConverter } from './payload-codec.js';
 
 export const WORKFLOWS_PATH = path.join(PROJECT_ROOT, 'workflows', 'index.ts');
 
@@ -52,3 +53,17 @@ export async function createRunbookWorker(options: RunbookWorkerOptions): Promis
   return { worker, connection };
 }
 
+
+/** The worker of an installation, configured from its environment (npm start and npm run worker). */
+export async function createWorkerFromEnv(env: JarvisEnv, address: string, lineSink: LineSink) {
+  return createRunbookWorker({
+    address,
+    namespace: env.namespace,
+    taskQueue: env.taskQueue,
+    workflowBundle: await bundleWorkflows(),
+    shutdownGraceMs: env.workerShutdownGraceMs,
+    playbooksDir: env.playbooksDir,
+    dataConverter: createDataConverter(env),
+    lineSink,
+  });
+}
