@@ -11,10 +11,12 @@ if [ -f "$(${PG_CONFIG} --sharedir 2>/dev/null)/extension/vector.control" ]; the
 fi
 export DEBIAN_FRONTEND=noninteractive
 SRC_LIST=/etc/apt/sources.list.d/jarvis-trixie-src.sources
+# The same mirror and keyring the machine already uses for Debian's packages.
+MIRROR="$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources)"
 if [ ! -f "${SRC_LIST}" ]; then
   cat > "${SRC_LIST}" <<SOURCES
 Types: deb-src
-URIs: $(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources)
+URIs: ${MIRROR}
 Suites: trixie
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
