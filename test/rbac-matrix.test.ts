@@ -1,0 +1,141 @@
+// Every protected route, called as every role, in the caller's own environment
+// and in one where they hold no role: no allow that should be a deny, no deny
+// that should be an allow.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Role } from '../manifest/types.js';
+import { startApiForTests } from './api-harness.js';
+import { writeManifests } from './harness.js';
+
+const PASSWORD = 'correct horse battery staple';
+const ROLES: Role[] = ['admin', 'operator', 'approver', 'viewer'];
+const OWN = 'prod';
+const OTHER = 'dev';
+
+const gated = `
+name: gated
+title: Waits for an approval
+environments: [dev, prod]
+requiredRole: operator
+steps:
+  - id: gate
+    approval: { role: approver }
+`;
+
+type Who = 'anyone' | 'admin-anywhere' | 'execute-anywhere' | { permission: 'read' | 'execute' | 'approve' | 'administer'; where: 'own' | 'other' };
+
+interface Case {
+  route: string;
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** Built per call, so state-changing cases get fresh targets. */
+  request(environment: string, role: Role): Promise<{ url: string; payload?: unknown }>;
+  who: Who;
+  /** Environment-bound cases run in the own and the other environment. */
+  bound: boolean;
+}
+
+const ALLOWED: Record<string, Role[]> = {
+  read: ['admin', 'operator', 'approver', 'viewer'],
+  execute: ['admin', 'operator'],
+  approve: ['admin', 'approver'],
+  administer: ['admin'],
+};
+
+let api: Awaited<ReturnType<typeof startApiForTests>>;
+const tokens = {} as Record<Role | 'starter', string>;
+let targetUserId = '';
+let sequence = 0;
+
+async function startGatedRun(environment: string): Promise<string> {
+  const { id } = await api.services.runs.startRun({ runbook: 'gated', inputs: {}, environment, startedBy: 'starter@example.org' });
+  for (let tries = 0; tries < 100; tries += 1) {
+    if ((await api.services.runs.showRun(id)).progress?.steps[0]?.status === 'waiting') return id;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('the run never waited');
+}
+
+async function connectionIn(environment: string): Promise<string> {
+  return (await api.services.connections.create({ environment, name: `c${(sequence += 1)}`, type: 'http', config: {}, secret: 'x-secret' })).id;
+}
+
+async function grantIn(environment: string): Promise<string> {
+  await api.services.users.grant(targetUserId, environment, 'viewer');
+  const grant = await api.prisma.roleGrant.findFirstOrThrow({ where: { userId: targetUserId, environment: { name: environment } } });
+  return grant.id;
+}
+
+const cases: Case[] = [
+  { route: 'GET /auth/me', method: 'GET', request: async () => ({ url: '/auth/me' }), who: 'anyone', bound: false },
+  { route: 'POST /auth/api-tokens', method: 'POST', request: async () => ({ url: '/auth/api-tokens', payload: { name: 'matrix' } }), who: 'anyone', bound: false },
+  { route: 'GET /metrics', method: 'GET', request: async () => ({ url: '/metrics' }), who: 'anyone', bound: false },
+  { route: 'GET /runbooks', method: 'GET', request: async () => ({ url: '/runbooks' }), who: 'anyone', bound: false },
+  { route: 'GET /runbooks/:name', method: 'GET', request: async () => ({ url: '/runbooks/gated' }), who: 'anyone', bound: false },
+  { route: 'POST /runbooks/validate', method: 'POST', request: async () => ({ url: '/runbooks/validate', payload: { manifest: gated } }), who: 'execute-anywhere', bound: false },
+  { route: 'POST /runbooks/:name/execute', method: 'POST', request: async (environment) => ({ url: '/runbooks/gated/execute', payload: { environment } }), who: { permission: 'execute', where: 'own' }, bound: true },
+  { route: 'GET /runs', method: 'GET', request: async (environment) => ({ url: `/runs?environment=${environment}` }), who: { permission: 'read', where: 'own' }, bound: true },
+  { route: 'GET /runs/:id', method: 'GET', request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}` }), who: { permission: 'read', where: 'own' }, bound: true },
+  { route: 'GET /runs/:id/history', method: 'GET', request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/history` }), who: { permission: 'read', where: 'own' }, bound: true },
+  { route: 'POST /runs/:id/log-ticket', method: 'POST', request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/log-ticket` }), who: { permission: 'read', where: 'own' }, bound: true },
+  { route: 'POST /runs/:id/cancel', method: 'POST', request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/cancel` }), who: { permission: 'execute', where: 'own' }, bound: true },
+  { route: 'POST /runs/:id/rerun', method: 'POST', request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/rerun` }), who: { permission: 'execute', where: 'own' }, bound: true },
+  { route: 'POST /runs/:id/resume', method: 'POST', request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/resume` }), who: { permission: 'execute', where: 'own' }, bound: true },
+  { route: 'POST /runs/:id/steps/:step/approve', method: 'POST', request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/steps/gate/approve`, payload: {} }), who: { permission: 'approve', where: 'own' }, bound: true },
+  { route: 'POST /runs/:id/steps/:step/reject', method: 'POST', request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/steps/gate/reject`, payload: { reason: 'matrix' } }), who: { permission: 'approve', where: 'own' }, bound: true },
+  { route: 'GET /environments', method: 'GET', request: async () => ({ url: '/environments' }), who: 'anyone', bound: false },
+  { route: 'POST /environments', method: 'POST', request: async () => ({ url: '/environments', payload: { name: `env-${(sequence += 1)}` } }), who: 'admin-anywhere', bound: false },
+  { route: 'GET /users', method: 'GET', request: async () => ({ url: '/users' }), who: 'admin-anywhere', bound: false },
+  { route: 'POST /users', method: 'POST', request: async () => ({ url: '/users', payload: { email: `u${(sequence += 1)}@example.org`, name: 'U', password: PASSWORD } }), who: 'admin-anywhere', bound: false },
+  { route: 'POST /users/:id/grants', method: 'POST', request: async (environment) => ({ url: `/users/${targetUserId}/grants`, payload: { environment, role: 'viewer' } }), who: { permission: 'administer', where: 'own' }, bound: true },
+  { route: 'DELETE /users/:id/grants/:grantId', method: 'DELETE', request: async (environment) => ({ url: `/users/${targetUserId}/grants/${await grantIn(environment)}` }), who: { permission: 'administer', where: 'own' }, bound: true },
+  { route: 'GET /connections', method: 'GET', request: async (environment) => ({ url: `/connections?environment=${environment}` }), who: { permission: 'read', where: 'own' }, bound: true },
+  { route: 'POST /connections', method: 'POST', request: async (environment) => ({ url: '/connections', payload: { environment, name: `n${(sequence += 1)}`, type: 'http' } }), who: { permission: 'administer', where: 'own' }, bound: true },
+  { route: 'PATCH /connections/:id', method: 'PATCH', request: async (environment) => ({ url: `/connections/${await connectionIn(environment)}`, payload: { config: { a: 1 } } }), who: { permission: 'administer', where: 'own' }, bound: true },
+  { route: 'DELETE /connections/:id', method: 'DELETE', request: async (environment) => ({ url: `/connections/${await connectionIn(environment)}` }), who: { permission: 'administer', where: 'own' }, bound: true },
+  { route: 'GET /audit', method: 'GET', request: async () => ({ url: '/audit' }), who: 'admin-anywhere', bound: false },
+  { route: 'GET /audit.csv', method: 'GET', request: async () => ({ url: '/audit.csv' }), who: 'admin-anywhere', bound: false },
+  { route: 'POST /codec/decode', method: 'POST', request: async () => ({ url: '/codec/decode', payload: { payloads: [] } }), who: 'admin-anywhere', bound: false },
+  { route: 'POST /codec/encode', method: 'POST', request: async () => ({ url: '/codec/encode', payload: { payloads: [] } }), who: 'admin-anywhere', bound: false },
+];
+
+function expectedAllowed(who: Who, role: Role, environment: string): boolean {
+  if (who === 'anyone') return true;
+  if (who === 'admin-anywhere') return role === 'admin';
+  if (who === 'execute-anywhere') return ALLOWED.execute!.includes(role);
+  return environment === OWN && ALLOWED[who.permission]!.includes(role);
+}
+
+beforeAll(async () => {
+  api = await startApiForTests(writeManifests({ gated }), [
+    ...ROLES.map((role) => ({ email: `${role}@example.org`, password: PASSWORD, grants: [[OWN, role]] as Array<[string, Role]> })),
+    { email: 'starter@example.org', password: PASSWORD, grants: [[OWN, 'operator'], [OTHER, 'operator']] as Array<[string, Role]> },
+    { email: 'target@example.org', password: PASSWORD, grants: [] },
+  ]);
+  targetUserId = (await api.prisma.user.findUniqueOrThrow({ where: { email: 'target@example.org' } })).id;
+  for (const role of ROLES) tokens[role] = await api.logIn(`${role}@example.org`, PASSWORD);
+}, 120_000);
+
+afterAll(async () => api?.stop());
+
+describe('the RBAC matrix', () => {
+  it('covers every protected route', () => {
+    const protectedRoutes = api.app.routeList.filter((route) => !route.public).map((route) => `${route.method} ${route.url}`);
+    expect(cases.map((entry) => entry.route).sort()).toEqual([...new Set(protectedRoutes)].sort());
+  });
+
+  it('allows exactly what each role may do, in its own environment and not in another', async () => {
+    const mismatches: string[] = [];
+    for (const entry of cases) {
+      for (const environment of entry.bound ? [OWN, OTHER] : [OWN]) {
+        for (const role of ROLES) {
+          const { url, payload } = await entry.request(environment, role);
+          const response = await api.app.inject({ method: entry.method, url, headers: { authorization: `Bearer ${tokens[role]}` }, ...(payload !== undefined ? { payload: payload as object } : {}) });
+          const allowed = response.statusCode !== 403 && response.statusCode !== 401;
+          if (allowed !== expectedAllowed(entry.who, role, environment)) {
+            mismatches.push(`${entry.route} as ${role} in ${environment}: ${response.statusCode} ${response.body.slice(0, 100)}`);
+          }
+        }
+      }
+    }
+    expect(mismatches).toEqual([]);
+  }, 240_000);
+});
