@@ -58,6 +58,8 @@ export interface ApiSettings {
   secureCookies: boolean;
   /** Requests per minute per client address. */
   rateLimitPerMinute: number;
+  /** Sign-in attempts per minute per client address (default 10). */
+  loginAttemptsPerMinute?: number;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -126,7 +128,7 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
   await app.register(audit, { audit: deps.audit });
 
   await app.register(healthRoutes, { db: deps.db, temporal: deps.temporal });
-  await app.register(authRoutes, { auth: deps.auth, secureCookies: settings.secureCookies });
+  await app.register(authRoutes, { auth: deps.auth, secureCookies: settings.secureCookies, loginAttemptsPerMinute: settings.loginAttemptsPerMinute ?? 10 });
   await app.register(runbookRoutes, { catalog: deps.catalog, runs: deps.runs, db: deps.db });
   await app.register(runRoutes, { runs: deps.runs });
   await app.register(adminRoutes, { db: deps.db, users: deps.users });

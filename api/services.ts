@@ -28,6 +28,7 @@ export async function createControlPlane(
   const db = database.prisma;
   const secret = SecretKey.load(config.secretKey, config.dataDir);
   const catalog = await RunbookCatalog.fromDirectory(config.runbooksDir);
+  const credentials = new CredentialsCipher([secret.derive('credentials')]);
   const pool = new pg.Pool({ connectionString: database.url, max: 8 });
   const logListener = new RunLogListener(database.url);
   await logListener.start();
@@ -36,10 +37,10 @@ export async function createControlPlane(
     temporal,
     catalog,
     runs: new RunService(temporal, catalog, config.taskQueue),
-    auth: new AuthService(db, new AccessTokens(secret.derive('access-tokens'), config.accessTokenTtlMs), config.refreshTokenTtlMs),
+    auth: new AuthService(db, new AccessTokens(secret.derive('access-tokens'), config.accessTokenTtlMs), config.refreshTokenTtlMs, credentials),
     audit: new AuditService(db),
     users: new UserService(db),
-    connections: new ConnectionService(db, new CredentialsCipher([secret.derive('credentials')])),
+    connections: new ConnectionService(db, credentials),
     payloadCodec: new EncryptionCodec(secret.derive('workflow-payloads')),
     logStore: new RunLogStore(pool),
     logListener,

@@ -27,7 +27,7 @@ export async function startBenchApi(manifests: Record<string, string>, extend?: 
   );
   const user = await services.users.createUser({ email: 'bench@example.org', name: 'Bench', password: BENCH_PASSWORD });
   await services.users.grant(user.id, 'dev', 'operator');
-  const app = await buildApi(services, { corsOrigins: [], secureCookies: false, rateLimitPerMinute: 100_000_000 });
+  const app = await buildApi(services, { corsOrigins: [], secureCookies: false, rateLimitPerMinute: 100_000_000, loginAttemptsPerMinute: 1_000 });
   extend?.(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();

@@ -37,7 +37,7 @@ export async function startApiForTests(runbooksDir: string, users: TestUser[]) {
     const created = await services.users.createUser({ email: user.email, name: user.email.split('@')[0] ?? user.email, password: user.password });
     for (const [environment, role] of user.grants) await services.users.grant(created.id, environment, role);
   }
-  const app: FastifyInstance = await buildApi(services, { corsOrigins: ['http://127.0.0.1:3000'], secureCookies: false, rateLimitPerMinute: 100_000 });
+  const app: FastifyInstance = await buildApi(services, { corsOrigins: ['http://127.0.0.1:3000'], secureCookies: false, rateLimitPerMinute: 100_000, loginAttemptsPerMinute: 1_000 });
   await app.ready();
   return {
     app,

@@ -1,6 +1,8 @@
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TOTP_REQUIRED } from '../api/services/auth-service.js';
+import { totpCode } from '../security/totp.js';
 import { startApiForTests } from './api-harness.js';
 import { writeManifests } from './harness.js';
 
@@ -84,6 +86,27 @@ describe('the API', () => {
     const second = (await api.app.inject({ method: 'POST', url: '/auth/login', payload: { email: 'carol@example.org', password: PASSWORD } })).json();
     expect((await api.app.inject({ method: 'POST', url: '/auth/logout', payload: { refreshToken: second.refreshToken } })).statusCode).toBe(204);
     expect((await api.app.inject({ method: 'POST', url: '/auth/refresh', payload: { refreshToken: second.refreshToken } })).statusCode).toBe(401);
+  });
+
+  it('asks for a one-time code once TOTP is on, and refuses a wrong one', async () => {
+    const carol = as('carol');
+    const setup = await api.app.inject({ method: 'POST', url: '/auth/totp/setup', headers: carol });
+    expect(setup.statusCode).toBe(201);
+    const { secret, uri } = setup.json();
+    expect(uri).toMatch(/^otpauth:\/\/totp\/Jarvis%3Acarol%40example.org\?secret=/);
+    expect((await api.app.inject({ method: 'POST', url: '/auth/totp/enable', headers: carol, payload: { code: '000000' } })).statusCode).toBe(400);
+    expect((await api.app.inject({ method: 'POST', url: '/auth/totp/enable', headers: carol, payload: { code: totpCode(secret) } })).statusCode).toBe(204);
+    expect((await api.app.inject({ method: 'POST', url: '/auth/totp/setup', headers: carol })).statusCode).toBe(409);
+
+    const login = (payload: object) => api.app.inject({ method: 'POST', url: '/auth/login', payload: { email: 'carol@example.org', password: PASSWORD, ...payload } });
+    expect((await login({})).json().detail).toBe(TOTP_REQUIRED);
+    expect((await login({ totp: totpCode(secret, Date.now() - 300_000) })).statusCode).toBe(401);
+    expect((await login({ totp: totpCode(secret) })).statusCode).toBe(200);
+    const stored = await api.prisma.user.findUniqueOrThrow({ where: { email: 'carol@example.org' } });
+    expect(stored.totpSecret).not.toContain(secret);
+
+    expect((await api.app.inject({ method: 'POST', url: '/auth/totp/disable', headers: carol, payload: { code: totpCode(secret) } })).statusCode).toBe(204);
+    expect((await login({})).statusCode).toBe(200);
   });
 
   it('refuses tampered, expired and unsigned access tokens', async () => {

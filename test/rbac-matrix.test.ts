@@ -67,6 +67,9 @@ async function grantIn(environment: string): Promise<string> {
 const cases: Case[] = [
   { route: 'GET /auth/me', method: 'GET', request: async () => ({ url: '/auth/me' }), who: 'anyone', bound: false },
   { route: 'POST /auth/api-tokens', method: 'POST', request: async () => ({ url: '/auth/api-tokens', payload: { name: 'matrix' } }), who: 'anyone', bound: false },
+  { route: 'POST /auth/totp/setup', method: 'POST', request: async () => ({ url: '/auth/totp/setup' }), who: 'anyone', bound: false },
+  { route: 'POST /auth/totp/enable', method: 'POST', request: async () => ({ url: '/auth/totp/enable', payload: { code: '000000' } }), who: 'anyone', bound: false },
+  { route: 'POST /auth/totp/disable', method: 'POST', request: async () => ({ url: '/auth/totp/disable', payload: { code: '000000' } }), who: 'anyone', bound: false },
   { route: 'GET /metrics', method: 'GET', request: async () => ({ url: '/metrics' }), who: 'anyone', bound: false },
   { route: 'GET /runbooks', method: 'GET', request: async () => ({ url: '/runbooks' }), who: 'anyone', bound: false },
   { route: 'GET /runbooks/:name', method: 'GET', request: async () => ({ url: '/runbooks/gated' }), who: 'anyone', bound: false },

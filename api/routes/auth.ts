@@ -19,6 +19,7 @@ const Tokens = Type.Object({
 export interface AuthRouteOptions {
   auth: AuthService;
   secureCookies: boolean;
+  loginAttemptsPerMinute: number;
 }
 
 function answerWithTokens(reply: FastifyReply, tokens: IssuedTokens, secure: boolean) {
@@ -46,23 +47,27 @@ function presentedRefreshToken(request: FastifyRequest): string {
   return token;
 }
 
-export const authRoutes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (app, { auth, secureCookies }) => {
+export const authRoutes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (app, { auth, secureCookies, loginAttemptsPerMinute }) => {
   app.post(
     '/auth/login',
     {
-      config: { public: true, rateLimit: { max: 10, timeWindow: '1 minute' } },
+      config: { public: true, rateLimit: { max: loginAttemptsPerMinute, timeWindow: '1 minute' } },
       schema: {
         tags: ['auth'],
         summary: 'Sign in with email and password',
         body: Type.Object(
-          { email: Type.String({ format: 'email', maxLength: 200 }), password: Type.String({ minLength: 1, maxLength: 200 }) },
+          {
+            email: Type.String({ format: 'email', maxLength: 200 }),
+            password: Type.String({ minLength: 1, maxLength: 200 }),
+            totp: Type.Optional(Type.String({ pattern: '^[0-9]{6}$', description: 'The current code, for accounts with TOTP' })),
+          },
           { additionalProperties: false },
         ),
         response: { 200: Tokens, ...problemResponses },
       },
     },
     async (request, reply) => {
-      const { userId, tokens } = await auth.logIn(request.body.email, request.body.password);
+      const { userId, tokens } = await auth.logIn(request.body.email, request.body.password, request.body.totp);
       auditTarget(request, 'user', userId);
       return answerWithTokens(reply, tokens, secureCookies);
     },
@@ -102,6 +107,35 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (ap
     },
     async (request) => principalOf(request),
   );
+
+  const Code = Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$' }) }, { additionalProperties: false });
+  app.post(
+    '/auth/totp/setup',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Start TOTP enrolment: a secret for the authenticator app (confirm it with /auth/totp/enable)',
+        response: { 201: Type.Object({ secret: Type.String(), uri: Type.String() }), ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      auditTarget(request, 'user', principal.id, { totp: 'setup' });
+      return reply.code(201).send(await auth.setUpTotp(principal.id, principal.email));
+    },
+  );
+  for (const [action, enabled] of [['enable', true], ['disable', false]] as const) {
+    app.post(
+      `/auth/totp/${action}`,
+      { schema: { tags: ['auth'], summary: `${action === 'enable' ? 'Turn on' : 'Turn off'} TOTP with a current code`, body: Code, response: { 204: Type.Null(), ...problemResponses } } },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        auditTarget(request, 'user', principal.id, { totp: action });
+        await auth.confirmTotp(principal.id, request.body.code, enabled);
+        return reply.code(204).send(null);
+      },
+    );
+  }
 
   app.post(
     '/auth/api-tokens',

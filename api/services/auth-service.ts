@@ -1,7 +1,10 @@
 // Signing in, token rotation and API tokens.
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../../db/database.js';
+import { JarvisProblem } from '../../runs/errors.js';
+import type { CredentialsCipher } from '../../security/credentials-cipher.js';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from '../../security/passwords.js';
+import { newTotpSecret, totpUri, verifyTotp } from '../../security/totp.js';
 import { hashOpaqueToken, newOpaqueToken, type AccessTokens } from '../../security/tokens.js';
 import type { Principal } from '../rbac.js';
 
@@ -11,6 +14,9 @@ export const LOCKOUT_MS = 15 * 60_000;
 export class AuthFailure extends Error {
   override name = 'AuthFailure';
 }
+
+/** The password was right and the account has TOTP: the sign-in needs the current code too. */
+export const TOTP_REQUIRED = 'a one-time code from your authenticator app is required';
 
 export interface IssuedTokens {
   accessToken: string;
@@ -24,26 +30,52 @@ export class AuthService {
     private readonly db: Database,
     private readonly accessTokens: AccessTokens,
     private readonly refreshTtlMs: number,
+    private readonly cipher: CredentialsCipher,
   ) {}
 
   /** The same answer for an unknown email and a wrong password, so neither can be probed. */
-  async logIn(email: string, password: string): Promise<{ userId: string; tokens: IssuedTokens }> {
+  async logIn(email: string, password: string, totp?: string): Promise<{ userId: string; tokens: IssuedTokens }> {
     const user = await this.db.user.findUnique({ where: { email: email.trim().toLowerCase() } });
     const valid = await verifyPassword(user?.passwordHash ?? DUMMY_PASSWORD_HASH, password);
     if (!user || user.disabled) throw new AuthFailure('email or password is wrong');
     if (user.lockedUntil && user.lockedUntil > new Date()) {
       throw new AuthFailure('too many failed sign-ins: the account is locked for a few minutes');
     }
-    if (!valid) {
-      const failedLogins = user.failedLogins + 1;
-      await this.db.user.update({
-        where: { id: user.id },
-        data: failedLogins >= MAX_FAILED_LOGINS ? { failedLogins: 0, lockedUntil: new Date(Date.now() + LOCKOUT_MS) } : { failedLogins },
-      });
-      throw new AuthFailure('email or password is wrong');
+    if (valid && user.totpEnabled && user.totpSecret) {
+      if (!totp) throw new AuthFailure(TOTP_REQUIRED);
+      if (!verifyTotp(this.cipher.open(user.totpSecret, `totp:${user.id}`), totp)) return this.failLogin(user.id, user.failedLogins, 'the one-time code is wrong');
     }
+    if (!valid) return this.failLogin(user.id, user.failedLogins, 'email or password is wrong');
     if (user.failedLogins > 0 || user.lockedUntil) await this.db.user.update({ where: { id: user.id }, data: { failedLogins: 0, lockedUntil: null } });
     return { userId: user.id, tokens: await this.issue(user.id, user.email, randomUUID()) };
+  }
+
+  /** Counts a failed sign-in; the fifth in a row locks the account for a while. */
+  private async failLogin(userId: string, failedBefore: number, message: string): Promise<never> {
+    const failedLogins = failedBefore + 1;
+    await this.db.user.update({
+      where: { id: userId },
+      data: failedLogins >= MAX_FAILED_LOGINS ? { failedLogins: 0, lockedUntil: new Date(Date.now() + LOCKOUT_MS) } : { failedLogins },
+    });
+    throw new AuthFailure(message);
+  }
+
+  /** Starts TOTP enrolment: a new secret, stored sealed, active only once a code from it is confirmed. */
+  async setUpTotp(userId: string, email: string): Promise<{ secret: string; uri: string }> {
+    // A stolen access token must not be enough to replace an active second factor.
+    if ((await this.db.user.findUniqueOrThrow({ where: { id: userId } })).totpEnabled) {
+      throw new JarvisProblem('TOTP is already on: turn it off with a current code first (POST /auth/totp/disable)', 'conflict');
+    }
+    const secret = newTotpSecret();
+    await this.db.user.update({ where: { id: userId }, data: { totpSecret: this.cipher.seal(secret, `totp:${userId}`).ciphertext, totpEnabled: false } });
+    return { secret, uri: totpUri(secret, email) };
+  }
+
+  async confirmTotp(userId: string, code: string, enabled: boolean): Promise<void> {
+    const user = await this.db.user.findUniqueOrThrow({ where: { id: userId } });
+    if (!user.totpSecret) throw new JarvisProblem('set up TOTP first (POST /auth/totp/setup)', 'conflict');
+    if (!verifyTotp(this.cipher.open(user.totpSecret, `totp:${userId}`), code)) throw new JarvisProblem('the one-time code does not match', 'invalid');
+    await this.db.user.update({ where: { id: userId }, data: enabled ? { totpEnabled: true } : { totpEnabled: false, totpSecret: null } });
   }
 
   private async issue(userId: string, email: string, familyId: string): Promise<IssuedTokens> {
