@@ -16,6 +16,9 @@ import { bundleWorkflows } from '../temporal/worker.js';
 import type { StepProgress } from '../workflows/messages.js';
 import { parseInputPairs, readInputsFile } from './inputs.js';
 import { OUTPUT_FORMATS, printData, renderTable, type OutputFormat } from './output.js';
+import { ApiRunOperations, TemporalRunOperations, type RunOperations } from './run-operations.js';
+import { readSession, removeSession, saveSession } from './session.js';
+import { readStdin } from './stdin.js';
 import { registerUserCommands } from './users.js';
 import { runOutcome, watchRun } from './watch.js';
 
@@ -35,6 +38,21 @@ function connect() {
 
 const outputOption = () => new Option('-o, --output <format>', 'table, json or yaml').choices(OUTPUT_FORMATS).default('table');
 const actingUser = (as?: string) => as ?? env.actingUser ?? os.userInfo().username;
+
+let chosenOperations: Promise<RunOperations> | undefined;
+/** Through the API when there is a session (`jarvis login` or JARVIS_API_TOKEN), else straight to Temporal. */
+function operations(): Promise<RunOperations> {
+  chosenOperations ??= (async () => {
+    const session = readSession(env);
+    if (session) return new ApiRunOperations(session.apiUrl, session.token);
+    return new TemporalRunOperations((await connect()).service);
+  })();
+  return chosenOperations;
+}
+
+function actor(as: string | undefined, roles: string[] = ['approver']) {
+  return { user: actingUser(as), roles: parseRoles(roles) };
+}
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 function parseRoles(values: string[]): Role[] {
@@ -82,7 +100,7 @@ function renderRunDetails(details: RunDetails): string {
 }
 
 /** Runs a started run to its end when --watch is given; a run that does not succeed fails the command. */
-async function reportStarted(service: RunService, started: { id: string }, watch: boolean, verb: string): Promise<void> {
+async function reportStarted(service: Pick<RunService, 'showRun'>, started: { id: string }, watch: boolean, verb: string): Promise<void> {
   console.log(`${verb} run ${started.id}`);
   if (!watch) {
     console.log(`Follow it with: npx jarvis run show ${started.id}`);
@@ -181,11 +199,12 @@ run
   .option('--as <user>', 'who starts the run')
   .option('-w, --watch', 'follow the run until it ends; exit non-zero unless it succeeds')
   .action(async (name: string, options: { input: string[]; inputsFile?: string; env: string; as?: string; watch?: boolean }) => {
-    const { service, catalog } = await connect();
-    const compiled = /\.ya?ml$/.test(name) ? compileFile(catalog, name) : service.compileRunbook(name);
-    const inputs = { ...(options.inputsFile ? readInputsFile(options.inputsFile) : {}), ...parseInputPairs(options.input, compiled.runbook) };
-    const started = await service.startRun({ runbook: compiled, inputs, environment: options.env, startedBy: actingUser(options.as) });
-    await reportStarted(service, started, options.watch ?? false, 'Started');
+    const runs = await operations();
+    const file = /\.ya?ml$/.test(name) ? compileFile(await RunbookCatalog.fromDirectory(env.runbooksDir), name) : undefined;
+    const runbook = file?.runbook ?? (await runs.runbook(name));
+    const inputs = { ...(options.inputsFile ? readInputsFile(options.inputsFile) : {}), ...parseInputPairs(options.input, runbook) };
+    const started = await runs.start(file ?? name, inputs, options.env, actor(options.as));
+    await reportStarted(runs, started, options.watch ?? false, 'Started');
   });
 
 run
@@ -197,8 +216,7 @@ run
   .option('--limit <n>', 'at most this many', (value) => Number.parseInt(value, 10), 50)
   .addOption(outputOption())
   .action(async (options: { status?: string; runbook?: string; env?: string; limit: number; output: OutputFormat }) => {
-    const { service } = await connect();
-    const runs = await service.listRuns({ status: options.status, runbook: options.runbook, environment: options.env, limit: options.limit });
+    const runs = await (await operations()).list({ status: options.status, runbook: options.runbook, environment: options.env, limit: options.limit });
     printData(options.output, runs, runColumns);
   });
 
@@ -208,8 +226,7 @@ run
   .argument('<id>')
   .addOption(outputOption())
   .action(async (id: string, options: { output: OutputFormat }) => {
-    const { service } = await connect();
-    printData(options.output, await service.showRun(id), renderRunDetails);
+    printData(options.output, await (await operations()).showRun(id), renderRunDetails);
   });
 
 const roleOption = () => new Option('--role <role>', 'a role the acting user holds (repeatable)').argParser(collect).default(['approver']);
@@ -223,8 +240,7 @@ run
   .option('--as <user>', 'who approves')
   .addOption(roleOption())
   .action(async (id: string, step: string, options: { comment?: string; as?: string; role: string[] }) => {
-    const { service } = await connect();
-    const answer = await service.approveStep(id, step, actingUser(options.as), parseRoles(options.role), options.comment);
+    const answer = await (await operations()).approve(id, step, actor(options.as, options.role), options.comment);
     console.log(answer.decision === 'approved' ? `Step ${step} of run ${id} approved` : `Approval recorded: ${answer.approvals} of ${answer.required}`);
   });
 
@@ -237,8 +253,7 @@ run
   .option('--as <user>', 'who rejects')
   .addOption(roleOption())
   .action(async (id: string, step: string, options: { reason: string; as?: string; role: string[] }) => {
-    const { service } = await connect();
-    await service.rejectStep(id, step, actingUser(options.as), parseRoles(options.role), options.reason);
+    await (await operations()).reject(id, step, actor(options.as, options.role), options.reason);
     console.log(`Step ${step} of run ${id} rejected`);
   });
 
@@ -247,8 +262,7 @@ run
   .description('cancel a running run; compensations of completed steps run')
   .argument('<id>')
   .action(async (id: string) => {
-    const { service } = await connect();
-    await service.cancelRun(id);
+    await (await operations()).cancel(id);
     console.log(`Cancellation of run ${id} requested`);
   });
 
@@ -259,8 +273,8 @@ run
   .option('--as <user>')
   .option('-w, --watch')
   .action(async (id: string, options: { as?: string; watch?: boolean }) => {
-    const { service } = await connect();
-    await reportStarted(service, await service.rerun(id, actingUser(options.as)), options.watch ?? false, `Re-ran ${id} as`);
+    const runs = await operations();
+    await reportStarted(runs, await runs.rerun(id, actor(options.as)), options.watch ?? false, `Re-ran ${id} as`);
   });
 
 run
@@ -270,10 +284,10 @@ run
   .option('--as <user>')
   .option('-w, --watch')
   .action(async (id: string, options: { as?: string; watch?: boolean }) => {
-    const { service } = await connect();
-    const resumed = await service.resume(id, actingUser(options.as));
+    const runs = await operations();
+    const resumed = await runs.resume(id, actor(options.as));
     console.log(`Resuming from step ${resumed.fromStep} (new execution ${resumed.runId})`);
-    await reportStarted(service, resumed, options.watch ?? false, 'Resumed');
+    await reportStarted(runs, resumed, options.watch ?? false, 'Resumed');
   });
 
 run
@@ -292,6 +306,41 @@ run
   });
 
 registerUserCommands(program, env);
+
+program
+  .command('login')
+  .description('sign in to the API; later run commands go through it (the password is read from standard input)')
+  .requiredOption('--email <email>')
+  .option('--api <url>', 'the API', env.apiUrl)
+  .option('--totp <code>', 'the current one-time code, for accounts with TOTP')
+  .action(async (options: { email: string; api: string; totp?: string }) => {
+    if (process.stdin.isTTY) throw new JarvisProblem('pipe the password on standard input, e.g. `read -s P; echo "$P" | npx jarvis login --email ...`', 'invalid');
+    const password = await readStdin();
+    const api = options.api.replace(/\/$/, '');
+    const post = async (route: string, body: unknown, token?: string) => {
+      const response = await fetch(`${api}${route}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body),
+      }).catch((error: Error) => {
+        throw new JarvisProblem(`cannot reach the API at ${api}: ${error.message}`, 'not-found');
+      });
+      const payload = (await response.json()) as { detail?: string; accessToken?: string; token?: string };
+      if (!response.ok) throw new JarvisProblem(payload.detail ?? `HTTP ${response.status}`, response.status === 401 ? 'forbidden' : 'invalid');
+      return payload;
+    };
+    const login = await post('/auth/login', { email: options.email, password, ...(options.totp ? { totp: options.totp } : {}) });
+    const created = await post('/auth/api-tokens', { name: `jarvis CLI on ${os.hostname()}`, expiresInDays: 90 }, login.accessToken);
+    const file = saveSession(env, { apiUrl: api, token: created.token!, email: options.email });
+    console.log(`Signed in to ${api} as ${options.email}; the CLI token is kept in ${file}`);
+  });
+
+program
+  .command('logout')
+  .description('forget the API session; run commands then talk to Temporal directly')
+  .action(() => {
+    console.log(removeSession(env) ? 'Signed out' : 'There was no session');
+  });
 
 const EXIT_CODES = { invalid: 2, 'not-found': 3, conflict: 4, forbidden: 5 } as const;
 

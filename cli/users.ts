@@ -8,12 +8,7 @@ import { openDatabase } from '../db/database.js';
 import { ROLES, type Role } from '../manifest/types.js';
 import { JarvisProblem } from '../runs/errors.js';
 import { OUTPUT_FORMATS, printData, type OutputFormat } from './output.js';
-
-async function readStdin(): Promise<string> {
-  let text = '';
-  for await (const chunk of process.stdin) text += String(chunk);
-  return text.replace(/\r?\n$/, '');
-}
+import { readStdin } from './stdin.js';
 
 async function withUsers<T>(env: JarvisEnv, work: (users: UserService, db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
   const database = await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir });

@@ -23,7 +23,7 @@ function describeStep(step: StepProgress): string {
 }
 
 /** Follows a run until it ends, printing each step change; resolves with the final details. */
-export async function watchRun(service: RunService, id: string, print: (line: string) => void, pollMs = 500): Promise<RunDetails> {
+export async function watchRun(service: Pick<RunService, 'showRun'>, id: string, print: (line: string) => void, pollMs = 500): Promise<RunDetails> {
   const seen = new Map<string, string>();
   for (;;) {
     const details = await service.showRun(id);

@@ -40,6 +40,8 @@ const envSchema = z.object({
   JARVIS_RUNBOOKS_DIR: z.string().optional(),
   JARVIS_PLAYBOOKS_DIR: z.string().optional(),
   JARVIS_USER: z.string().min(1).optional(),
+  JARVIS_API_URL: z.url().default('http://127.0.0.1:3001').describe('Where the CLI finds the API.'),
+  JARVIS_API_TOKEN: z.string().min(10).optional().describe('An API token for the CLI instead of `jarvis login`.'),
   JARVIS_API_HOST: z.string().min(1).default('127.0.0.1'),
   JARVIS_API_PORT: port(3001),
   JARVIS_SECRET_KEY: z
@@ -84,6 +86,8 @@ export function parseEnv(source: Record<string, string | undefined>) {
     runbooksDir: path.resolve(env.JARVIS_RUNBOOKS_DIR ?? path.join(PROJECT_ROOT, 'runbooks')),
     playbooksDir: path.resolve(env.JARVIS_PLAYBOOKS_DIR ?? path.join(PROJECT_ROOT, 'runbooks', 'playbooks')),
     actingUser: env.JARVIS_USER,
+    apiUrl: env.JARVIS_API_URL.replace(/\/$/, ''),
+    apiToken: env.JARVIS_API_TOKEN,
     apiHost: env.JARVIS_API_HOST,
     apiPort: env.JARVIS_API_PORT,
     secretKey: env.JARVIS_SECRET_KEY,

@@ -1,0 +1,126 @@
+// What the run commands need, from either side: straight from Temporal (no
+// API session: `--as` names the user) or through the API with the signed-in
+// user's token (RBAC and audit apply).
+import type { CompiledManifest } from '../manifest/loader.js';
+import type { CompiledRunbook, Role } from '../manifest/types.js';
+import { JarvisProblem, type ProblemKind } from '../runs/errors.js';
+import type { ListRunsFilter, RunDetails, RunService, RunSummary } from '../runs/run-service.js';
+import type { ApprovalAnswer } from '../workflows/messages.js';
+
+export interface Actor {
+  user: string;
+  roles: Role[];
+}
+
+export interface RunOperations {
+  readonly via: 'temporal' | 'api';
+  runbook(name: string): Promise<CompiledRunbook>;
+  start(runbook: string | CompiledManifest, inputs: Record<string, unknown>, environment: string, actor: Actor): Promise<{ id: string }>;
+  list(filter: ListRunsFilter): Promise<RunSummary[]>;
+  showRun(id: string): Promise<RunDetails>;
+  approve(id: string, step: string, actor: Actor, comment?: string): Promise<ApprovalAnswer>;
+  reject(id: string, step: string, actor: Actor, reason: string): Promise<ApprovalAnswer>;
+  cancel(id: string): Promise<void>;
+  rerun(id: string, actor: Actor): Promise<{ id: string }>;
+  resume(id: string, actor: Actor): Promise<{ id: string; runId: string; fromStep: string }>;
+}
+
+export class TemporalRunOperations implements RunOperations {
+  readonly via = 'temporal' as const;
+  constructor(private readonly service: RunService) {}
+  async runbook(name: string) {
+    return this.service.compileRunbook(name).runbook;
+  }
+  start(runbook: string | CompiledManifest, inputs: Record<string, unknown>, environment: string, actor: Actor) {
+    return this.service.startRun({ runbook, inputs, environment, startedBy: actor.user });
+  }
+  list(filter: ListRunsFilter) {
+    return this.service.listRuns(filter);
+  }
+  showRun(id: string) {
+    return this.service.showRun(id);
+  }
+  approve(id: string, step: string, actor: Actor, comment?: string) {
+    return this.service.approveStep(id, step, actor.user, actor.roles, comment);
+  }
+  reject(id: string, step: string, actor: Actor, reason: string) {
+    return this.service.rejectStep(id, step, actor.user, actor.roles, reason);
+  }
+  cancel(id: string) {
+    return this.service.cancelRun(id);
+  }
+  rerun(id: string, actor: Actor) {
+    return this.service.rerun(id, actor.user);
+  }
+  resume(id: string, actor: Actor) {
+    return this.service.resume(id, actor.user);
+  }
+}
+
+const KIND_BY_STATUS: Record<number, ProblemKind> = { 400: 'invalid', 401: 'forbidden', 403: 'forbidden', 404: 'not-found', 409: 'conflict' };
+
+/** The same operations through the API, as the user the token belongs to (`--as` and `--role` do not apply). */
+export class ApiRunOperations implements RunOperations {
+  readonly via = 'api' as const;
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    } catch (error) {
+      throw new JarvisProblem(`cannot reach the API at ${this.baseUrl}: ${(error as Error).message}`, 'not-found');
+    }
+    const text = await response.text();
+    const payload = text ? (JSON.parse(text) as unknown) : undefined;
+    if (!response.ok) {
+      const problem = payload as { detail?: string; errors?: Array<{ path: string; message: string }> } | undefined;
+      const detail = response.status === 401 ? 'the API session is not valid: run `npx jarvis login` again' : (problem?.detail ?? `HTTP ${response.status}`);
+      throw new JarvisProblem(detail, KIND_BY_STATUS[response.status] ?? 'invalid', problem?.errors ?? []);
+    }
+    return payload as T;
+  }
+
+  runbook(name: string) {
+    return this.call<CompiledRunbook>('GET', `/runbooks/${encodeURIComponent(name)}`);
+  }
+  async start(runbook: string | CompiledManifest, inputs: Record<string, unknown>, environment: string) {
+    if (typeof runbook !== 'string') {
+      throw new JarvisProblem('through the API only catalog runbooks can be started; run the file without an API session (npx jarvis logout)', 'invalid');
+    }
+    return this.call<{ id: string }>('POST', `/runbooks/${encodeURIComponent(runbook)}/execute`, { environment, inputs });
+  }
+  list(filter: ListRunsFilter) {
+    const query = new URLSearchParams(
+      Object.entries({ status: filter.status, runbook: filter.runbook, environment: filter.environment, limit: filter.limit }).flatMap(([key, value]) =>
+        value === undefined ? [] : [[key, String(value)]],
+      ),
+    );
+    return this.call<RunSummary[]>('GET', `/runs?${query}`);
+  }
+  showRun(id: string) {
+    return this.call<RunDetails>('GET', `/runs/${encodeURIComponent(id)}`);
+  }
+  approve(id: string, step: string, _actor: Actor, comment?: string) {
+    return this.call<ApprovalAnswer>('POST', `/runs/${encodeURIComponent(id)}/steps/${encodeURIComponent(step)}/approve`, comment ? { comment } : {});
+  }
+  reject(id: string, step: string, _actor: Actor, reason: string) {
+    return this.call<ApprovalAnswer>('POST', `/runs/${encodeURIComponent(id)}/steps/${encodeURIComponent(step)}/reject`, { reason });
+  }
+  async cancel(id: string) {
+    await this.call('POST', `/runs/${encodeURIComponent(id)}/cancel`);
+  }
+  rerun(id: string) {
+    return this.call<{ id: string }>('POST', `/runs/${encodeURIComponent(id)}/rerun`);
+  }
+  resume(id: string) {
+    return this.call<{ id: string; runId: string; fromStep: string }>('POST', `/runs/${encodeURIComponent(id)}/resume`);
+  }
+}
