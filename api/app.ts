@@ -34,6 +34,7 @@ import { installValidators } from './validation.js';
 import type { AuditService } from './services/audit-service.js';
 import type { AuthService } from './services/auth-service.js';
 import type { ConnectionService } from './services/connection-service.js';
+import type { RunbookVersionService } from './services/runbook-version-service.js';
 import type { UserService } from './services/user-service.js';
 
 export interface ApiDependencies {
@@ -45,6 +46,7 @@ export interface ApiDependencies {
   audit: AuditService;
   users: UserService;
   connections: ConnectionService;
+  runbookVersions: RunbookVersionService;
   /** The codec that encrypts workflow payloads, for Temporal's web UI. */
   payloadCodec: PayloadCodec;
   logStore: RunLogStore;
@@ -129,7 +131,7 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
 
   await app.register(healthRoutes, { db: deps.db, temporal: deps.temporal });
   await app.register(authRoutes, { auth: deps.auth, secureCookies: settings.secureCookies, loginAttemptsPerMinute: settings.loginAttemptsPerMinute ?? 10 });
-  await app.register(runbookRoutes, { catalog: deps.catalog, runs: deps.runs, db: deps.db });
+  await app.register(runbookRoutes, { catalog: deps.catalog, runs: deps.runs, db: deps.db, versions: deps.runbookVersions });
   await app.register(runRoutes, { runs: deps.runs });
   await app.register(adminRoutes, { db: deps.db, users: deps.users });
   await app.register(connectionRoutes, { connections: deps.connections });

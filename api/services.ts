@@ -16,6 +16,7 @@ import type { ApiDependencies } from './app.js';
 import { AuditService } from './services/audit-service.js';
 import { AuthService } from './services/auth-service.js';
 import { ConnectionService } from './services/connection-service.js';
+import { RunbookVersionService } from './services/runbook-version-service.js';
 import { UserService } from './services/user-service.js';
 
 export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runbooksDir' | 'taskQueue' | 'accessTokenTtlMs' | 'refreshTokenTtlMs'>;
@@ -28,6 +29,8 @@ export async function createControlPlane(
   const db = database.prisma;
   const secret = SecretKey.load(config.secretKey, config.dataDir);
   const catalog = await RunbookCatalog.fromDirectory(config.runbooksDir);
+  const runbookVersions = new RunbookVersionService(db, catalog);
+  await runbookVersions.loadActive();
   const credentials = new CredentialsCipher([secret.derive('credentials')]);
   const pool = new pg.Pool({ connectionString: database.url, max: 8 });
   const logListener = new RunLogListener(database.url);
@@ -40,6 +43,7 @@ export async function createControlPlane(
     auth: new AuthService(db, new AccessTokens(secret.derive('access-tokens'), config.accessTokenTtlMs), config.refreshTokenTtlMs, credentials),
     audit: new AuditService(db),
     users: new UserService(db),
+    runbookVersions,
     connections: new ConnectionService(db, credentials),
     payloadCodec: new EncryptionCodec(secret.derive('workflow-payloads')),
     logStore: new RunLogStore(pool),

@@ -49,6 +49,11 @@ export class RunbookCatalog {
 
   private readonly lookupRunbook = (name: string): unknown => this.sources.get(name)?.value;
 
+  /** Adds or replaces a runbook from elsewhere than the folder (an imported catalog version). */
+  register(name: string, value: unknown, origin: string): void {
+    this.sources.set(name, { file: origin, value });
+  }
+
   has(name: string): boolean {
     return this.sources.has(name);
   }

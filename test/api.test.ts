@@ -238,6 +238,26 @@ describe('the API', () => {
     expect((await api.app.inject({ method: 'GET', url: '/audit', headers: as('alice') })).statusCode).toBe(403);
   });
 
+  it('imports manifests as catalog versions, refusing broken ones and keeping the active version', async () => {
+    const manifest = (message: string) => `name: imported\ntitle: Imported\nsteps:\n  - id: say\n    action: core.noop\n    with: { message: "${message}" }\n`;
+    expect((await api.app.inject({ method: 'POST', url: '/runbooks/import', headers: as('alice'), payload: { manifest: manifest('v1') } })).statusCode).toBe(403);
+    const first = await api.app.inject({ method: 'POST', url: '/runbooks/import', headers: as('erin'), payload: { manifest: manifest('v1') } });
+    expect(first.statusCode).toBe(201);
+    const broken = await api.app.inject({ method: 'POST', url: '/runbooks/import', headers: as('erin'), payload: { manifest: 'name: imported\ntitle: Imported\nsteps:\n  - id: say\n    action: core.nope\n' } });
+    expect(broken.statusCode).toBe(400);
+    expect(broken.json().errors[0]).toMatchObject({ path: 'steps[0].action' });
+    const second = await api.app.inject({ method: 'POST', url: '/runbooks/import', headers: as('erin'), payload: { manifest: manifest('v2') } });
+    const versions = (await api.app.inject({ method: 'GET', url: '/runbooks/imported/versions', headers: as('carol') })).json();
+    expect(versions.map((version: { version: string; active: boolean }) => [version.version, version.active])).toEqual([
+      [second.json().version, true],
+      [first.json().version, false],
+    ]);
+    const started = await api.app.inject({ method: 'POST', url: '/runbooks/imported/execute', headers: as('alice'), payload: { environment: 'prod' } });
+    expect(started.statusCode).toBe(201);
+    const result = (await api.temporal.workflow.getHandle(started.json().id).result()) as { outputs: { say: { message: string } } };
+    expect(result.outputs.say.message).toBe('v2');
+  });
+
   it('answers malformed requests with problem+json naming the field', async () => {
     const response = await api.app.inject({ method: 'POST', url: '/runbooks/gated/execute', headers: as('alice'), payload: { environment: 42, extra: true } });
     expect(response.statusCode).toBe(400);

@@ -73,6 +73,8 @@ const cases: Case[] = [
   { route: 'GET /metrics', method: 'GET', request: async () => ({ url: '/metrics' }), who: 'anyone', bound: false },
   { route: 'GET /runbooks', method: 'GET', request: async () => ({ url: '/runbooks' }), who: 'anyone', bound: false },
   { route: 'GET /runbooks/:name', method: 'GET', request: async () => ({ url: '/runbooks/gated' }), who: 'anyone', bound: false },
+  { route: 'POST /runbooks/import', method: 'POST', request: async () => ({ url: '/runbooks/import', payload: { manifest: gated } }), who: 'admin-anywhere', bound: false },
+  { route: 'GET /runbooks/:name/versions', method: 'GET', request: async () => ({ url: '/runbooks/gated/versions' }), who: 'anyone', bound: false },
   { route: 'POST /runbooks/validate', method: 'POST', request: async () => ({ url: '/runbooks/validate', payload: { manifest: gated } }), who: 'execute-anywhere', bound: false },
   { route: 'POST /runbooks/:name/execute', method: 'POST', request: async (environment) => ({ url: '/runbooks/gated/execute', payload: { environment } }), who: { permission: 'execute', where: 'own' }, bound: true },
   { route: 'GET /runs', method: 'GET', request: async (environment) => ({ url: `/runs?environment=${environment}` }), who: { permission: 'read', where: 'own' }, bound: true },

@@ -5,10 +5,12 @@ import type { RunbookCatalog } from '../../manifest/catalog.js';
 import { parseYaml } from '../../manifest/loader.js';
 import { JarvisProblem } from '../../runs/errors.js';
 import type { RunService } from '../../runs/run-service.js';
+import { requireAdministrator } from '../guards.js';
 import { auditTarget } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
 import { can, environmentsWhere, rolesIn, satisfiesRole } from '../rbac.js';
 import { problemResponses, RunbookNameParams } from '../schemas.js';
+import type { RunbookVersionService } from '../services/runbook-version-service.js';
 
 const RunbookSummary = Type.Object({
   name: Type.String(),
@@ -25,9 +27,12 @@ export interface RunbookRouteOptions {
   catalog: RunbookCatalog;
   runs: RunService;
   db: Database;
+  versions: RunbookVersionService;
 }
 
-export const runbookRoutes: FastifyPluginAsyncTypebox<RunbookRouteOptions> = async (app, { catalog, runs, db }) => {
+const Version = Type.Object({ name: Type.String(), version: Type.String(), source: Type.String(), active: Type.Boolean(), importedAt: Type.String() });
+
+export const runbookRoutes: FastifyPluginAsyncTypebox<RunbookRouteOptions> = async (app, { catalog, runs, db, versions }) => {
   app.get(
     '/runbooks',
     {
@@ -83,6 +88,31 @@ export const runbookRoutes: FastifyPluginAsyncTypebox<RunbookRouteOptions> = asy
       const result = parsed.errors.length > 0 ? { ok: false as const, errors: parsed.errors } : catalog.compileValue(parsed.value);
       return result.ok ? { valid: true, errors: [], version: result.compiled.runbook.version } : { valid: false, errors: result.errors };
     },
+  );
+
+  app.post(
+    '/runbooks/import',
+    {
+      schema: {
+        tags: ['runbooks'],
+        summary: 'Import a manifest (YAML) as the active version of its runbook; a manifest with mistakes is refused',
+        body: Type.Object({ manifest: Type.String({ minLength: 1, maxLength: 200_000 }) }, { additionalProperties: false }),
+        response: { 201: Version, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      auditTarget(request, 'runbook');
+      requireAdministrator(request);
+      const imported = await versions.importManifest(request.body.manifest, principalOf(request).id);
+      auditTarget(request, 'runbook', imported.name, { version: imported.version });
+      return reply.code(201).send(imported);
+    },
+  );
+
+  app.get(
+    '/runbooks/:name/versions',
+    { schema: { tags: ['runbooks'], summary: 'Imported versions of a runbook, newest first', params: RunbookNameParams, response: { 200: Type.Array(Version), ...problemResponses } } },
+    async (request) => versions.versions(request.params.name),
   );
 
   app.post(
