@@ -12,6 +12,7 @@ import { AccessTokens, LogTickets } from '../security/tokens.js';
 import { RunLogListener } from '../logs/run-log-listener.js';
 import { RunLogStore } from '../logs/run-log-store.js';
 import pg from 'pg';
+import { reportIdleConnectionError } from '../db/pool-errors.js';
 import type { ApiDependencies } from './app.js';
 import { AuditService } from './services/audit-service.js';
 import { AuthService } from './services/auth-service.js';
@@ -33,6 +34,7 @@ export async function createControlPlane(
   await runbookVersions.loadActive();
   const credentials = new CredentialsCipher([secret.derive('credentials')]);
   const pool = new pg.Pool({ connectionString: database.url, max: 8 });
+  pool.on('error', reportIdleConnectionError);
   const logListener = new RunLogListener(database.url);
   await logListener.start();
   return {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { PrismaClient } from './generated/client.js';
 import { migrate } from './migrator.js';
+import { reportIdleConnectionError } from './pool-errors.js';
 
 export type Database = PrismaClient;
 
@@ -22,7 +23,9 @@ export interface OpenedDatabase {
 }
 
 export function createPrismaClient(url: string): Database {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
+  return new PrismaClient({
+    adapter: new PrismaPg({ connectionString: url }, { onPoolError: reportIdleConnectionError, onConnectionError: reportIdleConnectionError }),
+  });
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<OpenedDatabase> {

@@ -1,6 +1,7 @@
 // One LISTEN connection per API process: tells subscribers of a run that new
 // log lines exist, whichever worker wrote them and whichever replica serves them.
 import pg from 'pg';
+import { reportIdleConnectionError } from '../db/pool-errors.js';
 import { RUN_LOG_CHANNEL } from './run-log-store.js';
 
 type Subscriber = (lastSeq: number) => void;
@@ -13,6 +14,7 @@ export class RunLogListener {
 
   async start(): Promise<void> {
     const client = new pg.Client({ connectionString: this.databaseUrl });
+    client.on('error', reportIdleConnectionError);
     await client.connect();
     client.on('notification', (message) => {
       const separator = message.payload?.indexOf(':') ?? -1;

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../db/migrator.js';
+import { reportIdleConnectionError } from '../db/pool-errors.js';
 import { createServerDatabase } from '../test/databases.js';
 import { RunLogStore, TRUNCATION_MARKER } from './run-log-store.js';
 import { DatabaseLineSink, REDACTED } from './database-line-sink.js';
@@ -12,6 +13,7 @@ beforeAll(async () => {
   database = await createServerDatabase();
   await migrate(database.url);
   pool = new pg.Pool({ connectionString: database.url });
+  pool.on('error', reportIdleConnectionError);
 });
 
 afterAll(async () => {

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { LineSink } from '../activities/action.js';
 import { createConsoleLineSink } from '../activities/index.js';
+import { reportIdleConnectionError } from '../db/pool-errors.js';
 import { DatabaseLineSink } from './database-line-sink.js';
 import { RunLogStore } from './run-log-store.js';
 
@@ -8,6 +9,7 @@ import { RunLogStore } from './run-log-store.js';
 export function createWorkerLineSink(databaseUrl: string | undefined): { sink: LineSink; close(): Promise<void> } {
   if (!databaseUrl) return { sink: createConsoleLineSink(), close: async () => {} };
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+  pool.on('error', reportIdleConnectionError);
   const sink = new DatabaseLineSink(new RunLogStore(pool));
   return {
     sink,
