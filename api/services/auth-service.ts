@@ -25,7 +25,12 @@ export interface IssuedTokens {
   refreshTokenExpiresAt: Date;
 }
 
+const PRINCIPAL_CACHE_MS = 5_000;
+const PRINCIPAL_CACHE_ENTRIES = 10_000;
+
 export class AuthService {
+  private readonly principals = new Map<string, { principal: Principal; until: number }>();
+
   constructor(
     private readonly db: Database,
     private readonly accessTokens: AccessTokens,
@@ -120,8 +125,22 @@ export class AuthService {
     return { id: created.id, token, prefix };
   }
 
-  /** Resolves a bearer credential (an access token or an API token) to the acting user and their grants. */
+  /**
+   * Resolves a bearer credential to the acting user and their grants. Answers
+   * are kept for a few seconds, so a changed grant or a disabled user takes
+   * effect within PRINCIPAL_CACHE_MS while every request no longer needs the database.
+   */
   async authenticate(bearer: string): Promise<Principal | undefined> {
+    const key = hashOpaqueToken(bearer);
+    const cached = this.principals.get(key);
+    if (cached && cached.until > Date.now()) return cached.principal;
+    const principal = await this.lookUpPrincipal(bearer);
+    if (this.principals.size >= PRINCIPAL_CACHE_ENTRIES) this.principals.delete(this.principals.keys().next().value!);
+    if (principal) this.principals.set(key, { principal, until: Date.now() + PRINCIPAL_CACHE_MS });
+    return principal;
+  }
+
+  private async lookUpPrincipal(bearer: string): Promise<Principal | undefined> {
     let userId: string | undefined;
     if (bearer.startsWith('jvt_')) {
       const apiToken = await this.db.apiToken.findUnique({ where: { tokenHash: hashOpaqueToken(bearer) } });
