@@ -365,11 +365,6 @@ export class RunService {
     const { handle } = await this.describe(id);
     return handle.fetchHistory();
   }
-
-  /** Replays a run's history against the current workflow code; throws if the code would diverge. */
-  async replay(id: string, workflowBundle: WorkflowBundleWithSourceMap): Promise<void> {
-    await replayHistory(await this.fetchHistory(id), workflowBundle, this.client.options.dataConverter, id);
-  }
 }
 
 export async function replayHistory(

@@ -1,0 +1,35 @@
+// The control plane as tests and benchmarks build it: a fresh migrated
+// PostgreSQL database and the API made by the same factories as server.ts.
+import type { Client } from '@temporalio/client';
+import { buildApi } from '../api/app.js';
+import { createControlPlane } from '../api/services.js';
+import { loadEnv } from '../config/env.js';
+import { createPrismaClient } from '../db/database.js';
+import { migrate } from '../db/migrator.js';
+import { createServerDatabase } from './databases.js';
+
+export async function createMigratedDatabase() {
+  const database = await createServerDatabase();
+  await migrate(database.url);
+  const prisma = createPrismaClient(database.url);
+  return {
+    url: database.url,
+    prisma,
+    async drop() {
+      await prisma.$disconnect();
+      await database.drop();
+    },
+  };
+}
+
+export async function buildApiForTests(database: Awaited<ReturnType<typeof createMigratedDatabase>>, runbooksDir: string, taskQueue: string, temporal: Client) {
+  const env = loadEnv();
+  const services = await createControlPlane(
+    { dataDir: env.dataDir, secretKey: env.secretKey, runbooksDir, taskQueue, accessTokenTtlMs: 15 * 60_000, refreshTokenTtlMs: 30 * 86_400_000 },
+    database,
+    temporal,
+  );
+  // Limits high enough that suites and load generators measure the API, not the throttle.
+  const app = await buildApi(services, { corsOrigins: ['http://127.0.0.1:3000'], secureCookies: false, rateLimitPerMinute: 100_000_000, loginAttemptsPerMinute: 1_000 });
+  return { app, services };
+}
