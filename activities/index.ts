@@ -3,6 +3,7 @@
 // reporting which attempt produced its result.
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { formatErrors, zodIssuesToErrors } from '../manifest/errors.js';
+import { redact } from '../manifest/redact.js';
 import type { ActionContext, ActionDefinition, ActionDependencies, StepContext } from './action.js';
 import { actionCatalog } from './catalog.js';
 
@@ -45,9 +46,11 @@ function toActivity(action: ActionDefinition, deps: ActionDependencies): ActionA
       if (error instanceof CancelledFailure) throw error;
       const failure = error instanceof Error ? error : new Error(String(error));
       const original = failure instanceof ApplicationFailure ? failure : undefined;
-      context.log('system', `attempt ${attempt} failed: ${failure.message}`);
+      // Failure messages are kept in clear in Temporal's history: secrets must not reach them.
+      const message = redact(failure.message, step.secrets ?? []);
+      context.log('system', `attempt ${attempt} failed: ${message}`);
       throw ApplicationFailure.create({
-        message: failure.message,
+        message,
         type: original?.type ?? failure.name,
         nonRetryable: original?.nonRetryable ?? false,
         details: [{ attempt } satisfies ActionFailureDetails, ...(original?.details ?? [])],

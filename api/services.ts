@@ -5,6 +5,7 @@ import type { JarvisEnv } from '../config/env.js';
 import type { Database } from '../db/database.js';
 import { RunbookCatalog } from '../manifest/catalog.js';
 import { RunService } from '../runs/run-service.js';
+import { RunSummaryStore } from '../runs/run-summary-store.js';
 import { CredentialsCipher } from '../security/credentials-cipher.js';
 import { SecretKey } from '../security/secret-key.js';
 import { EncryptionCodec } from '../temporal/payload-codec.js';
@@ -41,7 +42,7 @@ export async function createControlPlane(
     db,
     temporal,
     catalog,
-    runs: new RunService(temporal, catalog, config.taskQueue),
+    runs: new RunService(temporal, catalog, config.taskQueue, new RunSummaryStore(pool)),
     auth: new AuthService(db, new AccessTokens(secret.derive('access-tokens'), config.accessTokenTtlMs), config.refreshTokenTtlMs, credentials),
     audit: new AuditService(db),
     users: new UserService(db),

@@ -1,17 +1,17 @@
 // The API on a private Temporal dev server, a worker and a fresh database, for
 // benchmarks (PostgreSQL at JARVIS_TEST_DATABASE_URL).
 import type { FastifyInstance } from 'fastify';
-import { createWorkerLineSink } from '../logs/worker-line-sink.js';
 import { buildApiForTests, createMigratedDatabase } from '../test/control-plane.js';
 import { writeManifests } from '../test/files.js';
 import { startLocalEngine } from '../test/local-engine.js';
+import { openWorkerStores } from '../temporal/worker-stores.js';
 
 export const BENCH_PASSWORD = 'benchmark password 1';
 
 export async function startBenchApi(manifests: Record<string, string>, extend?: (app: FastifyInstance) => void) {
   const database = await createMigratedDatabase();
-  const lines = createWorkerLineSink(database.url);
-  const engine = await startLocalEngine({ name: 'bench-api', taskQueue: 'bench-api', lineSink: lines.sink });
+  const stores = openWorkerStores(database.url);
+  const engine = await startLocalEngine({ name: 'bench-api', taskQueue: 'bench-api', stores });
   const { app, services } = await buildApiForTests(database, writeManifests(manifests), 'bench-api', engine.client);
   const user = await services.users.createUser({ email: 'bench@example.org', name: 'Bench', password: BENCH_PASSWORD });
   await services.users.grant(user.id, 'dev', 'operator');
@@ -31,7 +31,7 @@ export async function startBenchApi(manifests: Record<string, string>, extend?: 
       await app.close();
       await services.close();
       await engine.stop();
-      await lines.close();
+      await stores.close();
       await database.drop();
     },
   };

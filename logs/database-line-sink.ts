@@ -1,17 +1,11 @@
 // The worker's line sink: buffers output lines briefly, redacts secrets, and
 // appends them to the run's log in small batches.
 import type { LineSink, OutputLine, StepContext } from '../activities/action.js';
+import { redact } from '../manifest/redact.js';
 import type { NewLine, RunLogStore } from './run-log-store.js';
 
 const FLUSH_EVERY_MS = 50;
 const FLUSH_AT_LINES = 500;
-export const REDACTED = '***';
-
-export function redact(text: string, secrets: readonly string[]): string {
-  let result = text;
-  for (const secret of secrets) if (secret.length >= 4) result = result.split(secret).join(REDACTED);
-  return result;
-}
 
 export class DatabaseLineSink implements LineSink {
   private readonly pending = new Map<string, NewLine[]>();

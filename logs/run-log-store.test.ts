@@ -3,8 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../db/migrator.js';
 import { reportIdleConnectionError } from '../db/pool-errors.js';
 import { createServerDatabase } from '../test/databases.js';
+import { REDACTED } from '../manifest/redact.js';
+import { DatabaseLineSink } from './database-line-sink.js';
+import { LISTENER_APPLICATION_NAME, RunLogListener } from './run-log-listener.js';
 import { RunLogStore, TRUNCATION_MARKER } from './run-log-store.js';
-import { DatabaseLineSink, REDACTED } from './database-line-sink.js';
 
 let database: Awaited<ReturnType<typeof createServerDatabase>>;
 let pool: pg.Pool;
@@ -53,4 +55,30 @@ describe('the run log store', () => {
     await sink.flush();
     expect((await new RunLogStore(pool).linesAfter('secretive', 0)).map((entry) => entry.text)).toEqual([`curl -u admin:${REDACTED} https://x`]);
   });
+
+  it('keeps announcing new lines after the database drops the listener’s connection', async () => {
+    const listener = new RunLogListener(database.url);
+    await listener.start();
+    try {
+      const store = new RunLogStore(pool);
+      const calls: Array<number | undefined> = [];
+      listener.subscribe('dropped', (lastSeq) => calls.push(lastSeq));
+      await store.append('dropped', [line('before')]);
+      await expect.poll(() => calls, { timeout: 5_000 }).toContain(1);
+      // What a database restart or failover does to the LISTEN connection.
+      const { rowCount } = await pool.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()', [
+        LISTENER_APPLICATION_NAME,
+      ]);
+      expect(rowCount).toBe(1);
+      await store.append('dropped', [line('while away')]);
+      // After reconnecting, subscribers are told to catch up, and later lines are announced again.
+      await expect.poll(() => listener.reconnects, { timeout: 10_000 }).toBe(1);
+      expect(calls).toContain(undefined);
+      await store.append('dropped', [line('after')]);
+      await expect.poll(() => calls, { timeout: 5_000 }).toContain(3);
+    } finally {
+      await listener.stop();
+    }
+  });
 });
+

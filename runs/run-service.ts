@@ -33,6 +33,8 @@ import {
 import { ENVIRONMENT_ATTRIBUTE, RERUN_OF_ATTRIBUTE, RUNBOOK_ATTRIBUTE, STARTED_BY_ATTRIBUTE } from '../workflows/search-attributes.js';
 import { JarvisProblem } from './errors.js';
 import { validateRunInputs } from './inputs.js';
+import { buildTimeline, type TimelineEntry } from './timeline.js';
+import { TEMPORAL_STATUS_OF, type RunSummaryStore, type StoredRunSummary } from './run-summary-store.js';
 
 export const INTERPRETER_WORKFLOW = 'runbookInterpreter';
 
@@ -113,16 +115,34 @@ function summarize(description: Omit<WorkflowExecutionInfo, "raw">): RunSummary 
   };
 }
 
-/** How many closed runs' progress is kept in memory: a closed execution never changes. */
-const CLOSED_RUN_CACHE_SIZE = 1_000;
+/** A closed run's projection is final: it is written with the highest sequence number. */
+const FINAL_SEQUENCE = 2 ** 31 - 1;
+
+function detailsFromSummary(stored: StoredRunSummary): RunDetails {
+  const { progress } = stored;
+  return {
+    id: stored.workflowId,
+    runId: stored.executionId,
+    runbook: progress.runbook,
+    environment: progress.environment,
+    startedBy: progress.startedBy,
+    ...(progress.rerunOf ? { rerunOf: progress.rerunOf } : {}),
+    status: TEMPORAL_STATUS_OF[progress.status],
+    startedAt: progress.startedAt,
+    ...(progress.endedAt ? { closedAt: progress.endedAt } : {}),
+    ...(progress.error ? { error: progress.error } : {}),
+    progress,
+    pendingAttempts: [],
+  };
+}
 
 export class RunService {
-  private readonly closedProgress = new Map<string, { progress?: RunProgress; error?: string }>();
-
   constructor(
     private readonly client: Client,
     private readonly catalog: RunbookCatalog,
     private readonly taskQueue: string,
+    /** The run-summary projection, when the installation has a database. */
+    private readonly summaries?: RunSummaryStore,
   ) {}
 
   compileRunbook(name: string): CompiledManifest {
@@ -215,11 +235,21 @@ export class RunService {
 
   /** The environment a run belongs to, for authorization before anything else is read. */
   async runEnvironment(id: string): Promise<string> {
+    const stored = await this.summaries?.find(id);
+    if (stored) return stored.progress.environment;
     const { description } = await this.describe(id);
     return description.typedSearchAttributes.get(ENVIRONMENT_ATTRIBUTE) ?? '';
   }
 
+  /**
+   * One run with its progress. A closed run is read from the projection alone; a
+   * running one takes its attempts in progress from Temporal; without a usable
+   * projection row everything comes from Temporal, and a closed run's row is
+   * rebuilt from what Temporal answered.
+   */
   async showRun(id: string): Promise<RunDetails> {
+    const stored = await this.summaries?.find(id);
+    if (stored && stored.progress.status !== 'running') return detailsFromSummary(stored);
     const { handle, description } = await this.describe(id);
     const details: RunDetails = { ...summarize(description), pendingAttempts: [] };
     for (const pending of description.raw.pendingActivities ?? []) {
@@ -231,9 +261,10 @@ export class RunService {
         ...(pending.lastFailure?.message ? { lastFailure: pending.lastFailure.message } : {}),
       });
     }
-    const cached = this.closedProgress.get(description.runId);
-    if (cached) return { ...details, ...cached };
-    if (description.status.name === 'COMPLETED') {
+    const closed = description.status.name !== 'RUNNING';
+    if (stored && !closed && stored.executionId === description.runId) {
+      details.progress = stored.progress;
+    } else if (description.status.name === 'COMPLETED') {
       details.progress = ((await handle.result()) as RunResult).progress;
     } else if (description.status.name === 'FAILED') {
       try {
@@ -248,9 +279,8 @@ export class RunService {
     } else {
       details.progress = await handle.query(progressQuery).catch(() => undefined);
     }
-    if (description.status.name === 'COMPLETED' || description.status.name === 'FAILED') {
-      if (this.closedProgress.size >= CLOSED_RUN_CACHE_SIZE) this.closedProgress.delete(this.closedProgress.keys().next().value!);
-      this.closedProgress.set(description.runId, { progress: details.progress, ...(details.error ? { error: details.error } : {}) });
+    if (closed && details.progress && details.progress.status !== 'running') {
+      await this.rebuildSummary(id, description.runId, details.progress);
     }
     if (details.progress) {
       for (const pending of details.pendingAttempts) {
@@ -259,6 +289,20 @@ export class RunService {
       }
     }
     return details;
+  }
+
+  /** Writes a closed run's projection row from what Temporal answered. */
+  private async rebuildSummary(workflowId: string, executionId: string, progress: RunProgress): Promise<void> {
+    if (!this.summaries) return;
+    const { steps, ...run } = progress;
+    await this.summaries.record({
+      workflowId,
+      executionId,
+      sequence: FINAL_SEQUENCE,
+      complete: true,
+      run,
+      steps: steps.map((step, position) => ({ position, step })),
+    });
   }
 
   async approveStep(id: string, stepId: string, user: string, roles: Role[], comment?: string): Promise<ApprovalAnswer> {
@@ -351,6 +395,8 @@ export class RunService {
         'conflict',
       );
     }
+    // The new execution writes a complete row of its own; until then readers ask Temporal.
+    await this.summaries?.forget(id);
     const response: protoTypes.api.workflowservice.v1.IResetWorkflowExecutionResponse = await this.client.workflowService.resetWorkflowExecution({
       namespace: this.client.options.namespace,
       workflowExecution: { workflowId: id, runId: description.runId },
@@ -364,6 +410,11 @@ export class RunService {
   async fetchHistory(id: string): Promise<protoTypes.api.history.v1.IHistory> {
     const { handle } = await this.describe(id);
     return handle.fetchHistory();
+  }
+
+  /** The run's step timeline, built from its history. */
+  async timeline(id: string): Promise<TimelineEntry[]> {
+    return buildTimeline(await this.fetchHistory(id), id);
   }
 }
 

@@ -4,9 +4,9 @@
 import { startApi } from '../api/server.js';
 import { loadEnv } from '../config/env.js';
 import { openDatabase } from '../db/database.js';
-import { createWorkerLineSink } from '../logs/worker-line-sink.js';
 import { ensureTemporal } from './dev-server.js';
 import { createWorkerFromEnv } from './worker.js';
+import { openWorkerStores } from './worker-stores.js';
 
 const env = loadEnv();
 const log = (line: string) => console.log(`[jarvis] ${line}`);
@@ -25,8 +25,8 @@ const temporal = await ensureTemporal({
 log(`Temporal at ${temporal.address}${temporal.uiUrl ? `, web UI at ${temporal.uiUrl}` : ''}`);
 
 const database = await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir, log });
-const lines = createWorkerLineSink(database.url);
-const { worker, connection } = await createWorkerFromEnv(env, temporal.address, lines.sink);
+const stores = openWorkerStores(database.url);
+const { worker, connection } = await createWorkerFromEnv(env, temporal.address, stores);
 log(`Worker polling task queue "${env.taskQueue}"; data in ${env.dataDir}`);
 const api = await startApi(env, temporal.address, log, database);
 log('Start a run from another terminal:');
@@ -37,7 +37,7 @@ log('Stop with Ctrl-C: running activities get the shutdown grace time to finish.
 try {
   await worker.run();
 } finally {
-  await lines.close();
+  await stores.close();
   await api.stop();
   await connection.close();
   await temporal.stop();

@@ -1,21 +1,21 @@
 // The worker process: `npm run worker`. It polls the runbook task queue until
 // SIGINT or SIGTERM, then lets running activities finish within the grace time.
 import { loadEnv } from '../config/env.js';
-import { createWorkerLineSink } from '../logs/worker-line-sink.js';
 import { connectToTemporal } from './client.js';
 import { createWorkerFromEnv } from './worker.js';
+import { openWorkerStores } from './worker-stores.js';
 
 const env = loadEnv();
 const address = env.temporalAddress ?? `127.0.0.1:${env.temporalPort}`;
 await (await connectToTemporal(address, 60_000)).close();
 // Without DATABASE_URL (the embedded database belongs to `npm start`), lines go to this process's output.
-const lines = createWorkerLineSink(env.databaseUrl);
-const { worker, connection } = await createWorkerFromEnv(env, address, lines.sink);
+const stores = openWorkerStores(env.databaseUrl);
+const { worker, connection } = await createWorkerFromEnv(env, address, stores);
 console.log(`jarvis worker polling task queue "${env.taskQueue}" on ${address} (namespace ${env.namespace})`);
 try {
   await worker.run();
 } finally {
-  await lines.close();
+  await stores.close();
   await connection.close();
 }
 console.log('jarvis worker stopped');

@@ -2,9 +2,12 @@ import { NativeConnection, Worker, bundleWorkflowCode, type WorkerInterceptors, 
 import path from 'node:path';
 import { PROJECT_ROOT, type JarvisEnv } from '../config/env.js';
 import type { DataConverter } from '@temporalio/common';
-import type { ActionDependencies, LineSink } from '../activities/action.js';
+import type { ActionDependencies } from '../activities/action.js';
 import { createActivities, createConsoleLineSink } from '../activities/index.js';
+import { createRunSummaryActivities } from '../runs/run-summary-activity.js';
+import type { RunSummaryStore } from '../runs/run-summary-store.js';
 import { createDataConverter } from './payload-codec.js';
+import type { WorkerStores } from './worker-stores.js';
 
 export const WORKFLOWS_PATH = path.join(PROJECT_ROOT, 'workflows', 'index.ts');
 
@@ -30,6 +33,8 @@ export interface RunbookWorkerOptions {
   shutdownGraceMs: number;
   playbooksDir: string;
   lineSink?: ActionDependencies['lineSink'];
+  /** Where runs publish their progress for fast reads; none without a database. */
+  runSummaries?: RunSummaryStore;
   /** Encrypts payloads: the same converter as every client of the installation. */
   dataConverter: DataConverter;
   /** Benchmarks observe activities through interceptors. */
@@ -38,7 +43,10 @@ export interface RunbookWorkerOptions {
 
 export async function createRunbookWorker(options: RunbookWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
   const connection = await NativeConnection.connect({ address: options.address });
-  const activities = createActivities({ lineSink: options.lineSink ?? createConsoleLineSink(), playbooksDir: options.playbooksDir });
+  const activities = {
+    ...createActivities({ lineSink: options.lineSink ?? createConsoleLineSink(), playbooksDir: options.playbooksDir }),
+    ...createRunSummaryActivities(options.runSummaries),
+  };
   const worker = await Worker.create({
     connection,
     namespace: options.namespace,
@@ -55,7 +63,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions): Promis
 
 
 /** The worker of an installation, configured from its environment (npm start and npm run worker). */
-export async function createWorkerFromEnv(env: JarvisEnv, address: string, lineSink: LineSink) {
+export async function createWorkerFromEnv(env: JarvisEnv, address: string, stores: WorkerStores) {
   return createRunbookWorker({
     address,
     namespace: env.namespace,
@@ -64,6 +72,7 @@ export async function createWorkerFromEnv(env: JarvisEnv, address: string, lineS
     shutdownGraceMs: env.workerShutdownGraceMs,
     playbooksDir: env.playbooksDir,
     dataConverter: createDataConverter(env),
-    lineSink,
+    lineSink: stores.lineSink,
+    ...(stores.runSummaries ? { runSummaries: stores.runSummaries } : {}),
   });
 }

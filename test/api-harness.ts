@@ -3,8 +3,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { inject } from 'vitest';
 import type { Role } from '../manifest/types.js';
-import { createWorkerLineSink } from '../logs/worker-line-sink.js';
 import { buildApiForTests, createMigratedDatabase } from './control-plane.js';
+import { openWorkerStores } from '../temporal/worker-stores.js';
 import { startWorker, testDataConverter, uniqueTaskQueue } from './harness.js';
 
 export interface TestUser {
@@ -17,8 +17,8 @@ export async function startApiForTests(runbooksDir: string, users: TestUser[]) {
   const database = await createMigratedDatabase();
   const prisma = database.prisma;
   const taskQueue = uniqueTaskQueue('api');
-  const lines = createWorkerLineSink(database.url);
-  const worker = await startWorker(taskQueue, undefined, lines.sink);
+  const stores = openWorkerStores(database.url);
+  const worker = await startWorker(taskQueue, undefined, stores);
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   const temporal = new Client({ connection, dataConverter: testDataConverter() });
   const { app, services } = await buildApiForTests(database, runbooksDir, taskQueue, temporal);
@@ -30,6 +30,7 @@ export async function startApiForTests(runbooksDir: string, users: TestUser[]) {
   return {
     app,
     prisma,
+    databaseUrl: database.url,
     services,
     temporal,
     async logIn(email: string, password: string): Promise<string> {
@@ -41,7 +42,7 @@ export async function startApiForTests(runbooksDir: string, users: TestUser[]) {
       await app.close();
       await services.close();
       await worker.stop();
-      await lines.close();
+      await stores.close();
       await connection.close();
       await database.drop();
     },

@@ -20,7 +20,7 @@ let webhookBodies: unknown[] = [];
 
 beforeAll(async () => {
   const taskQueue = uniqueTaskQueue('builtin');
-  worker = await startWorker(taskQueue, undefined, lineSink);
+  worker = await startWorker(taskQueue, undefined, { lineSink });
   runs = await createRunService(taskQueue, path.join(PROJECT_ROOT, 'runbooks'));
   httpServer = createServer((request, response) => {
     if (request.url === '/health') {

@@ -5,7 +5,6 @@ import type { Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { inject } from 'vitest';
-import type { LineSink } from '../activities/action.js';
 import { collectingLineSink } from './line-sinks.js';
 
 export { scratchDir, writeManifests } from './files.js';
@@ -14,6 +13,7 @@ import { RunbookCatalog } from '../manifest/catalog.js';
 import { RunService } from '../runs/run-service.js';
 import { createDataConverter } from '../temporal/payload-codec.js';
 import { createRunbookWorker } from '../temporal/worker.js';
+import type { WorkerStores } from '../temporal/worker-stores.js';
 
 /** The installation's data converter (payload encryption), as every process of the suite loads it. */
 export function testDataConverter() {
@@ -24,7 +24,7 @@ export function uniqueTaskQueue(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
 }
 
-export async function startWorker(taskQueue: string, address = inject('temporalAddress'), lineSink?: LineSink) {
+export async function startWorker(taskQueue: string, address = inject('temporalAddress'), stores?: Omit<WorkerStores, 'close'>) {
   const { worker, connection } = await createRunbookWorker({
     address,
     namespace: 'default',
@@ -32,7 +32,8 @@ export async function startWorker(taskQueue: string, address = inject('temporalA
     workflowBundle: { codePath: inject('workflowBundlePath') },
     shutdownGraceMs: 1_000,
     playbooksDir: path.join(PROJECT_ROOT, 'runbooks', 'playbooks'),
-    lineSink: lineSink ?? collectingLineSink(),
+    lineSink: stores?.lineSink ?? collectingLineSink(),
+    ...(stores?.runSummaries ? { runSummaries: stores.runSummaries } : {}),
     dataConverter: testDataConverter(),
   });
   const running = worker.run();

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { REDACTED } from '../logs/database-line-sink.js';
+import { REDACTED } from '../manifest/redact.js';
 import type { StoredLine } from '../logs/run-log-store.js';
 import { startApiForTests } from './api-harness.js';
 import { writeManifests } from './harness.js';

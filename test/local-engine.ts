@@ -2,13 +2,13 @@
 // run outside the test suite (benchmarks, history recording).
 import { Client, Connection } from '@temporalio/client';
 import type { WorkerInterceptors } from '@temporalio/worker';
-import type { LineSink } from '../activities/action.js';
 import path from 'node:path';
 import { loadEnv, PROJECT_ROOT } from '../config/env.js';
 import { findTemporalBinary, startDevServer } from '../temporal/dev-server.js';
 import { freePort } from '../temporal/free-port.js';
 import { createDataConverter } from '../temporal/payload-codec.js';
 import { bundleWorkflows, createRunbookWorker } from '../temporal/worker.js';
+import type { WorkerStores } from '../temporal/worker-stores.js';
 import { collectingLineSink } from './line-sinks.js';
 
 export interface LocalEngineOptions {
@@ -17,7 +17,7 @@ export interface LocalEngineOptions {
   taskQueue: string;
   workflowsPath?: string;
   interceptors?: WorkerInterceptors;
-  lineSink?: LineSink;
+  stores?: Omit<WorkerStores, 'close'>;
 }
 
 export async function startLocalEngine(options: LocalEngineOptions) {
@@ -32,7 +32,8 @@ export async function startLocalEngine(options: LocalEngineOptions) {
     workflowBundle: await bundleWorkflows(options.workflowsPath),
     shutdownGraceMs: 1_000,
     playbooksDir: env.playbooksDir,
-    lineSink: options.lineSink ?? collectingLineSink(),
+    lineSink: options.stores?.lineSink ?? collectingLineSink(),
+    ...(options.stores?.runSummaries ? { runSummaries: options.stores.runSummaries } : {}),
     dataConverter: createDataConverter(env),
     ...(options.interceptors ? { interceptors: options.interceptors } : {}),
   });

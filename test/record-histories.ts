@@ -1,9 +1,10 @@
 // `npm run histories:record`: runs the fixture runbooks on a fresh dev server
 // and saves their histories under test/histories, where the suite replays them
 // against the current workflow code. Re-record only on purpose: a history that
-// stops replaying means runs in flight would break.
+// stops replaying means runs in flight would break. Histories of older workflow
+// versions (`*-v1.json`, before the run-summary projection) stay in the index.
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../config/env.js';
 import { RunbookCatalog } from '../manifest/catalog.js';
@@ -16,7 +17,9 @@ const service = new RunService(client, await RunbookCatalog.fromDirectory(path.j
 
 const historiesDir = path.join(PROJECT_ROOT, 'test', 'histories');
 // A replay must use the recorded workflow id: child run ids are derived from it.
-const recorded: Array<{ file: string; workflowId: string; runbook: string }> = [];
+type IndexEntry = { file: string; workflowId: string; runbook: string };
+const indexFile = path.join(historiesDir, 'index.json');
+const recorded: IndexEntry[] = [];
 
 async function record(name: string, runbook: string, drive?: (id: string) => Promise<void>) {
   const { id } = await service.startRun({ runbook, inputs: {}, environment: 'dev', startedBy: 'recorder' });
@@ -37,7 +40,8 @@ await record('flow-approved', 'recorded-flow', async (id) => {
   await service.approveStep(id, 'gate', 'approver-1', ['approver'], 'recorded');
 });
 await record('compensation-failed', 'recorded-compensation');
-writeFileSync(path.join(historiesDir, 'index.json'), `${JSON.stringify(recorded, null, 2)}\n`);
+const kept = (JSON.parse(readFileSync(indexFile, 'utf8')) as IndexEntry[]).filter((entry) => !recorded.some((fresh) => fresh.file === entry.file));
+writeFileSync(indexFile, `${JSON.stringify([...kept, ...recorded], null, 2)}\n`);
 
 await engine.stop();
 process.exit(0);

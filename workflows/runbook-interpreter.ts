@@ -7,15 +7,19 @@ import {
   condition,
   executeChild,
   isCancellation,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { ActionActivity, ActionFailureDetails, ActionResult } from '../activities/index.js';
+import { redact } from '../manifest/redact.js';
 import { evaluateCondition, renderValue } from '../manifest/template.js';
 import type { ActionStep, ApprovalStep, ChildRunbookStep, CompiledRunbook, RunInput, Step } from '../manifest/types.js';
+import type { RunSummaryActivities } from '../runs/run-summary-activity.js';
 import {
   APPROVAL_REJECTED,
   approveStepUpdate,
@@ -39,14 +43,21 @@ interface PendingCompensation {
 }
 
 const OUTPUT_SUMMARY_CHARS = 240;
+/** Runs started before the run-summary projection existed replay without it. */
+const PROJECTION_PATCH = 'run-summary-projection';
+
+const { recordRunSummary } = proxyLocalActivities<RunSummaryActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { maximumAttempts: 3, initialInterval: '200 milliseconds' },
+});
 
 function now(): string {
   return new Date().toISOString();
 }
 
-function summarize(value: unknown): string | undefined {
+function summarize(value: unknown, secrets: readonly string[]): string | undefined {
   if (value === undefined) return undefined;
-  const text = JSON.stringify(value);
+  const text = redact(JSON.stringify(value), secrets);
   return text.length > OUTPUT_SUMMARY_CHARS ? `${text.slice(0, OUTPUT_SUMMARY_CHARS)}…` : text;
 }
 
@@ -112,8 +123,17 @@ class RunbookRun {
   private readonly outputs: Record<string, unknown> = {};
   private readonly compensations: PendingCompensation[] = [];
   private readonly approvals = new Map<string, { step: ApprovalStep; decision?: 'approved' | 'rejected' }>();
+  private readonly secrets: string[];
+  /** What changed since the projection was last written. */
+  private readonly changedSteps = new Set<number>();
+  private readonly positions = new Map<string, number>();
+  private runChanged = true;
+  private sendAllSteps = true;
+  private closed = false;
+  private published = 0;
 
   constructor(private readonly input: RunInput) {
+    this.secrets = secretInputValues(input.runbook, input.inputs);
     this.progress = {
       runbook: input.runbook.name,
       version: input.runbook.version,
@@ -125,7 +145,47 @@ class RunbookRun {
       steps: flattenSteps(input.runbook.steps),
       compensations: [],
     };
-    this.progress.steps.forEach((step) => this.stepsById.set(step.id, step));
+    this.progress.steps.forEach((step, position) => {
+      this.stepsById.set(step.id, step);
+      this.positions.set(step.id, position);
+    });
+  }
+
+  /** Marks the run (and a step) changed, for the next projection write. */
+  private touch(step?: StepProgress): void {
+    this.runChanged = true;
+    if (step) this.changedSteps.add(this.positions.get(step.id)!);
+  }
+
+  /**
+   * Writes the run's progress to the run-summary projection whenever it changes,
+   * one write at a time (changes made meanwhile are coalesced). Best effort:
+   * readers fall back to Temporal when the projection is missing or stale.
+   */
+  private async publishProgress(): Promise<void> {
+    for (;;) {
+      await condition(() => this.runChanged || this.closed);
+      if (!this.runChanged) return;
+      this.runChanged = false;
+      const { steps, ...run } = this.progress;
+      const complete = this.sendAllSteps;
+      const positions = complete ? steps.map((_, position) => position) : [...this.changedSteps];
+      this.changedSteps.clear();
+      this.sendAllSteps = false;
+      try {
+        const answer = await recordRunSummary({
+          workflowId: workflowInfo().workflowId,
+          executionId: workflowInfo().runId,
+          sequence: ++this.published,
+          complete,
+          run,
+          steps: positions.map((position) => ({ position, step: steps[position]! })),
+        });
+        if (answer === 'resend-all') this.sendAllSteps = this.runChanged = true;
+      } catch {
+        this.sendAllSteps = true;
+      }
+    }
   }
 
   registerHandlers(): void {
@@ -137,6 +197,7 @@ class RunbookRun {
         const progress = this.stepsById.get(request.stepId)!.approval!;
         progress.approvedBy.push({ user: request.user, at: now(), ...(request.comment ? { comment: request.comment } : {}) });
         if (progress.approvedBy.length >= entry.step.approvals) entry.decision = 'approved';
+        this.touch(this.stepsById.get(request.stepId));
         return this.approvalAnswer(request.stepId);
       },
       {
@@ -157,6 +218,7 @@ class RunbookRun {
         const entry = this.approvals.get(request.stepId)!;
         this.stepsById.get(request.stepId)!.approval!.rejectedBy = { user: request.user, at: now(), reason: request.reason };
         entry.decision = 'rejected';
+        this.touch(this.stepsById.get(request.stepId));
         return this.approvalAnswer(request.stepId);
       },
       {
@@ -200,6 +262,16 @@ class RunbookRun {
   }
 
   async execute(): Promise<RunResult> {
+    const publishing = patched(PROJECTION_PATCH) ? CancellationScope.nonCancellable(() => this.publishProgress()) : Promise.resolve();
+    try {
+      return await this.runToEnd();
+    } finally {
+      this.closed = true;
+      await publishing;
+    }
+  }
+
+  private async runToEnd(): Promise<RunResult> {
     try {
       await this.runSequence(this.input.runbook.steps);
       this.finish('succeeded');
@@ -229,7 +301,8 @@ class RunbookRun {
   private finish(status: RunProgress['status'], error?: string): void {
     this.progress.status = status;
     this.progress.endedAt = now();
-    if (error) this.progress.error = error;
+    if (error) this.progress.error = redact(error, this.secrets);
+    this.touch();
   }
 
   private markUnfinished(status: 'cancelled'): void {
@@ -237,6 +310,7 @@ class RunbookRun {
       if (step.status === 'running' || step.status === 'waiting' || step.status === 'pending') {
         step.status = status;
         step.endedAt ??= now();
+        this.touch(step);
       }
     }
   }
@@ -247,6 +321,7 @@ class RunbookRun {
 
   private async runStep(step: Step): Promise<void> {
     const progress = this.stepsById.get(step.id)!;
+    this.touch(progress);
     if (step.when !== undefined && !evaluateCondition(step.when, this.scope())) {
       progress.status = 'skipped';
       this.states[step.id] = { status: 'skipped' };
@@ -259,19 +334,20 @@ class RunbookRun {
       progress.status = 'succeeded';
       if (output !== undefined) {
         this.outputs[step.id] = output;
-        progress.outputSummary = summarize(output);
+        progress.outputSummary = summarize(output, this.secrets);
       }
       this.states[step.id] = { status: 'succeeded', output };
     } catch (error) {
       if (isCancellation(error)) throw error;
       const failure = error instanceof StepFailure ? error : new StepFailure(step.id, describeFailure(error), error);
       progress.status = failure.original.type === APPROVAL_REJECTED ? 'rejected' : 'failed';
-      progress.error = failure.original.message;
+      progress.error = redact(failure.original.message, this.secrets);
       this.states[step.id] = { status: 'failed' };
       const continueOnError = (step.kind === 'action' || step.kind === 'runbook') && step.continueOnError;
       if (!continueOnError) throw failure;
     } finally {
       progress.endedAt = now();
+      this.touch(progress);
     }
   }
 
@@ -280,7 +356,10 @@ class RunbookRun {
       case 'action':
         // Registered before the step runs: a step that fails half-way may still need undoing.
         if (step.compensate.length > 0) this.compensations.push({ forStep: step.id, steps: step.compensate });
-        return this.runAction(step, `step:${step.id}`, (attempts) => (progress.attempts = attempts));
+        return this.runAction(step, `step:${step.id}`, (attempts) => {
+          progress.attempts = attempts;
+          this.touch(progress);
+        });
       case 'approval':
         return this.awaitApproval(step, progress);
       case 'sleep':
@@ -319,7 +398,7 @@ class RunbookRun {
         stepId: step.id,
         runbook: this.input.runbook.name,
         environment: this.input.environment,
-        secrets: secretInputValues(this.input.runbook, this.input.inputs),
+        secrets: this.secrets,
       });
       onAttempts(result.attempt);
       return result.output;
@@ -333,6 +412,7 @@ class RunbookRun {
     const entry: { step: ApprovalStep; decision?: 'approved' | 'rejected' } = { step };
     this.approvals.set(step.id, entry);
     progress.status = 'waiting';
+    this.touch(progress);
     progress.approval = {
       role: step.role,
       required: step.approvals,
@@ -358,6 +438,7 @@ class RunbookRun {
     if (!runbook) throw ApplicationFailure.nonRetryable(`runbook "${step.runbook}" was not resolved when the run started`, 'UnknownRunbook');
     const workflowId = `${workflowInfo().workflowId}--${step.id}`;
     progress.childRunId = workflowId;
+    this.touch(progress);
     const result = await executeChild(runbookInterpreter, {
       workflowId,
       args: [
@@ -389,15 +470,20 @@ class RunbookRun {
           startedAt: now(),
         };
         this.progress.compensations.push(record);
+        this.touch();
         try {
-          await this.runAction(step, `compensate:${pending.forStep}:${step.id}`, (attempts) => (record.attempts = attempts), scope);
+          await this.runAction(step, `compensate:${pending.forStep}:${step.id}`, (attempts) => {
+            record.attempts = attempts;
+            this.touch();
+          }, scope);
           record.status = 'succeeded';
         } catch (error) {
           record.status = 'failed';
-          record.error = describeFailure(error).message;
+          record.error = redact(describeFailure(error).message, this.secrets);
           errors.push(`compensation "${step.id}" of step "${pending.forStep}" failed: ${record.error}`);
         } finally {
           record.endedAt = now();
+          this.touch();
         }
       }
     }

@@ -22,6 +22,18 @@ const RunSummary = Type.Object({
   closedAt: Type.Optional(Type.String()),
 });
 const RunDetails = Type.Object({}, { additionalProperties: true, description: 'The run with its progress (steps, attempts, timings, outputs, errors)' });
+const TimelineEntry = Type.Object({
+  stepId: Type.String(),
+  kind: Type.String(),
+  target: Type.String(),
+  forStep: Type.Optional(Type.String()),
+  scheduledAt: Type.String(),
+  lastAttemptStartedAt: Type.Optional(Type.String()),
+  endedAt: Type.Optional(Type.String()),
+  attempts: Type.Integer(),
+  status: Type.String(),
+  failure: Type.Optional(Type.String()),
+});
 const StartedRun = Type.Object({ id: Type.String(), runId: Type.String() });
 const ApprovalAnswer = Type.Object({ stepId: Type.String(), decision: Type.String(), approvals: Type.Integer(), required: Type.Integer() });
 
@@ -65,6 +77,22 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService }> = async 
       const details = await runs.showRun(request.params.id);
       requirePermission(request, 'read', details.environment ?? '');
       return details;
+    },
+  );
+
+  app.get(
+    '/runs/:id/timeline',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: "The run's step timeline from its Temporal history: scheduled, last attempt started, ended, attempts, failure",
+        params: RunIdParams,
+        response: { 200: Type.Array(TimelineEntry), ...problemResponses },
+      },
+    },
+    async (request) => {
+      await authorizeRun(request, request.params.id, 'read');
+      return runs.timeline(request.params.id);
     },
   );
 

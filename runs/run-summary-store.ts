@@ -1,0 +1,160 @@
+// The run-summary projection: each run's progress as its workflow last
+// published it, so reading a run does not need Temporal. Written only by the
+// run's own workflow (a local activity) or rebuilt from Temporal; Temporal
+// stays the source of truth (see DESIGN.md, "One source of truth per fact").
+import type pg from 'pg';
+import type { RunProgress, StepProgress } from '../workflows/messages.js';
+
+export interface RunSummaryUpdate {
+  workflowId: string;
+  /** The Temporal execution publishing this (a resumed run continues in a new one). */
+  executionId: string;
+  /** The publisher's counter: an older write never replaces a newer one. */
+  sequence: number;
+  /** Whether `steps` holds every step of the run (a first write, or a rebuild). */
+  complete: boolean;
+  run: Omit<RunProgress, 'steps'>;
+  /** Changed steps by position in the run's step list; on a first write, all of them. */
+  steps: Array<{ position: number; step: StepProgress }>;
+}
+
+export type RecordAnswer = 'stored' | 'stale' | 'resend-all';
+
+export interface StoredRunSummary {
+  workflowId: string;
+  executionId: string;
+  progress: RunProgress;
+  updatedAt: string;
+}
+
+/** Temporal's status names for the workflow's own run status. */
+export const TEMPORAL_STATUS_OF: Record<RunProgress['status'], string> = {
+  running: 'RUNNING',
+  succeeded: 'COMPLETED',
+  failed: 'FAILED',
+  rejected: 'FAILED',
+  cancelled: 'CANCELLED',
+};
+
+export class RunSummaryStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  /**
+   * Applies one published update. 'stale': a newer write of the same execution
+   * is stored already. 'resend-all': the stored row is missing or belongs to
+   * another execution, and a partial update cannot replace it.
+   */
+  async record(update: RunSummaryUpdate): Promise<RecordAnswer> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`run-summary:${update.workflowId}`]);
+      const { rows } = await client.query<{ execution_id: string; sequence: number }>(
+        'SELECT execution_id, sequence FROM run_summaries WHERE workflow_id = $1',
+        [update.workflowId],
+      );
+      const stored = rows[0];
+      const sameExecution = stored?.execution_id === update.executionId;
+      if (sameExecution && stored!.sequence >= update.sequence) {
+        await client.query('ROLLBACK');
+        return 'stale';
+      }
+      if (!sameExecution && !update.complete) {
+        await client.query('ROLLBACK');
+        return 'resend-all';
+      }
+      if (stored && stored.execution_id !== update.executionId) {
+        await client.query('DELETE FROM run_summary_steps WHERE workflow_id = $1', [update.workflowId]);
+      }
+      const { run } = update;
+      const { runbook, version, environment, startedBy, rerunOf, status, startedAt, endedAt, error, ...rest } = run;
+      await client.query(
+        `INSERT INTO run_summaries (workflow_id, execution_id, runbook, version, environment, started_by, rerun_of, status,
+                                    started_at, ended_at, error, progress, sequence, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, now())
+         ON CONFLICT (workflow_id) DO UPDATE SET execution_id = EXCLUDED.execution_id, runbook = EXCLUDED.runbook,
+           version = EXCLUDED.version, environment = EXCLUDED.environment, started_by = EXCLUDED.started_by,
+           rerun_of = EXCLUDED.rerun_of, status = EXCLUDED.status, started_at = EXCLUDED.started_at,
+           ended_at = EXCLUDED.ended_at, error = EXCLUDED.error, progress = EXCLUDED.progress,
+           sequence = EXCLUDED.sequence, updated_at = now()`,
+        [
+          update.workflowId,
+          update.executionId,
+          runbook,
+          version,
+          environment,
+          startedBy,
+          rerunOf ?? null,
+          status,
+          startedAt,
+          endedAt ?? null,
+          error ?? null,
+          JSON.stringify(rest),
+          update.sequence,
+        ],
+      );
+      if (update.steps.length > 0) {
+        await client.query(
+          `INSERT INTO run_summary_steps (workflow_id, position, data)
+           SELECT $1, step.position, step.data FROM unnest($2::int[], $3::jsonb[]) AS step(position, data)
+           ON CONFLICT (workflow_id, position) DO UPDATE SET data = EXCLUDED.data`,
+          [update.workflowId, update.steps.map((entry) => entry.position), update.steps.map((entry) => JSON.stringify(entry.step))],
+        );
+      }
+      await client.query('COMMIT');
+      return 'stored';
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async find(workflowId: string): Promise<StoredRunSummary | undefined> {
+    const { rows } = await this.pool.query<{
+      workflow_id: string;
+      execution_id: string;
+      runbook: string;
+      version: string;
+      environment: string;
+      started_by: string;
+      rerun_of: string | null;
+      status: RunProgress['status'];
+      started_at: Date;
+      ended_at: Date | null;
+      error: string | null;
+      progress: Pick<RunProgress, 'compensations'>;
+      updated_at: Date;
+      steps: StepProgress[];
+    }>(
+      `SELECT s.*, (SELECT coalesce(jsonb_agg(data ORDER BY position), '[]'::jsonb) FROM run_summary_steps WHERE workflow_id = s.workflow_id) AS steps
+       FROM run_summaries s WHERE s.workflow_id = $1`,
+      [workflowId],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return {
+      workflowId: row.workflow_id,
+      executionId: row.execution_id,
+      updatedAt: row.updated_at.toISOString(),
+      progress: {
+        ...row.progress,
+        runbook: row.runbook,
+        version: row.version,
+        environment: row.environment,
+        startedBy: row.started_by,
+        ...(row.rerun_of ? { rerunOf: row.rerun_of } : {}),
+        status: row.status,
+        startedAt: row.started_at.toISOString(),
+        ...(row.ended_at ? { endedAt: row.ended_at.toISOString() } : {}),
+        ...(row.error ? { error: row.error } : {}),
+        steps: row.steps,
+      },
+    };
+  }
+
+  async forget(workflowId: string): Promise<void> {
+    await this.pool.query('DELETE FROM run_summaries WHERE workflow_id = $1', [workflowId]);
+  }
+}

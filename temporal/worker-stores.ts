@@ -1,0 +1,31 @@
+// What a worker writes to the installation's database: run log lines and the
+// run-summary projection. Without a database, lines go to the worker's output
+// and no projection is kept (readers then ask Temporal).
+import pg from 'pg';
+import type { LineSink } from '../activities/action.js';
+import { createConsoleLineSink } from '../activities/index.js';
+import { reportIdleConnectionError } from '../db/pool-errors.js';
+import { DatabaseLineSink } from '../logs/database-line-sink.js';
+import { RunLogStore } from '../logs/run-log-store.js';
+import { RunSummaryStore } from '../runs/run-summary-store.js';
+
+export interface WorkerStores {
+  lineSink: LineSink;
+  runSummaries?: RunSummaryStore;
+  close(): Promise<void>;
+}
+
+export function openWorkerStores(databaseUrl: string | undefined): WorkerStores {
+  if (!databaseUrl) return { lineSink: createConsoleLineSink(), close: async () => {} };
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+  pool.on('error', reportIdleConnectionError);
+  const lineSink = new DatabaseLineSink(new RunLogStore(pool));
+  return {
+    lineSink,
+    runSummaries: new RunSummaryStore(pool),
+    async close() {
+      await lineSink.flush();
+      await pool.end();
+    },
+  };
+}

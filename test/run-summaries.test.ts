@@ -1,0 +1,167 @@
+// The run-summary projection: written by each run's workflow, read by the API
+// instead of Temporal, rebuilt from Temporal when missing, replaced by a
+// resumed run's new execution; and the step timeline built from history.
+import { Client, Connection } from '@temporalio/client';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RunbookCatalog } from '../manifest/catalog.js';
+import { RunService } from '../runs/run-service.js';
+import { RunSummaryStore } from '../runs/run-summary-store.js';
+import { startApiForTests } from './api-harness.js';
+import { scratchDir, testDataConverter, writeManifests } from './harness.js';
+
+const PASSWORD = 'projection password 1';
+const work = scratchDir();
+const manifests = {
+  flaky: `
+name: flaky
+title: Fails twice, then succeeds
+inputs: { type: object, properties: { counter: { type: string } }, required: [counter] }
+steps:
+  - id: prepare
+    action: core.noop
+  - id: flaky
+    action: shell.run
+    with:
+      command: 'n=$(cat "$1" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "$1"; echo "attempt $n"; [ $n -ge 3 ]'
+      shell: true
+      args: ["\${{ inputs.counter }}"]
+    retry: { maxAttempts: 5, initialInterval: 100ms, backoff: 1 }
+`,
+  secretive: `
+name: secretive
+title: Prints a secret input
+inputs: { type: object, properties: { token: { type: string, format: password } }, required: [token] }
+steps:
+  - id: show
+    action: shell.run
+    with: { command: 'echo "token is $1"', shell: true, args: ["\${{ inputs.token }}"] }
+`,
+  resumable: `
+name: resumable
+title: Fails at its second step until a flag exists
+inputs: { type: object, properties: { flag: { type: string } }, required: [flag] }
+steps:
+  - id: one
+    action: core.noop
+  - id: two
+    action: shell.run
+    with: { command: 'test -f "$1" || { echo "flag $1 is missing"; exit 1; }', shell: true, args: ["\${{ inputs.flag }}"] }
+    retry: { maxAttempts: 1 }
+  - id: three
+    action: core.noop
+`,
+};
+
+let api: Awaited<ReturnType<typeof startApiForTests>>;
+let token: string;
+
+beforeAll(async () => {
+  api = await startApiForTests(writeManifests(manifests), [{ email: 'olga@example.org', password: PASSWORD, grants: [['dev', 'operator']] }]);
+  token = await api.logIn('olga@example.org', PASSWORD);
+}, 120_000);
+
+afterAll(async () => api?.stop());
+
+const get = async (url: string) => {
+  const response = await api.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
+  expect(response.statusCode, response.body).toBe(200);
+  return response.json();
+};
+
+async function runToEnd(runbook: string, inputs: Record<string, unknown>) {
+  const { id } = await api.services.runs.startRun({ runbook, inputs, environment: 'dev', startedBy: 'olga@example.org' });
+  await api.temporal.workflow.getHandle(id).result().catch(() => undefined);
+  return id;
+}
+
+async function storedRow(id: string) {
+  const rows = await api.prisma.$queryRawUnsafe<Array<{ execution_id: string; status: string; steps: number }>>(
+    'SELECT execution_id, status, (SELECT count(*)::int FROM run_summary_steps WHERE workflow_id = $1) AS steps FROM run_summaries WHERE workflow_id = $1',
+    id,
+  );
+  return rows[0];
+}
+
+describe('the run-summary projection', () => {
+  it('is written by the run itself, and a finished run is read from it with Temporal out of reach', async () => {
+    const id = await runToEnd('flaky', { counter: path.join(work, 'flaky-counter') });
+    await expect.poll(() => storedRow(id)).toMatchObject({ status: 'succeeded', steps: 2 });
+    const viaApi = await get(`/runs/${id}`);
+    expect(viaApi).toMatchObject({ id, status: 'COMPLETED', environment: 'dev', startedBy: 'olga@example.org', progress: { status: 'succeeded' } });
+    expect(viaApi.progress.steps.map((step: { id: string; status: string; attempts: number }) => [step.id, step.status, step.attempts])).toEqual([
+      ['prepare', 'succeeded', 1],
+      ['flaky', 'succeeded', 3],
+    ]);
+
+    // A run service whose Temporal connection leads nowhere still answers from the projection.
+    const unreachable = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }), dataConverter: testDataConverter() });
+    const pool = new pg.Pool({ connectionString: api.databaseUrl });
+    try {
+      const offline = new RunService(unreachable, await RunbookCatalog.fromDirectory(work), 'nowhere', new RunSummaryStore(pool));
+      // (Any call to Temporal would fail after its connection timeout.)
+      expect(await offline.showRun(id)).toEqual(viaApi);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('is rebuilt from Temporal when its row is missing', async () => {
+    const id = await runToEnd('flaky', { counter: path.join(work, 'rebuilt-counter') });
+    await expect.poll(() => storedRow(id)).toMatchObject({ status: 'succeeded' });
+    const before = await get(`/runs/${id}`);
+    await api.prisma.$executeRawUnsafe('DELETE FROM run_summaries WHERE workflow_id = $1', id);
+    expect(await storedRow(id)).toBeUndefined();
+    const after = await get(`/runs/${id}`);
+    expect({ status: after.status, steps: after.progress.steps }).toEqual({ status: before.status, steps: before.progress.steps });
+    expect(await storedRow(id)).toMatchObject({ status: 'succeeded', steps: 2 });
+  });
+
+  it('holds no secret input: step outputs and errors are redacted', async () => {
+    const secret = 'hunter2-projection-secret';
+    const id = await runToEnd('secretive', { token: secret });
+    await expect.poll(() => storedRow(id)).toMatchObject({ status: 'succeeded' });
+    const shown = await get(`/runs/${id}`);
+    expect(shown.progress.steps[0].outputSummary).toContain('token is ***');
+    const dump = await api.prisma.$queryRawUnsafe<Array<{ text: string }>>(
+      `SELECT (SELECT row_to_json(s)::text FROM run_summaries s WHERE workflow_id = $1) ||
+              (SELECT string_agg(data::text, '') FROM run_summary_steps WHERE workflow_id = $1) AS text`,
+      id,
+    );
+    expect(dump[0]!.text).toContain('token is ***');
+    expect(dump[0]!.text).not.toContain(secret);
+  });
+
+  it('follows a resumed run into its new execution', async () => {
+    const flag = path.join(work, 'resume-flag');
+    const id = await runToEnd('resumable', { flag });
+    await expect.poll(() => storedRow(id)).toMatchObject({ status: 'failed', steps: 3 });
+    expect((await get(`/runs/${id}`)).progress.steps.map((step: { status: string }) => step.status)).toEqual(['succeeded', 'failed', 'pending']);
+
+    writeFileSync(flag, 'fixed');
+    expect(existsSync(flag)).toBe(true);
+    const resumed = await api.services.runs.resume(id, 'olga@example.org');
+    await api.temporal.workflow.getHandle(id, resumed.runId).result();
+    await expect.poll(() => storedRow(id)).toEqual({ execution_id: resumed.runId, status: 'succeeded', steps: 3 });
+    const shown = await get(`/runs/${id}`);
+    expect({ runId: shown.runId, status: shown.status }).toEqual({ runId: resumed.runId, status: 'COMPLETED' });
+    expect(shown.progress.steps.map((step: { status: string }) => step.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+  });
+});
+
+describe('the step timeline', () => {
+  it('shows each action step from the run history, with its attempts and the failure before the last one', async () => {
+    const id = await runToEnd('flaky', { counter: path.join(work, 'timeline-counter') });
+    const timeline = await get(`/runs/${id}/timeline`);
+    expect(timeline.map((entry: { stepId: string; kind: string; target: string; status: string; attempts: number }) => [entry.stepId, entry.kind, entry.target, entry.status, entry.attempts])).toEqual([
+      ['prepare', 'action', 'core.noop', 'succeeded', 1],
+      ['flaky', 'action', 'shell.run', 'succeeded', 3],
+    ]);
+    const flaky = timeline[1];
+    expect(flaky.failure).toMatch(/exit/i);
+    expect(Date.parse(flaky.lastAttemptStartedAt)).toBeGreaterThan(Date.parse(flaky.scheduledAt));
+    expect(Date.parse(flaky.endedAt)).toBeGreaterThanOrEqual(Date.parse(flaky.lastAttemptStartedAt));
+  });
+});
