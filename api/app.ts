@@ -107,7 +107,7 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
 
   // External plugins first, then ours, then routes.
   await app.register(helmet, { contentSecurityPolicy: false });
-  await app.register(cors, { origin: settings.corsOrigins, credentials: true });
+  await app.register(cors, { origin: settings.corsOrigins, credentials: true, exposedHeaders: ['x-next-cursor'] });
   await app.register(cookie);
   await app.register(rateLimit, {
     max: settings.rateLimitPerMinute,

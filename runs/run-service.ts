@@ -16,8 +16,9 @@ import type { temporal as protoTypes } from '@temporalio/proto';
 
 const { temporal } = proto;
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import Long from 'long';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { RunbookCatalog } from '../manifest/catalog.js';
 import type { CompiledManifest, LoadResult } from '../manifest/loader.js';
 import { renderString } from '../manifest/template.js';
@@ -73,7 +74,18 @@ export interface ListRunsFilter {
   /** Only runs in these environments (the ones the caller may read). */
   environments?: string[];
   startedBy?: string;
+  /** ISO 8601 times bounding when runs started. */
+  startedAfter?: string;
+  startedBefore?: string;
   limit?: number;
+  /** Where the previous page ended (its `nextCursor`). */
+  cursor?: string;
+}
+
+export interface RunPage {
+  runs: RunSummary[];
+  /** Pass back as `cursor` for the next page; absent on the last one. */
+  nextCursor?: string;
 }
 
 const STATUS_NAMES: Record<string, string> = {
@@ -113,6 +125,23 @@ function summarize(description: Omit<WorkflowExecutionInfo, "raw">): RunSummary 
     startedAt: description.startTime.toISOString(),
     ...(description.closeTime ? { closedAt: description.closeTime.toISOString() } : {}),
   };
+}
+
+/** A page cursor: Temporal's page token, tied to the query it pages through. */
+function cursorTag(query: string): string {
+  return createHash('sha256').update(query).digest('base64url').slice(0, 12);
+}
+
+function writeCursor(token: Uint8Array, query: string): string {
+  return `${cursorTag(query)}.${Buffer.from(token).toString('base64url')}`;
+}
+
+function readCursor(cursor: string, query: string): Buffer {
+  const [tag, token] = cursor.split('.');
+  if (!tag || !token || tag !== cursorTag(query)) {
+    throw new JarvisProblem('the cursor does not belong to this list (were the filters changed?); list again from the first page', 'invalid');
+  }
+  return Buffer.from(token, 'base64url');
 }
 
 /** A closed run's projection is final: it is written with the highest sequence number. */
@@ -202,11 +231,16 @@ export class RunService {
   }
 
   async listRuns(filter: ListRunsFilter = {}): Promise<RunSummary[]> {
+    return (await this.listRunPage(filter)).runs;
+  }
+
+  /** One page of runs from Temporal visibility, newest first. */
+  async listRunPage(filter: ListRunsFilter = {}): Promise<RunPage> {
     const clauses = [`WorkflowType = ${quote(INTERPRETER_WORKFLOW)}`];
     if (filter.runbook) clauses.push(`${RUNBOOK_ATTRIBUTE.name} = ${quote(filter.runbook)}`);
     if (filter.environment) clauses.push(`${ENVIRONMENT_ATTRIBUTE.name} = ${quote(filter.environment)}`);
     if (filter.environments) {
-      if (filter.environments.length === 0) return [];
+      if (filter.environments.length === 0) return { runs: [] };
       clauses.push(`${ENVIRONMENT_ATTRIBUTE.name} IN (${filter.environments.map(quote).join(', ')})`);
     }
     if (filter.startedBy) clauses.push(`${STARTED_BY_ATTRIBUTE.name} = ${quote(filter.startedBy)}`);
@@ -215,12 +249,25 @@ export class RunService {
       if (!status) throw new JarvisProblem(`unknown status "${filter.status}" (use ${Object.keys(STATUS_NAMES).join(', ')})`, 'invalid');
       clauses.push(`ExecutionStatus = ${quote(status)}`);
     }
-    const runs: RunSummary[] = [];
-    for await (const execution of this.client.workflow.list({ query: clauses.join(' AND ') })) {
-      runs.push(summarize(execution));
-      if (runs.length >= (filter.limit ?? 50)) break;
+    for (const [bound, operator] of [[filter.startedAfter, '>='], [filter.startedBefore, '<']] as const) {
+      if (bound === undefined) continue;
+      if (Number.isNaN(Date.parse(bound))) throw new JarvisProblem(`"${bound}" is not a date and time (use ISO 8601, e.g. 2026-11-23T10:00:00Z)`, 'invalid');
+      clauses.push(`StartTime ${operator} ${quote(new Date(bound).toISOString())}`);
     }
-    return runs;
+    const query = clauses.join(' AND ');
+    const response = await this.client.workflowService.listWorkflowExecutions({
+      namespace: this.client.options.namespace,
+      query,
+      pageSize: filter.limit ?? 50,
+      ...(filter.cursor ? { nextPageToken: readCursor(filter.cursor, query) } : {}),
+    });
+    const runs = await Promise.all(
+      (response.executions ?? []).map(async (raw) =>
+        summarize(await executionInfoFromRaw(raw, this.client.options.loadedDataConverter, raw, this.client.options.namespace)),
+      ),
+    );
+    const token = response.nextPageToken;
+    return { runs, ...(token && token.length > 0 ? { nextCursor: writeCursor(token, query) } : {}) };
   }
 
   private async describe(id: string): Promise<{ handle: WorkflowHandle; description: WorkflowExecutionDescription }> {

@@ -39,6 +39,13 @@ steps:
     action: shell.run
     with: { command: 'echo "token is $1"', shell: true, args: ["\${{ inputs.token }}"] }
 `,
+  quick: `
+name: quick
+title: One step that does nothing
+steps:
+  - id: only
+    action: core.noop
+`,
   resumable: `
 name: resumable
 title: Fails at its second step until a flag exists
@@ -163,5 +170,37 @@ describe('the step timeline', () => {
     expect(flaky.failure).toMatch(/exit/i);
     expect(Date.parse(flaky.lastAttemptStartedAt)).toBeGreaterThan(Date.parse(flaky.scheduledAt));
     expect(Date.parse(flaky.endedAt)).toBeGreaterThanOrEqual(Date.parse(flaky.lastAttemptStartedAt));
+  });
+});
+
+describe('the run list', () => {
+  it('pages with a cursor, filters by start time, and refuses a forged cursor', async () => {
+    const since = new Date().toISOString();
+    const ids: string[] = [];
+    for (let index = 0; index < 5; index += 1) {
+      ids.push(await runToEnd('quick', {}));
+    }
+    const seen: string[] = [];
+    let url = `/runs?runbook=quick&limit=2&startedAfter=${encodeURIComponent(since)}`;
+    for (let pages = 0; pages < 5; pages += 1) {
+      const response = await api.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
+      expect(response.statusCode).toBe(200);
+      const page = response.json() as Array<{ id: string }>;
+      expect(page.length).toBeLessThanOrEqual(2);
+      seen.push(...page.map((run) => run.id));
+      const cursor = response.headers['x-next-cursor'];
+      if (!cursor) break;
+      url = `/runs?runbook=quick&limit=2&startedAfter=${encodeURIComponent(since)}&cursor=${cursor}`;
+    }
+    // Newest first, every run once, none started before `since`.
+    expect(seen).toEqual([...ids].reverse());
+    const before = await get(`/runs?runbook=quick&startedBefore=${encodeURIComponent(since)}`);
+    expect(before.map((run: { id: string }) => run.id)).not.toContain(ids[0]);
+
+    const forged = await api.app.inject({ method: 'GET', url: '/runs?cursor=bm90LWEtY3Vyc29y', headers: { authorization: `Bearer ${token}` } });
+    expect(forged.statusCode).toBe(400);
+    expect(forged.json().detail ?? forged.json().title).toMatch(/cursor/);
+    const otherList = await api.app.inject({ method: 'GET', url: `${url.replace('runbook=quick', 'runbook=flaky')}`, headers: { authorization: `Bearer ${token}` } });
+    expect(otherList.statusCode).toBe(400);
   });
 });

@@ -50,22 +50,27 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService }> = async 
     {
       schema: {
         tags: ['runs'],
-        summary: 'Runs in the environments the caller may read, newest first',
+        summary: 'Runs in the environments the caller may read, newest first; the X-Next-Cursor header gives the next page',
         querystring: Type.Object({
           status: Type.Optional(Type.String({ maxLength: 30 })),
           runbook: Type.Optional(Type.String({ maxLength: 100 })),
           environment: Type.Optional(Type.String({ maxLength: 100 })),
           startedBy: Type.Optional(Type.String({ maxLength: 200 })),
+          startedAfter: Type.Optional(Type.String({ format: 'date-time', description: 'Only runs started at or after this time' })),
+          startedBefore: Type.Optional(Type.String({ format: 'date-time', description: 'Only runs started before this time' })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+          cursor: Type.Optional(Type.String({ maxLength: 4_000, pattern: '^[A-Za-z0-9_.-]+$', description: 'The X-Next-Cursor header of the previous page' })),
         }),
         response: { 200: Type.Array(RunSummary), ...problemResponses },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const readable = environmentsWhere(principalOf(request), 'read');
       const { environment, ...filter } = request.query;
       if (environment && !readable.includes(environment)) throw new JarvisProblem(`you hold no role in ${environment}`, 'forbidden');
-      return runs.listRuns({ ...filter, environments: environment ? [environment] : readable });
+      const page = await runs.listRunPage({ ...filter, environments: environment ? [environment] : readable });
+      if (page.nextCursor) void reply.header('x-next-cursor', page.nextCursor);
+      return page.runs;
     },
   );
 
