@@ -289,10 +289,9 @@ export class RunService {
   }
 
   /**
-   * One run with its progress. A closed run is read from the projection alone; a
-   * running one takes its attempts in progress from Temporal; without a usable
-   * projection row everything comes from Temporal, and a closed run's row is
-   * rebuilt from what Temporal answered.
+   * One run with its progress. A closed run is read from the projection alone;
+   * a running one (or one without a usable row) from Temporal, and a closed
+   * run's missing or stale row is rebuilt from what Temporal answered.
    */
   async showRun(id: string): Promise<RunDetails> {
     const stored = await this.summaries?.find(id);
@@ -309,9 +308,7 @@ export class RunService {
       });
     }
     const closed = description.status.name !== 'RUNNING';
-    if (stored && !closed && stored.executionId === description.runId) {
-      details.progress = stored.progress;
-    } else if (description.status.name === 'COMPLETED') {
+    if (description.status.name === 'COMPLETED') {
       details.progress = ((await handle.result()) as RunResult).progress;
     } else if (description.status.name === 'FAILED') {
       try {

@@ -127,7 +127,7 @@ class RunbookRun {
   /** What changed since the projection was last written. */
   private readonly changedSteps = new Set<number>();
   private readonly positions = new Map<string, number>();
-  private runChanged = true;
+  private publishRequested = false;
   private sendAllSteps = true;
   private closed = false;
   private published = 0;
@@ -151,22 +151,29 @@ class RunbookRun {
     });
   }
 
-  /** Marks the run (and a step) changed, for the next projection write. */
-  private touch(step?: StepProgress): void {
-    this.runChanged = true;
-    if (step) this.changedSteps.add(this.positions.get(step.id)!);
+  /** Notes a changed step, for the next projection write. */
+  private touch(step: StepProgress): void {
+    this.changedSteps.add(this.positions.get(step.id)!);
+  }
+
+  /** Asks for a projection write (a step waits for people, a decision, the end of the run). */
+  private requestPublish(): void {
+    this.publishRequested = true;
   }
 
   /**
-   * Writes the run's progress to the run-summary projection whenever it changes,
-   * one write at a time (changes made meanwhile are coalesced). Best effort:
-   * readers fall back to Temporal when the projection is missing or stale.
+   * Writes the run's progress to the run-summary projection when a step starts
+   * waiting for an approval, when one is decided and when the run ends, one
+   * write at a time, sending only the steps changed since the last write. A
+   * running run is read from Temporal itself; writing on every step would cost
+   * the run a local activity per step. Best effort: readers fall back to
+   * Temporal when the projection is missing or stale.
    */
   private async publishProgress(): Promise<void> {
     for (;;) {
-      await condition(() => this.runChanged || this.closed);
-      if (!this.runChanged) return;
-      this.runChanged = false;
+      await condition(() => this.publishRequested || this.closed);
+      if (!this.publishRequested) return;
+      this.publishRequested = false;
       const { steps, ...run } = this.progress;
       const complete = this.sendAllSteps;
       const positions = complete ? steps.map((_, position) => position) : [...this.changedSteps];
@@ -181,7 +188,7 @@ class RunbookRun {
           run,
           steps: positions.map((position) => ({ position, step: steps[position]! })),
         });
-        if (answer === 'resend-all') this.sendAllSteps = this.runChanged = true;
+        if (answer === 'resend-all') this.sendAllSteps = this.publishRequested = true;
       } catch {
         this.sendAllSteps = true;
       }
@@ -197,7 +204,8 @@ class RunbookRun {
         const progress = this.stepsById.get(request.stepId)!.approval!;
         progress.approvedBy.push({ user: request.user, at: now(), ...(request.comment ? { comment: request.comment } : {}) });
         if (progress.approvedBy.length >= entry.step.approvals) entry.decision = 'approved';
-        this.touch(this.stepsById.get(request.stepId));
+        this.touch(this.stepsById.get(request.stepId)!);
+        this.requestPublish();
         return this.approvalAnswer(request.stepId);
       },
       {
@@ -218,7 +226,8 @@ class RunbookRun {
         const entry = this.approvals.get(request.stepId)!;
         this.stepsById.get(request.stepId)!.approval!.rejectedBy = { user: request.user, at: now(), reason: request.reason };
         entry.decision = 'rejected';
-        this.touch(this.stepsById.get(request.stepId));
+        this.touch(this.stepsById.get(request.stepId)!);
+        this.requestPublish();
         return this.approvalAnswer(request.stepId);
       },
       {
@@ -302,7 +311,7 @@ class RunbookRun {
     this.progress.status = status;
     this.progress.endedAt = now();
     if (error) this.progress.error = redact(error, this.secrets);
-    this.touch();
+    this.requestPublish();
   }
 
   private markUnfinished(status: 'cancelled'): void {
@@ -413,6 +422,7 @@ class RunbookRun {
     this.approvals.set(step.id, entry);
     progress.status = 'waiting';
     this.touch(progress);
+    this.requestPublish();
     progress.approval = {
       role: step.role,
       required: step.approvals,
@@ -470,12 +480,8 @@ class RunbookRun {
           startedAt: now(),
         };
         this.progress.compensations.push(record);
-        this.touch();
         try {
-          await this.runAction(step, `compensate:${pending.forStep}:${step.id}`, (attempts) => {
-            record.attempts = attempts;
-            this.touch();
-          }, scope);
+          await this.runAction(step, `compensate:${pending.forStep}:${step.id}`, (attempts) => (record.attempts = attempts), scope);
           record.status = 'succeeded';
         } catch (error) {
           record.status = 'failed';
@@ -483,7 +489,6 @@ class RunbookRun {
           errors.push(`compensation "${step.id}" of step "${pending.forStep}" failed: ${record.error}`);
         } finally {
           record.endedAt = now();
-          this.touch();
         }
       }
     }
