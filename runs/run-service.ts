@@ -35,7 +35,7 @@ import { ENVIRONMENT_ATTRIBUTE, RERUN_OF_ATTRIBUTE, RUNBOOK_ATTRIBUTE, STARTED_B
 import { JarvisProblem } from './errors.js';
 import { validateRunInputs } from './inputs.js';
 import { buildTimeline, type TimelineEntry } from './timeline.js';
-import { TEMPORAL_STATUS_OF, type RunSummaryStore, type StoredRunSummary } from './run-summary-store.js';
+import { TEMPORAL_STATUS_OF, type DailyOutcome, type RunSummaryStore, type StoredRunSummary, type WaitingApproval } from './run-summary-store.js';
 
 export const INTERPRETER_WORKFLOW = 'runbookInterpreter';
 
@@ -80,6 +80,13 @@ export interface ListRunsFilter {
   limit?: number;
   /** Where the previous page ended (its `nextCursor`). */
   cursor?: string;
+}
+
+export interface RunStatistics {
+  running: number;
+  failedLast24h: number;
+  recentFailures: Awaited<ReturnType<RunSummaryStore['recentFailures']>>;
+  daily: DailyOutcome[];
 }
 
 export interface RunPage {
@@ -333,6 +340,23 @@ export class RunService {
       }
     }
     return details;
+  }
+
+  /** Approval steps waiting for a decision in these environments, oldest first (from the projection). */
+  async waitingApprovals(environments: string[]): Promise<WaitingApproval[]> {
+    return (await this.summaries?.waitingApprovals(environments)) ?? [];
+  }
+
+  /** Figures for the dashboard: running runs (Temporal), finished ones per day and recent failures (projection). */
+  async runStatistics(environments: string[], days: number): Promise<RunStatistics> {
+    if (environments.length === 0) return { running: 0, failedLast24h: 0, recentFailures: [], daily: [] };
+    const query = `WorkflowType = ${quote(INTERPRETER_WORKFLOW)} AND ExecutionStatus = 'Running' AND ${ENVIRONMENT_ATTRIBUTE.name} IN (${environments.map(quote).join(', ')})`;
+    const [running, recentFailures, daily] = await Promise.all([
+      this.client.workflow.count(query).then((answer) => answer.count),
+      this.summaries?.recentFailures(environments, 24, 100) ?? [],
+      this.summaries?.dailyOutcomes(environments, days) ?? [],
+    ]);
+    return { running, failedLast24h: recentFailures.length, recentFailures: recentFailures.slice(0, 10), daily };
   }
 
   /** Writes a closed run's projection row from what Temporal answered. */

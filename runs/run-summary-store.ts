@@ -18,6 +18,23 @@ export interface RunSummaryUpdate {
   steps: Array<{ position: number; step: StepProgress }>;
 }
 
+export interface WaitingApproval {
+  runId: string;
+  runbook: string;
+  environment: string;
+  startedBy: string;
+  runStartedAt: string;
+  step: StepProgress;
+}
+
+export interface DailyOutcome {
+  day: string;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  p95Ms: number | null;
+}
+
 export type RecordAnswer = 'stored' | 'stale' | 'resend-all';
 
 export interface StoredRunSummary {
@@ -152,6 +169,55 @@ export class RunSummaryStore {
         steps: row.steps,
       },
     };
+  }
+
+  /** Approval steps waiting for a decision in these environments, oldest first. */
+  async waitingApprovals(environments: string[]): Promise<WaitingApproval[]> {
+    if (environments.length === 0) return [];
+    const { rows } = await this.pool.query<{ workflow_id: string; runbook: string; environment: string; started_by: string; started_at: Date; data: StepProgress }>(
+      `SELECT s.workflow_id, s.runbook, s.environment, s.started_by, s.started_at, st.data
+       FROM run_summaries s JOIN run_summary_steps st ON st.workflow_id = s.workflow_id
+       WHERE s.status = 'running' AND s.environment = ANY($1) AND st.data->>'status' = 'waiting' AND st.data->>'kind' = 'approval'
+       ORDER BY st.data->>'startedAt', s.workflow_id LIMIT 500`,
+      [environments],
+    );
+    return rows.map((row) => ({
+      runId: row.workflow_id,
+      runbook: row.runbook,
+      environment: row.environment,
+      startedBy: row.started_by,
+      runStartedAt: row.started_at.toISOString(),
+      step: row.data,
+    }));
+  }
+
+  /** Finished runs per day and outcome, with the 95th percentile of their duration. */
+  async dailyOutcomes(environments: string[], days: number): Promise<DailyOutcome[]> {
+    if (environments.length === 0) return [];
+    const { rows } = await this.pool.query<{ day: string; succeeded: number; failed: number; cancelled: number; p95_ms: number | null }>(
+      `SELECT to_char(date_trunc('day', ended_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day,
+              count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
+              count(*) FILTER (WHERE status IN ('failed', 'rejected'))::int AS failed,
+              count(*) FILTER (WHERE status = 'cancelled')::int AS cancelled,
+              percentile_cont(0.95) WITHIN GROUP (ORDER BY extract(epoch FROM ended_at - started_at) * 1000) AS p95_ms
+       FROM run_summaries
+       WHERE environment = ANY($1) AND ended_at IS NOT NULL AND ended_at >= now() - make_interval(days => $2)
+       GROUP BY 1 ORDER BY 1`,
+      [environments, days],
+    );
+    return rows.map((row) => ({ day: row.day, succeeded: row.succeeded, failed: row.failed, cancelled: row.cancelled, p95Ms: row.p95_ms === null ? null : Math.round(row.p95_ms) }));
+  }
+
+  /** Runs that failed (or were rejected) in the last `hours`. */
+  async recentFailures(environments: string[], hours: number, limit = 10): Promise<Array<{ runId: string; runbook: string; environment: string; endedAt: string; error: string | null }>> {
+    if (environments.length === 0) return [];
+    const { rows } = await this.pool.query<{ workflow_id: string; runbook: string; environment: string; ended_at: Date; error: string | null }>(
+      `SELECT workflow_id, runbook, environment, ended_at, error FROM run_summaries
+       WHERE environment = ANY($1) AND status IN ('failed', 'rejected') AND ended_at >= now() - make_interval(hours => $2)
+       ORDER BY ended_at DESC LIMIT $3`,
+      [environments, hours, limit],
+    );
+    return rows.map((row) => ({ runId: row.workflow_id, runbook: row.runbook, environment: row.environment, endedAt: row.ended_at.toISOString(), error: row.error }));
   }
 
   async forget(workflowId: string): Promise<void> {

@@ -88,6 +88,8 @@ const cases: Case[] = [
   { route: 'POST /runs/:id/steps/:step/approve', method: 'POST', request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/steps/gate/approve`, payload: {} }), who: { permission: 'approve', where: 'own' }, bound: true },
   { route: 'POST /runs/:id/steps/:step/reject', method: 'POST', request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/steps/gate/reject`, payload: { reason: 'matrix' } }), who: { permission: 'approve', where: 'own' }, bound: true },
   { route: 'GET /environments', method: 'GET', request: async () => ({ url: '/environments' }), who: 'anyone', bound: false },
+  { route: 'GET /runs/stats', method: 'GET', request: async () => ({ url: '/runs/stats' }), who: 'anyone', bound: false },
+  { route: 'GET /approvals', method: 'GET', request: async () => ({ url: '/approvals' }), who: 'anyone', bound: false },
   { route: 'POST /environments', method: 'POST', request: async () => ({ url: '/environments', payload: { name: `env-${(sequence += 1)}` } }), who: 'admin-anywhere', bound: false },
   { route: 'GET /users', method: 'GET', request: async () => ({ url: '/users' }), who: 'admin-anywhere', bound: false },
   { route: 'POST /users', method: 'POST', request: async () => ({ url: '/users', payload: { email: `u${(sequence += 1)}@example.org`, name: 'U', password: PASSWORD } }), who: 'admin-anywhere', bound: false },

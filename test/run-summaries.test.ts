@@ -46,6 +46,15 @@ steps:
   - id: only
     action: core.noop
 `,
+  gated: `
+name: gated
+title: Waits for an approval
+steps:
+  - id: gate
+    approval: { role: approver }
+  - id: after
+    action: core.noop
+`,
   resumable: `
 name: resumable
 title: Fails at its second step until a flag exists
@@ -66,7 +75,10 @@ let api: Awaited<ReturnType<typeof startApiForTests>>;
 let token: string;
 
 beforeAll(async () => {
-  api = await startApiForTests(writeManifests(manifests), [{ email: 'olga@example.org', password: PASSWORD, grants: [['dev', 'operator']] }]);
+  api = await startApiForTests(writeManifests(manifests), [
+    { email: 'olga@example.org', password: PASSWORD, grants: [['dev', 'operator'], ['dev', 'approver']] },
+    { email: 'pablo@example.org', password: PASSWORD, grants: [['dev', 'approver']] },
+  ]);
   token = await api.logIn('olga@example.org', PASSWORD);
 }, 120_000);
 
@@ -202,5 +214,27 @@ describe('the run list', () => {
     expect(forged.json().detail ?? forged.json().title).toMatch(/cursor/);
     const otherList = await api.app.inject({ method: 'GET', url: `${url.replace('runbook=quick', 'runbook=flaky')}`, headers: { authorization: `Bearer ${token}` } });
     expect(otherList.statusCode).toBe(400);
+  });
+});
+
+describe('the approvals inbox and the dashboard figures', () => {
+  it('lists waiting approvals with who may decide them, and counts runs', async () => {
+    const { id } = await api.services.runs.startRun({ runbook: 'gated', inputs: {}, environment: 'dev', startedBy: 'olga@example.org' });
+    const pabloToken = await api.logIn('pablo@example.org', PASSWORD);
+    const inbox = async (bearer: string) =>
+      ((await api.app.inject({ method: 'GET', url: '/approvals', headers: { authorization: `Bearer ${bearer}` } })).json() as Array<{ runId: string; canDecide: boolean; blockedBecause?: string; step: { id: string } }>).filter(
+        (entry) => entry.runId === id,
+      );
+    await expect.poll(() => inbox(pabloToken)).toMatchObject([{ runId: id, canDecide: true, step: { id: 'gate' } }]);
+    expect(await inbox(token)).toMatchObject([{ runId: id, canDecide: false, blockedBecause: 'starter' }]);
+    const stats = await get('/runs/stats?days=7');
+    expect(stats.running).toBeGreaterThanOrEqual(1);
+    const today = new Date().toISOString().slice(0, 10);
+    expect(stats.daily.find((day: { day: string }) => day.day === today)?.succeeded).toBeGreaterThan(0);
+    expect(stats.failedLast24h).toBeGreaterThanOrEqual(0);
+
+    await api.services.runs.approveStep(id, 'gate', 'pablo@example.org', ['approver']);
+    await api.temporal.workflow.getHandle(id).result();
+    await expect.poll(() => inbox(pabloToken)).toEqual([]);
   });
 });

@@ -75,6 +75,48 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService }> = async 
   );
 
   app.get(
+    '/runs/stats',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Dashboard figures over the environments the caller may read: running runs, failures in 24 h, finished runs per day by outcome with p95 duration',
+        querystring: Type.Object({ days: Type.Optional(Type.Integer({ minimum: 1, maximum: 90, default: 14 })), environment: Type.Optional(Type.String({ maxLength: 100 })) }),
+        response: { 200: Type.Object({}, { additionalProperties: true }), ...problemResponses },
+      },
+    },
+    async (request) => {
+      const readable = environmentsWhere(principalOf(request), 'read');
+      const { environment, days } = request.query;
+      if (environment && !readable.includes(environment)) throw new JarvisProblem(`you hold no role in ${environment}`, 'forbidden');
+      return runs.runStatistics(environment ? [environment] : readable, days ?? 14);
+    },
+  );
+
+  app.get(
+    '/approvals',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'Approval steps waiting in the environments where the caller may approve, oldest first; canDecide says whether this caller may decide each',
+        response: { 200: Type.Array(Type.Object({}, { additionalProperties: true })), ...problemResponses },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const waiting = await runs.waitingApprovals(environmentsWhere(principal, 'approve'));
+      return waiting.map((entry) => {
+        const roles = principal.grants.filter((grant) => grant.environment === entry.environment).map((grant) => grant.role);
+        const approval = entry.step.approval;
+        let blockedBecause: string | undefined;
+        if (approval && !roles.includes(approval.role) && !roles.includes('admin')) blockedBecause = 'role';
+        else if (approval && entry.startedBy === principal.email && !approval.allowStarter) blockedBecause = 'starter';
+        else if (approval?.approvedBy.some((decision) => decision.user === principal.email)) blockedBecause = 'already-approved';
+        return { ...entry, canDecide: blockedBecause === undefined, ...(blockedBecause ? { blockedBecause } : {}) };
+      });
+    },
+  );
+
+  app.get(
     '/runs/:id',
     { schema: { tags: ['runs'], summary: 'One run with its progress', params: RunIdParams, response: { 200: RunDetails, ...problemResponses } } },
     async (request) => {
