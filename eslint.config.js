@@ -4,10 +4,10 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((name) => `node:${name}`)];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.data/**', 'cli/bin.js', 'db/generated/**'] },
+  { ignores: ['node_modules/**', '.data/**', 'cli/bin.js', 'db/generated/**', 'web/build/**', '.react-router/**', 'web/.react-router/**'] },
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
@@ -20,7 +20,7 @@ export default tseslint.config(
   {
     // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins,
     // and only type imports from activities (their code must never be bundled).
-    files: ['workflows/**/*.ts', 'manifest/expression.ts', 'manifest/template.ts', 'manifest/duration.ts', 'manifest/types.ts'],
+    files: ['workflows/**/*.ts', 'manifest/redact.ts', 'manifest/expression.ts', 'manifest/template.ts', 'manifest/duration.ts', 'manifest/types.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': [

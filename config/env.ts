@@ -44,6 +44,10 @@ const envSchema = z.object({
   JARVIS_API_TOKEN: z.string().min(10).optional().describe('An API token for the CLI instead of `jarvis login`.'),
   JARVIS_API_HOST: z.string().min(1).default('127.0.0.1'),
   JARVIS_API_PORT: port(3001),
+  JARVIS_WEB_HOST: z.string().min(1).default('127.0.0.1'),
+  JARVIS_WEB_PORT: port(3000),
+  JARVIS_PUBLIC_API_URL: z.url().optional().describe("The API's address as browsers reach it (live logs); defaults to JARVIS_API_URL."),
+  JARVIS_TEMPORAL_UI_URL: z.url().optional().describe("Temporal's web UI, linked from run pages; defaults to the dev server's UI."),
   JARVIS_SECRET_KEY: z
     .string()
     .regex(/^[A-Za-z0-9+/=_-]{43,}$/, 'base64 of 32 random bytes, e.g. `openssl rand -base64 32`')
@@ -90,6 +94,10 @@ export function parseEnv(source: Record<string, string | undefined>) {
     apiToken: env.JARVIS_API_TOKEN,
     apiHost: env.JARVIS_API_HOST,
     apiPort: env.JARVIS_API_PORT,
+    webHost: env.JARVIS_WEB_HOST,
+    webPort: env.JARVIS_WEB_PORT,
+    publicApiUrl: (env.JARVIS_PUBLIC_API_URL ?? env.JARVIS_API_URL).replace(/\/$/, ''),
+    temporalUiUrl: (env.JARVIS_TEMPORAL_UI_URL ?? `http://127.0.0.1:${env.JARVIS_TEMPORAL_UI_PORT}`).replace(/\/$/, ''),
     secretKey: env.JARVIS_SECRET_KEY,
     bootstrapAdmin: env.JARVIS_ADMIN_EMAIL && env.JARVIS_ADMIN_PASSWORD ? { email: env.JARVIS_ADMIN_EMAIL, password: env.JARVIS_ADMIN_PASSWORD } : undefined,
     corsOrigins: env.JARVIS_CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),

@@ -2,6 +2,7 @@
 // registers what it needs, opens the database (applying migrations), runs the
 // worker and the API, and says how to start a run.
 import { startApi } from '../api/server.js';
+import { startWeb } from '../web/server.js';
 import { loadEnv } from '../config/env.js';
 import { openDatabase } from '../db/database.js';
 import { ensureTemporal } from './dev-server.js';
@@ -29,7 +30,8 @@ const stores = openWorkerStores(database.url);
 const { worker, connection } = await createWorkerFromEnv(env, temporal.address, stores);
 log(`Worker polling task queue "${env.taskQueue}"; data in ${env.dataDir}`);
 const api = await startApi(env, temporal.address, log, database);
-log('Start a run from another terminal:');
+const web = await startWeb(env, log);
+log(`Sign in at http://${env.webHost}:${env.webPort}, or start a run from another terminal:`);
 log('  npx jarvis runbooks list');
 log('  npx jarvis run start smoke --watch');
 log('Stop with Ctrl-C: running activities get the shutdown grace time to finish.');
@@ -38,6 +40,7 @@ try {
   await worker.run();
 } finally {
   await stores.close();
+  await web.stop();
   await api.stop();
   await connection.close();
   await temporal.stop();

@@ -1,0 +1,205 @@
+// Browser tests of the web app (Chromium through playwright-core) against the
+// stack as `npm start` runs it.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { messages } from '../web/app/i18n/index.js';
+import { scratchDir, writeManifests } from './files.js';
+import { ADMIN, signIn, startWebStack, tabTo, type WebStack } from './web-stack.js';
+
+const PASSWORD = 'browser password 1';
+const work = scratchDir();
+const flag = path.join(work, 'fixed.flag');
+const manifests = {
+  'deploy-demo': `
+name: deploy-demo
+title: Deploy the demo service
+description: Prints its work, waits for an approver, then applies.
+category: deploy
+environments: [dev]
+inputs:
+  type: object
+  required: [version]
+  properties:
+    version: { type: string, title: Version, pattern: '^v[0-9]+\\.[0-9]+$', description: 'A tag like v1.2' }
+    replicas: { type: integer, minimum: 1, maximum: 10, default: 2, description: How many containers }
+    strategy: { type: string, enum: [rolling, recreate], default: rolling }
+    token: { type: string, format: password, description: Registry token }
+    dryRun: { type: boolean, title: Dry run }
+steps:
+  - id: prepare
+    action: shell.run
+    with: { command: 'for i in 1 2 3 4 5; do echo "preparing $1 part $i"; sleep 0.2; done', shell: true, args: ["\${{ inputs.version }}"] }
+  - id: gate
+    approval: { role: approver }
+  - id: apply
+    action: shell.run
+    with: { command: 'echo "applied $1"', shell: true, args: ["\${{ inputs.version }}"] }
+`,
+  'needs-flag': `
+name: needs-flag
+title: Fails until a flag exists
+category: maintenance
+environments: [dev]
+steps:
+  - id: first
+    action: core.noop
+  - id: check
+    action: shell.run
+    with: { command: 'test -f "${flag}" && echo "flag found" || { echo "flag missing"; exit 1; }', shell: true }
+    retry: { maxAttempts: 1 }
+  - id: last
+    action: core.noop
+`,
+};
+
+let stack: WebStack;
+
+beforeAll(async () => {
+  stack = await startWebStack(writeManifests(manifests));
+  const { accessToken } = await stack.api<{ accessToken: string }>('POST', '/auth/login', ADMIN);
+  for (const [email, roles] of [
+    ['alice@example.org', ['operator', 'approver']],
+    ['bob@example.org', ['approver']],
+  ] as const) {
+    const user = await stack.api<{ id: string }>('POST', '/users', { email, name: email.split('@')[0], password: PASSWORD }, accessToken);
+    for (const role of roles) await stack.api('POST', `/users/${user.id}/grants`, { environment: 'dev', role }, accessToken);
+  }
+}, 180_000);
+
+afterAll(async () => stack?.stop());
+
+describe('the web app', () => {
+  it('launches a runbook from its form, streams logs, gets a second user’s approval, resumes a failed run, and signs out', async () => {
+    // Sign in with the keyboard only.
+    const context = await stack.browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const alice = await context.newPage();
+    await alice.goto(`${stack.webUrl}/login`);
+    await stack.screenshot(alice, '01-login');
+    await alice.keyboard.type('alice@example.org'); // the email field has focus on arrival
+    await alice.keyboard.press('Tab');
+    await alice.keyboard.type(PASSWORD);
+    await Promise.all([alice.waitForURL('**/dashboard'), alice.keyboard.press('Enter')]);
+    await expect.poll(() => alice.textContent('[data-testid=signed-in-user]')).toBe('alice@example.org');
+    await stack.screenshot(alice, '02-dashboard');
+
+    // The generated form: a wrong version is refused next to its field, then fixed.
+    await alice.goto(`${stack.webUrl}/runbooks`);
+    await alice.click('text=Deploy the demo service');
+    await alice.waitForURL('**/runbooks/deploy-demo');
+    expect(await alice.getAttribute('#field-token', 'type')).toBe('password');
+    expect(await alice.inputValue('#field-replicas')).toBe('2');
+    expect(await alice.$$eval('#field-strategy option', (options) => options.map((option) => option.textContent))).toEqual(['—', 'rolling', 'recreate']);
+    expect(await alice.inputValue('#field-strategy')).toBe('rolling');
+    await tabTo(alice, '#field-version');
+    await alice.keyboard.type('1.2');
+    await tabTo(alice, '.schema-form button[type=submit]');
+    await alice.keyboard.press('Enter');
+    await expect.poll(() => alice.textContent('#field-version-error')).toContain('expected format');
+    await stack.screenshot(alice, '03-form-error');
+    await alice.fill('#field-version', 'v1.2');
+    await alice.fill('#field-token', 'registry-secret-123');
+    await Promise.all([alice.waitForURL('**/runs/deploy-demo-*'), alice.click('.schema-form button[type=submit]')]);
+    const runUrl = alice.url();
+
+    // Logs arrive live; the starter cannot approve.
+    await alice.waitForSelector('.log-lines >> text=preparing v1.2 part 1');
+    await alice.waitForSelector('.log-lines >> text=preparing v1.2 part 5');
+    await alice.waitForSelector('.approval-panel');
+    expect(await alice.isDisabled('.approval-panel button[value=approve]')).toBe(true);
+    expect(await alice.textContent('.approval-panel')).toContain('another person must approve it');
+    await stack.screenshot(alice, '04-run-waiting');
+
+    // Bob approves with the keyboard; Alice sees the run succeed.
+    const bob = await signIn(stack.browser, stack.webUrl, 'bob@example.org', PASSWORD);
+    await bob.goto(runUrl);
+    await bob.waitForSelector('.approval-panel button[value=approve]:not([disabled])');
+    await tabTo(bob, '.approval-panel textarea');
+    await bob.keyboard.type('looks good');
+    await tabTo(bob, '.approval-panel button[value=approve]');
+    await bob.keyboard.press('Enter');
+    await alice.waitForSelector('.log-lines >> text=applied v1.2', { timeout: 20_000 });
+    await alice.waitForSelector('.run-header .status-completed', { timeout: 20_000 });
+    await stack.screenshot(alice, '05-run-succeeded');
+    await bob.context().close();
+
+    // A failing run, resumed from its failed step once the cause is fixed.
+    await alice.goto(`${stack.webUrl}/runbooks/needs-flag`);
+    await Promise.all([alice.waitForURL('**/runs/needs-flag-*'), alice.click('.schema-form button[type=submit]')]);
+    await alice.waitForSelector('.run-header .status-failed', { timeout: 20_000 });
+    await alice.waitForSelector('.log-lines >> text=flag missing');
+    await stack.screenshot(alice, '06-run-failed');
+    writeFileSync(flag, 'fixed');
+    await alice.click('button[value=resume]');
+    await alice.waitForSelector('.run-header .status-completed', { timeout: 20_000 });
+    await alice.waitForSelector('.log-lines >> text=flag found');
+    await stack.screenshot(alice, '07-run-resumed');
+
+    await Promise.all([alice.waitForURL('**/login'), alice.click('text=Sign out')]);
+    await alice.goto(`${stack.webUrl}/dashboard`);
+    expect(alice.url()).toContain('/login');
+    await context.close();
+  });
+
+  it('lays out the login page as hero 60 % and form 40 % on a desktop, stacked on a phone', async () => {
+    for (const [name, viewport] of [
+      ['desktop', { width: 1440, height: 900 }],
+      ['phone', { width: 390, height: 844 }],
+    ] as const) {
+      const context = await stack.browser.newContext({ viewport });
+      const page = await context.newPage();
+      await page.goto(`${stack.webUrl}/login`);
+      const hero = (await (await page.$('.login-hero'))!.boundingBox())!;
+      const form = (await (await page.$('.login-panel'))!.boundingBox())!;
+      if (name === 'desktop') {
+        expect(Math.round((hero.width / viewport.width) * 100)).toBe(60);
+        expect(Math.round((form.width / viewport.width) * 100)).toBe(40);
+        expect(form.x).toBeGreaterThanOrEqual(hero.width - 1);
+      } else {
+        expect(hero.width).toBe(viewport.width);
+        expect(form.width).toBe(viewport.width);
+        expect(form.y).toBeGreaterThanOrEqual(hero.y + hero.height - 1);
+      }
+      for (const field of ['#email', '#password']) expect(await page.$eval(`label[for="${field.slice(1)}"]`, (label) => label.textContent)).toBeTruthy();
+      await stack.screenshot(page, `login-${name}`);
+      await context.close();
+    }
+  });
+
+  it('speaks Portuguese on every page once chosen, with no English string left', async () => {
+    const english = messages.en;
+    const portuguese = messages['pt-BR'];
+    const untranslatable = new Set(Object.keys(english).filter((key) => english[key as keyof typeof english] === portuguese[key as keyof typeof portuguese]));
+    const englishOnly = new Set(Object.entries(english).filter(([key, text]) => !untranslatable.has(key) && !text.includes('{')).map(([, text]) => text));
+    const page = await signIn(stack.browser, stack.webUrl, 'alice@example.org', PASSWORD);
+    await page.goto(`${stack.webUrl}/settings`);
+    await page.selectOption('#language', 'pt-BR');
+    await Promise.all([page.waitForNavigation(), page.click('.inline-form button[type=submit]')]);
+    expect(await page.getAttribute('html', 'lang')).toBe('pt-BR');
+    const pages = ['/dashboard', '/runbooks', '/runbooks/deploy-demo', '/runs', '/approvals', '/settings'];
+    await page.goto(`${stack.webUrl}/runs`);
+    const firstRun = await (await page.$('table a.mono'))?.getAttribute('href');
+    if (firstRun) pages.push(firstRun);
+    for (const route of pages) {
+      await page.goto(`${stack.webUrl}${route}`);
+      const texts = await page.evaluate(() => {
+        const found: string[] = [];
+        const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        while (walker.nextNode()) {
+          const text = walker.currentNode.textContent?.trim();
+          if (text) found.push(text);
+        }
+        for (const element of document.querySelectorAll('[aria-label], [title], [placeholder]')) {
+          for (const attribute of ['aria-label', 'title', 'placeholder']) {
+            const value = element.getAttribute(attribute);
+            if (value) found.push(value.trim());
+          }
+        }
+        return found;
+      });
+      expect({ route, untranslated: texts.filter((text) => englishOnly.has(text)) }).toEqual({ route, untranslated: [] });
+      await stack.screenshot(page, `pt-BR-${route.replace(/\W+/g, '-')}`);
+    }
+    await page.context().close();
+  });
+});

@@ -1,0 +1,120 @@
+// The web server's client of the API: every call carries the signed-in user's
+// access token, refreshed (and the session cookie rewritten) when it expires.
+import { redirect } from 'react-router';
+import { REMEMBER_FOR_SECONDS, sessionStorage, webConfig, type SessionData } from './session.server.js';
+
+export interface Problem {
+  status: number;
+  title?: string;
+  detail?: string;
+  errors?: Array<{ path: string; message: string }>;
+}
+
+export class ApiProblem extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.detail ?? problem.title ?? `API answered ${problem.status}`);
+  }
+}
+
+interface TokenAnswer {
+  accessToken: string;
+  accessTokenExpiresAt: string;
+  refreshToken: string;
+}
+
+async function call<T>(path: string, init: { method?: string; body?: unknown; token?: string; headers?: Record<string, string> } = {}): Promise<{ data: T; headers: Headers }> {
+  const response = await fetch(`${webConfig.apiUrl}${path}`, {
+    method: init.method ?? 'GET',
+    headers: {
+      ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+      ...init.headers,
+    },
+    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+  });
+  const text = await response.text();
+  const parsed: unknown = text ? JSON.parse(text) : undefined;
+  if (!response.ok) throw new ApiProblem({ status: response.status, ...(parsed as object) });
+  return { data: parsed as T, headers: response.headers };
+}
+
+/** Signs in; answers the tokens to keep in the session, or the API's problem. */
+export async function logIn(email: string, password: string, totp?: string): Promise<TokenAnswer> {
+  return (await call<TokenAnswer>('/auth/login', { method: 'POST', body: { email, password, ...(totp ? { totp } : {}) } })).data;
+}
+
+export async function logOut(refreshToken: string): Promise<void> {
+  await call('/auth/logout', { method: 'POST', body: { refreshToken } }).catch(() => undefined);
+}
+
+export async function readiness(): Promise<{ status: string; checks?: Record<string, string> }> {
+  try {
+    return (await call<{ status: string; checks?: Record<string, string> }>('/readyz')).data;
+  } catch (error) {
+    if (error instanceof ApiProblem) return { status: 'unready', ...(error.problem as object) };
+    return { status: 'unreachable' };
+  }
+}
+
+export async function startSession(request: Request, email: string, tokens: TokenAnswer, remember: boolean): Promise<string> {
+  const session = await sessionStorage.getSession(request.headers.get('cookie'));
+  session.set('accessToken', tokens.accessToken);
+  session.set('accessTokenExpiresAt', tokens.accessTokenExpiresAt);
+  session.set('refreshToken', tokens.refreshToken);
+  session.set('email', email);
+  return sessionStorage.commitSession(session, remember ? { maxAge: REMEMBER_FOR_SECONDS } : {});
+}
+
+export interface ApiSession {
+  email: string;
+  /** Set-Cookie headers to send back when the tokens were refreshed. */
+  headers: Headers;
+  get<T>(path: string): Promise<T>;
+  getWithHeaders<T>(path: string): Promise<{ data: T; headers: Headers }>;
+  send<T>(method: 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, headers?: Record<string, string>): Promise<T>;
+  refreshToken(): string;
+}
+
+/** The signed-in user's API session, or a redirect to the login page. */
+export async function requireApi(request: Request): Promise<ApiSession> {
+  const session = await sessionStorage.getSession(request.headers.get('cookie'));
+  const data = session.data as Partial<SessionData>;
+  const url = new URL(request.url);
+  const toLogin = () => redirect(`/login?next=${encodeURIComponent(url.pathname + url.search)}`);
+  if (!data.accessToken || !data.refreshToken || !data.email) throw toLogin();
+  const headers = new Headers();
+  let token = data.accessToken;
+  let refreshToken = data.refreshToken;
+  const refresh = async () => {
+    try {
+      const fresh = (await call<TokenAnswer>('/auth/refresh', { method: 'POST', body: { refreshToken } })).data;
+      token = fresh.accessToken;
+      refreshToken = fresh.refreshToken;
+      session.set('accessToken', fresh.accessToken);
+      session.set('accessTokenExpiresAt', fresh.accessTokenExpiresAt);
+      session.set('refreshToken', fresh.refreshToken);
+      headers.set('set-cookie', await sessionStorage.commitSession(session));
+    } catch {
+      throw redirect('/login', { headers: { 'set-cookie': await sessionStorage.destroySession(session) } });
+    }
+  };
+  // Refresh a little before expiry so a page's several calls share one token.
+  if (Date.parse(data.accessTokenExpiresAt ?? '') - Date.now() < 30_000) await refresh();
+  const withToken = async <T>(path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}) => {
+    try {
+      return await call<T>(path, { ...init, token });
+    } catch (error) {
+      if (!(error instanceof ApiProblem) || error.problem.status !== 401) throw error;
+      await refresh();
+      return call<T>(path, { ...init, token });
+    }
+  };
+  return {
+    email: data.email,
+    headers,
+    get: async <T,>(path: string) => (await withToken<T>(path)).data,
+    getWithHeaders: <T,>(path: string) => withToken<T>(path),
+    send: async <T,>(method: string, path: string, body?: unknown, extra?: Record<string, string>) => (await withToken<T>(path, { method, body, ...(extra ? { headers: extra } : {}) })).data,
+    refreshToken: () => refreshToken,
+  };
+}

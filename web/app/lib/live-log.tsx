@@ -1,0 +1,133 @@
+// The run's live log over the API's WebSocket: every line after the last one
+// seen, then live ones; on a dropped socket it asks for a new ticket and
+// reconnects from the last sequence number, so nothing is lost or doubled.
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { Translate } from '../i18n/index.js';
+import { VirtualList } from './virtual-list.js';
+
+export interface LogLine {
+  seq: number;
+  stepId: string;
+  attempt: number;
+  stream: string;
+  at: string;
+  text: string;
+}
+
+export interface ProgressMessage {
+  status?: string;
+  progress?: unknown;
+}
+
+export function useLiveLog(runId: string, onProgress: (message: ProgressMessage) => void) {
+  const [lines, setLines] = useState<LogLine[]>([]);
+  const [connected, setConnected] = useState(false);
+  const lastSeq = useRef(0);
+  const progressHandler = useRef(onProgress);
+  progressHandler.current = onProgress;
+  useEffect(() => {
+    let socket: WebSocket | undefined;
+    let stopped = false;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    let delay = 500;
+    const connect = async () => {
+      try {
+        const response = await fetch(`/runs/${encodeURIComponent(runId)}/log-ticket`, { method: 'POST' });
+        if (!response.ok) throw new Error(`ticket: ${response.status}`);
+        const { url } = (await response.json()) as { url: string };
+        if (stopped) return;
+        socket = new WebSocket(`${url}&after=${lastSeq.current}`);
+        socket.onopen = () => {
+          setConnected(true);
+          delay = 500;
+        };
+        socket.onmessage = (event) => {
+          const message = JSON.parse(String(event.data)) as { type: string; lines?: LogLine[] } & ProgressMessage;
+          if (message.type === 'lines' && message.lines) {
+            const fresh = message.lines.filter((line) => line.seq > lastSeq.current);
+            if (fresh.length === 0) return;
+            lastSeq.current = fresh[fresh.length - 1]!.seq;
+            setLines((current) => current.concat(fresh));
+          } else if (message.type === 'progress') {
+            progressHandler.current(message);
+          }
+        };
+        socket.onclose = () => {
+          setConnected(false);
+          if (!stopped) retry = setTimeout(() => void connect(), delay);
+          delay = Math.min(delay * 2, 10_000);
+        };
+      } catch {
+        if (!stopped) retry = setTimeout(() => void connect(), delay);
+        delay = Math.min(delay * 2, 10_000);
+      }
+    };
+    void connect();
+    return () => {
+      stopped = true;
+      clearTimeout(retry);
+      socket?.close();
+    };
+  }, [runId]);
+  return { lines, connected };
+}
+
+export function LogViewer({ lines, connected, steps, t, runId }: { lines: LogLine[]; connected: boolean; steps: string[]; t: Translate; runId: string }) {
+  const [step, setStep] = useState('');
+  const [search, setSearch] = useState('');
+  const [follow, setFollow] = useState(true);
+  const shown = useMemo(() => {
+    const needle = search.toLowerCase();
+    return lines.filter((line) => (!step || line.stepId === step) && (!needle || line.text.toLowerCase().includes(needle)));
+  }, [lines, step, search]);
+  const download = () => {
+    const text = lines.map((line) => `${line.at} [${line.stepId}#${line.attempt} ${line.stream}] ${line.text}`).join('\n');
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([text], { type: 'text/plain' }));
+    link.download = `${runId}.log`;
+    link.click();
+    URL.revokeObjectURL(link.href);
+  };
+  return (
+    <div className="log-viewer">
+      <div className="log-toolbar">
+        <span className={`status-light ${connected ? 'ok' : 'down'}`}>
+          <span className="dot" aria-hidden="true" /> {connected ? t('logs.live') : t('logs.reconnecting')}
+        </span>
+        <label htmlFor="log-step">{t('logs.step')}</label>
+        <select id="log-step" value={step} onChange={(event) => setStep(event.target.value)}>
+          <option value="">{t('logs.allSteps')}</option>
+          {steps.map((id) => (
+            <option key={id} value={id}>
+              {id}
+            </option>
+          ))}
+        </select>
+        <label htmlFor="log-search">{t('logs.search')}</label>
+        <input id="log-search" type="search" value={search} onChange={(event) => setSearch(event.target.value)} />
+        <label className="checkbox">
+          <input type="checkbox" checked={follow} onChange={(event) => setFollow(event.target.checked)} /> {t('logs.follow')}
+        </label>
+        <button type="button" onClick={download}>
+          {t('logs.download')}
+        </button>
+        <span className="muted" data-testid="log-count">
+          {t('logs.count', { count: shown.length })}
+        </span>
+      </div>
+      <VirtualList
+        items={shown}
+        rowHeight={20}
+        height={360}
+        follow={follow}
+        label={t('logs.title')}
+        className="log-lines mono"
+        renderRow={(line) => (
+          <span className={`log-line stream-${line.stream}`}>
+            <span className="log-step">{line.stepId}</span> {line.text}
+          </span>
+        )}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,47 @@
+// A list that renders only the rows in view (fixed row height), so a run with
+// thousands of steps or tens of thousands of log lines stays responsive.
+import { useEffect, useRef, useState } from 'react';
+
+interface VirtualListProps<T> {
+  items: T[];
+  rowHeight: number;
+  height: number;
+  renderRow: (item: T, index: number) => React.ReactNode;
+  /** Keep the view at the bottom as items arrive. */
+  follow?: boolean;
+  label: string;
+  className?: string;
+}
+
+const OVERSCAN = 10;
+
+export function VirtualList<T>({ items, rowHeight, height, renderRow, follow, label, className }: VirtualListProps<T>) {
+  const container = useRef<HTMLDivElement>(null);
+  const [scrollTop, setScrollTop] = useState(0);
+  useEffect(() => {
+    if (follow && container.current) container.current.scrollTop = items.length * rowHeight;
+  }, [follow, items.length, rowHeight]);
+  const first = Math.max(0, Math.floor(scrollTop / rowHeight) - OVERSCAN);
+  const last = Math.min(items.length, Math.ceil((scrollTop + height) / rowHeight) + OVERSCAN);
+  const rows: React.ReactNode[] = [];
+  for (let index = first; index < last; index += 1) {
+    rows.push(
+      <div key={index} role="listitem" className="virtual-row" style={{ position: 'absolute', top: index * rowHeight, height: rowHeight, left: 0, right: 0 }}>
+        {renderRow(items[index]!, index)}
+      </div>,
+    );
+  }
+  return (
+    <div
+      ref={container}
+      className={`virtual-list ${className ?? ''}`}
+      style={{ height, overflowY: 'auto', position: 'relative' }}
+      onScroll={(event) => setScrollTop(event.currentTarget.scrollTop)}
+      role="list"
+      aria-label={label}
+      tabIndex={0}
+    >
+      <div style={{ height: items.length * rowHeight, position: 'relative' }}>{rows}</div>
+    </div>
+  );
+}

@@ -1,0 +1,19 @@
+import { index, layout, route, type RouteConfig } from '@react-router/dev/routes';
+
+export default [
+  route('login', 'routes/login.tsx'),
+  route('logout', 'routes/logout.tsx'),
+  route('preferences', 'routes/preferences.tsx'),
+  route('runs/:id/log-ticket', 'routes/run-log-ticket.tsx'),
+  route('runs/:id/history.json', 'routes/run-history.tsx'),
+  layout('routes/shell.tsx', [
+    index('routes/home.tsx'),
+    route('dashboard', 'routes/dashboard.tsx'),
+    route('runbooks', 'routes/runbooks.tsx'),
+    route('runbooks/:name', 'routes/runbook.tsx'),
+    route('runs', 'routes/runs.tsx'),
+    route('runs/:id', 'routes/run.tsx'),
+    route('approvals', 'routes/approvals.tsx'),
+    route('settings', 'routes/settings.tsx'),
+  ]),
+] satisfies RouteConfig;

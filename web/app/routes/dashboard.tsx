@@ -1,0 +1,111 @@
+import { data, Link, useLoaderData, type LoaderFunctionArgs } from 'react-router';
+import { formatDateTime, formatDuration, useLanguage, useT } from '../i18n/index.js';
+import { requireApi } from '../lib/api.server.js';
+import { useShell } from '../lib/shell-data.js';
+
+interface Statistics {
+  running: number;
+  failedLast24h: number;
+  recentFailures: Array<{ runId: string; runbook: string; environment: string; endedAt: string; error: string | null }>;
+  daily: Array<{ day: string; succeeded: number; failed: number; cancelled: number; p95Ms: number | null }>;
+}
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const api = await requireApi(request);
+  return data({ stats: await api.get<Statistics>('/runs/stats?days=14') }, { headers: api.headers });
+}
+
+function RunsChart({ daily }: { daily: Statistics['daily'] }) {
+  const t = useT();
+  const width = 560;
+  const height = 160;
+  const max = Math.max(1, ...daily.map((day) => day.succeeded + day.failed + day.cancelled));
+  const maxP95 = Math.max(1, ...daily.map((day) => day.p95Ms ?? 0));
+  const barWidth = daily.length > 0 ? width / daily.length : width;
+  return (
+    <figure className="chart">
+      <svg viewBox={`0 0 ${width} ${height + 20}`} role="img" aria-label={t('dashboard.chartLabel')}>
+        {daily.map((day, index) => {
+          const x = index * barWidth + 4;
+          let y = height;
+          return (
+            <g key={day.day}>
+              {(['succeeded', 'failed', 'cancelled'] as const).map((outcome) => {
+                const h = (day[outcome] / max) * (height - 10);
+                y -= h;
+                return <rect key={outcome} className={`bar-${outcome}`} x={x} y={y} width={Math.max(barWidth - 8, 2)} height={h} />;
+              })}
+              <text x={x} y={height + 14} className="axis">
+                {day.day.slice(5)}
+              </text>
+            </g>
+          );
+        })}
+        <polyline
+          className="p95-line"
+          fill="none"
+          points={daily.map((day, index) => `${index * barWidth + barWidth / 2},${height - ((day.p95Ms ?? 0) / maxP95) * (height - 10)}`).join(' ')}
+        />
+      </svg>
+      <figcaption>
+        <span className="legend bar-succeeded">{t('status.succeeded')}</span> <span className="legend bar-failed">{t('status.failed')}</span>{' '}
+        <span className="legend bar-cancelled">{t('status.cancelled')}</span> <span className="legend p95">{t('dashboard.p95', { value: formatDuration(maxP95) })}</span>
+      </figcaption>
+    </figure>
+  );
+}
+
+export default function Dashboard() {
+  const t = useT();
+  const language = useLanguage();
+  const shell = useShell();
+  const { stats } = useLoaderData<typeof loader>();
+  return (
+    <section>
+      <h1>{t('dashboard.title')}</h1>
+      <div className="widgets">
+        <Link to="/runs?status=running" className="widget">
+          <span className="widget-value">{stats.running}</span>
+          <span className="widget-label">{t('dashboard.active')}</span>
+        </Link>
+        <Link to="/runs?status=failed" className="widget">
+          <span className="widget-value">{stats.failedLast24h}</span>
+          <span className="widget-label">{t('dashboard.failed24h')}</span>
+        </Link>
+        <Link to="/approvals" className="widget">
+          <span className="widget-value">{shell.pendingApprovals}</span>
+          <span className="widget-label">{t('dashboard.pending')}</span>
+        </Link>
+        <div className="widget">
+          <span className="widget-label">{t('dashboard.containers')}</span>
+          <span className="muted small">{t('dashboard.containersHow')}</span>
+        </div>
+        <div className="widget">
+          <span className="widget-label">{t('dashboard.nodes')}</span>
+          <span className="muted small">{t('dashboard.nodesHow')}</span>
+        </div>
+      </div>
+      <div className="two-columns">
+        <div>
+          <h2>{t('dashboard.runsPerDay')}</h2>
+          {stats.daily.length === 0 ? <p className="muted">{t('dashboard.noRuns')}</p> : <RunsChart daily={stats.daily} />}
+        </div>
+        <div>
+          <h2>{t('dashboard.incidents')}</h2>
+          {stats.recentFailures.length === 0 ? (
+            <p className="muted">{t('dashboard.noIncidents')}</p>
+          ) : (
+            <ul className="incidents">
+              {stats.recentFailures.map((failure) => (
+                <li key={failure.runId}>
+                  <Link to={`/runs/${encodeURIComponent(failure.runId)}`}>{failure.runbook}</Link> <span className="muted">· {failure.environment} · {formatDateTime(language, failure.endedAt)}</span>
+                  {failure.error ? <p className="small error-text">{failure.error}</p> : null}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      </div>
+    </section>
+  );
+}

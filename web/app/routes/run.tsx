@@ -1,0 +1,296 @@
+// One run: header, step timeline, approvals, live logs and recovery actions.
+import { useState } from 'react';
+import { data, Form, Link, redirect, useActionData, useLoaderData, useNavigation, useRevalidator, type ActionFunctionArgs, type LoaderFunctionArgs } from 'react-router';
+import { formatDateTime, formatDuration, useLanguage, useT, type Translate } from '../i18n/index.js';
+import { ApiProblem, requireApi } from '../lib/api.server.js';
+import { LogViewer, useLiveLog } from '../lib/live-log.js';
+import { rolesIn, useShell } from '../lib/shell-data.js';
+import { StatusBadge } from '../lib/status.js';
+import { VirtualList } from '../lib/virtual-list.js';
+
+interface StepProgress {
+  id: string;
+  kind: string;
+  title?: string;
+  action?: string;
+  group?: string;
+  status: string;
+  attempts: number;
+  startedAt?: string;
+  endedAt?: string;
+  outputSummary?: string;
+  error?: string;
+  approval?: { role: string; required: number; allowStarter: boolean; deadline?: string; approvedBy: Array<{ user: string; at: string; comment?: string }>; rejectedBy?: { user: string; reason: string } };
+}
+
+interface RunDetails {
+  id: string;
+  runId: string;
+  runbook?: string;
+  environment?: string;
+  startedBy?: string;
+  rerunOf?: string;
+  status: string;
+  startedAt: string;
+  closedAt?: string;
+  error?: string;
+  progress?: { steps: StepProgress[]; compensations: Array<{ id: string; forStep: string; status: string; error?: string }>; status: string };
+  pendingAttempts: Array<{ stepId: string; attempt: number; lastFailure?: string }>;
+}
+
+interface TimelineEntry {
+  stepId: string;
+  kind: string;
+  attempts: number;
+  status: string;
+  failure?: string;
+  scheduledAt: string;
+  lastAttemptStartedAt?: string;
+  endedAt?: string;
+}
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const api = await requireApi(request);
+  const id = encodeURIComponent(params.id ?? '');
+  const [run, timeline] = await Promise.all([api.get<RunDetails>(`/runs/${id}`), api.get<TimelineEntry[]>(`/runs/${id}/timeline`).catch(() => [])]);
+  return data({ run, timeline }, { headers: api.headers });
+}
+
+export async function action({ request, params }: ActionFunctionArgs) {
+  const api = await requireApi(request);
+  const id = encodeURIComponent(params.id ?? '');
+  const form = await request.formData();
+  const intent = String(form.get('intent') ?? '');
+  try {
+    switch (intent) {
+      case 'approve':
+      case 'reject': {
+        const step = encodeURIComponent(String(form.get('step') ?? ''));
+        const comment = String(form.get('comment') ?? '').trim();
+        await api.send('POST', `/runs/${id}/steps/${step}/${intent}`, intent === 'approve' ? (comment ? { comment } : {}) : { reason: comment });
+        return data({ ok: intent, error: undefined as string | undefined }, { headers: api.headers });
+      }
+      case 'cancel':
+        await api.send('POST', `/runs/${id}/cancel`);
+        return data({ ok: intent, error: undefined as string | undefined }, { headers: api.headers });
+      case 'rerun': {
+        const started = await api.send<{ id: string }>('POST', `/runs/${id}/rerun`);
+        return redirect(`/runs/${encodeURIComponent(started.id)}`, { headers: api.headers });
+      }
+      case 'resume':
+        await api.send('POST', `/runs/${id}/resume`);
+        return data({ ok: intent, error: undefined as string | undefined }, { headers: api.headers });
+      default:
+        return data({ ok: undefined, error: `unknown action "${intent}"` }, { status: 400, headers: api.headers });
+    }
+  } catch (error) {
+    if (!(error instanceof ApiProblem)) throw error;
+    return data({ ok: undefined, error: error.problem.detail ?? error.problem.title ?? String(error.problem.status) }, { status: error.problem.status, headers: api.headers });
+  }
+}
+
+function Gantt({ steps, timeline, t, runStart, runEnd }: { steps: StepProgress[]; timeline: TimelineEntry[]; t: Translate; runStart: number; runEnd: number }) {
+  const span = Math.max(runEnd - runStart, 1);
+  const byStep = new Map(timeline.filter((entry) => entry.kind !== 'compensation').map((entry) => [entry.stepId, entry]));
+  return (
+    <VirtualList
+      items={steps}
+      rowHeight={34}
+      height={Math.min(steps.length * 34 + 2, 420)}
+      label={t('run.timeline')}
+      className="gantt"
+      renderRow={(step) => {
+        const start = step.startedAt ? Date.parse(step.startedAt) : undefined;
+        const end = step.endedAt ? Date.parse(step.endedAt) : start !== undefined ? runEnd : undefined;
+        const entry = byStep.get(step.id);
+        const retried = (entry?.attempts ?? step.attempts) > 1;
+        return (
+          <div className={`gantt-row ${step.group ? 'in-group' : ''}`} data-step={step.id}>
+            <span className="gantt-label mono" title={step.title ?? step.id}>
+              {step.id}
+            </span>
+            <span className="gantt-track">
+              {start !== undefined && end !== undefined ? (
+                <span
+                  className={`gantt-bar status-${step.status}`}
+                  style={{ left: `${((start - runStart) / span) * 100}%`, width: `${Math.max(((end - start) / span) * 100, 0.5)}%` }}
+                />
+              ) : null}
+            </span>
+            <span className="gantt-meta">
+              <StatusBadge status={step.status} t={t} />
+              {start !== undefined && end !== undefined ? <span className="muted"> {formatDuration(end - start)}</span> : null}
+              {step.attempts > 0 ? <span className={retried ? 'retried' : 'muted'}> · {t('run.attempts', { count: entry?.attempts ?? step.attempts })}</span> : null}
+            </span>
+          </div>
+        );
+      }}
+    />
+  );
+}
+
+function ApprovalPanel({ step, run, t }: { step: StepProgress; run: RunDetails; t: Translate }) {
+  const shell = useShell();
+  const navigation = useNavigation();
+  const approval = step.approval!;
+  const roles = rolesIn(shell.me, run.environment ?? '');
+  const isStarter = run.startedBy === shell.me.email;
+  let blocked: string | undefined;
+  if (!roles.includes(approval.role as 'approver') && !roles.includes('admin')) blocked = t('approval.needsRole', { role: approval.role, environment: run.environment ?? '' });
+  else if (isStarter && !approval.allowStarter) blocked = t('approval.starter');
+  else if (approval.approvedBy.some((decision) => decision.user === shell.me.email)) blocked = t('approval.already');
+  const hintId = `approval-hint-${step.id}`;
+  return (
+    <section className="approval-panel glass" aria-labelledby={`approval-${step.id}`}>
+      <h3 id={`approval-${step.id}`}>{t('approval.waiting', { step: step.title ?? step.id })}</h3>
+      <p className="muted">
+        {t('approval.needs', { count: approval.required, role: approval.role })} · {t('approval.given', { count: approval.approvedBy.length })}
+        {approval.deadline ? ` · ${t('approval.deadline', { time: formatDateTime('en', approval.deadline) })}` : ''}
+      </p>
+      <Form method="post" className="approval-form">
+        <input type="hidden" name="step" value={step.id} />
+        <label htmlFor={`comment-${step.id}`}>{t('approval.comment')}</label>
+        <textarea id={`comment-${step.id}`} name="comment" rows={2} disabled={Boolean(blocked)} />
+        {blocked ? (
+          <p className="notice" id={hintId}>
+            {blocked}
+          </p>
+        ) : null}
+        <div className="actions">
+          <button type="submit" name="intent" value="approve" className="primary" disabled={Boolean(blocked) || navigation.state !== 'idle'} aria-describedby={blocked ? hintId : undefined}>
+            {t('approval.approve')}
+          </button>
+          <button type="submit" name="intent" value="reject" className="danger" disabled={Boolean(blocked) || navigation.state !== 'idle'} aria-describedby={blocked ? hintId : undefined}>
+            {t('approval.reject')}
+          </button>
+        </div>
+      </Form>
+    </section>
+  );
+}
+
+export default function RunPage() {
+  const t = useT();
+  const language = useLanguage();
+  const shell = useShell();
+  const { run: loaded, timeline } = useLoaderData<typeof loader>();
+  const answer = useActionData<typeof action>();
+  const revalidator = useRevalidator();
+  const [live, setLive] = useState<{ status?: string; progress?: RunDetails['progress'] } | undefined>();
+  const status = live?.status ?? loaded.status;
+  const progress = live?.progress ?? loaded.progress;
+  const { lines, connected } = useLiveLog(loaded.id, (message) => {
+    const next = message as { status?: string; progress?: RunDetails['progress'] };
+    setLive((current) => {
+      // A run that just ended: reload the page's data (timeline, actions).
+      if (current?.status && current.status !== next.status && revalidator.state === 'idle') void revalidator.revalidate();
+      return next;
+    });
+  });
+  const steps = progress?.steps ?? [];
+  const runStart = Date.parse(loaded.startedAt);
+  const runEnd = loaded.closedAt ? Date.parse(loaded.closedAt) : Date.now();
+  const roles = rolesIn(shell.me, loaded.environment ?? '');
+  const mayOperate = roles.includes('operator') || roles.includes('admin');
+  const failed = status === 'FAILED';
+  const running = status === 'RUNNING';
+  const waiting = steps.filter((step) => step.status === 'waiting' && step.approval);
+  const failedStep = steps.find((step) => step.status === 'failed');
+  const temporalLink = `${shell.temporalUiUrl}/namespaces/${encodeURIComponent(shell.namespace)}/workflows/${encodeURIComponent(loaded.id)}`;
+  return (
+    <section className="run-page">
+      <header className="run-header">
+        <div>
+          <h1>
+            {loaded.runbook} <StatusBadge status={status} t={t} />
+          </h1>
+          <p className="muted mono" data-testid="run-id">
+            {loaded.id}
+          </p>
+          <dl className="facts">
+            <dt>{t('run.environment')}</dt>
+            <dd>{loaded.environment}</dd>
+            <dt>{t('run.startedBy')}</dt>
+            <dd>{loaded.startedBy}</dd>
+            <dt>{t('run.startedAt')}</dt>
+            <dd>{formatDateTime(language, loaded.startedAt)}</dd>
+            <dt>{t('run.duration')}</dt>
+            <dd suppressHydrationWarning>{formatDuration(runEnd - runStart)}</dd>
+            {loaded.rerunOf ? (
+              <>
+                <dt>{t('run.rerunOf')}</dt>
+                <dd>
+                  <Link to={`/runs/${encodeURIComponent(loaded.rerunOf)}`}>{loaded.rerunOf}</Link>
+                </dd>
+              </>
+            ) : null}
+          </dl>
+        </div>
+        <div className="run-actions">
+          <Form method="post" className="actions">
+            {mayOperate && running ? (
+              <button type="submit" name="intent" value="cancel" className="danger">
+                {t('run.cancel')}
+              </button>
+            ) : null}
+            {mayOperate && failed && failedStep?.kind === 'action' ? (
+              <button type="submit" name="intent" value="resume" className="primary">
+                {t('run.resume')}
+              </button>
+            ) : null}
+            {mayOperate && !running ? (
+              <button type="submit" name="intent" value="rerun">
+                {t('run.rerun')}
+              </button>
+            ) : null}
+          </Form>
+          <a href={`/runs/${encodeURIComponent(loaded.id)}/history.json`} download>
+            {t('run.downloadHistory')}
+          </a>
+          <a href={temporalLink} target="_blank" rel="noreferrer">
+            {t('run.openInTemporal')}
+          </a>
+        </div>
+      </header>
+      {answer?.error ? (
+        <p className="error" role="alert">
+          {answer.error}
+        </p>
+      ) : null}
+      {answer?.ok === 'resume' ? <p className="notice" role="status">{t('run.resumed')}</p> : null}
+      {loaded.error || (progress && 'error' in progress) ? <p className="error">{loaded.error ?? String((progress as { error?: string }).error ?? '')}</p> : null}
+      {waiting.map((step) => (
+        <ApprovalPanel key={step.id} step={step} run={loaded} t={t} />
+      ))}
+      <h2>{t('run.timeline')}</h2>
+      <Gantt steps={steps} timeline={timeline} t={t} runStart={runStart} runEnd={runEnd} />
+      <details className="step-details">
+        <summary>{t('run.stepDetails')}</summary>
+        <table className="table">
+          <thead>
+            <tr>
+              <th scope="col">{t('run.step')}</th>
+              <th scope="col">{t('run.status')}</th>
+              <th scope="col">{t('run.output')}</th>
+              <th scope="col">{t('run.error')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {steps.slice(0, 200).map((step) => (
+              <tr key={step.id}>
+                <td className="mono">{step.id}</td>
+                <td>
+                  <StatusBadge status={step.status} t={t} />
+                </td>
+                <td className="mono small">{step.outputSummary ?? '—'}</td>
+                <td className="small">{step.error ?? timeline.find((entry) => entry.stepId === step.id)?.failure ?? '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
+      <h2>{t('logs.title')}</h2>
+      <LogViewer lines={lines} connected={connected} steps={steps.map((step) => step.id)} t={t} runId={loaded.id} />
+    </section>
+  );
+}

@@ -1,0 +1,205 @@
+// Settings: language, API tokens, TOTP enrolment, and (for admins) users,
+// role grants and environments.
+import { data, Form, useActionData, useLoaderData, useLocation, type ActionFunctionArgs, type LoaderFunctionArgs } from 'react-router';
+import { LANGUAGES, useLanguage, useT } from '../i18n/index.js';
+import { ApiProblem, requireApi } from '../lib/api.server.js';
+import { holdsAnywhere, useShell } from '../lib/shell-data.js';
+
+const ROLES = ['admin', 'operator', 'approver', 'viewer'] as const;
+
+interface UserRow {
+  id: string;
+  email: string;
+  name: string;
+  grants: Array<{ id?: string; environment: string; role: string }>;
+}
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const api = await requireApi(request);
+  const me = await api.get<{ grants: Array<{ role: string }> }>('/auth/me');
+  const admin = me.grants.some((grant) => grant.role === 'admin');
+  const [users, environments] = admin ? await Promise.all([api.get<UserRow[]>('/users'), api.get<Array<{ name: string }>>('/environments')]) : [[], []];
+  return data({ users, environments: environments.map((environment) => environment.name) }, { headers: api.headers });
+}
+
+type Answer = { done?: 'token' | 'totpSetup' | 'totpEnabled' | 'user' | 'grant' | 'environment'; token?: string; secret?: string; uri?: string; error?: string };
+
+export async function action({ request }: ActionFunctionArgs) {
+  const api = await requireApi(request);
+  const form = await request.formData();
+  const field = (name: string) => String(form.get(name) ?? '').trim();
+  try {
+    switch (field('intent')) {
+      case 'token': {
+        const created = await api.send<{ token: string }>('POST', '/auth/api-tokens', { name: field('name') || 'web', expiresInDays: 90 });
+        return data<Answer>({ done: 'token', token: created.token }, { headers: api.headers });
+      }
+      case 'totp-setup': {
+        const setup = await api.send<{ secret: string; uri: string }>('POST', '/auth/totp/setup');
+        return data<Answer>({ done: 'totpSetup', secret: setup.secret, uri: setup.uri }, { headers: api.headers });
+      }
+      case 'totp-enable':
+        await api.send('POST', '/auth/totp/enable', { code: field('code') });
+        return data<Answer>({ done: 'totpEnabled' }, { headers: api.headers });
+      case 'user':
+        await api.send('POST', '/users', { email: field('email'), name: field('name'), password: String(form.get('password') ?? '') });
+        return data<Answer>({ done: 'user' }, { headers: api.headers });
+      case 'grant':
+        await api.send('POST', `/users/${encodeURIComponent(field('user'))}/grants`, { environment: field('environment'), role: field('role') });
+        return data<Answer>({ done: 'grant' }, { headers: api.headers });
+      case 'environment':
+        await api.send('POST', '/environments', { name: field('name') });
+        return data<Answer>({ done: 'environment' }, { headers: api.headers });
+      default:
+        return data<Answer>({ error: 'unknown action' }, { status: 400, headers: api.headers });
+    }
+  } catch (error) {
+    if (!(error instanceof ApiProblem)) throw error;
+    const details = (error.problem.errors ?? []).map((entry) => `${entry.path}: ${entry.message}`).join('; ');
+    return data<Answer>({ error: [error.problem.detail ?? error.problem.title, details].filter(Boolean).join(' — ') }, { status: error.problem.status, headers: api.headers });
+  }
+}
+
+export default function Settings() {
+  const t = useT();
+  const language = useLanguage();
+  const shell = useShell();
+  const location = useLocation();
+  const { users, environments } = useLoaderData<typeof loader>();
+  const answer = useActionData<typeof action>() as Answer | undefined;
+  const admin = holdsAnywhere(shell.me, ['admin']);
+  return (
+    <section className="settings">
+      <h1>{t('settings.title')}</h1>
+      {answer?.error ? (
+        <p className="error" role="alert">
+          {answer.error}
+        </p>
+      ) : null}
+      {answer?.done ? (
+        <p className="notice" role="status">
+          {t(`settings.done.${answer.done}`)}
+        </p>
+      ) : null}
+
+      <h2>{t('settings.language')}</h2>
+      <Form method="post" action="/preferences" className="inline-form">
+        <input type="hidden" name="returnTo" value={location.pathname} />
+        <label htmlFor="language">{t('settings.languageLabel')}</label>
+        <select id="language" name="language" defaultValue={language}>
+          {LANGUAGES.map((code) => (
+            <option key={code} value={code}>
+              {t(`settings.languageName.${code}`)}
+            </option>
+          ))}
+        </select>
+        <button type="submit">{t('settings.save')}</button>
+      </Form>
+
+      <h2>{t('settings.tokens')}</h2>
+      <p className="muted">{t('settings.tokensHelp')}</p>
+      <Form method="post" className="inline-form">
+        <input type="hidden" name="intent" value="token" />
+        <label htmlFor="token-name">{t('settings.tokenName')}</label>
+        <input id="token-name" name="name" required maxLength={100} />
+        <button type="submit">{t('settings.createToken')}</button>
+      </Form>
+      {answer?.token ? (
+        <p className="notice">
+          {t('settings.tokenOnce')} <code data-testid="new-token">{answer.token}</code>
+        </p>
+      ) : null}
+
+      <h2>{t('settings.totp')}</h2>
+      <p className="muted">{t('settings.totpHelp')}</p>
+      {answer?.secret ? (
+        <Form method="post" className="inline-form">
+          <p>
+            {t('settings.totpSecret')} <code>{answer.secret}</code>
+          </p>
+          <input type="hidden" name="intent" value="totp-enable" />
+          <label htmlFor="totp-code">{t('settings.totpCode')}</label>
+          <input id="totp-code" name="code" inputMode="numeric" pattern="[0-9]{6}" required />
+          <button type="submit">{t('settings.totpEnable')}</button>
+        </Form>
+      ) : (
+        <Form method="post">
+          <input type="hidden" name="intent" value="totp-setup" />
+          <button type="submit">{t('settings.totpStart')}</button>
+        </Form>
+      )}
+
+      {admin ? (
+        <>
+          <h2>{t('settings.users')}</h2>
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">{t('settings.email')}</th>
+                <th scope="col">{t('settings.name')}</th>
+                <th scope="col">{t('settings.grants')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {users.map((user) => (
+                <tr key={user.id}>
+                  <td>{user.email}</td>
+                  <td>{user.name}</td>
+                  <td>{user.grants.map((grant) => `${grant.environment}: ${grant.role}`).join(', ')}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <h3>{t('settings.newUser')}</h3>
+          <Form method="post" className="inline-form">
+            <input type="hidden" name="intent" value="user" />
+            <label htmlFor="user-email">{t('settings.email')}</label>
+            <input id="user-email" name="email" type="email" required />
+            <label htmlFor="user-name">{t('settings.name')}</label>
+            <input id="user-name" name="name" required />
+            <label htmlFor="user-password">{t('settings.password')}</label>
+            <input id="user-password" name="password" type="password" minLength={12} required autoComplete="new-password" />
+            <button type="submit">{t('settings.createUser')}</button>
+          </Form>
+          <h3>{t('settings.grantRole')}</h3>
+          <Form method="post" className="inline-form">
+            <input type="hidden" name="intent" value="grant" />
+            <label htmlFor="grant-user">{t('settings.user')}</label>
+            <select id="grant-user" name="user">
+              {users.map((user) => (
+                <option key={user.id} value={user.id}>
+                  {user.email}
+                </option>
+              ))}
+            </select>
+            <label htmlFor="grant-environment">{t('settings.environment')}</label>
+            <select id="grant-environment" name="environment">
+              {environments.map((name) => (
+                <option key={name} value={name}>
+                  {name}
+                </option>
+              ))}
+            </select>
+            <label htmlFor="grant-role">{t('settings.role')}</label>
+            <select id="grant-role" name="role">
+              {ROLES.map((role) => (
+                <option key={role} value={role}>
+                  {t(`role.${role}`)}
+                </option>
+              ))}
+            </select>
+            <button type="submit">{t('settings.grant')}</button>
+          </Form>
+          <h2>{t('settings.environments')}</h2>
+          <p>{environments.join(', ')}</p>
+          <Form method="post" className="inline-form">
+            <input type="hidden" name="intent" value="environment" />
+            <label htmlFor="environment-name">{t('settings.environmentName')}</label>
+            <input id="environment-name" name="name" required pattern="[A-Za-z0-9._-]+" />
+            <button type="submit">{t('settings.createEnvironment')}</button>
+          </Form>
+        </>
+      ) : null}
+    </section>
+  );
+}
