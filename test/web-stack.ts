@@ -1,32 +1,35 @@
-// The whole product started as `npm start` starts it (temporal/start.ts), on
-// the suite's Temporal server and a fresh PostgreSQL database, plus a Chromium
-// driven by playwright-core for browser tests.
+// The whole product started as `npm start` starts it (temporal/start.ts), on a
+// given Temporal server (or its own dev server) and a fresh PostgreSQL
+// database, plus a Chromium driven by playwright-core, for browser tests and bench:web.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { inject } from 'vitest';
 import { PROJECT_ROOT } from '../config/env.js';
 import { freePort } from '../temporal/free-port.js';
 import { createServerDatabase } from './databases.js';
 import { scratchDir } from './files.js';
-import { uniqueTaskQueue } from './harness.js';
 
 export const ADMIN = { email: 'admin@example.org', password: 'web admin password 1' };
 
-export async function startWebStack(runbooksDir: string) {
+export async function startWebStack(runbooksDir: string, temporalAddress?: string) {
   const database = await createServerDatabase();
   const [apiPort, webPort] = [await freePort(), await freePort()];
+  // Without an address, start.ts starts a dev server of its own on free ports.
+  const temporal = temporalAddress
+    ? { TEMPORAL_ADDRESS: temporalAddress }
+    : { JARVIS_TEMPORAL_PORT: String(await freePort()), JARVIS_TEMPORAL_UI_PORT: String(await freePort()), JARVIS_TEMPORAL_HTTP_PORT: String(await freePort()) };
   const webUrl = `http://127.0.0.1:${webPort}`;
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const child = spawn(process.execPath, ['--import', 'tsx', 'temporal/start.ts'], {
     cwd: PROJECT_ROOT,
     env: {
       ...process.env,
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      ...temporal,
       DATABASE_URL: database.url,
       JARVIS_DATA_DIR: scratchDir(),
-      JARVIS_TASK_QUEUE: uniqueTaskQueue('web'),
+      JARVIS_TASK_QUEUE: `web-${randomBytes(4).toString('hex')}`,
       JARVIS_RUNBOOKS_DIR: runbooksDir,
       JARVIS_API_PORT: String(apiPort),
       JARVIS_API_URL: apiUrl,

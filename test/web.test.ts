@@ -2,7 +2,7 @@
 // stack as `npm start` runs it.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { messages } from '../web/app/i18n/index.js';
 import { scratchDir, writeManifests } from './files.js';
 import { ADMIN, signIn, startWebStack, tabTo, type WebStack } from './web-stack.js';
@@ -56,7 +56,7 @@ steps:
 let stack: WebStack;
 
 beforeAll(async () => {
-  stack = await startWebStack(writeManifests(manifests));
+  stack = await startWebStack(writeManifests(manifests), inject('temporalAddress'));
   const { accessToken } = await stack.api<{ accessToken: string }>('POST', '/auth/login', ADMIN);
   for (const [email, roles] of [
     ['alice@example.org', ['operator', 'approver']],
