@@ -21,6 +21,7 @@ import Long from 'long';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { RunbookCatalog } from '../manifest/catalog.js';
 import type { CompiledManifest, LoadResult } from '../manifest/loader.js';
+import { maskSecretInputs, redact, secretInputValues } from '../manifest/redact.js';
 import { renderString } from '../manifest/template.js';
 import type { Role, RunInput } from '../manifest/types.js';
 import {
@@ -150,6 +151,9 @@ function readCursor(cursor: string, query: string): Buffer {
   }
   return Buffer.from(token, 'base64url');
 }
+
+/** Step arguments and outputs shown in the timeline are cut at this many characters. */
+const TIMELINE_PAYLOAD_CHARS = 4_000;
 
 /** A closed run's projection is final: it is written with the highest sequence number. */
 const FINAL_SEQUENCE = 2 ** 31 - 1;
@@ -400,14 +404,11 @@ export class RunService {
 
   /** The workflow input a run was started with: the exact manifest version and inputs. */
   private async originalInput(id: string): Promise<RunInput> {
-    const { handle } = await this.describe(id);
-    const history = await handle.fetchHistory();
-    const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-    if (!payload) throw new JarvisProblem(`run ${id} has no recorded input`, 'invalid');
-    // Histories hold payloads as the codecs left them (encrypted): undo the codecs, last first.
-    let decoded = [payload as Payload];
-    for (const codec of [...(this.client.options.dataConverter.payloadCodecs ?? [])].reverse()) decoded = await codec.decode(decoded);
-    return defaultPayloadConverter.fromPayload<RunInput>(decoded[0]!);
+    const history = await this.fetchHistory(id);
+    // Histories hold payloads as the codecs left them (encrypted).
+    const input = await this.decodePayload<RunInput>(history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]);
+    if (!input) throw new JarvisProblem(`run ${id} has no recorded input`, 'invalid');
+    return input;
   }
 
   /** A new run with the same manifest version and inputs, linked to the original. */
@@ -480,9 +481,37 @@ export class RunService {
     return handle.fetchHistory();
   }
 
-  /** The run's step timeline, built from its history. */
+  /** The run's step timeline, built from its history, with each step's arguments and output (secrets masked). */
   async timeline(id: string): Promise<TimelineEntry[]> {
-    return buildTimeline(await this.fetchHistory(id), id);
+    const history = await this.fetchHistory(id);
+    const input = await this.decodePayload<RunInput>(history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]);
+    const secrets = input ? secretInputValues(input.runbook, input.inputs) : [];
+    const shown = async (payload: Payload | undefined, pick: (value: unknown) => unknown) => {
+      const value = await this.decodePayload(payload).catch(() => undefined);
+      if (value === undefined) return undefined;
+      const text = redact(JSON.stringify(pick(value)) ?? 'null', secrets);
+      return text.length > TIMELINE_PAYLOAD_CHARS ? `${text.slice(0, TIMELINE_PAYLOAD_CHARS)}…` : text;
+    };
+    return Promise.all(
+      buildTimeline(history, id).map(async ({ entry, input: given, result }) => {
+        const [args, output] = await Promise.all([shown(given as Payload | undefined, (value) => value), shown(result as Payload | undefined, (value) => (value as { output?: unknown }).output)]);
+        return { ...entry, ...(args !== undefined ? { input: args } : {}), ...(output !== undefined ? { output } : {}) };
+      }),
+    );
+  }
+
+  /** A run's inputs as it was started (secret ones masked) and its runbook's name and version. */
+  async runInputs(id: string): Promise<{ runbook: string; version: string; inputs: Record<string, unknown> }> {
+    const input = await this.originalInput(id);
+    return { runbook: input.runbook.name, version: input.runbook.version, inputs: maskSecretInputs(input.runbook, input.inputs) };
+  }
+
+  /** Undoes the payload codecs (last first) and converts a history payload back to its value. */
+  private async decodePayload<T>(payload: Payload | null | undefined): Promise<T | undefined> {
+    if (!payload) return undefined;
+    let decoded = [payload];
+    for (const codec of [...(this.client.options.dataConverter.payloadCodecs ?? [])].reverse()) decoded = await codec.decode(decoded);
+    return defaultPayloadConverter.fromPayload<T>(decoded[0]!);
   }
 }
 

@@ -23,6 +23,16 @@ export interface TimelineEntry {
   attempts: number;
   status: TimelineStatus;
   failure?: string;
+  /** The step's rendered arguments and its output, as JSON with secrets masked (filled in by RunService). */
+  input?: string;
+  output?: string;
+}
+
+/** The payloads behind a timeline entry: what the activity was given and what it returned. */
+export interface TimelinePayloads {
+  entry: TimelineEntry;
+  input?: protoTypes.api.common.v1.IPayload;
+  result?: protoTypes.api.common.v1.IPayload;
 }
 
 type Timestamp = { seconds?: unknown; nanos?: number | null } | null | undefined;
@@ -49,9 +59,9 @@ function failureMessage(failure: protoTypes.api.failure.v1.IFailure | null | und
   return current?.message ?? undefined;
 }
 
-export function buildTimeline(history: protoTypes.api.history.v1.IHistory, workflowId: string): TimelineEntry[] {
-  const entries: TimelineEntry[] = [];
-  const byScheduledEvent = new Map<number, TimelineEntry>();
+export function buildTimeline(history: protoTypes.api.history.v1.IHistory, workflowId: string): TimelinePayloads[] {
+  const entries: TimelinePayloads[] = [];
+  const byScheduledEvent = new Map<number, TimelinePayloads>();
   const byChildWorkflow = new Map<string, TimelineEntry>();
   const end = (entry: TimelineEntry | undefined, at: string, status: TimelineStatus, failure?: string) => {
     if (!entry) return;
@@ -66,14 +76,15 @@ export function buildTimeline(history: protoTypes.api.history.v1.IHistory, workf
         const attributes = event.activityTaskScheduledEventAttributes!;
         const entry = entryForActivity(attributes.activityId ?? '', attributes.activityType?.name ?? '', at);
         if (entry) {
-          entries.push(entry);
-          byScheduledEvent.set(Number(event.eventId), entry);
+          const tracked: TimelinePayloads = { entry, ...(attributes.input?.payloads?.[0] ? { input: attributes.input.payloads[0] } : {}) };
+          entries.push(tracked);
+          byScheduledEvent.set(Number(event.eventId), tracked);
         }
         break;
       }
       case EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED: {
         const attributes = event.activityTaskStartedEventAttributes!;
-        const entry = byScheduledEvent.get(Number(attributes.scheduledEventId));
+        const entry = byScheduledEvent.get(Number(attributes.scheduledEventId))?.entry;
         if (!entry) break;
         entry.lastAttemptStartedAt = at;
         entry.attempts = attributes.attempt ?? 1;
@@ -82,24 +93,28 @@ export function buildTimeline(history: protoTypes.api.history.v1.IHistory, workf
         if (previous) entry.failure = previous;
         break;
       }
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-        end(byScheduledEvent.get(Number(event.activityTaskCompletedEventAttributes!.scheduledEventId)), at, 'succeeded');
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: {
+        const tracked = byScheduledEvent.get(Number(event.activityTaskCompletedEventAttributes!.scheduledEventId));
+        end(tracked?.entry, at, 'succeeded');
+        const result = event.activityTaskCompletedEventAttributes!.result?.payloads?.[0];
+        if (tracked && result) tracked.result = result;
         break;
+      }
       case EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
-        end(byScheduledEvent.get(Number(event.activityTaskFailedEventAttributes!.scheduledEventId)), at, 'failed', failureMessage(event.activityTaskFailedEventAttributes!.failure));
+        end(byScheduledEvent.get(Number(event.activityTaskFailedEventAttributes!.scheduledEventId))?.entry, at, 'failed', failureMessage(event.activityTaskFailedEventAttributes!.failure));
         break;
       case EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
-        end(byScheduledEvent.get(Number(event.activityTaskTimedOutEventAttributes!.scheduledEventId)), at, 'timed-out', failureMessage(event.activityTaskTimedOutEventAttributes!.failure));
+        end(byScheduledEvent.get(Number(event.activityTaskTimedOutEventAttributes!.scheduledEventId))?.entry, at, 'timed-out', failureMessage(event.activityTaskTimedOutEventAttributes!.failure));
         break;
       case EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED:
-        end(byScheduledEvent.get(Number(event.activityTaskCanceledEventAttributes!.scheduledEventId)), at, 'cancelled');
+        end(byScheduledEvent.get(Number(event.activityTaskCanceledEventAttributes!.scheduledEventId))?.entry, at, 'cancelled');
         break;
       case EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED: {
         const childId = event.startChildWorkflowExecutionInitiatedEventAttributes!.workflowId ?? '';
         const prefix = `${workflowId}--`;
         if (!childId.startsWith(prefix)) break;
         const entry: TimelineEntry = { stepId: childId.slice(prefix.length), kind: 'runbook', target: childId, scheduledAt: at, attempts: 1, status: 'scheduled' };
-        entries.push(entry);
+        entries.push({ entry });
         byChildWorkflow.set(childId, entry);
         break;
       }

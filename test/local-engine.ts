@@ -18,10 +18,12 @@ export interface LocalEngineOptions {
   workflowsPath?: string;
   interceptors?: WorkerInterceptors;
   stores?: Omit<WorkerStores, 'close'>;
+  /** A payload key other than the installation's (recorded histories use a fixture key). */
+  secretKey?: string;
 }
 
 export async function startLocalEngine(options: LocalEngineOptions) {
-  const env = loadEnv();
+  const env = { ...loadEnv(), ...(options.secretKey ? { secretKey: options.secretKey } : {}) };
   const binary = findTemporalBinary(env.searchPath, env.cacheBinDir);
   if (!binary) throw new Error('no temporal binary: run .ci/run or npm start once');
   const server = await startDevServer({ binary, port: await freePort(), logFile: path.join(PROJECT_ROOT, '.data', options.name, 'temporal.log') });

@@ -81,6 +81,7 @@ const cases: Case[] = [
   { route: 'GET /runs/:id', method: 'GET', request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}` }), who: { permission: 'read', where: 'own' }, bound: true },
   { route: 'GET /runs/:id/history', method: 'GET', request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/history` }), who: { permission: 'read', where: 'own' }, bound: true },
   { route: 'GET /runs/:id/timeline', method: 'GET', request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/timeline` }), who: { permission: 'read', where: 'own' }, bound: true },
+  { route: 'GET /runs/:id/inputs', method: 'GET', request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/inputs` }), who: { permission: 'read', where: 'own' }, bound: true },
   { route: 'POST /runs/:id/log-ticket', method: 'POST', request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/log-ticket` }), who: { permission: 'read', where: 'own' }, bound: true },
   { route: 'POST /runs/:id/cancel', method: 'POST', request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/cancel` }), who: { permission: 'execute', where: 'own' }, bound: true },
   { route: 'POST /runs/:id/rerun', method: 'POST', request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/rerun` }), who: { permission: 'execute', where: 'own' }, bound: true },

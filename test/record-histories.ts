@@ -9,9 +9,10 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../config/env.js';
 import { RunbookCatalog } from '../manifest/catalog.js';
 import { RunService } from '../runs/run-service.js';
+import { RECORDED_HISTORIES_SECRET_KEY } from './history-key.js';
 import { startLocalEngine } from './local-engine.js';
 
-const engine = await startLocalEngine({ name: 'record', taskQueue: 'record' });
+const engine = await startLocalEngine({ name: 'record', taskQueue: 'record', secretKey: RECORDED_HISTORIES_SECRET_KEY });
 const client = engine.client;
 const service = new RunService(client, await RunbookCatalog.fromDirectory(path.join(PROJECT_ROOT, 'test', 'fixtures', 'runbooks')), 'record');
 

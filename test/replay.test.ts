@@ -5,7 +5,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { PROJECT_ROOT } from '../config/env.js';
 import { replayHistory } from '../runs/run-service.js';
 import { bundleWorkflows } from '../temporal/worker.js';
-import { testDataConverter } from './harness.js';
+import { recordedHistoriesDataConverter } from './history-key.js';
 
 const historiesDir = path.join(PROJECT_ROOT, 'test', 'histories');
 const index = JSON.parse(readFileSync(path.join(historiesDir, 'index.json'), 'utf8')) as Array<{ file: string; workflowId: string }>;
@@ -41,12 +41,12 @@ describe('replay of recorded histories', () => {
   });
 
   it.each(histories)('replays $name cleanly against the current workflow code', async ({ history, workflowId }) => {
-    await expect(replayHistory(history as never, { codePath: inject('workflowBundlePath') }, testDataConverter(), workflowId)).resolves.toBeUndefined();
+    await expect(replayHistory(history as never, { codePath: inject('workflowBundlePath') }, recordedHistoriesDataConverter(), workflowId)).resolves.toBeUndefined();
   });
 
   it('fails when the workflow code changes non-deterministically', async () => {
     const mutant = await bundleMutatedWorkflows();
     const [first] = histories;
-    await expect(replayHistory(first!.history as never, mutant, testDataConverter(), first!.workflowId)).rejects.toBeInstanceOf(DeterminismViolationError);
+    await expect(replayHistory(first!.history as never, mutant, recordedHistoriesDataConverter(), first!.workflowId)).rejects.toBeInstanceOf(DeterminismViolationError);
   });
 });

@@ -151,6 +151,11 @@ describe('the run-summary projection', () => {
     );
     expect(dump[0]!.text).toContain('token is ***');
     expect(dump[0]!.text).not.toContain(secret);
+    // The timeline shows step arguments and outputs, and the run's inputs, all masked.
+    const timeline = JSON.stringify(await get(`/runs/${id}/timeline`));
+    expect(timeline).toContain('token is ***');
+    expect(timeline).not.toContain(secret);
+    expect(await get(`/runs/${id}/inputs`)).toEqual({ runbook: 'secretive', version: expect.any(String), inputs: { token: '***' } });
   });
 
   it('follows a resumed run into its new execution', async () => {
@@ -180,6 +185,8 @@ describe('the step timeline', () => {
     ]);
     const flaky = timeline[1];
     expect(flaky.failure).toMatch(/exit/i);
+    expect(JSON.parse(flaky.input)).toMatchObject({ args: [path.join(work, 'timeline-counter')] });
+    expect(JSON.parse(flaky.output)).toMatchObject({ exitCode: 0, stdout: 'attempt 3' });
     expect(Date.parse(flaky.lastAttemptStartedAt)).toBeGreaterThan(Date.parse(flaky.scheduledAt));
     expect(Date.parse(flaky.endedAt)).toBeGreaterThanOrEqual(Date.parse(flaky.lastAttemptStartedAt));
   });

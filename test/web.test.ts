@@ -135,6 +135,31 @@ describe('the web app', () => {
     await alice.waitForSelector('.log-lines >> text=flag found');
     await stack.screenshot(alice, '07-run-resumed');
 
+    // Step arguments and outputs, with the secret masked.
+    await alice.goto(runUrl);
+    await alice.click('summary:has-text("Step outputs and errors")');
+    await alice.waitForSelector('.step-row:has-text("applied v1.2")');
+    expect(await alice.textContent('.step-table')).not.toContain('registry-secret-123');
+
+    // A second deploy with another version: its inputs compared with the first run's, then cancelled.
+    const firstId = runUrl.split('/runs/')[1]!;
+    await alice.goto(`${stack.webUrl}/runbooks/deploy-demo`);
+    await alice.fill('#field-version', 'v1.3');
+    await alice.fill('#field-token', 'registry-secret-456');
+    await Promise.all([alice.waitForURL('**/runs/deploy-demo-*'), alice.click('.schema-form button[type=submit]')]);
+    await alice.click('summary:has-text("Inputs")');
+    await alice.fill('#compare-run', decodeURIComponent(firstId));
+    await alice.click('button:has-text("Compare")');
+    await alice.waitForSelector('.diff tr.changed:has-text("version")');
+    const diff = await alice.textContent('.diff');
+    expect(diff).toContain('v1.3');
+    expect(diff).toContain('v1.2');
+    expect(diff).not.toContain('registry-secret');
+    expect(await alice.$$eval('.diff tr.changed td:first-child', (cells) => cells.map((cell) => cell.textContent))).toEqual(['version']);
+    await stack.screenshot(alice, '08-inputs-diff');
+    await alice.click('button[value=cancel]');
+    await alice.waitForSelector('.run-header .status-cancelled', { timeout: 20_000 });
+
     await Promise.all([alice.waitForURL('**/login'), alice.click('text=Sign out')]);
     await alice.goto(`${stack.webUrl}/dashboard`);
     expect(alice.url()).toContain('/login');

@@ -16,7 +16,7 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { ActionActivity, ActionFailureDetails, ActionResult } from '../activities/index.js';
-import { redact } from '../manifest/redact.js';
+import { redact, secretInputValues } from '../manifest/redact.js';
 import { evaluateCondition, renderValue } from '../manifest/template.js';
 import type { ActionStep, ApprovalStep, ChildRunbookStep, CompiledRunbook, RunInput, Step } from '../manifest/types.js';
 import type { RunSummaryActivities } from '../runs/run-summary-activity.js';
@@ -95,15 +95,6 @@ function withInputDefaults(runbook: CompiledRunbook, inputs: Record<string, unkn
     if (schema && schema.default !== undefined) withDefaults[name] = schema.default;
   }
   return { ...withDefaults, ...inputs };
-}
-
-/** Values of inputs the runbook marks secret (`format: password` or `x-secret: true`), for log redaction. */
-function secretInputValues(runbook: CompiledRunbook, inputs: Record<string, unknown>): string[] {
-  const properties = (runbook.inputs.properties ?? {}) as Record<string, { format?: unknown; 'x-secret'?: unknown }>;
-  return Object.entries(properties)
-    .filter(([, schema]) => schema?.format === 'password' || schema?.['x-secret'] === true)
-    .map(([name]) => inputs[name])
-    .filter((value): value is string => typeof value === 'string' && value.length > 0);
 }
 
 class StepFailure extends Error {

@@ -33,6 +33,8 @@ const TimelineEntry = Type.Object({
   attempts: Type.Integer(),
   status: Type.String(),
   failure: Type.Optional(Type.String()),
+  input: Type.Optional(Type.String({ description: "The step's arguments as JSON, secrets masked" })),
+  output: Type.Optional(Type.String({ description: "The step's output as JSON, secrets masked" })),
 });
 const StartedRun = Type.Object({ id: Type.String(), runId: Type.String() });
 const ApprovalAnswer = Type.Object({ stepId: Type.String(), decision: Type.String(), approvals: Type.Integer(), required: Type.Integer() });
@@ -140,6 +142,22 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService }> = async 
     async (request) => {
       await authorizeRun(request, request.params.id, 'read');
       return runs.timeline(request.params.id);
+    },
+  );
+
+  app.get(
+    '/runs/:id/inputs',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'The inputs the run was started with (secret ones masked), to show or compare with another run',
+        params: RunIdParams,
+        response: { 200: Type.Object({ runbook: Type.String(), version: Type.String(), inputs: Type.Object({}, { additionalProperties: true }) }), ...problemResponses },
+      },
+    },
+    async (request) => {
+      await authorizeRun(request, request.params.id, 'read');
+      return runs.runInputs(request.params.id);
     },
   );
 

@@ -6,6 +6,8 @@ export default [
   route('preferences', 'routes/preferences.tsx'),
   route('runs/:id/log-ticket', 'routes/run-log-ticket.tsx'),
   route('runs/:id/history.json', 'routes/run-history.tsx'),
+  route('runs/:id/timeline.json', 'routes/run-timeline.tsx'),
+  route('runs/:id/inputs.json', 'routes/run-inputs.tsx'),
   layout('routes/shell.tsx', [
     index('routes/home.tsx'),
     route('dashboard', 'routes/dashboard.tsx'),

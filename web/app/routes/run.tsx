@@ -1,6 +1,6 @@
 // One run: header, step timeline, approvals, live logs and recovery actions.
-import { useState } from 'react';
-import { data, Form, Link, redirect, useActionData, useLoaderData, useNavigation, useRevalidator, type ActionFunctionArgs, type LoaderFunctionArgs } from 'react-router';
+import { useEffect, useState } from 'react';
+import { data, Form, Link, redirect, useActionData, useFetcher, useLoaderData, useNavigation, useRevalidator, type ActionFunctionArgs, type LoaderFunctionArgs } from 'react-router';
 import { formatDateTime, formatDuration, useLanguage, useT, type Translate } from '../i18n/index.js';
 import { ApiProblem, requireApi } from '../lib/api.server.js';
 import { LogViewer, useLiveLog } from '../lib/live-log.js';
@@ -47,13 +47,17 @@ interface TimelineEntry {
   scheduledAt: string;
   lastAttemptStartedAt?: string;
   endedAt?: string;
+  input?: string;
+  output?: string;
 }
+
+type InputsAnswer = { runbook: string; inputs: Record<string, unknown> } | { error: string };
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const api = await requireApi(request);
   const id = encodeURIComponent(params.id ?? '');
-  const [run, timeline] = await Promise.all([api.get<RunDetails>(`/runs/${id}`), api.get<TimelineEntry[]>(`/runs/${id}/timeline`).catch(() => [])]);
-  return data({ run, timeline }, { headers: api.headers });
+  // The history-based timeline and the inputs load after the page shows (a long run's history is large).
+  return data({ run: await api.get<RunDetails>(`/runs/${id}`) }, { headers: api.headers });
 }
 
 export async function action({ request, params }: ActionFunctionArgs) {
@@ -169,11 +173,93 @@ function ApprovalPanel({ step, run, t }: { step: StepProgress; run: RunDetails; 
   );
 }
 
+function StepDetails({ steps, timeline, t }: { steps: StepProgress[]; timeline: TimelineEntry[]; t: Translate }) {
+  const byStep = new Map(timeline.filter((entry) => entry.kind !== 'compensation').map((entry) => [entry.stepId, entry]));
+  return (
+    <VirtualList
+      items={steps}
+      rowHeight={64}
+      height={Math.min(steps.length * 64 + 2, 480)}
+      label={t('run.stepDetails')}
+      className="step-table"
+      renderRow={(step) => {
+        const entry = byStep.get(step.id);
+        return (
+          <div className="step-row">
+            <span className="mono">{step.id}</span>
+            <StatusBadge status={step.status} t={t} />
+            <span className="mono small clip" title={entry?.input}>
+              <span className="muted">{t('run.input')}: </span>
+              {entry?.input ?? '—'}
+            </span>
+            <span className="mono small clip" title={entry?.output ?? step.outputSummary}>
+              <span className="muted">{t('run.output')}: </span>
+              {entry?.output ?? step.outputSummary ?? '—'}
+            </span>
+            <span className="small clip error-text">{step.error ?? entry?.failure ?? ''}</span>
+          </div>
+        );
+      }}
+    />
+  );
+}
+
+function InputsComparison({ mine, other, t, onCompare, defaultOther }: { mine?: InputsAnswer; other?: InputsAnswer; t: Translate; onCompare: (id: string) => void; defaultOther?: string }) {
+  const [otherId, setOtherId] = useState(defaultOther ?? '');
+  if (!mine) return <p className="muted">…</p>;
+  if ('error' in mine) return <p className="error">{mine.error}</p>;
+  const otherInputs = other && !('error' in other) ? other.inputs : undefined;
+  const names = [...new Set([...Object.keys(mine.inputs), ...Object.keys(otherInputs ?? {})])].sort();
+  const show = (value: unknown) => (value === undefined ? '—' : typeof value === 'string' ? value : JSON.stringify(value));
+  return (
+    <div>
+      <form
+        className="inline-form"
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (otherId.trim()) onCompare(otherId.trim());
+        }}
+      >
+        <label htmlFor="compare-run">{t('run.compareWith')}</label>
+        <input id="compare-run" value={otherId} onChange={(event) => setOtherId(event.target.value)} className="mono" />
+        <button type="submit">{t('run.compare')}</button>
+      </form>
+      {other && 'error' in other ? <p className="error">{other.error}</p> : null}
+      <table className="table diff">
+        <thead>
+          <tr>
+            <th scope="col">{t('run.input')}</th>
+            <th scope="col">{t('run.thisRun')}</th>
+            {otherInputs ? <th scope="col">{t('run.otherRun')}</th> : null}
+          </tr>
+        </thead>
+        <tbody>
+          {names.map((name) => {
+            const changed = otherInputs !== undefined && show(mine.inputs[name]) !== show(otherInputs[name]);
+            return (
+              <tr key={name} className={changed ? 'changed' : undefined}>
+                <td className="mono">{name}</td>
+                <td className="mono">{show(mine.inputs[name])}</td>
+                {otherInputs ? <td className="mono">{show(otherInputs[name])}</td> : null}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 export default function RunPage() {
   const t = useT();
   const language = useLanguage();
   const shell = useShell();
-  const { run: loaded, timeline } = useLoaderData<typeof loader>();
+  const { run: loaded } = useLoaderData<typeof loader>();
+  const timelineFetcher = useFetcher<TimelineEntry[]>();
+  const inputsFetcher = useFetcher<InputsAnswer>();
+  const compareFetcher = useFetcher<InputsAnswer>();
+  const [showDetails, setShowDetails] = useState(false);
+  const timeline = timelineFetcher.data ?? [];
   const answer = useActionData<typeof action>();
   const revalidator = useRevalidator();
   const [live, setLive] = useState<{ status?: string; progress?: RunDetails['progress'] } | undefined>();
@@ -188,6 +274,14 @@ export default function RunPage() {
     });
   });
   const steps = progress?.steps ?? [];
+  // Reload the history-based parts whenever the run's status changes.
+  const timelineUrl = `/runs/${encodeURIComponent(loaded.id)}/timeline.json`;
+  useEffect(() => {
+    void timelineFetcher.load(timelineUrl);
+  }, [timelineUrl, status, loaded.runId]);
+  useEffect(() => {
+    void inputsFetcher.load(`/runs/${encodeURIComponent(loaded.id)}/inputs.json`);
+  }, [loaded.id]);
   const runStart = Date.parse(loaded.startedAt);
   const runEnd = loaded.closedAt ? Date.parse(loaded.closedAt) : Date.now();
   const roles = rolesIn(shell.me, loaded.environment ?? '');
@@ -264,30 +358,13 @@ export default function RunPage() {
       ))}
       <h2>{t('run.timeline')}</h2>
       <Gantt steps={steps} timeline={timeline} t={t} runStart={runStart} runEnd={runEnd} />
-      <details className="step-details">
+      <details className="step-details" onToggle={(event) => setShowDetails(event.currentTarget.open)}>
         <summary>{t('run.stepDetails')}</summary>
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">{t('run.step')}</th>
-              <th scope="col">{t('run.status')}</th>
-              <th scope="col">{t('run.output')}</th>
-              <th scope="col">{t('run.error')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {steps.slice(0, 200).map((step) => (
-              <tr key={step.id}>
-                <td className="mono">{step.id}</td>
-                <td>
-                  <StatusBadge status={step.status} t={t} />
-                </td>
-                <td className="mono small">{step.outputSummary ?? '—'}</td>
-                <td className="small">{step.error ?? timeline.find((entry) => entry.stepId === step.id)?.failure ?? '—'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        {showDetails ? <StepDetails steps={steps} timeline={timeline} t={t} /> : null}
+      </details>
+      <details className="step-details">
+        <summary>{t('run.inputs')}</summary>
+        <InputsComparison mine={inputsFetcher.data} other={compareFetcher.data} t={t} onCompare={(otherId) => void compareFetcher.load(`/runs/${encodeURIComponent(otherId)}/inputs.json`)} defaultOther={loaded.rerunOf} />
       </details>
       <h2>{t('logs.title')}</h2>
       <LogViewer lines={lines} connected={connected} steps={steps.map((step) => step.id)} t={t} runId={loaded.id} />
