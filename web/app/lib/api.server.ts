@@ -118,3 +118,10 @@ export async function requireApi(request: Request): Promise<ApiSession> {
     refreshToken: () => refreshToken,
   };
 }
+
+/** Approves or rejects a run's step from a form with `step` and `comment` (a rejection's reason). */
+export async function decideStep(api: ApiSession, runId: string, form: FormData, decision: 'approve' | 'reject'): Promise<void> {
+  const step = encodeURIComponent(String(form.get('step') ?? ''));
+  const comment = String(form.get('comment') ?? '').trim();
+  await api.send('POST', `/runs/${encodeURIComponent(runId)}/steps/${step}/${decision}`, decision === 'approve' ? (comment ? { comment } : {}) : { reason: comment });
+}

@@ -5,19 +5,14 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import type { Translate } from '../i18n/index.js';
 import { VirtualList } from './virtual-list.js';
 
-export interface LogLine {
-  seq: number;
-  stepId: string;
-  attempt: number;
-  stream: string;
-  at: string;
-  text: string;
-}
+import type { StoredLine as LogLine } from '../../../logs/run-log-store.js';
 
 export interface ProgressMessage {
   status?: string;
   progress?: unknown;
 }
+
+export type { LogLine };
 
 export function useLiveLog(runId: string, onProgress: (message: ProgressMessage) => void) {
   const [lines, setLines] = useState<LogLine[]>([]);
@@ -118,7 +113,7 @@ export function LogViewer({ lines, connected, steps, t, runId }: { lines: LogLin
       <VirtualList
         items={shown}
         rowHeight={20}
-        height={360}
+        maxHeight={360}
         follow={follow}
         label={t('logs.title')}
         className="log-lines mono"

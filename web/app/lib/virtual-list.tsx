@@ -5,7 +5,8 @@ import { useEffect, useRef, useState } from 'react';
 interface VirtualListProps<T> {
   items: T[];
   rowHeight: number;
-  height: number;
+  /** The list grows with its items up to this height, then scrolls. */
+  maxHeight: number;
   renderRow: (item: T, index: number) => React.ReactNode;
   /** Keep the view at the bottom as items arrive. */
   follow?: boolean;
@@ -15,7 +16,8 @@ interface VirtualListProps<T> {
 
 const OVERSCAN = 10;
 
-export function VirtualList<T>({ items, rowHeight, height, renderRow, follow, label, className }: VirtualListProps<T>) {
+export function VirtualList<T>({ items, rowHeight, maxHeight, renderRow, follow, label, className }: VirtualListProps<T>) {
+  const height = Math.min(items.length * rowHeight + 2, maxHeight);
   const container = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   useEffect(() => {

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { data, Form, Link, useActionData, useLoaderData, type ActionFunctionArgs, type LoaderFunctionArgs } from 'react-router';
 import { formatDateTime, useLanguage, useT, type MessageKey } from '../i18n/index.js';
-import { ApiProblem, requireApi } from '../lib/api.server.js';
+import { ApiProblem, decideStep, requireApi } from '../lib/api.server.js';
 
 interface WaitingApproval {
   runId: string;
@@ -21,12 +21,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
 export async function action({ request }: ActionFunctionArgs) {
   const api = await requireApi(request);
   const form = await request.formData();
-  const intent = form.get('intent') === 'reject' ? 'reject' : 'approve';
-  const run = encodeURIComponent(String(form.get('run') ?? ''));
-  const step = encodeURIComponent(String(form.get('step') ?? ''));
-  const comment = String(form.get('comment') ?? '').trim();
   try {
-    await api.send('POST', `/runs/${run}/steps/${step}/${intent}`, intent === 'approve' ? (comment ? { comment } : {}) : { reason: comment });
+    await decideStep(api, String(form.get('run') ?? ''), form, form.get('intent') === 'reject' ? 'reject' : 'approve');
     return data({ error: undefined as string | undefined }, { headers: api.headers });
   } catch (error) {
     if (!(error instanceof ApiProblem)) throw error;

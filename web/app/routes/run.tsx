@@ -2,53 +2,18 @@
 import { useEffect, useState } from 'react';
 import { data, Form, Link, redirect, useActionData, useFetcher, useLoaderData, useNavigation, useRevalidator, type ActionFunctionArgs, type LoaderFunctionArgs } from 'react-router';
 import { formatDateTime, formatDuration, useLanguage, useT, type Translate } from '../i18n/index.js';
-import { ApiProblem, requireApi } from '../lib/api.server.js';
+import { ApiProblem, decideStep, requireApi } from '../lib/api.server.js';
 import { LogViewer, useLiveLog } from '../lib/live-log.js';
 import { rolesIn, useShell } from '../lib/shell-data.js';
 import { StatusBadge } from '../lib/status.js';
 import { VirtualList } from '../lib/virtual-list.js';
+import type { RunDetails } from '../../../runs/run-service.js';
+import type { TimelineEntry } from '../../../runs/timeline.js';
+import type { StepProgress } from '../../../workflows/messages.js';
 
-interface StepProgress {
-  id: string;
-  kind: string;
-  title?: string;
-  action?: string;
-  group?: string;
-  status: string;
-  attempts: number;
-  startedAt?: string;
-  endedAt?: string;
-  outputSummary?: string;
-  error?: string;
-  approval?: { role: string; required: number; allowStarter: boolean; deadline?: string; approvedBy: Array<{ user: string; at: string; comment?: string }>; rejectedBy?: { user: string; reason: string } };
-}
-
-interface RunDetails {
-  id: string;
-  runId: string;
-  runbook?: string;
-  environment?: string;
-  startedBy?: string;
-  rerunOf?: string;
-  status: string;
-  startedAt: string;
-  closedAt?: string;
-  error?: string;
-  progress?: { steps: StepProgress[]; compensations: Array<{ id: string; forStep: string; status: string; error?: string }>; status: string };
-  pendingAttempts: Array<{ stepId: string; attempt: number; lastFailure?: string }>;
-}
-
-interface TimelineEntry {
-  stepId: string;
-  kind: string;
-  attempts: number;
-  status: string;
-  failure?: string;
-  scheduledAt: string;
-  lastAttemptStartedAt?: string;
-  endedAt?: string;
-  input?: string;
-  output?: string;
+/** Each step's timeline entry (compensations aside). */
+function timelineByStep(timeline: TimelineEntry[]): Map<string, TimelineEntry> {
+  return new Map(timeline.filter((entry) => entry.kind !== 'compensation').map((entry) => [entry.stepId, entry]));
 }
 
 type InputsAnswer = { runbook: string; inputs: Record<string, unknown> } | { error: string };
@@ -68,12 +33,9 @@ export async function action({ request, params }: ActionFunctionArgs) {
   try {
     switch (intent) {
       case 'approve':
-      case 'reject': {
-        const step = encodeURIComponent(String(form.get('step') ?? ''));
-        const comment = String(form.get('comment') ?? '').trim();
-        await api.send('POST', `/runs/${id}/steps/${step}/${intent}`, intent === 'approve' ? (comment ? { comment } : {}) : { reason: comment });
+      case 'reject':
+        await decideStep(api, params.id ?? '', form, intent);
         return data({ ok: intent, error: undefined as string | undefined }, { headers: api.headers });
-      }
       case 'cancel':
         await api.send('POST', `/runs/${id}/cancel`);
         return data({ ok: intent, error: undefined as string | undefined }, { headers: api.headers });
@@ -95,12 +57,12 @@ export async function action({ request, params }: ActionFunctionArgs) {
 
 function Gantt({ steps, timeline, t, runStart, runEnd }: { steps: StepProgress[]; timeline: TimelineEntry[]; t: Translate; runStart: number; runEnd: number }) {
   const span = Math.max(runEnd - runStart, 1);
-  const byStep = new Map(timeline.filter((entry) => entry.kind !== 'compensation').map((entry) => [entry.stepId, entry]));
+  const byStep = timelineByStep(timeline);
   return (
     <VirtualList
       items={steps}
       rowHeight={34}
-      height={Math.min(steps.length * 34 + 2, 420)}
+      maxHeight={420}
       label={t('run.timeline')}
       className="gantt"
       renderRow={(step) => {
@@ -174,12 +136,12 @@ function ApprovalPanel({ step, run, t }: { step: StepProgress; run: RunDetails; 
 }
 
 function StepDetails({ steps, timeline, t }: { steps: StepProgress[]; timeline: TimelineEntry[]; t: Translate }) {
-  const byStep = new Map(timeline.filter((entry) => entry.kind !== 'compensation').map((entry) => [entry.stepId, entry]));
+  const byStep = timelineByStep(timeline);
   return (
     <VirtualList
       items={steps}
       rowHeight={64}
-      height={Math.min(steps.length * 64 + 2, 480)}
+      maxHeight={480}
       label={t('run.stepDetails')}
       className="step-table"
       renderRow={(step) => {
