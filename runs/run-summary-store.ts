@@ -178,6 +178,9 @@ export class RunSummaryStore {
       `SELECT s.workflow_id, s.runbook, s.environment, s.started_by, s.started_at, st.data
        FROM run_summaries s JOIN run_summary_steps st ON st.workflow_id = s.workflow_id
        WHERE s.status = 'running' AND s.environment = ANY($1) AND st.data->>'status' = 'waiting' AND st.data->>'kind' = 'approval'
+         -- decided already (the run moves on in a moment): not waiting any more
+         AND st.data->'approval'->'rejectedBy' IS NULL
+         AND jsonb_array_length(st.data->'approval'->'approvedBy') < (st.data->'approval'->>'required')::int
        ORDER BY st.data->>'startedAt', s.workflow_id LIMIT 500`,
       [environments],
     );

@@ -223,8 +223,55 @@ describe('the web app', () => {
         return found;
       });
       expect({ route, untranslated: texts.filter((text) => englishOnly.has(text)) }).toEqual({ route, untranslated: [] });
+      // Every visible form control has a label (or an accessible name).
+      const unlabelled = await page.$$eval('input:not([type=hidden]), select, textarea', (controls) =>
+        controls
+          .filter((control) => !(control as HTMLInputElement).labels?.length && !control.getAttribute('aria-label') && !control.closest('label'))
+          .map((control) => control.outerHTML.slice(0, 80)),
+      );
+      expect({ route, unlabelled }).toEqual({ route, unlabelled: [] });
       await stack.screenshot(page, `pt-BR-${route.replace(/\W+/g, '-')}`);
     }
     await page.context().close();
   });
+
+  it('lets an admin add a connection whose secret is never shown again, and an approver decide from the inbox', async () => {
+    const admin = await signIn(stack.browser, stack.webUrl, ADMIN.email, ADMIN.password);
+    await admin.goto(`${stack.webUrl}/settings`);
+    await admin.fill('#connection-name', 'build-host');
+    await admin.fill('#connection-type', 'ssh');
+    await admin.fill('#connection-config', '{"host": "10.0.0.5", "port": 22}');
+    await admin.fill('#connection-secret', 'ssh-private-key-material-xyz');
+    await admin.click('button:has-text("Save connection")');
+    await admin.waitForSelector('[data-testid=connections] td:has-text("build-host")');
+    expect(await admin.textContent('[data-testid=connections]')).toContain('stored (hidden)');
+    expect(await admin.content()).not.toContain('ssh-private-key-material-xyz');
+    await stack.screenshot(admin, '09-connections');
+    // Bad settings are refused with a message, and nothing is created.
+    await admin.fill('#connection-name', 'broken');
+    await admin.fill('#connection-type', 'ssh');
+    await admin.fill('#connection-config', '{not json');
+    await admin.click('button:has-text("Save connection")');
+    await admin.waitForSelector('.error:has-text("not valid JSON")');
+    expect(await admin.textContent('[data-testid=connections]')).not.toContain('broken');
+    await admin.context().close();
+
+    // A run waiting for approval shows in Bob's inbox, and he approves it there.
+    const alice = await signIn(stack.browser, stack.webUrl, 'alice@example.org', PASSWORD);
+    await alice.goto(`${stack.webUrl}/runbooks/deploy-demo`);
+    await alice.fill('#field-version', 'v2.0');
+    await Promise.all([alice.waitForURL('**/runs/deploy-demo-*'), alice.click('.schema-form button[type=submit]')]);
+    await alice.waitForSelector('.approval-panel');
+    const bob = await signIn(stack.browser, stack.webUrl, 'bob@example.org', PASSWORD);
+    await bob.goto(`${stack.webUrl}/approvals`);
+    await bob.waitForSelector('.card:has-text("deploy-demo") button[value=approve]');
+    expect(await bob.textContent('.topbar .approvals-count .badge')).toBe('1');
+    await stack.screenshot(bob, '10-approvals-inbox');
+    await bob.click('.card:has-text("deploy-demo") button[value=approve]');
+    await bob.waitForSelector('text=Nothing waits for an approval.');
+    await alice.waitForSelector('.run-header .status-completed', { timeout: 20_000 });
+    await alice.context().close();
+    await bob.context().close();
+  });
 });
+

@@ -348,6 +348,8 @@ class RunbookRun {
     } finally {
       progress.endedAt = now();
       this.touch(progress);
+      // A decided approval leaves the inboxes that read the projection.
+      if (step.kind === 'approval') this.requestPublish();
     }
   }
 

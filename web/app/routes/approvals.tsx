@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { data, Form, Link, useActionData, useLoaderData, type ActionFunctionArgs, type LoaderFunctionArgs } from 'react-router';
+import { data, Form, Link, useActionData, useLoaderData, useRevalidator, type ActionFunctionArgs, type LoaderFunctionArgs } from 'react-router';
 import { formatDateTime, useLanguage, useT, type MessageKey } from '../i18n/index.js';
 import { ApiProblem, decideStep, requireApi } from '../lib/api.server.js';
 
@@ -58,6 +58,14 @@ export default function Approvals() {
   const language = useLanguage();
   const { approvals } = useLoaderData<typeof loader>();
   const answer = useActionData<typeof action>();
+  const revalidator = useRevalidator();
+  // The inbox follows decisions taken elsewhere and new waits.
+  useEffect(() => {
+    const timer = setInterval(() => {
+      if (revalidator.state === 'idle' && document.visibilityState === 'visible') void revalidator.revalidate();
+    }, 5_000);
+    return () => clearInterval(timer);
+  }, [revalidator]);
   return (
     <section>
       <h1>{t('approvals.title')}</h1>

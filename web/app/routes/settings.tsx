@@ -14,15 +14,39 @@ interface UserRow {
   grants: Array<{ id?: string; environment: string; role: string }>;
 }
 
+interface ConnectionRow {
+  id: string;
+  name: string;
+  type: string;
+  environment: string;
+  config: Record<string, unknown>;
+  hasSecret: boolean;
+}
+
 export async function loader({ request }: LoaderFunctionArgs) {
   const api = await requireApi(request);
   const me = await api.get<{ grants: Array<{ role: string }> }>('/auth/me');
   const admin = me.grants.some((grant) => grant.role === 'admin');
-  const [users, environments] = admin ? await Promise.all([api.get<UserRow[]>('/users'), api.get<Array<{ name: string }>>('/environments')]) : [[], []];
-  return data({ users, environments: environments.map((environment) => environment.name) }, { headers: api.headers });
+  const [users, environments, connections] = await Promise.all([
+    admin ? api.get<UserRow[]>('/users') : [],
+    admin ? api.get<Array<{ name: string }>>('/environments') : [],
+    api.get<ConnectionRow[]>('/connections'),
+  ]);
+  return data({ users, environments: environments.map((environment) => environment.name), connections }, { headers: api.headers });
 }
 
-type Answer = { done?: 'token' | 'totpSetup' | 'totpEnabled' | 'user' | 'grant' | 'environment'; token?: string; secret?: string; uri?: string; error?: string };
+/** Reads the connection form's settings: a JSON object, or a problem to show. */
+function parseConfig(text: string): Record<string, unknown> | string {
+  if (!text.trim()) return {};
+  try {
+    const value: unknown = JSON.parse(text);
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : 'settings must be a JSON object';
+  } catch (error) {
+    return `settings are not valid JSON: ${(error as Error).message}`;
+  }
+}
+
+type Answer = { done?: 'token' | 'totpSetup' | 'totpEnabled' | 'user' | 'grant' | 'environment' | 'connection' | 'connectionDeleted'; token?: string; secret?: string; uri?: string; error?: string };
 
 export async function action({ request }: ActionFunctionArgs) {
   const api = await requireApi(request);
@@ -50,6 +74,16 @@ export async function action({ request }: ActionFunctionArgs) {
       case 'environment':
         await api.send('POST', '/environments', { name: field('name') });
         return data<Answer>({ done: 'environment' }, { headers: api.headers });
+      case 'connection': {
+        const config = parseConfig(String(form.get('config') ?? ''));
+        if (typeof config === 'string') return data<Answer>({ error: config }, { status: 400, headers: api.headers });
+        const secret = String(form.get('secret') ?? '');
+        await api.send('POST', '/connections', { environment: field('environment'), name: field('name'), type: field('type'), config, ...(secret ? { secret } : {}) });
+        return data<Answer>({ done: 'connection' }, { headers: api.headers });
+      }
+      case 'connection-delete':
+        await api.send('DELETE', `/connections/${encodeURIComponent(field('id'))}`);
+        return data<Answer>({ done: 'connectionDeleted' }, { headers: api.headers });
       default:
         return data<Answer>({ error: 'unknown action' }, { status: 400, headers: api.headers });
     }
@@ -65,7 +99,8 @@ export default function Settings() {
   const language = useLanguage();
   const shell = useShell();
   const location = useLocation();
-  const { users, environments } = useLoaderData<typeof loader>();
+  const { users, environments, connections } = useLoaderData<typeof loader>();
+  const adminIn = shell.me.grants.filter((grant) => grant.role === 'admin').map((grant) => grant.environment);
   const answer = useActionData<typeof action>() as Answer | undefined;
   const admin = holdsAnywhere(shell.me, ['admin']);
   return (
@@ -128,6 +163,74 @@ export default function Settings() {
           <button type="submit">{t('settings.totpStart')}</button>
         </Form>
       )}
+
+      <h2>{t('settings.connections')}</h2>
+      <p className="muted">{t('settings.connectionsHelp')}</p>
+      {connections.length === 0 ? (
+        <p className="muted">{t('settings.noConnections')}</p>
+      ) : (
+        <table className="table" data-testid="connections">
+          <thead>
+            <tr>
+              <th scope="col">{t('settings.name')}</th>
+              <th scope="col">{t('settings.connectionType')}</th>
+              <th scope="col">{t('settings.environment')}</th>
+              <th scope="col">{t('settings.connectionConfig')}</th>
+              <th scope="col">{t('settings.connectionSecret')}</th>
+              <th scope="col">
+                <span className="sr-only">{t('settings.actions')}</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {connections.map((connection) => (
+              <tr key={connection.id}>
+                <td>{connection.name}</td>
+                <td>{connection.type}</td>
+                <td>{connection.environment}</td>
+                <td className="mono small">{JSON.stringify(connection.config)}</td>
+                <td>{connection.hasSecret ? t('settings.secretStored') : '—'}</td>
+                <td>
+                  {adminIn.includes(connection.environment) ? (
+                    <Form method="post">
+                      <input type="hidden" name="intent" value="connection-delete" />
+                      <input type="hidden" name="id" value={connection.id} />
+                      <button type="submit" className="danger" aria-label={t('settings.deleteConnection', { name: connection.name })}>
+                        {t('settings.delete')}
+                      </button>
+                    </Form>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {adminIn.length > 0 ? (
+        <>
+          <h3>{t('settings.newConnection')}</h3>
+          <Form method="post" className="inline-form">
+            <input type="hidden" name="intent" value="connection" />
+            <label htmlFor="connection-environment">{t('settings.environment')}</label>
+            <select id="connection-environment" name="environment" defaultValue={adminIn.includes(shell.environment) ? shell.environment : adminIn[0]}>
+              {adminIn.map((name) => (
+                <option key={name} value={name}>
+                  {name}
+                </option>
+              ))}
+            </select>
+            <label htmlFor="connection-name">{t('settings.name')}</label>
+            <input id="connection-name" name="name" required pattern="[A-Za-z0-9][A-Za-z0-9._-]*" />
+            <label htmlFor="connection-type">{t('settings.connectionType')}</label>
+            <input id="connection-type" name="type" required placeholder="ssh, docker, postgres, http…" />
+            <label htmlFor="connection-config">{t('settings.connectionConfig')}</label>
+            <input id="connection-config" name="config" className="mono" placeholder='{"host": "10.0.0.5", "port": 22}' />
+            <label htmlFor="connection-secret">{t('settings.connectionSecret')}</label>
+            <input id="connection-secret" name="secret" type="password" autoComplete="new-password" />
+            <button type="submit">{t('settings.createConnection')}</button>
+          </Form>
+        </>
+      ) : null}
 
       {admin ? (
         <>
