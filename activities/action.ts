@@ -2,6 +2,7 @@
 // the action and performs it as a Temporal activity.
 import { z } from 'zod';
 import { parseDuration, DURATION_HINT } from '../manifest/duration.js';
+import type { ConnectionResolver } from '../security/connection-resolver.js';
 
 export type RiskLevel = 'low' | 'medium' | 'high';
 
@@ -37,6 +38,8 @@ export interface ActionContext {
 
 export interface ActionDependencies {
   lineSink: LineSink;
+  /** Connections of the run's environment (absent on a worker without a database). */
+  connections?: ConnectionResolver;
   /** Folder relative playbook paths are resolved against. */
   playbooksDir: string;
 }

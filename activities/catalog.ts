@@ -4,6 +4,7 @@
 import type { ActionDefinition } from './action.js';
 import { ansiblePlaybook } from './ansible/ansible-playbook.js';
 import { coreNoop } from './core/noop.js';
+import { dockerContainerInspect, dockerContainerLogs, dockerContainerRestart, dockerContainerStart, dockerContainerStop, dockerImagePrune } from './docker/docker-actions.js';
 import { httpCheck, httpRequest } from './http/http-actions.js';
 import { notifyWebhook } from './notify/notify-webhook.js';
 import { postgresBackup } from './postgres/postgres-backup.js';
@@ -17,6 +18,12 @@ export const actionCatalog: readonly ActionDefinition[] = [
   ansiblePlaybook,
   notifyWebhook,
   postgresBackup,
+  dockerContainerRestart,
+  dockerContainerStop,
+  dockerContainerStart,
+  dockerContainerInspect,
+  dockerContainerLogs,
+  dockerImagePrune,
 ] as unknown as readonly ActionDefinition[];
 
 const actionsById = new Map(actionCatalog.map((action) => [action.id, action]));

@@ -25,6 +25,7 @@ import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { codecRoutes } from './routes/codec.js';
 import { connectionRoutes } from './routes/connections.js';
+import { containerRoutes } from './routes/containers.js';
 import { liveLogRoutes } from './routes/live-logs.js';
 import { healthRoutes } from './routes/health.js';
 import { runbookRoutes } from './routes/runbooks.js';
@@ -135,6 +136,7 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
   await app.register(runRoutes, { runs: deps.runs });
   await app.register(adminRoutes, { db: deps.db, users: deps.users });
   await app.register(connectionRoutes, { connections: deps.connections });
+  await app.register(containerRoutes, { runs: deps.runs, connections: deps.connections });
   await app.register(auditRoutes, { db: deps.db });
   await app.register(codecRoutes, { codec: deps.payloadCodec });
   await app.register(liveLogRoutes, { runs: deps.runs, store: deps.logStore, listener: deps.logListener, tickets: deps.logTickets, allowedOrigins: settings.corsOrigins });

@@ -4,13 +4,14 @@ import type { FastifyInstance } from 'fastify';
 import { buildApiForTests, createMigratedDatabase } from '../test/control-plane.js';
 import { writeManifests } from '../test/files.js';
 import { startLocalEngine } from '../test/local-engine.js';
+import { loadEnv } from '../config/env.js';
 import { openWorkerStores } from '../temporal/worker-stores.js';
 
 export const BENCH_PASSWORD = 'benchmark password 1';
 
 export async function startBenchApi(manifests: Record<string, string>, extend?: (app: FastifyInstance) => void) {
   const database = await createMigratedDatabase();
-  const stores = openWorkerStores(database.url);
+  const stores = openWorkerStores(database.url, loadEnv());
   const engine = await startLocalEngine({ name: 'bench-api', taskQueue: 'bench-api', stores });
   const { app, services } = await buildApiForTests(database, writeManifests(manifests), 'bench-api', engine.client);
   const user = await services.users.createUser({ email: 'bench@example.org', name: 'Bench', password: BENCH_PASSWORD });

@@ -342,7 +342,7 @@ program
     console.log(removeSession(env) ? 'Signed out' : 'There was no session');
   });
 
-const EXIT_CODES = { invalid: 2, 'not-found': 3, conflict: 4, forbidden: 5 } as const;
+const EXIT_CODES = { invalid: 2, 'not-found': 3, conflict: 4, forbidden: 5, unavailable: 6 } as const;
 
 try {
   await program.parseAsync(process.argv);

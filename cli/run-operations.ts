@@ -57,7 +57,7 @@ export class TemporalRunOperations implements RunOperations {
   }
 }
 
-const KIND_BY_STATUS: Record<number, ProblemKind> = { 400: 'invalid', 401: 'forbidden', 403: 'forbidden', 404: 'not-found', 409: 'conflict' };
+const KIND_BY_STATUS: Record<number, ProblemKind> = { 400: 'invalid', 401: 'forbidden', 403: 'forbidden', 404: 'not-found', 409: 'conflict', 502: 'unavailable' };
 
 /** The same operations through the API, as the user the token belongs to (`--as` and `--role` do not apply). */
 export class ApiRunOperations implements RunOperations {

@@ -58,6 +58,7 @@ const envSchema = z.object({
   JARVIS_CORS_ORIGINS: z.string().default('http://127.0.0.1:3000,http://localhost:3000,http://127.0.0.1:8233,http://localhost:8233'),
   JARVIS_ACCESS_TOKEN_TTL: duration('15m'),
   JARVIS_REFRESH_TOKEN_TTL: duration('30d'),
+  JARVIS_TEST_DOCKER_SOCKET: z.string().default('/run/jarvis-docker.sock').describe('The Docker engine the test suite uses (.ci/start-docker.sh starts it).'),
   JARVIS_TEST_DATABASE_URL: z.string().default('postgresql://postgres@127.0.0.1:5432/test').describe('The PostgreSQL the test suite backs up.'),
   HOME: z.string().optional(),
   PATH: z.string().default('/usr/local/bin:/usr/bin:/bin'),
@@ -104,6 +105,7 @@ export function parseEnv(source: Record<string, string | undefined>) {
     accessTokenTtlMs: env.JARVIS_ACCESS_TOKEN_TTL,
     refreshTokenTtlMs: env.JARVIS_REFRESH_TOKEN_TTL,
     testDatabaseUrl: env.JARVIS_TEST_DATABASE_URL,
+    testDockerSocket: env.JARVIS_TEST_DOCKER_SOCKET,
     cacheBinDir: path.join(env.HOME ?? PROJECT_ROOT, '.cache', 'jarvis', 'bin'),
     searchPath: env.PATH,
   };

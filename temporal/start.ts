@@ -26,7 +26,7 @@ const temporal = await ensureTemporal({
 log(`Temporal at ${temporal.address}${temporal.uiUrl ? `, web UI at ${temporal.uiUrl}` : ''}`);
 
 const database = await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir, log });
-const stores = openWorkerStores(database.url);
+const stores = openWorkerStores(database.url, env);
 const { worker, connection } = await createWorkerFromEnv(env, temporal.address, stores);
 log(`Worker polling task queue "${env.taskQueue}"; data in ${env.dataDir}`);
 const api = await startApi(env, temporal.address, log, database);

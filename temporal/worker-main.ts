@@ -9,7 +9,7 @@ const env = loadEnv();
 const address = env.temporalAddress ?? `127.0.0.1:${env.temporalPort}`;
 await (await connectToTemporal(address, 60_000)).close();
 // Without DATABASE_URL (the embedded database belongs to `npm start`), lines go to this process's output.
-const stores = openWorkerStores(env.databaseUrl);
+const stores = openWorkerStores(env.databaseUrl, env);
 const { worker, connection } = await createWorkerFromEnv(env, address, stores);
 console.log(`jarvis worker polling task queue "${env.taskQueue}" on ${address} (namespace ${env.namespace})`);
 try {

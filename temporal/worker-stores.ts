@@ -7,15 +7,20 @@ import { createConsoleLineSink } from '../activities/index.js';
 import { reportIdleConnectionError } from '../db/pool-errors.js';
 import { DatabaseLineSink } from '../logs/database-line-sink.js';
 import { RunLogStore } from '../logs/run-log-store.js';
+import type { JarvisEnv } from '../config/env.js';
 import { RunSummaryStore } from '../runs/run-summary-store.js';
+import { DatabaseConnectionResolver, type ConnectionResolver } from '../security/connection-resolver.js';
+import { CredentialsCipher } from '../security/credentials-cipher.js';
+import { SecretKey } from '../security/secret-key.js';
 
 export interface WorkerStores {
   lineSink: LineSink;
   runSummaries?: RunSummaryStore;
+  connections?: ConnectionResolver;
   close(): Promise<void>;
 }
 
-export function openWorkerStores(databaseUrl: string | undefined): WorkerStores {
+export function openWorkerStores(databaseUrl: string | undefined, keys: Pick<JarvisEnv, 'secretKey' | 'dataDir'>): WorkerStores {
   if (!databaseUrl) return { lineSink: createConsoleLineSink(), close: async () => {} };
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   pool.on('error', reportIdleConnectionError);
@@ -23,6 +28,7 @@ export function openWorkerStores(databaseUrl: string | undefined): WorkerStores 
   return {
     lineSink,
     runSummaries: new RunSummaryStore(pool),
+    connections: new DatabaseConnectionResolver(pool, new CredentialsCipher([SecretKey.load(keys.secretKey, keys.dataDir).derive('credentials')])),
     async close() {
       await lineSink.flush();
       await pool.end();

@@ -6,6 +6,7 @@ import type { ActionDependencies } from '../activities/action.js';
 import { createActivities, createConsoleLineSink } from '../activities/index.js';
 import { createRunSummaryActivities } from '../runs/run-summary-activity.js';
 import type { RunSummaryStore } from '../runs/run-summary-store.js';
+import type { ConnectionResolver } from '../security/connection-resolver.js';
 import { createDataConverter } from './payload-codec.js';
 import type { WorkerStores } from './worker-stores.js';
 
@@ -35,6 +36,8 @@ export interface RunbookWorkerOptions {
   lineSink?: ActionDependencies['lineSink'];
   /** Where runs publish their progress for fast reads; none without a database. */
   runSummaries?: RunSummaryStore;
+  /** Connections of each run's environment, for actions that reach systems by connection name. */
+  connections?: ConnectionResolver;
   /** Encrypts payloads: the same converter as every client of the installation. */
   dataConverter: DataConverter;
   /** Benchmarks observe activities through interceptors. */
@@ -44,7 +47,11 @@ export interface RunbookWorkerOptions {
 export async function createRunbookWorker(options: RunbookWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
   const connection = await NativeConnection.connect({ address: options.address });
   const activities = {
-    ...createActivities({ lineSink: options.lineSink ?? createConsoleLineSink(), playbooksDir: options.playbooksDir }),
+    ...createActivities({
+      lineSink: options.lineSink ?? createConsoleLineSink(),
+      playbooksDir: options.playbooksDir,
+      ...(options.connections ? { connections: options.connections } : {}),
+    }),
     ...createRunSummaryActivities(options.runSummaries),
   };
   const worker = await Worker.create({
@@ -74,5 +81,6 @@ export async function createWorkerFromEnv(env: JarvisEnv, address: string, store
     dataConverter: createDataConverter(env),
     lineSink: stores.lineSink,
     ...(stores.runSummaries ? { runSummaries: stores.runSummaries } : {}),
+    ...(stores.connections ? { connections: stores.connections } : {}),
   });
 }

@@ -4,6 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { inject } from 'vitest';
 import type { Role } from '../manifest/types.js';
 import { buildApiForTests, createMigratedDatabase } from './control-plane.js';
+import { loadEnv } from '../config/env.js';
 import { openWorkerStores } from '../temporal/worker-stores.js';
 import { startWorker, testDataConverter, uniqueTaskQueue } from './harness.js';
 
@@ -17,7 +18,7 @@ export async function startApiForTests(runbooksDir: string, users: TestUser[]) {
   const database = await createMigratedDatabase();
   const prisma = database.prisma;
   const taskQueue = uniqueTaskQueue('api');
-  const stores = openWorkerStores(database.url);
+  const stores = openWorkerStores(database.url, loadEnv());
   const worker = await startWorker(taskQueue, undefined, stores);
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   const temporal = new Client({ connection, dataConverter: testDataConverter() });

@@ -34,6 +34,7 @@ export async function startWorker(taskQueue: string, address = inject('temporalA
     playbooksDir: path.join(PROJECT_ROOT, 'runbooks', 'playbooks'),
     lineSink: stores?.lineSink ?? collectingLineSink(),
     ...(stores?.runSummaries ? { runSummaries: stores.runSummaries } : {}),
+    ...(stores?.connections ? { connections: stores.connections } : {}),
     dataConverter: testDataConverter(),
   });
   const running = worker.run();

@@ -100,6 +100,11 @@ const cases: Case[] = [
   { route: 'POST /connections', method: 'POST', request: async (environment) => ({ url: '/connections', payload: { environment, name: `n${(sequence += 1)}`, type: 'http' } }), who: { permission: 'administer', where: 'own' }, bound: true },
   { route: 'PATCH /connections/:id', method: 'PATCH', request: async (environment) => ({ url: `/connections/${await connectionIn(environment)}`, payload: { config: { a: 1 } } }), who: { permission: 'administer', where: 'own' }, bound: true },
   { route: 'DELETE /connections/:id', method: 'DELETE', request: async (environment) => ({ url: `/connections/${await connectionIn(environment)}` }), who: { permission: 'administer', where: 'own' }, bound: true },
+  { route: 'GET /containers', method: 'GET', request: async (environment) => ({ url: `/containers?environment=${environment}&endpoint=nowhere` }), who: { permission: 'read', where: 'own' }, bound: true },
+  { route: 'GET /containers/:container/logs', method: 'GET', request: async (environment) => ({ url: `/containers/web/logs?environment=${environment}&endpoint=nowhere` }), who: { permission: 'read', where: 'own' }, bound: true },
+  ...(['restart', 'stop', 'start'] as const).map(
+    (verb): Case => ({ route: `POST /containers/:container/${verb}`, method: 'POST', request: async (environment) => ({ url: `/containers/web/${verb}`, payload: { environment, endpoint: 'nowhere' } }), who: { permission: 'execute', where: 'own' }, bound: true }),
+  ),
   { route: 'GET /audit', method: 'GET', request: async () => ({ url: '/audit' }), who: 'admin-anywhere', bound: false },
   { route: 'GET /audit.csv', method: 'GET', request: async () => ({ url: '/audit.csv' }), who: 'admin-anywhere', bound: false },
   { route: 'POST /codec/decode', method: 'POST', request: async () => ({ url: '/codec/decode', payload: { payloads: [] } }), who: 'admin-anywhere', bound: false },

@@ -7,13 +7,14 @@ import { JarvisProblem, type ProblemKind } from '../../runs/errors.js';
 import { AuthFailure } from '../services/auth-service.js';
 import type { Problem } from '../schemas.js';
 
-const STATUS_BY_KIND: Record<ProblemKind, number> = { invalid: 400, 'not-found': 404, conflict: 409, forbidden: 403 };
+const STATUS_BY_KIND: Record<ProblemKind, number> = { invalid: 400, 'not-found': 404, conflict: 409, forbidden: 403, unavailable: 502 };
 const TITLES: Record<number, string> = {
   400: 'Bad request',
   401: 'Authentication required',
   403: 'Forbidden',
   404: 'Not found',
   409: 'Conflict',
+  502: 'Bad gateway',
   413: 'Request body too large',
   415: 'Unsupported media type',
   429: 'Too many requests',

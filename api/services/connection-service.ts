@@ -1,5 +1,6 @@
 import type { Database } from '../../db/database.js';
 import { JarvisProblem } from '../../runs/errors.js';
+import type { ResolvedConnection } from '../../security/connection-resolver.js';
 import type { CredentialsCipher } from '../../security/credentials-cipher.js';
 
 export interface ConnectionView {
@@ -80,6 +81,20 @@ export class ConnectionService {
 
   async remove(id: string): Promise<void> {
     await this.db.connection.delete({ where: { id } });
+  }
+
+  /** A connection by name in an environment, with its credentials unsealed in memory, for the API's own calls to the system. */
+  async resolve(environment: string, name: string): Promise<ResolvedConnection> {
+    const row = await this.db.connection.findFirst({ where: { name, environment: { name: environment } }, include: { environment: true } });
+    if (!row) throw new JarvisProblem(`no connection "${name}" in ${environment}`, 'not-found');
+    return {
+      id: row.id,
+      name: row.name,
+      type: row.type,
+      environment,
+      config: row.config as Record<string, unknown>,
+      ...(row.secretCiphertext ? { secret: this.cipher.open(row.secretCiphertext, `connection:${row.id}`) } : {}),
+    };
   }
 
   /** The cleartext credentials, for activities that need them; never for an API answer. */
