@@ -307,6 +307,59 @@ run
 
 registerUserCommands(program, env);
 
+/** Container commands act through the API only (RBAC, audit and approvals apply). */
+function apiSession(): ApiRunOperations {
+  const session = readSession(env);
+  if (!session) throw new JarvisProblem('container commands go through the API: run `npx jarvis login` first (or set JARVIS_API_TOKEN)', 'invalid');
+  return new ApiRunOperations(session.apiUrl, session.token);
+}
+
+interface ContainerRow {
+  group: string;
+  name: string;
+  image: string;
+  state: string;
+  status: string;
+  health?: string;
+}
+
+const containers = program.command('containers').description('containers of a Docker endpoint (a docker connection)');
+const endpointOptions = (command: Command) =>
+  command.requiredOption('-e, --env <environment>', 'the environment of the connection').requiredOption('--endpoint <connection>', 'the docker connection to use');
+endpointOptions(containers.command('list').description('containers grouped by Swarm stack or Compose project'))
+  .addOption(outputOption())
+  .action(async (options: { env: string; endpoint: string; output: OutputFormat }) => {
+    const query = new URLSearchParams({ environment: options.env, endpoint: options.endpoint });
+    const groups = await apiSession().call<Array<{ group: string; containers: ContainerRow[] }>>('GET', `/containers?${query}`);
+    const rows = groups.flatMap((group) => group.containers.map((container) => ({ ...container, group: group.group })));
+    printData(options.output, rows, () =>
+      renderTable(rows, [
+        { header: 'group', value: (row: ContainerRow) => row.group },
+        { header: 'name', value: (row: ContainerRow) => row.name },
+        { header: 'image', value: (row: ContainerRow) => row.image },
+        { header: 'state', value: (row: ContainerRow) => row.state },
+        { header: 'health', value: (row: ContainerRow) => row.health },
+        { header: 'status', value: (row: ContainerRow) => row.status },
+      ]),
+    );
+  });
+for (const verb of ['restart', 'stop', 'start'] as const) {
+  endpointOptions(containers.command(verb).description(`${verb} a container (a container-${verb} run; prod asks an approver first)`).argument('<container>'))
+    .option('-w, --watch', 'follow the run to its end')
+    .action(async (container: string, options: { env: string; endpoint: string; watch?: boolean }) => {
+      const session = apiSession();
+      const started = await session.call<{ id: string }>('POST', `/containers/${encodeURIComponent(container)}/${verb}`, { environment: options.env, endpoint: options.endpoint });
+      await reportStarted(session, started, Boolean(options.watch), `${verb[0]!.toUpperCase()}${verb.slice(1)} of ${container} is`);
+    });
+}
+endpointOptions(containers.command('logs').description("the last lines of a container's output").argument('<container>'))
+  .option('-n, --tail <lines>', 'how many lines', '200')
+  .action(async (container: string, options: { env: string; endpoint: string; tail: string }) => {
+    const query = new URLSearchParams({ environment: options.env, endpoint: options.endpoint, tail: options.tail });
+    const { lines } = await apiSession().call<{ lines: Array<{ stream: string; text: string }> }>('GET', `/containers/${encodeURIComponent(container)}/logs?${query}`);
+    for (const line of lines) (line.stream === 'stderr' ? process.stderr : process.stdout).write(`${line.text}\n`);
+  });
+
 program
   .command('login')
   .description('sign in to the API; later run commands go through it (the password is read from standard input)')

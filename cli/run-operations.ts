@@ -67,7 +67,8 @@ export class ApiRunOperations implements RunOperations {
     private readonly token: string,
   ) {}
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** One API call as the session's user; problems come back as JarvisProblem with the API's words. */
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     let response: Response;
     try {
       response = await fetch(`${this.baseUrl}${path}`, {

@@ -5,7 +5,8 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEnv } from '../config/env.js';
 import { startApiForTests } from './api-harness.js';
-import { writeManifests } from './files.js';
+import { scratchDir, writeManifests } from './files.js';
+import { runCli } from './processes.js';
 
 const PASSWORD = 'containers password 1';
 const socketPath = loadEnv().testDockerSocket;
@@ -116,4 +117,24 @@ describe('containers', () => {
     expect(dead.statusCode).toBe(502);
     expect(dead.json().detail).toContain('cannot be reached');
   });
+
+  it('works from the CLI through the API: list, logs, and a watched restart', async () => {
+    await api.app.listen({ host: '127.0.0.1', port: 0 });
+    const address = api.app.server.address() as { port: number };
+    const { token } = (await call('olive', 'POST', '/auth/api-tokens', { name: 'cli' })).json() as { token: string };
+    const env = { JARVIS_API_URL: `http://127.0.0.1:${address.port}`, JARVIS_API_TOKEN: token, JARVIS_DATA_DIR: scratchDir() };
+    const listed = await runCli(['containers', 'list', '--env', 'dev', '--endpoint', 'engine', '-o', 'json'], env);
+    expect(listed.code).toBe(0);
+    expect((JSON.parse(listed.stdout) as Array<{ name: string; group: string }>).find((row) => row.name === WEB)).toMatchObject({ group: `compose:shop-${suffix}` });
+    const logs = await runCli(['containers', 'logs', WEB, '--env', 'dev', '--endpoint', 'engine', '--tail', '4'], env);
+    expect(logs.stdout).toMatch(/^tick \d+$/m);
+    expect(logs.stderr).toMatch(/^warn \d+$/m);
+    const restarted = await runCli(['containers', 'restart', WEB, '--env', 'dev', '--endpoint', 'engine', '--watch'], env);
+    expect(restarted.code).toBe(0);
+    expect(restarted.stdout).toMatch(/succeeded/);
+    const refused = await runCli(['containers', 'restart', WEB, '--env', 'prod', '--endpoint', 'nope'], env);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('no connection "nope" in prod');
+  });
 });
+

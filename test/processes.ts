@@ -12,6 +12,8 @@ export interface ProcessEnv {
   JARVIS_TASK_QUEUE?: string;
   JARVIS_RUNBOOKS_DIR?: string;
   JARVIS_USER?: string;
+  JARVIS_API_URL?: string;
+  JARVIS_API_TOKEN?: string;
 }
 
 export function spawnWorkerProcess(env: ProcessEnv): { child: ChildProcess; output: () => string; ready: Promise<void> } {
