@@ -1,8 +1,10 @@
 // Browser tests of the web app (Chromium through playwright-core) against the
 // stack as `npm start` runs it.
+import Docker from 'dockerode';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadEnv } from '../config/env.js';
 import { messages } from '../web/app/i18n/index.js';
 import { scratchDir, writeManifests } from './files.js';
 import { ADMIN, signIn, startWebStack, tabTo, type WebStack } from './web-stack.js';
@@ -201,7 +203,7 @@ describe('the web app', () => {
     await page.selectOption('#language', 'pt-BR');
     await page.click('.inline-form button[type=submit]');
     await page.waitForSelector('html[lang="pt-BR"]');
-    const pages = ['/dashboard', '/runbooks', '/runbooks/deploy-demo', '/runs', '/approvals', '/settings'];
+    const pages = ['/dashboard', '/runbooks', '/runbooks/deploy-demo', '/runs', '/approvals', '/containers', '/settings'];
     await page.goto(`${stack.webUrl}/runs`);
     const firstRun = await (await page.$('table a.mono'))?.getAttribute('href');
     if (firstRun) pages.push(firstRun);
@@ -272,6 +274,35 @@ describe('the web app', () => {
     await alice.waitForSelector('.run-header .status-completed', { timeout: 20_000 });
     await alice.context().close();
     await bob.context().close();
+  });
+
+  it('shows a Docker endpoint’s containers by group, their logs, and restarts one through a run', async () => {
+    const docker = new Docker({ socketPath: loadEnv().testDockerSocket });
+    const name = `jarvis-web-${Math.random().toString(36).slice(2, 8)}`;
+    const container = await docker.createContainer({
+      name,
+      Image: 'jarvis-test/busybox:1',
+      Cmd: ['sh', '-c', 'trap "exit 0" TERM; while true; do echo "serving"; sleep 0.5 & wait $!; done'],
+      Labels: { 'com.docker.compose.project': 'webshop' },
+      HostConfig: { NetworkMode: 'none' },
+    });
+    await container.start();
+    try {
+      const { accessToken } = await stack.api<{ accessToken: string }>('POST', '/auth/login', ADMIN);
+      await stack.api('POST', '/connections', { environment: 'dev', name: 'engine', type: 'docker', config: { socketPath: loadEnv().testDockerSocket } }, accessToken);
+      const alice = await signIn(stack.browser, stack.webUrl, 'alice@example.org', PASSWORD);
+      await alice.click('nav >> text=Containers');
+      await alice.waitForSelector(`tr[data-container="${name}"]`);
+      expect(await alice.textContent('.container-group:has(tr[data-container="' + name + '"]) h2')).toBe('Compose project webshop');
+      await alice.click(`tr[data-container="${name}"] >> text=Logs`);
+      await alice.waitForSelector('.container-logs >> text=serving');
+      await stack.screenshot(alice, '11-containers');
+      await Promise.all([alice.waitForURL('**/runs/container-restart-*'), alice.click(`button[aria-label="Restart ${name}"]`)]);
+      await alice.waitForSelector('.run-header .status-completed', { timeout: 20_000 });
+      await alice.context().close();
+    } finally {
+      await container.remove({ force: true });
+    }
   });
 });
 

@@ -16,6 +16,7 @@ export default [
     route('runs', 'routes/runs.tsx'),
     route('runs/:id', 'routes/run.tsx'),
     route('approvals', 'routes/approvals.tsx'),
+    route('containers', 'routes/containers.tsx'),
     route('settings', 'routes/settings.tsx'),
   ]),
 ] satisfies RouteConfig;

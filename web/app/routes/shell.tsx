@@ -36,6 +36,7 @@ const NAVIGATION: Array<{ to: string; label: MessageKey; roles?: Role[] }> = [
   { to: '/runbooks', label: 'nav.runbooks' },
   { to: '/runs', label: 'nav.runs' },
   { to: '/approvals', label: 'nav.approvals', roles: ['approver', 'admin'] },
+  { to: '/containers', label: 'nav.containers' },
   { to: '/settings', label: 'nav.settings' },
 ];
 
