@@ -4,6 +4,9 @@
 import Docker from 'dockerode';
 import type { ResolvedConnection } from '../security/connection-resolver.js';
 
+/** An engine that does not answer within this time is reported unreachable (long operations set their own). */
+const DOCKER_TIMEOUT_MS = 60_000;
+
 export class EndpointError extends Error {
   override name = 'EndpointError';
 }
@@ -11,10 +14,10 @@ export class EndpointError extends Error {
 export function openDockerEndpoint(connection: Pick<ResolvedConnection, 'name' | 'type' | 'config' | 'secret'>): Docker {
   if (connection.type !== 'docker') throw new EndpointError(`connection "${connection.name}" is of type ${connection.type}, not docker`);
   const { socketPath, host, port, tls } = connection.config as { socketPath?: unknown; host?: unknown; port?: unknown; tls?: unknown };
-  if (typeof socketPath === 'string' && socketPath) return new Docker({ socketPath });
+  if (typeof socketPath === 'string' && socketPath) return new Docker({ socketPath, timeout: DOCKER_TIMEOUT_MS });
   if (typeof host !== 'string' || !host) throw new EndpointError(`connection "${connection.name}" needs config.socketPath or config.host`);
   const portNumber = typeof port === 'number' ? port : tls === true ? 2376 : 2375;
-  if (tls !== true) return new Docker({ host, port: portNumber, protocol: 'http' });
+  if (tls !== true) return new Docker({ host, port: portNumber, protocol: 'http', timeout: DOCKER_TIMEOUT_MS });
   let material: { ca?: string; cert?: string; key?: string } = {};
   try {
     material = JSON.parse(connection.secret ?? '{}') as typeof material;
@@ -22,7 +25,7 @@ export function openDockerEndpoint(connection: Pick<ResolvedConnection, 'name' |
     throw new EndpointError(`the secret of connection "${connection.name}" must be JSON with ca, cert and key`);
   }
   if (!material.ca || !material.cert || !material.key) throw new EndpointError(`the secret of connection "${connection.name}" must hold ca, cert and key`);
-  return new Docker({ host, port: portNumber, protocol: 'https', ca: material.ca, cert: material.cert, key: material.key });
+  return new Docker({ host, port: portNumber, protocol: 'https', ca: material.ca, cert: material.cert, key: material.key, timeout: DOCKER_TIMEOUT_MS });
 }
 
 export interface ContainerSummary {

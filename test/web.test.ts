@@ -299,6 +299,10 @@ describe('the web app', () => {
       await stack.screenshot(alice, '11-containers');
       await Promise.all([alice.waitForURL('**/runs/container-restart-*'), alice.click(`button[aria-label="Restart ${name}"]`)]);
       await alice.waitForSelector('.run-header .status-completed', { timeout: 20_000 });
+      // A stopped container counts as in error on the dashboard.
+      await container.stop();
+      await alice.goto(`${stack.webUrl}/dashboard`);
+      expect(Number(await alice.textContent('[data-testid=containers-in-error]'))).toBeGreaterThanOrEqual(1);
       await alice.context().close();
     } finally {
       await container.remove({ force: true });

@@ -1,6 +1,7 @@
 import { data, Link, useLoaderData, type LoaderFunctionArgs } from 'react-router';
 import { formatDateTime, formatDuration, useLanguage, useT } from '../i18n/index.js';
 import { requireApi } from '../lib/api.server.js';
+import { environmentCookie } from '../lib/session.server.js';
 import { useShell } from '../lib/shell-data.js';
 
 interface Statistics {
@@ -10,9 +11,30 @@ interface Statistics {
   daily: Array<{ day: string; succeeded: number; failed: number; cancelled: number; p95Ms: number | null }>;
 }
 
+interface ContainerHealth {
+  endpoints: number;
+  inError: number;
+  unreachable: number;
+}
+
+/** Containers not running or unhealthy across the environment's Docker endpoints. */
+async function containerHealth(api: Awaited<ReturnType<typeof requireApi>>, environment: string): Promise<ContainerHealth> {
+  const endpoints = (await api.get<Array<{ name: string; type: string }>>(`/connections?environment=${encodeURIComponent(environment)}`)).filter((connection) => connection.type === 'docker').slice(0, 10);
+  const answers = await Promise.allSettled(
+    endpoints.map((endpoint) => api.get<Array<{ containers: Array<{ state: string; health?: string }> }>>(`/containers?${new URLSearchParams({ environment, endpoint: endpoint.name })}`)),
+  );
+  let inError = 0;
+  for (const answer of answers) {
+    if (answer.status === 'fulfilled') for (const group of answer.value) inError += group.containers.filter((container) => container.state !== 'running' || container.health === 'unhealthy').length;
+  }
+  return { endpoints: endpoints.length, inError, unreachable: answers.filter((answer) => answer.status === 'rejected').length };
+}
+
 export async function loader({ request }: LoaderFunctionArgs) {
   const api = await requireApi(request);
-  return data({ stats: await api.get<Statistics>('/runs/stats?days=14') }, { headers: api.headers });
+  const environment = ((await environmentCookie.parse(request.headers.get('cookie'))) as string | null) ?? (await api.get<{ grants: Array<{ environment: string }> }>('/auth/me')).grants[0]?.environment ?? '';
+  const [stats, containers] = await Promise.all([api.get<Statistics>('/runs/stats?days=14'), environment ? containerHealth(api, environment).catch(() => undefined) : undefined]);
+  return data({ stats, containers }, { headers: api.headers });
 }
 
 function RunsChart({ daily }: { daily: Statistics['daily'] }) {
@@ -59,7 +81,7 @@ export default function Dashboard() {
   const t = useT();
   const language = useLanguage();
   const shell = useShell();
-  const { stats } = useLoaderData<typeof loader>();
+  const { stats, containers } = useLoaderData<typeof loader>();
   return (
     <section>
       <h1>{t('dashboard.title')}</h1>
@@ -76,10 +98,20 @@ export default function Dashboard() {
           <span className="widget-value">{shell.pendingApprovals}</span>
           <span className="widget-label">{t('dashboard.pending')}</span>
         </Link>
-        <div className="widget">
-          <span className="widget-label">{t('dashboard.containers')}</span>
-          <span className="muted small">{t('dashboard.containersHow')}</span>
-        </div>
+        {containers && containers.endpoints > 0 ? (
+          <Link to="/containers" className="widget">
+            <span className="widget-value" data-testid="containers-in-error">
+              {containers.inError}
+            </span>
+            <span className="widget-label">{t('dashboard.containers')}</span>
+            {containers.unreachable > 0 ? <span className="error-text small">{t('dashboard.endpointsUnreachable', { count: containers.unreachable })}</span> : null}
+          </Link>
+        ) : (
+          <div className="widget">
+            <span className="widget-label">{t('dashboard.containers')}</span>
+            <span className="muted small">{t('dashboard.containersHow')}</span>
+          </div>
+        )}
         <div className="widget">
           <span className="widget-label">{t('dashboard.nodes')}</span>
           <span className="muted small">{t('dashboard.nodesHow')}</span>
