@@ -5,6 +5,7 @@ import type { ActionDefinition } from './action.js';
 import { ansiblePlaybook } from './ansible/ansible-playbook.js';
 import { coreNoop } from './core/noop.js';
 import { dockerContainerInspect, dockerContainerLogs, dockerContainerRestart, dockerContainerStart, dockerContainerStop, dockerImagePrune } from './docker/docker-actions.js';
+import { swarmServiceScale, swarmStackDeploy, swarmStackRemove } from './docker/swarm-actions.js';
 import { httpCheck, httpRequest } from './http/http-actions.js';
 import { notifyWebhook } from './notify/notify-webhook.js';
 import { postgresBackup } from './postgres/postgres-backup.js';
@@ -24,6 +25,9 @@ export const actionCatalog: readonly ActionDefinition[] = [
   dockerContainerInspect,
   dockerContainerLogs,
   dockerImagePrune,
+  swarmStackDeploy,
+  swarmServiceScale,
+  swarmStackRemove,
 ] as unknown as readonly ActionDefinition[];
 
 const actionsById = new Map(actionCatalog.map((action) => [action.id, action]));

@@ -1,0 +1,133 @@
+// Swarm stacks on a real Docker engine in Swarm mode (.ci/start-docker.sh):
+// deploy a two-replica stack and see it converge, a rolling image update, an
+// update whose healthcheck fails rolled back by Swarm (the run fails with the
+// reason), scale, remove.
+import Docker from 'dockerode';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadEnv, PROJECT_ROOT } from '../config/env.js';
+import { traefikLabels } from '../infra/swarm-stack.js';
+import { startApiForTests } from './api-harness.js';
+import { writeManifests } from './files.js';
+
+const socketPath = loadEnv().testDockerSocket;
+const docker = new Docker({ socketPath });
+const STACK = `s${Math.random().toString(36).slice(2, 8)}`;
+const SERVICE = `${STACK}_web`;
+
+const manifests = {
+  'deploy-stack': readFileSync(path.join(PROJECT_ROOT, 'runbooks', 'deploy-stack.yaml'), 'utf8'),
+  'scale-service': `
+name: scale-service
+title: Scale
+inputs: { type: object, properties: { endpoint: { type: string }, service: { type: string }, replicas: { type: integer } }, required: [endpoint, service, replicas] }
+steps:
+  - id: scale
+    action: swarm.service.scale
+    with: { endpoint: "\${{ inputs.endpoint }}", service: "\${{ inputs.service }}", replicas: "\${{ inputs.replicas }}" }
+`,
+  'remove-stack': `
+name: remove-stack
+title: Remove
+inputs: { type: object, properties: { endpoint: { type: string }, stack: { type: string } }, required: [endpoint, stack] }
+steps:
+  - id: remove
+    action: swarm.stack.remove
+    with: { endpoint: "\${{ inputs.endpoint }}", stack: "\${{ inputs.stack }}" }
+`,
+};
+
+function stackYaml(options: { tag: string; readyFile: string; replicas?: number }) {
+  return `
+name: ${STACK}
+services:
+  web:
+    image: jarvis-test/busybox:${options.tag}
+    command: [sh, -c, 'trap "exit 0" TERM; touch /tmp/ready; while true; do sleep 1 & wait $!; done']
+    replicas: ${options.replicas ?? 2}
+    network: host
+    env: { GREETING: hello }
+    healthcheck: { test: [cat, ${options.readyFile}], interval: 1s, timeout: 1s, retries: 2 }
+    update: { parallelism: 1, delay: 0s, monitor: 4s, failureAction: rollback }
+    routes: [{ host: shop.example.org, port: 8080, tlsResolver: letsencrypt }]
+`;
+}
+
+let api: Awaited<ReturnType<typeof startApiForTests>>;
+
+beforeAll(async () => {
+  await docker.ping();
+  await docker.getImage('jarvis-test/busybox:1').tag({ repo: 'jarvis-test/busybox', tag: '2' });
+  api = await startApiForTests(writeManifests(manifests), [{ email: 'ops@example.org', password: 'swarm password 123', grants: [['dev', 'operator']] }]);
+  await api.services.connections.create({ environment: 'dev', name: 'swarm', type: 'docker', config: { socketPath } });
+}, 120_000);
+
+afterAll(async () => {
+  await docker.getService(SERVICE).remove().catch(() => undefined);
+  await api?.stop();
+});
+
+async function run(runbook: string, inputs: Record<string, unknown>) {
+  const { id } = await api.services.runs.startRun({ runbook, inputs, environment: 'dev', startedBy: 'ops@example.org' });
+  await api.temporal.workflow.getHandle(id).result().catch(() => undefined);
+  return api.services.runs.showRun(id);
+}
+
+const specOf = async () => (await docker.getService(SERVICE).inspect()).Spec as Docker.ServiceSpec & { TaskTemplate: { ContainerSpec: { Image: string; Healthcheck?: { Test?: string[] } } } };
+const runningTasks = async () =>
+  (await docker.listTasks({ filters: { service: [SERVICE], 'desired-state': ['running'] } })).filter((task: { Status?: { State?: string } }) => task.Status?.State === 'running');
+
+describe('Swarm stacks', () => {
+  it('deploys, updates with a rolling update, rolls back a failing update, scales and removes', async () => {
+    const deployed = await run('deploy-stack', { endpoint: 'swarm', stack: stackYaml({ tag: '1', readyFile: '/tmp/ready' }) });
+    expect(deployed.status, deployed.error).toBe('COMPLETED');
+    expect(deployed.progress?.steps.map((step) => [step.id, step.status])).toEqual([
+      ['approve', 'skipped'],
+      ['deploy', 'succeeded'],
+      ['smoke', 'skipped'],
+    ]);
+    expect(await runningTasks()).toHaveLength(2);
+    const spec = await specOf();
+    expect(spec.Labels).toMatchObject({ 'com.docker.stack.namespace': STACK, 'traefik.enable': 'true', [`traefik.http.routers.${STACK}-web-0.tls.certresolver`]: 'letsencrypt' });
+    expect(spec.TaskTemplate.ContainerSpec.Image).toBe('jarvis-test/busybox:1');
+
+    const updated = await run('deploy-stack', { endpoint: 'swarm', stack: stackYaml({ tag: '2', readyFile: '/tmp/ready' }) });
+    expect(updated.status, updated.error).toBe('COMPLETED');
+    expect((await specOf()).TaskTemplate.ContainerSpec.Image).toBe('jarvis-test/busybox:2');
+    const tasks = await runningTasks();
+    expect(tasks).toHaveLength(2);
+    expect(tasks.every((task: { Spec?: { ContainerSpec?: { Image?: string } } }) => task.Spec?.ContainerSpec?.Image === 'jarvis-test/busybox:2')).toBe(true);
+
+    const failing = await run('deploy-stack', { endpoint: 'swarm', stack: stackYaml({ tag: '2', readyFile: '/tmp/never-there' }) });
+    expect(failing.status).toBe('FAILED');
+    expect(failing.error).toMatch(/rolled it back/);
+    await expect.poll(async () => (await specOf()).TaskTemplate.ContainerSpec.Healthcheck?.Test, { timeout: 30_000 }).toEqual(['CMD', 'cat', '/tmp/ready']);
+    await expect.poll(async () => (await runningTasks()).length, { timeout: 30_000 }).toBe(2);
+
+    const scaled = await run('scale-service', { endpoint: 'swarm', service: SERVICE, replicas: 3 });
+    expect(scaled.status, scaled.error).toBe('COMPLETED');
+    expect(await runningTasks()).toHaveLength(3);
+
+    const removed = await run('remove-stack', { endpoint: 'swarm', stack: STACK });
+    expect(removed.status, removed.error).toBe('COMPLETED');
+    expect(await docker.listServices({ filters: { label: [`com.docker.stack.namespace=${STACK}`] } })).toEqual([]);
+  }, 240_000);
+
+  it('refuses a broken stack manifest with the path of each mistake, without retrying', async () => {
+    const broken = await run('deploy-stack', { endpoint: 'swarm', stack: `name: ${STACK}\nservices:\n  web:\n    replicas: -1\n` });
+    expect(broken.status).toBe('FAILED');
+    expect(broken.error).toContain('stack manifest is invalid');
+    expect(broken.error).toMatch(/services\.web\.image/);
+    expect(broken.progress?.steps.find((step) => step.id === 'deploy')?.attempts).toBe(1);
+  });
+
+  it('turns routes into Traefik labels', () => {
+    expect(traefikLabels('shop', 'web', [{ host: 'shop.example.org', path: '/api', port: 8080 }])).toEqual({
+      'traefik.enable': 'true',
+      'traefik.http.routers.shop-web-0.rule': 'Host(`shop.example.org`) && PathPrefix(`/api`)',
+      'traefik.http.routers.shop-web-0.service': 'shop-web-0',
+      'traefik.http.services.shop-web-0.loadbalancer.server.port': '8080',
+    });
+  });
+});
