@@ -20,6 +20,15 @@ export interface WorkerStores {
   close(): Promise<void>;
 }
 
+/** The worker options a set of stores provides (the line sink, and what exists only with a database). */
+export function workerStoreOptions(stores: Omit<WorkerStores, 'close'>) {
+  return {
+    lineSink: stores.lineSink,
+    ...(stores.runSummaries ? { runSummaries: stores.runSummaries } : {}),
+    ...(stores.connections ? { connections: stores.connections } : {}),
+  };
+}
+
 export function openWorkerStores(databaseUrl: string | undefined, keys: Pick<JarvisEnv, 'secretKey' | 'dataDir'>): WorkerStores {
   if (!databaseUrl) return { lineSink: createConsoleLineSink(), close: async () => {} };
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });

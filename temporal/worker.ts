@@ -8,7 +8,7 @@ import { createRunSummaryActivities } from '../runs/run-summary-activity.js';
 import type { RunSummaryStore } from '../runs/run-summary-store.js';
 import type { ConnectionResolver } from '../security/connection-resolver.js';
 import { createDataConverter } from './payload-codec.js';
-import type { WorkerStores } from './worker-stores.js';
+import { workerStoreOptions, type WorkerStores } from './worker-stores.js';
 
 export const WORKFLOWS_PATH = path.join(PROJECT_ROOT, 'workflows', 'index.ts');
 
@@ -79,8 +79,6 @@ export async function createWorkerFromEnv(env: JarvisEnv, address: string, store
     shutdownGraceMs: env.workerShutdownGraceMs,
     playbooksDir: env.playbooksDir,
     dataConverter: createDataConverter(env),
-    lineSink: stores.lineSink,
-    ...(stores.runSummaries ? { runSummaries: stores.runSummaries } : {}),
-    ...(stores.connections ? { connections: stores.connections } : {}),
+    ...workerStoreOptions(stores),
   });
 }

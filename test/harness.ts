@@ -13,7 +13,7 @@ import { RunbookCatalog } from '../manifest/catalog.js';
 import { RunService } from '../runs/run-service.js';
 import { createDataConverter } from '../temporal/payload-codec.js';
 import { createRunbookWorker } from '../temporal/worker.js';
-import type { WorkerStores } from '../temporal/worker-stores.js';
+import { workerStoreOptions, type WorkerStores } from '../temporal/worker-stores.js';
 
 /** The installation's data converter (payload encryption), as every process of the suite loads it. */
 export function testDataConverter() {
@@ -32,9 +32,7 @@ export async function startWorker(taskQueue: string, address = inject('temporalA
     workflowBundle: { codePath: inject('workflowBundlePath') },
     shutdownGraceMs: 1_000,
     playbooksDir: path.join(PROJECT_ROOT, 'runbooks', 'playbooks'),
-    lineSink: stores?.lineSink ?? collectingLineSink(),
-    ...(stores?.runSummaries ? { runSummaries: stores.runSummaries } : {}),
-    ...(stores?.connections ? { connections: stores.connections } : {}),
+    ...workerStoreOptions(stores ?? { lineSink: collectingLineSink() }),
     dataConverter: testDataConverter(),
   });
   const running = worker.run();

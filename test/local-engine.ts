@@ -8,7 +8,7 @@ import { findTemporalBinary, startDevServer } from '../temporal/dev-server.js';
 import { freePort } from '../temporal/free-port.js';
 import { createDataConverter } from '../temporal/payload-codec.js';
 import { bundleWorkflows, createRunbookWorker } from '../temporal/worker.js';
-import type { WorkerStores } from '../temporal/worker-stores.js';
+import { workerStoreOptions, type WorkerStores } from '../temporal/worker-stores.js';
 import { collectingLineSink } from './line-sinks.js';
 
 export interface LocalEngineOptions {
@@ -34,8 +34,7 @@ export async function startLocalEngine(options: LocalEngineOptions) {
     workflowBundle: await bundleWorkflows(options.workflowsPath),
     shutdownGraceMs: 1_000,
     playbooksDir: env.playbooksDir,
-    lineSink: options.stores?.lineSink ?? collectingLineSink(),
-    ...(options.stores?.runSummaries ? { runSummaries: options.stores.runSummaries } : {}),
+    ...workerStoreOptions(options.stores ?? { lineSink: collectingLineSink() }),
     dataConverter: createDataConverter(env),
     ...(options.interceptors ? { interceptors: options.interceptors } : {}),
   });
