@@ -4,6 +4,7 @@
 import type { ActionDefinition } from './action.js';
 import { ansiblePlaybook } from './ansible/ansible-playbook.js';
 import { coreNoop } from './core/noop.js';
+import { cloudflareDnsDelete, cloudflareDnsUpsert } from './dns/cloudflare-actions.js';
 import { dockerContainerInspect, dockerContainerLogs, dockerContainerRestart, dockerContainerStart, dockerContainerStop, dockerImagePrune } from './docker/docker-actions.js';
 import { swarmServiceScale, swarmStackDeploy, swarmStackRemove } from './docker/swarm-actions.js';
 import { httpCheck, httpRequest } from './http/http-actions.js';
@@ -28,6 +29,8 @@ export const actionCatalog: readonly ActionDefinition[] = [
   swarmStackDeploy,
   swarmServiceScale,
   swarmStackRemove,
+  cloudflareDnsUpsert,
+  cloudflareDnsDelete,
 ] as unknown as readonly ActionDefinition[];
 
 const actionsById = new Map(actionCatalog.map((action) => [action.id, action]));
