@@ -26,6 +26,7 @@ import { authRoutes } from './routes/auth.js';
 import { codecRoutes } from './routes/codec.js';
 import { connectionRoutes } from './routes/connections.js';
 import { containerRoutes } from './routes/containers.js';
+import { gitRoutes } from './routes/git.js';
 import { liveLogRoutes } from './routes/live-logs.js';
 import { healthRoutes } from './routes/health.js';
 import { runbookRoutes } from './routes/runbooks.js';
@@ -36,6 +37,7 @@ import type { AuditService } from './services/audit-service.js';
 import type { AuthService } from './services/auth-service.js';
 import type { ConnectionService } from './services/connection-service.js';
 import type { RunbookVersionService } from './services/runbook-version-service.js';
+import type { GitSyncService } from './services/git-sync-service.js';
 import type { UserService } from './services/user-service.js';
 
 export interface ApiDependencies {
@@ -48,6 +50,7 @@ export interface ApiDependencies {
   users: UserService;
   connections: ConnectionService;
   runbookVersions: RunbookVersionService;
+  git: GitSyncService;
   /** The codec that encrypts workflow payloads, for Temporal's web UI. */
   payloadCodec: PayloadCodec;
   logStore: RunLogStore;
@@ -137,6 +140,7 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
   await app.register(adminRoutes, { db: deps.db, users: deps.users });
   await app.register(connectionRoutes, { connections: deps.connections });
   await app.register(containerRoutes, { runs: deps.runs, connections: deps.connections });
+  await app.register(gitRoutes, { git: deps.git });
   await app.register(auditRoutes, { db: deps.db });
   await app.register(codecRoutes, { codec: deps.payloadCodec });
   await app.register(liveLogRoutes, { runs: deps.runs, store: deps.logStore, listener: deps.logListener, tickets: deps.logTickets, allowedOrigins: settings.corsOrigins });

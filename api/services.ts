@@ -5,6 +5,7 @@ import type { JarvisEnv } from '../config/env.js';
 import type { Database } from '../db/database.js';
 import { RunbookCatalog } from '../manifest/catalog.js';
 import { RunService } from '../runs/run-service.js';
+import { GitSyncService } from './services/git-sync-service.js';
 import { RunSummaryStore } from '../runs/run-summary-store.js';
 import { CredentialsCipher } from '../security/credentials-cipher.js';
 import { SecretKey } from '../security/secret-key.js';
@@ -34,6 +35,7 @@ export async function createControlPlane(
   const runbookVersions = new RunbookVersionService(db, catalog);
   await runbookVersions.loadActive();
   const credentials = new CredentialsCipher([secret.derive('credentials')]);
+  const connections = new ConnectionService(db, credentials);
   const pool = new pg.Pool({ connectionString: database.url, max: 8 });
   pool.on('error', reportIdleConnectionError);
   const logListener = new RunLogListener(database.url);
@@ -47,7 +49,8 @@ export async function createControlPlane(
     audit: new AuditService(db),
     users: new UserService(db),
     runbookVersions,
-    connections: new ConnectionService(db, credentials),
+    connections,
+    git: new GitSyncService(connections, runbookVersions, catalog, config.dataDir),
     payloadCodec: new EncryptionCodec(secret.derive('workflow-payloads')),
     logStore: new RunLogStore(pool),
     logListener,

@@ -86,6 +86,7 @@ describe('Swarm stacks', () => {
       ['approve', 'skipped'],
       ['deploy', 'succeeded'],
       ['smoke', 'skipped'],
+      ['dns', 'skipped'],
     ]);
     expect(await runningTasks()).toHaveLength(2);
     const spec = await specOf();

@@ -28,7 +28,7 @@ export class RunbookVersionService {
     return active.length;
   }
 
-  async importManifest(text: string, importedById: string, source = 'api'): Promise<RunbookVersionView> {
+  async importManifest(text: string, importedById: string | null, source = 'api'): Promise<RunbookVersionView> {
     const parsed = parseYaml(text);
     if (parsed.errors.length > 0) throw new JarvisProblem('the manifest is not valid YAML:', 'invalid', parsed.errors);
     const result = this.catalog.compileValue(parsed.value);
