@@ -4,6 +4,7 @@ import Cloudflare from 'cloudflare';
 import { z } from 'zod';
 import { deleteRecords, DnsError, openCloudflare, upsertRecord } from '../../infra/cloudflare-dns.js';
 import { defineAction, type ActionContext, type ActionDependencies } from '../action.js';
+import { openConnection } from '../connections.js';
 
 const recordArguments = {
   connection: z.string().min(1).describe('The name of a `cloudflare` connection (its secret is the API token)'),
@@ -12,15 +13,8 @@ const recordArguments = {
   type: z.enum(['A', 'AAAA', 'CNAME', 'TXT']).default('A'),
 };
 
-async function cloudflareFor(deps: ActionDependencies, context: ActionContext, name: string): Promise<Cloudflare> {
-  const connection = await deps.connections?.resolve(context.step.environment, name);
-  if (!connection) throw ApplicationFailure.nonRetryable(`no connection "${name}" in ${context.step.environment}`, 'UnknownConnection');
-  try {
-    return openCloudflare(connection);
-  } catch (error) {
-    if (error instanceof DnsError) throw ApplicationFailure.nonRetryable(error.message, 'BadConnection');
-    throw error;
-  }
+function cloudflareFor(deps: ActionDependencies, context: ActionContext, name: string): Promise<Cloudflare> {
+  return openConnection(deps, context, name, openCloudflare, DnsError);
 }
 
 /** What Cloudflare refuses (4xx other than rate limits, which the SDK already retried) will not change on retry. */

@@ -6,21 +6,14 @@ import type Docker from 'dockerode';
 import { z } from 'zod';
 import { demultiplexLogs, EndpointError, openDockerEndpoint } from '../../infra/docker-endpoint.js';
 import { defineAction, type ActionContext, type ActionDependencies } from '../action.js';
+import { openConnection } from '../connections.js';
 
 export const endpointArgument = z.string().min(1).describe('The name of a `docker` connection in the run’s environment');
 const containerArgument = z.string().min(1).max(200).describe('Container name or id');
 
 /** The endpoint's Docker client; a missing or wrong connection is not worth a retry. */
-export async function dockerFor(deps: ActionDependencies, context: ActionContext, endpoint: string): Promise<Docker> {
-  if (!deps.connections) throw ApplicationFailure.nonRetryable('this worker has no database, so it cannot reach connections', 'NoConnections');
-  const connection = await deps.connections.resolve(context.step.environment, endpoint);
-  if (!connection) throw ApplicationFailure.nonRetryable(`no connection "${endpoint}" in ${context.step.environment}`, 'UnknownConnection');
-  try {
-    return openDockerEndpoint(connection);
-  } catch (error) {
-    if (error instanceof EndpointError) throw ApplicationFailure.nonRetryable(error.message, 'BadConnection');
-    throw error;
-  }
+export function dockerFor(deps: ActionDependencies, context: ActionContext, endpoint: string): Promise<Docker> {
+  return openConnection(deps, context, endpoint, openDockerEndpoint, EndpointError);
 }
 
 /** Docker answers 404 for an unknown container: that will not change on retry. */

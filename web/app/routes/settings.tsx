@@ -4,6 +4,7 @@ import { data, Form, useActionData, useLoaderData, useLocation, type ActionFunct
 import { LANGUAGES, useLanguage, useT } from '../i18n/index.js';
 import { ApiProblem, requireApi } from '../lib/api.server.js';
 import { holdsAnywhere, useShell } from '../lib/shell-data.js';
+import type { ConnectionView } from '../../../api/services/connection-service.js';
 
 const ROLES = ['admin', 'operator', 'approver', 'viewer'] as const;
 
@@ -14,14 +15,7 @@ interface UserRow {
   grants: Array<{ id?: string; environment: string; role: string }>;
 }
 
-interface ConnectionRow {
-  id: string;
-  name: string;
-  type: string;
-  environment: string;
-  config: Record<string, unknown>;
-  hasSecret: boolean;
-}
+type ConnectionRow = ConnectionView;
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const api = await requireApi(request);
