@@ -360,6 +360,41 @@ endpointOptions(containers.command('logs').description("the last lines of a cont
     for (const line of lines) (line.stream === 'stderr' ? process.stderr : process.stdout).write(`${line.text}\n`);
   });
 
+const stacks = program.command('stacks').description('Swarm stacks of a Docker endpoint (through the API)');
+endpointOptions(stacks.command('deploy').description('deploy a stack manifest (a deploy-stack run; prod asks an approver first)').argument('<file>', 'the stack manifest (YAML)'))
+  .option('--smoke-url <url>', 'an URL that must answer 200 once deployed')
+  .option('-w, --watch', 'follow the run to its end')
+  .action(async (file: string, options: { env: string; endpoint: string; smokeUrl?: string; watch?: boolean }) => {
+    const session = apiSession();
+    const inputs = { endpoint: options.endpoint, stack: readFileSync(file, 'utf8'), ...(options.smokeUrl ? { smokeUrl: options.smokeUrl } : {}) };
+    const started = await session.call<{ id: string }>('POST', '/runbooks/deploy-stack/execute', { environment: options.env, inputs });
+    await reportStarted(session, started, Boolean(options.watch), `Deploy of ${file} is`);
+  });
+endpointOptions(stacks.command('list').description('stacks with their services and replicas'))
+  .addOption(outputOption())
+  .action(async (options: { env: string; endpoint: string; output: OutputFormat }) => {
+    const query = new URLSearchParams({ environment: options.env, endpoint: options.endpoint });
+    type ServiceRow = { stack: string; name: string; image: string; replicas: number; running: number; updateState?: string };
+    const listed = await apiSession().call<Array<{ name: string; services: Array<Omit<ServiceRow, 'stack'>> }>>('GET', `/stacks?${query}`);
+    const rows: ServiceRow[] = listed.flatMap((stack) => stack.services.map((service) => ({ ...service, stack: stack.name })));
+    printData(options.output, rows, () =>
+      renderTable(rows, [
+        { header: 'stack', value: (row: ServiceRow) => row.stack },
+        { header: 'service', value: (row: ServiceRow) => row.name },
+        { header: 'image', value: (row: ServiceRow) => row.image },
+        { header: 'replicas', value: (row: ServiceRow) => `${row.running}/${row.replicas}` },
+        { header: 'update', value: (row: ServiceRow) => row.updateState },
+      ]),
+    );
+  });
+endpointOptions(stacks.command('rm').description('remove a stack (a remove-stack run; prod asks an approver first)').argument('<stack>'))
+  .option('-w, --watch', 'follow the run to its end')
+  .action(async (stack: string, options: { env: string; endpoint: string; watch?: boolean }) => {
+    const session = apiSession();
+    const started = await session.call<{ id: string }>('POST', '/runbooks/remove-stack/execute', { environment: options.env, inputs: { endpoint: options.endpoint, stack } });
+    await reportStarted(session, started, Boolean(options.watch), `Removal of ${stack} is`);
+  });
+
 program
   .command('login')
   .description('sign in to the API; later run commands go through it (the password is read from standard input)')

@@ -243,3 +243,15 @@ export async function removeStack(docker: Docker, stack: string, log: (text: str
   for (const network of networks) await docker.getNetwork(network.Id).remove().catch(() => log(`network ${network.Name} is still in use; left in place`));
   return services.length;
 }
+
+/** The stacks of an endpoint (services labelled with a stack), each with its services' state. */
+export async function listStacks(docker: Docker): Promise<Array<{ name: string; services: ServiceState[] }>> {
+  const services = await docker.listServices({ filters: { label: [STACK_LABEL] } });
+  const stacks = new Map<string, ServiceState[]>();
+  for (const service of services) {
+    const stack = service.Spec?.Labels?.[STACK_LABEL];
+    if (!stack) continue;
+    stacks.set(stack, [...(stacks.get(stack) ?? []), await serviceState(docker, service.Spec?.Name ?? service.ID)]);
+  }
+  return [...stacks.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, states]) => ({ name, services: states.sort((a, b) => a.name.localeCompare(b.name)) }));
+}

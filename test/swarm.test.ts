@@ -3,13 +3,14 @@
 // update whose healthcheck fails rolled back by Swarm (the run fails with the
 // reason), scale, remove.
 import Docker from 'dockerode';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEnv, PROJECT_ROOT } from '../config/env.js';
 import { traefikLabels } from '../infra/swarm-stack.js';
 import { startApiForTests } from './api-harness.js';
-import { writeManifests } from './files.js';
+import { scratchDir, writeManifests } from './files.js';
+import { runCli } from './processes.js';
 
 const socketPath = loadEnv().testDockerSocket;
 const docker = new Docker({ socketPath });
@@ -27,15 +28,7 @@ steps:
     action: swarm.service.scale
     with: { endpoint: "\${{ inputs.endpoint }}", service: "\${{ inputs.service }}", replicas: "\${{ inputs.replicas }}" }
 `,
-  'remove-stack': `
-name: remove-stack
-title: Remove
-inputs: { type: object, properties: { endpoint: { type: string }, stack: { type: string } }, required: [endpoint, stack] }
-steps:
-  - id: remove
-    action: swarm.stack.remove
-    with: { endpoint: "\${{ inputs.endpoint }}", stack: "\${{ inputs.stack }}" }
-`,
+  'remove-stack': readFileSync(path.join(PROJECT_ROOT, 'runbooks', 'remove-stack.yaml'), 'utf8'),
 };
 
 function stackYaml(options: { tag: string; readyFile: string; replicas?: number }) {
@@ -131,4 +124,23 @@ describe('Swarm stacks', () => {
       'traefik.http.services.shop-web-0.loadbalancer.server.port': '8080',
     });
   });
+
+  it('deploys, lists and removes a stack from the CLI through the API', async () => {
+    await api.app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = api.app.server.address() as { port: number };
+    const access = await api.logIn('ops@example.org', 'swarm password 123');
+    const created = await api.app.inject({ method: 'POST', url: '/auth/api-tokens', headers: { authorization: `Bearer ${access}` }, payload: { name: 'cli' } });
+    const env = { JARVIS_API_URL: `http://127.0.0.1:${port}`, JARVIS_API_TOKEN: created.json().token as string, JARVIS_DATA_DIR: scratchDir() };
+    const file = path.join(scratchDir(), 'stack.yaml');
+    writeFileSync(file, stackYaml({ tag: '1', readyFile: '/tmp/ready', replicas: 1 }));
+    const deployed = await runCli(['stacks', 'deploy', file, '--env', 'dev', '--endpoint', 'swarm', '--watch'], env);
+    expect(deployed.code, deployed.stdout + deployed.stderr).toBe(0);
+    const listed = await runCli(['stacks', 'list', '--env', 'dev', '--endpoint', 'swarm', '-o', 'json'], env);
+    expect(JSON.parse(listed.stdout)).toContainEqual(expect.objectContaining({ stack: STACK, name: SERVICE, replicas: 1, running: 1 }));
+    const removed = await runCli(['stacks', 'rm', STACK, '--env', 'dev', '--endpoint', 'swarm', '--watch'], env);
+    expect(removed.code).toBe(0);
+    const after = await runCli(['stacks', 'list', '--env', 'dev', '--endpoint', 'swarm', '-o', 'json'], env);
+    expect((JSON.parse(after.stdout) as Array<{ stack: string }>).some((row) => row.stack === STACK)).toBe(false);
+  }, 120_000);
 });
+

@@ -6,7 +6,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../config/env.js';
-import { demultiplexLogs, listContainers, openDockerEndpoint } from '../../infra/docker-endpoint.js';
+import { demultiplexLogs, EndpointError, listContainers, openDockerEndpoint } from '../../infra/docker-endpoint.js';
+import { listStacks } from '../../infra/swarm-stack.js';
 import { RunbookCatalog } from '../../manifest/catalog.js';
 import { JarvisProblem } from '../../runs/errors.js';
 import type { RunService } from '../../runs/run-service.js';
@@ -36,7 +37,13 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; conn
   const builtins = await RunbookCatalog.fromDirectory(path.join(PROJECT_ROOT, 'runbooks'));
 
   async function endpointFor(environment: string, endpoint: string) {
-    return openDockerEndpoint(await connections.resolve(environment, endpoint));
+    const connection = await connections.resolve(environment, endpoint);
+    try {
+      return openDockerEndpoint(connection);
+    } catch (error) {
+      if (error instanceof EndpointError) throw new JarvisProblem(error.message, 'invalid');
+      throw error;
+    }
   }
 
   app.get(
@@ -51,11 +58,25 @@ export const containerRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; conn
     },
     async (request) => {
       requirePermission(request, 'read', request.query.environment);
-      const docker = await endpointFor(request.query.environment, request.query.endpoint).catch((error: unknown) => {
-        if (error instanceof JarvisProblem) throw error;
-        throw new JarvisProblem((error as Error).message, 'invalid');
-      });
+      const docker = await endpointFor(request.query.environment, request.query.endpoint);
       return listContainers(docker).catch((error: unknown) => dockerProblem(error, 'containers'));
+    },
+  );
+
+  app.get(
+    '/stacks',
+    {
+      schema: {
+        tags: ['containers'],
+        summary: 'Swarm stacks of a Docker endpoint with their services, replicas and update state (deploy and remove are the deploy-stack and remove-stack runbooks)',
+        querystring: Endpoint,
+        response: { 200: Type.Array(Type.Object({ name: Type.String(), services: Type.Array(Type.Object({}, { additionalProperties: true })) })), ...problemResponses },
+      },
+    },
+    async (request) => {
+      requirePermission(request, 'read', request.query.environment);
+      const docker = await endpointFor(request.query.environment, request.query.endpoint);
+      return listStacks(docker).catch((error: unknown) => dockerProblem(error, 'stacks'));
     },
   );
 
