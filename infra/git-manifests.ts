@@ -1,7 +1,8 @@
 // Manifests kept in Git: a repository (a `git` connection: `config.url`,
 // `config.branch`, and a secret `{"token": ..., "webhookSecret": ...}`) whose
 // `orch.yaml` lists runbook and stack files. Fetched with the git CLI into the
-// data directory; the token goes in an HTTP header, never in the URL or a log.
+// data directory; the token goes in an HTTP header (set through the
+// environment), never in the URL, the command line or a log.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -29,9 +30,10 @@ export interface GitSource {
 }
 
 async function git(args: string[], token: string | undefined): Promise<string> {
-  const auth = token ? ['-c', `http.extraHeader=Authorization: Bearer ${token}`] : [];
+  // The token travels as configuration in the environment: not in argv, where any local user could read it.
+  const auth = token ? { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Bearer ${token}` } : {};
   try {
-    const { stdout } = await run('git', [...auth, ...args], { env: { ...process.env, GIT_TERMINAL_PROMPT: '0' }, maxBuffer: 10 * 1024 * 1024 });
+    const { stdout } = await run('git', args, { env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...auth }, maxBuffer: 10 * 1024 * 1024 });
     return stdout.trim();
   } catch (error) {
     const stderr = String((error as { stderr?: string }).stderr ?? (error as Error).message);
