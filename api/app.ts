@@ -25,6 +25,7 @@ import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { codecRoutes } from './routes/codec.js';
 import { connectionRoutes } from './routes/connections.js';
+import websocket from '@fastify/websocket';
 import { containerRoutes } from './routes/containers.js';
 import { gitRoutes } from './routes/git.js';
 import { liveLogRoutes } from './routes/live-logs.js';
@@ -133,13 +134,15 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
   await app.register(auth, { auth: deps.auth });
   await app.register(audit, { audit: deps.audit });
 
+  // One WebSocket server for every socket route (run logs, container logs).
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   await app.register(healthRoutes, { db: deps.db, temporal: deps.temporal });
   await app.register(authRoutes, { auth: deps.auth, secureCookies: settings.secureCookies, loginAttemptsPerMinute: settings.loginAttemptsPerMinute ?? 10 });
   await app.register(runbookRoutes, { catalog: deps.catalog, runs: deps.runs, db: deps.db, versions: deps.runbookVersions });
   await app.register(runRoutes, { runs: deps.runs });
   await app.register(adminRoutes, { db: deps.db, users: deps.users });
   await app.register(connectionRoutes, { connections: deps.connections });
-  await app.register(containerRoutes, { runs: deps.runs, connections: deps.connections });
+  await app.register(containerRoutes, { runs: deps.runs, connections: deps.connections, tickets: deps.logTickets, allowedOrigins: settings.corsOrigins });
   await app.register(gitRoutes, { git: deps.git });
   await app.register(auditRoutes, { db: deps.db });
   await app.register(codecRoutes, { codec: deps.payloadCodec });

@@ -2,6 +2,7 @@
 // logs read, and restarted, stopped and started through audited runs, with an
 // approval in prod.
 import Docker from 'dockerode';
+import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEnv } from '../config/env.js';
 import { startApiForTests } from './api-harness.js';
@@ -48,6 +49,12 @@ afterAll(async () => {
   for (const name of [WEB, LONE]) await docker.getContainer(name).remove({ force: true }).catch(() => undefined);
   await api?.stop();
 });
+
+/** The API on a port (for the CLI and sockets), once. */
+async function listening(): Promise<{ port: number }> {
+  if (!api.app.server.listening) await api.app.listen({ host: '127.0.0.1', port: 0 });
+  return api.app.server.address() as { port: number };
+}
 
 const as = (user: string) => ({ authorization: `Bearer ${tokens[user]}` });
 const call = (user: string, method: 'GET' | 'POST', url: string, payload?: object) => api.app.inject({ method, url, headers: as(user), ...(payload ? { payload } : {}) });
@@ -119,8 +126,7 @@ describe('containers', () => {
   });
 
   it('works from the CLI through the API: list, logs, and a watched restart', async () => {
-    await api.app.listen({ host: '127.0.0.1', port: 0 });
-    const address = api.app.server.address() as { port: number };
+    const address = await listening();
     const { token } = (await call('olive', 'POST', '/auth/api-tokens', { name: 'cli' })).json() as { token: string };
     const env = { JARVIS_API_URL: `http://127.0.0.1:${address.port}`, JARVIS_API_TOKEN: token, JARVIS_DATA_DIR: scratchDir() };
     const listed = await runCli(['containers', 'list', '--env', 'dev', '--endpoint', 'engine', '-o', 'json'], env);
@@ -135,6 +141,35 @@ describe('containers', () => {
     const refused = await runCli(['containers', 'restart', WEB, '--env', 'prod', '--endpoint', 'nope'], env);
     expect(refused.code).toBe(3);
     expect(refused.stderr).toContain('no connection "nope" in prod');
+  });
+
+  it('follows a container’s output and stats over a ticketed socket', async () => {
+    const { port } = await listening();
+    const ticketed = await call('olive', 'POST', `/containers/${WEB}/log-ticket`, { environment: 'dev', endpoint: 'engine' });
+    expect(ticketed.statusCode).toBe(201);
+    const url = `ws://127.0.0.1:${port}${ticketed.json().url as string}&tail=0`;
+    const socket = new WebSocket(url);
+    const lines: string[] = [];
+    const stats: Array<{ memoryBytes: number; cpuPercent: number }> = [];
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data)) as { type: string; lines?: Array<{ text: string }>; memoryBytes?: number; cpuPercent?: number };
+      if (message.type === 'lines') lines.push(...message.lines!.map((line) => line.text));
+      if (message.type === 'stats') stats.push({ memoryBytes: message.memoryBytes!, cpuPercent: message.cpuPercent! });
+    });
+    await expect.poll(() => lines.filter((line) => line.startsWith('tick')).length, { timeout: 10_000 }).toBeGreaterThanOrEqual(5);
+    await expect.poll(() => stats.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+    expect(stats[0]!.memoryBytes).toBeGreaterThan(0);
+    // Ticks arrive in order, none doubled.
+    const ticks = lines.filter((line) => line.startsWith('tick')).map((line) => Number(line.split(' ')[1]));
+    expect(ticks).toEqual([...ticks].sort((a, b) => a - b));
+    expect(new Set(ticks).size).toBe(ticks.length);
+    socket.close();
+
+    const forged = new WebSocket(url.replace(/ticket=[^&]+/, 'ticket=forged-ticket-value'));
+    const closed = await new Promise<number>((resolve) => forged.on('close', (code) => resolve(code)));
+    expect(closed).toBe(1008);
+    const otherContainer = new WebSocket(url.replace(`/ws/containers/${WEB}`, `/ws/containers/${LONE}`));
+    expect(await new Promise<number>((resolve) => otherContainer.on('close', (code) => resolve(code)))).toBe(1008);
   });
 });
 

@@ -104,6 +104,7 @@ const cases: Case[] = [
   { route: 'GET /stacks', method: 'GET', request: async (environment) => ({ url: `/stacks?environment=${environment}&endpoint=nowhere` }), who: { permission: 'read', where: 'own' }, bound: true },
   { route: 'GET /containers', method: 'GET', request: async (environment) => ({ url: `/containers?environment=${environment}&endpoint=nowhere` }), who: { permission: 'read', where: 'own' }, bound: true },
   { route: 'GET /containers/:container/logs', method: 'GET', request: async (environment) => ({ url: `/containers/web/logs?environment=${environment}&endpoint=nowhere` }), who: { permission: 'read', where: 'own' }, bound: true },
+  { route: 'POST /containers/:container/log-ticket', method: 'POST', request: async (environment) => ({ url: '/containers/web/log-ticket', payload: { environment, endpoint: 'nowhere' } }), who: { permission: 'read', where: 'own' }, bound: true },
   ...(['restart', 'stop', 'start'] as const).map(
     (verb): Case => ({ route: `POST /containers/:container/${verb}`, method: 'POST', request: async (environment) => ({ url: `/containers/web/${verb}`, payload: { environment, endpoint: 'nowhere' } }), who: { permission: 'execute', where: 'own' }, bound: true }),
   ),

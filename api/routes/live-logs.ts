@@ -3,7 +3,6 @@
 // after SEQ (all of them on a first connect), then live ones, and the run's
 // step progress when it changes; a client that reconnects with the last
 // sequence number it saw loses nothing and gets nothing twice.
-import websocket from '@fastify/websocket';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { WebSocket } from 'ws';
@@ -63,7 +62,6 @@ class RunLogStream {
 }
 
 export const liveLogRoutes: FastifyPluginAsyncTypebox<LiveLogOptions> = async (app, options) => {
-  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
 
   app.post(
     '/runs/:id/log-ticket',
