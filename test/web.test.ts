@@ -296,6 +296,10 @@ describe('the web app', () => {
       expect(await alice.textContent('.container-group:has(tr[data-container="' + name + '"]) h2')).toBe('Compose project webshop');
       await alice.click(`tr[data-container="${name}"] >> text=Logs`);
       await alice.waitForSelector('.container-logs >> text=serving');
+      // Followed live over the API's socket, with CPU and memory.
+      await alice.click(`tr[data-container="${name}"] >> text=Follow`);
+      await alice.waitForSelector('#container-follow ~ .virtual-list >> text=serving');
+      await alice.waitForSelector('[data-testid=container-stats]:has-text("memory")');
       await stack.screenshot(alice, '11-containers');
       await Promise.all([alice.waitForURL('**/runs/container-restart-*'), alice.click(`button[aria-label="Restart ${name}"]`)]);
       await alice.waitForSelector('.run-header .status-completed', { timeout: 20_000 });

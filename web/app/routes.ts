@@ -8,6 +8,7 @@ export default [
   route('runs/:id/history.json', 'routes/run-history.tsx'),
   route('runs/:id/timeline.json', 'routes/run-timeline.tsx'),
   route('runs/:id/inputs.json', 'routes/run-inputs.tsx'),
+  route('containers/:name/follow-ticket', 'routes/container-follow-ticket.tsx'),
   layout('routes/shell.tsx', [
     index('routes/home.tsx'),
     route('dashboard', 'routes/dashboard.tsx'),

@@ -6,6 +6,7 @@ import type { ContainerSummary } from '../../../infra/docker-endpoint.js';
 import { useT } from '../i18n/index.js';
 import { ApiProblem, requireApi } from '../lib/api.server.js';
 import { environmentCookie } from '../lib/session.server.js';
+import { ContainerFollow } from '../lib/container-follow.js';
 import { rolesIn, useShell } from '../lib/shell-data.js';
 
 interface Connection {
@@ -128,7 +129,8 @@ export default function Containers() {
                   <td className="small">{container.status}</td>
                   <td>
                     <div className="actions">
-                      <Link to={`?${new URLSearchParams({ ...Object.fromEntries(params), endpoint: endpoint ?? '', logs: container.name })}`}>{t('containers.logs')}</Link>
+                      <Link to={`?${new URLSearchParams({ endpoint: endpoint ?? '', logs: container.name })}`}>{t('containers.logs')}</Link>
+                      {container.state === 'running' ? <Link to={`?${new URLSearchParams({ endpoint: endpoint ?? '', follow: container.name })}`}>{t('containers.follow')}</Link> : null}
                       {mayOperate ? (
                         <Form method="post" className="actions">
                           <input type="hidden" name="container" value={container.name} />
@@ -149,6 +151,7 @@ export default function Containers() {
           </table>
         </div>
       ))}
+      {params.get('follow') && endpoint ? <ContainerFollow key={params.get('follow')} container={params.get('follow')!} environment={environment} endpoint={endpoint} t={t} /> : null}
       {logs ? (
         <section aria-labelledby="container-logs">
           <h2 id="container-logs">{t('containers.logsOf', { name: logs.container })}</h2>

@@ -1,0 +1,14 @@
+// A one-minute ticket to follow a container's output and stats from the browser.
+import { data, type ActionFunctionArgs } from 'react-router';
+import { requireApi } from '../lib/api.server.js';
+import { webConfig } from '../lib/session.server.js';
+
+export async function action({ request, params }: ActionFunctionArgs) {
+  const api = await requireApi(request);
+  const form = await request.formData();
+  const ticket = await api.send<{ url: string }>('POST', `/containers/${encodeURIComponent(params.name ?? '')}/log-ticket`, {
+    environment: String(form.get('environment') ?? ''),
+    endpoint: String(form.get('endpoint') ?? ''),
+  });
+  return data({ url: `${webConfig.publicApiUrl.replace(/^http/, 'ws')}${ticket.url}` }, { headers: api.headers });
+}
