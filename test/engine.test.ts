@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunProgress } from '../workflows/messages.js';
+import { FLAKY_STEP } from './files.js';
 import { createRunService, scratchDir, startWorker, uniqueTaskQueue, writeManifests } from './harness.js';
 
 const work = scratchDir();
@@ -15,14 +16,7 @@ const manifests = {
 name: flaky
 title: Fails twice, then succeeds
 inputs: { type: object, properties: { counter: { type: string } }, required: [counter] }
-steps:
-  - id: flaky
-    action: shell.run
-    with:
-      command: 'n=$(cat "$1" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "$1"; echo "attempt $n"; [ $n -ge 3 ]'
-      shell: true
-      args: ["\${{ inputs.counter }}"]
-    retry: { maxAttempts: 5, initialInterval: 100ms, backoff: 1 }
+steps:${FLAKY_STEP}
 `,
   gated: `
 name: gated

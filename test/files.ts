@@ -13,3 +13,13 @@ export function writeManifests(manifests: Record<string, string>): string {
 export function scratchDir(): string {
   return mkdtempSync(path.join(os.tmpdir(), 'jarvis-test-'));
 }
+
+/** A step that fails twice and succeeds on its third attempt, counting attempts in the file its `counter` input names. */
+export const FLAKY_STEP = `
+  - id: flaky
+    action: shell.run
+    with:
+      command: 'n=$(cat "$1" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "$1"; echo "attempt $n"; [ $n -ge 3 ]'
+      shell: true
+      args: ["\${{ inputs.counter }}"]
+    retry: { maxAttempts: 5, initialInterval: 100ms, backoff: 1 }`;

@@ -10,6 +10,7 @@ import { RunbookCatalog } from '../manifest/catalog.js';
 import { RunService } from '../runs/run-service.js';
 import { RunSummaryStore } from '../runs/run-summary-store.js';
 import { startApiForTests } from './api-harness.js';
+import { FLAKY_STEP } from './files.js';
 import { scratchDir, testDataConverter, writeManifests } from './harness.js';
 
 const PASSWORD = 'projection password 1';
@@ -21,14 +22,7 @@ title: Fails twice, then succeeds
 inputs: { type: object, properties: { counter: { type: string } }, required: [counter] }
 steps:
   - id: prepare
-    action: core.noop
-  - id: flaky
-    action: shell.run
-    with:
-      command: 'n=$(cat "$1" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "$1"; echo "attempt $n"; [ $n -ge 3 ]'
-      shell: true
-      args: ["\${{ inputs.counter }}"]
-    retry: { maxAttempts: 5, initialInterval: 100ms, backoff: 1 }
+    action: core.noop${FLAKY_STEP}
 `,
   secretive: `
 name: secretive
