@@ -11,6 +11,7 @@ import { httpCheck, httpRequest } from './http/http-actions.js';
 import { notifyWebhook } from './notify/notify-webhook.js';
 import { postgresBackup } from './postgres/postgres-backup.js';
 import { shellRun } from './shell/shell-run.js';
+import { vpsServerCreate, vpsServerDestroy, vpsServerWait } from './vps/vps-actions.js';
 
 export const actionCatalog: readonly ActionDefinition[] = [
   coreNoop,
@@ -31,6 +32,9 @@ export const actionCatalog: readonly ActionDefinition[] = [
   swarmStackRemove,
   cloudflareDnsUpsert,
   cloudflareDnsDelete,
+  vpsServerCreate,
+  vpsServerWait,
+  vpsServerDestroy,
 ] as unknown as readonly ActionDefinition[];
 
 const actionsById = new Map(actionCatalog.map((action) => [action.id, action]));
