@@ -1,4 +1,9 @@
-# One image for the API and the worker (`npm run api`, `npm run worker`).
+# One image for the API, the worker and the web app (`npm run api`, `npm run worker`, `npm run web`).
+FROM node:20-bookworm-slim AS web
+WORKDIR /app
+COPY . .
+RUN npm install --no-audit --no-fund && npm run web:build
+
 FROM node:20-bookworm-slim AS dependencies
 WORKDIR /app
 COPY package.json package-lock.json prisma.config.ts ./
@@ -15,7 +20,8 @@ ENV NODE_ENV=production JARVIS_DATA_DIR=/var/lib/jarvis
 COPY --from=dependencies /app/node_modules ./node_modules
 COPY --from=dependencies /app/db/generated ./db/generated
 COPY . .
+COPY --from=web /app/web/build ./web/build
 RUN useradd --system --home /var/lib/jarvis jarvis && mkdir -p /var/lib/jarvis && chown jarvis /var/lib/jarvis
 USER jarvis
-EXPOSE 3001
+EXPOSE 3001 3000
 CMD ["npx", "tsx", "api/server.ts"]

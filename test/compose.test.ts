@@ -28,7 +28,7 @@ describe('docker-compose.yml', () => {
     expect(rendered.error).toBeUndefined();
     expect(rendered.status).toBe(0);
     const services = (parse(rendered.stdout) as { services: Record<string, Service> }).services;
-    expect(Object.keys(services).sort()).toEqual(['api', 'postgres', 'temporal', 'temporal-postgres', 'temporal-ui', 'traefik', 'worker']);
+    expect(Object.keys(services).sort()).toEqual(['api', 'postgres', 'temporal', 'temporal-postgres', 'temporal-ui', 'traefik', 'web', 'worker']);
     for (const [name, service] of Object.entries(services)) expect({ name, healthcheck: Boolean(service.healthcheck) }).toEqual({ name, healthcheck: true });
     for (const name of ['api', 'worker']) {
       const environment = services[name]!.environment!;
@@ -37,6 +37,8 @@ describe('docker-compose.yml', () => {
       }
       expect(environment.JARVIS_SECRET_KEY).toBe(SECRETS.JARVIS_SECRET_KEY);
     }
+    // The web app calls the API inside the network and tells browsers the public address (live logs).
+    expect(services.web!.environment).toMatchObject({ JARVIS_API_URL: 'http://api:3001', JARVIS_PUBLIC_API_URL: `https://${SECRETS.JARVIS_HOST}/api`, JARVIS_SECRET_KEY: SECRETS.JARVIS_SECRET_KEY });
     for (const missing of Object.keys(SECRETS)) {
       const { [missing as keyof typeof SECRETS]: _left, ...rest } = SECRETS;
       const refused = compose(rest);
