@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadEnv } from '../config/env.js';
+import { totpCode } from '../security/totp.js';
 import { messages } from '../web/app/i18n/index.js';
 import { scratchDir, writeManifests } from './files.js';
 import { ADMIN, signIn, startWebStack, tabTo, type WebStack } from './web-stack.js';
@@ -311,6 +312,37 @@ describe('the web app', () => {
     } finally {
       await container.remove({ force: true });
     }
+  });
+
+  it('asks for the one-time code of a TOTP account, and remembers the session only when asked', async () => {
+    const { accessToken: adminToken } = await stack.api<{ accessToken: string }>('POST', '/auth/login', ADMIN);
+    const tina = await stack.api<{ id: string }>('POST', '/users', { email: 'tina@example.org', name: 'tina', password: PASSWORD }, adminToken);
+    await stack.api('POST', `/users/${tina.id}/grants`, { environment: 'dev', role: 'viewer' }, adminToken);
+    const { accessToken } = await stack.api<{ accessToken: string }>('POST', '/auth/login', { email: 'tina@example.org', password: PASSWORD });
+    const { secret } = await stack.api<{ secret: string }>('POST', '/auth/totp/setup', {}, accessToken);
+    const enabled = await fetch(`${stack.apiUrl}/auth/totp/enable`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` }, body: JSON.stringify({ code: totpCode(secret) }) });
+    expect(enabled.status).toBe(204);
+
+    const context = await stack.browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${stack.webUrl}/login`);
+    await page.fill('#email', 'tina@example.org');
+    await page.fill('#password', PASSWORD);
+    await page.check('input[name=remember]');
+    await page.click('.login-card button[type=submit]');
+    await page.waitForSelector('#totp');
+    expect(await page.textContent('.login-card .error')).toContain('one-time code');
+    await stack.screenshot(page, '12-login-totp');
+    await page.fill('#totp', '000000' === totpCode(secret) ? '111111' : '000000');
+    await page.click('.login-card button[type=submit]');
+    await page.waitForSelector('.login-card .error:has-text("check your email, password and one-time code")');
+    await page.fill('#totp', totpCode(secret));
+    await Promise.all([page.waitForURL('**/dashboard'), page.click('.login-card button[type=submit]')]);
+    const session = (await context.cookies()).find((cookie) => cookie.name === 'jarvis_session');
+    expect(session?.httpOnly).toBe(true);
+    // "Remember me": the cookie outlives the browser session (a month).
+    expect(session!.expires * 1000 - Date.now()).toBeGreaterThan(20 * 24 * 3600 * 1000);
+    await context.close();
   });
 });
 
