@@ -17,6 +17,7 @@ export async function startApi(env: JarvisEnv, temporalAddress: string, log: (li
     corsOrigins: env.corsOrigins,
     secureCookies: !loopback,
     rateLimitPerMinute: 1_200,
+    loginAttemptsPerMinute: env.loginAttemptsPerMinute,
     logger: { level: 'warn' },
   });
   await app.listen({ host: env.apiHost, port: env.apiPort });

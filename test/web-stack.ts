@@ -35,6 +35,8 @@ export async function startWebStack(runbooksDir: string, temporalAddress?: strin
       JARVIS_API_URL: apiUrl,
       JARVIS_WEB_PORT: String(webPort),
       JARVIS_CORS_ORIGINS: webUrl,
+      // Every browser of the suite signs in from this one machine.
+      JARVIS_LOGIN_ATTEMPTS_PER_MINUTE: '1000',
       JARVIS_ADMIN_EMAIL: ADMIN.email,
       JARVIS_ADMIN_PASSWORD: ADMIN.password,
     },

@@ -21,6 +21,7 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
   '.woff2': 'font/woff2',
 };
+export const CLIENT_ADDRESS_HEADER = 'x-jarvis-client-address';
 const COMPRESSIBLE = new Set(['.js', '.css', '.svg', '.json']);
 
 async function serveStatic(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
@@ -52,6 +53,11 @@ export async function startWeb(env: JarvisEnv, log: (line: string) => void) {
   const build = await import(pathToFileURL(serverBuild).href);
   const renderPage = createRequestListener({ build, mode: 'production' });
   const server = createServer((request, response) => {
+    // Who the browser is, for the API's per-client rate limits and audit: the
+    // first X-Forwarded-For entry behind a proxy (Traefik), else the peer. Set
+    // here only, whatever the browser sent under this name.
+    const forwarded = String(request.headers['x-forwarded-for'] ?? '').split(',')[0]?.trim();
+    request.headers[CLIENT_ADDRESS_HEADER] = forwarded || request.socket.remoteAddress || '';
     response.setHeader('x-frame-options', 'DENY');
     response.setHeader('referrer-policy', 'same-origin');
     serveStatic(request, response)

@@ -22,6 +22,14 @@ interface TokenAnswer {
   refreshToken: string;
 }
 
+/** Set by web/server.ts: the browser's address, forwarded so the API limits and audits each client, not the web server. */
+const CLIENT_ADDRESS_HEADER = 'x-jarvis-client-address';
+
+function forwardedFor(request: Request): Record<string, string> {
+  const address = request.headers.get(CLIENT_ADDRESS_HEADER);
+  return address ? { 'x-forwarded-for': address } : {};
+}
+
 async function call<T>(path: string, init: { method?: string; body?: unknown; token?: string; headers?: Record<string, string> } = {}): Promise<{ data: T; headers: Headers }> {
   const response = await fetch(`${webConfig.apiUrl}${path}`, {
     method: init.method ?? 'GET',
@@ -39,8 +47,8 @@ async function call<T>(path: string, init: { method?: string; body?: unknown; to
 }
 
 /** Signs in; answers the tokens to keep in the session, or the API's problem. */
-export async function logIn(email: string, password: string, totp?: string): Promise<TokenAnswer> {
-  return (await call<TokenAnswer>('/auth/login', { method: 'POST', body: { email, password, ...(totp ? { totp } : {}) } })).data;
+export async function logIn(request: Request, email: string, password: string, totp?: string): Promise<TokenAnswer> {
+  return (await call<TokenAnswer>('/auth/login', { method: 'POST', body: { email, password, ...(totp ? { totp } : {}) }, headers: forwardedFor(request) })).data;
 }
 
 export async function logOut(refreshToken: string): Promise<void> {
@@ -87,7 +95,7 @@ export async function requireApi(request: Request): Promise<ApiSession> {
   let refreshToken = data.refreshToken;
   const refresh = async () => {
     try {
-      const fresh = (await call<TokenAnswer>('/auth/refresh', { method: 'POST', body: { refreshToken } })).data;
+      const fresh = (await call<TokenAnswer>('/auth/refresh', { method: 'POST', body: { refreshToken }, headers: forwardedFor(request) })).data;
       token = fresh.accessToken;
       refreshToken = fresh.refreshToken;
       session.set('accessToken', fresh.accessToken);
@@ -100,13 +108,15 @@ export async function requireApi(request: Request): Promise<ApiSession> {
   };
   // Refresh a little before expiry so a page's several calls share one token.
   if (Date.parse(data.accessTokenExpiresAt ?? '') - Date.now() < 30_000) await refresh();
+  const client = forwardedFor(request);
   const withToken = async <T>(path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}) => {
+    const sent = { ...init, headers: { ...client, ...init.headers } };
     try {
-      return await call<T>(path, { ...init, token });
+      return await call<T>(path, { ...sent, token });
     } catch (error) {
       if (!(error instanceof ApiProblem) || error.problem.status !== 401) throw error;
       await refresh();
-      return call<T>(path, { ...init, token });
+      return call<T>(path, { ...sent, token });
     }
   };
   return {

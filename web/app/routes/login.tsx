@@ -28,7 +28,7 @@ export async function action({ request }: ActionFunctionArgs) {
   const remember = form.get('remember') === 'on';
   if (!email || !password) return data({ error: 'missing' as LoginError, email, askTotp: Boolean(totp) }, { status: 400 });
   try {
-    const tokens = await logIn(email, password, totp || undefined);
+    const tokens = await logIn(request, email, password, totp || undefined);
     const cookie = await startSession(request, email, tokens, remember);
     return redirect(safeNext(new URL(request.url).searchParams.get('next')), { headers: { 'set-cookie': cookie } });
   } catch (error) {
