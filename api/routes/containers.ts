@@ -13,6 +13,7 @@ import { RunbookCatalog } from '../../manifest/catalog.js';
 import { JarvisProblem } from '../../runs/errors.js';
 import type { RunService } from '../../runs/run-service.js';
 import { requirePermission } from '../guards.js';
+import { admitSocket } from '../socket-admission.js';
 import { auditTarget } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
 import { problemResponses } from '../schemas.js';
@@ -175,11 +176,8 @@ export const containerRoutes: FastifyPluginAsyncTypebox<ContainerRouteOptions> =
       },
     },
     async (socket, request) => {
-      const origin = request.headers.origin;
-      if (origin && !allowedOrigins.includes(origin)) return socket.close(1008, 'origin not allowed');
       const { ticket, environment, endpoint, tail } = request.query;
-      const userId = await tickets.verify(ticket, followSubject(environment, endpoint, request.params.container));
-      if (!userId) return socket.close(1008, 'invalid or expired ticket');
+      if (!(await admitSocket(socket, request, { allowedOrigins, tickets, ticket, subject: followSubject(environment, endpoint, request.params.container) }))) return;
       const docker = await endpointFor(environment, endpoint).catch(() => undefined);
       if (!docker) return socket.close(1011, 'the endpoint cannot be used');
       const container = docker.getContainer(request.params.container);

@@ -11,6 +11,7 @@ import type { RunLogStore } from '../../logs/run-log-store.js';
 import type { RunService } from '../../runs/run-service.js';
 import type { LogTickets } from '../../security/tokens.js';
 import { requirePermission } from '../guards.js';
+import { admitSocket } from '../socket-admission.js';
 import { principalOf } from '../plugins/auth.js';
 import { problemResponses, RunIdParams } from '../schemas.js';
 
@@ -92,10 +93,7 @@ export const liveLogRoutes: FastifyPluginAsyncTypebox<LiveLogOptions> = async (a
       },
     },
     async (socket, request) => {
-      const origin = request.headers.origin;
-      if (origin && !options.allowedOrigins.includes(origin)) return socket.close(1008, 'origin not allowed');
-      const userId = await options.tickets.verify(request.query.ticket, request.params.id);
-      if (!userId) return socket.close(1008, 'invalid or expired ticket');
+      if (!(await admitSocket(socket, request, { allowedOrigins: options.allowedOrigins, tickets: options.tickets, ticket: request.query.ticket, subject: request.params.id }))) return;
       const stream = new RunLogStream(socket, request.params.id, request.query.after ?? 0, options);
       const unsubscribe = options.listener.subscribe(request.params.id, () => void stream.catchUp());
       const progressTimer = setInterval(() => void stream.sendProgressIfChanged(), PROGRESS_EVERY_MS);

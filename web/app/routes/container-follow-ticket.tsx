@@ -1,7 +1,7 @@
 // A one-minute ticket to follow a container's output and stats from the browser.
 import { data, type ActionFunctionArgs } from 'react-router';
 import { requireApi } from '../lib/api.server.js';
-import { webConfig } from '../lib/session.server.js';
+import { apiSocketUrl } from '../lib/session.server.js';
 
 export async function action({ request, params }: ActionFunctionArgs) {
   const api = await requireApi(request);
@@ -10,5 +10,5 @@ export async function action({ request, params }: ActionFunctionArgs) {
     environment: String(form.get('environment') ?? ''),
     endpoint: String(form.get('endpoint') ?? ''),
   });
-  return data({ url: `${webConfig.publicApiUrl.replace(/^http/, 'ws')}${ticket.url}` }, { headers: api.headers });
+  return data({ url: apiSocketUrl(ticket.url) }, { headers: api.headers });
 }

@@ -5,7 +5,7 @@ import { data, Form, Link, redirect, useActionData, useLoaderData, useNavigation
 import type { ContainerSummary } from '../../../infra/docker-endpoint.js';
 import { useT } from '../i18n/index.js';
 import { ApiProblem, requireApi } from '../lib/api.server.js';
-import { environmentCookie } from '../lib/session.server.js';
+import { selectedEnvironment } from '../lib/session.server.js';
 import { ContainerFollow } from '../lib/container-follow.js';
 import { rolesIn, useShell } from '../lib/shell-data.js';
 
@@ -19,9 +19,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const api = await requireApi(request);
   const url = new URL(request.url);
   const me = await api.get<{ grants: Array<{ environment: string }> }>('/auth/me');
-  const chosen = (await environmentCookie.parse(request.headers.get('cookie'))) as string | null;
-  const environments = [...new Set(me.grants.map((grant) => grant.environment))].sort();
-  const environment = chosen && environments.includes(chosen) ? chosen : (environments[0] ?? '');
+  const { environment } = await selectedEnvironment(request, me.grants);
   const endpoints = environment ? (await api.get<Connection[]>(`/connections?environment=${encodeURIComponent(environment)}`)).filter((connection) => connection.type === 'docker') : [];
   const endpoint = endpoints.find((connection) => connection.name === url.searchParams.get('endpoint'))?.name ?? endpoints[0]?.name;
   let groups: Array<{ group: string; containers: ContainerSummary[] }> = [];

@@ -1,7 +1,7 @@
 import { data, Link, useLoaderData, type LoaderFunctionArgs } from 'react-router';
 import { formatDateTime, formatDuration, useLanguage, useT } from '../i18n/index.js';
 import { requireApi } from '../lib/api.server.js';
-import { environmentCookie } from '../lib/session.server.js';
+import { selectedEnvironment } from '../lib/session.server.js';
 import { useShell } from '../lib/shell-data.js';
 
 interface Statistics {
@@ -32,7 +32,7 @@ async function containerHealth(api: Awaited<ReturnType<typeof requireApi>>, envi
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const api = await requireApi(request);
-  const environment = ((await environmentCookie.parse(request.headers.get('cookie'))) as string | null) ?? (await api.get<{ grants: Array<{ environment: string }> }>('/auth/me')).grants[0]?.environment ?? '';
+  const { environment } = await selectedEnvironment(request, (await api.get<{ grants: Array<{ environment: string }> }>('/auth/me')).grants);
   const [stats, containers] = await Promise.all([api.get<Statistics>('/runs/stats?days=14'), environment ? containerHealth(api, environment).catch(() => undefined) : undefined]);
   return data({ stats, containers }, { headers: api.headers });
 }

@@ -1,10 +1,10 @@
 // A fresh one-minute ticket for the run's live-log socket (asked again on every reconnect).
 import { data, type ActionFunctionArgs } from 'react-router';
 import { requireApi } from '../lib/api.server.js';
-import { webConfig } from '../lib/session.server.js';
+import { apiSocketUrl } from '../lib/session.server.js';
 
 export async function action({ request, params }: ActionFunctionArgs) {
   const api = await requireApi(request);
   const ticket = await api.send<{ url: string }>('POST', `/runs/${encodeURIComponent(params.id ?? '')}/log-ticket`);
-  return data({ url: `${webConfig.publicApiUrl.replace(/^http/, 'ws')}${ticket.url}` }, { headers: api.headers });
+  return data({ url: apiSocketUrl(ticket.url) }, { headers: api.headers });
 }

@@ -3,7 +3,7 @@
 import { data, Form, NavLink, Outlet, useLocation, type LoaderFunctionArgs, type ShouldRevalidateFunction } from 'react-router';
 import { useT, type MessageKey } from '../i18n/index.js';
 import { readiness, requireApi } from '../lib/api.server.js';
-import { environmentCookie, webConfig } from '../lib/session.server.js';
+import { selectedEnvironment, webConfig } from '../lib/session.server.js';
 import { holdsAnywhere, useShell, type Role, type ShellData } from '../lib/shell-data.js';
 
 export async function loader({ request }: LoaderFunctionArgs) {
@@ -13,9 +13,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
     readiness(),
     api.get<Array<{ canDecide: boolean }>>('/approvals').catch(() => []),
   ]);
-  const environments = [...new Set(me.grants.map((grant) => grant.environment))].sort();
-  const chosen = (await environmentCookie.parse(request.headers.get('cookie'))) as string | null;
-  const environment = chosen && environments.includes(chosen) ? chosen : (environments[0] ?? '');
+  const { environments, environment } = await selectedEnvironment(request, me.grants);
   const shell: ShellData = {
     me,
     environments,
