@@ -2,6 +2,7 @@
 // the action and performs it as a Temporal activity.
 import { z } from 'zod';
 import { parseDuration, DURATION_HINT } from '../manifest/duration.js';
+import type { NodeStore } from '../infra/node-store.js';
 import type { ConnectionResolver } from '../security/connection-resolver.js';
 
 export type RiskLevel = 'low' | 'medium' | 'high';
@@ -42,6 +43,10 @@ export interface ActionDependencies {
   connections?: ConnectionResolver;
   /** Folder relative playbook paths are resolved against. */
   playbooksDir: string;
+  /** The node inventory (absent on a worker without a database, and on agents). */
+  nodes?: NodeStore;
+  /** On an agent: the node's own Docker socket, for node-local container actions. */
+  dockerSocket?: string;
 }
 
 export interface ActionDefaults {
@@ -64,6 +69,11 @@ export interface ActionDefinition<Input extends z.ZodObject = z.ZodObject, Outpu
   input: Input;
   output: Output;
   defaults: ActionDefaults;
+  /**
+   * `node`: the action runs on a node's agent (its own task queue), so a step
+   * using it must name the node; every other action runs on the main workers.
+   */
+  runsOn?: 'node';
   create(deps: ActionDependencies): (args: z.output<Input>, context: ActionContext) => Promise<z.input<Output>>;
 }
 

@@ -8,6 +8,8 @@ import { cloudflareDnsDelete, cloudflareDnsUpsert } from './dns/cloudflare-actio
 import { dockerContainerInspect, dockerContainerLogs, dockerContainerRestart, dockerContainerStart, dockerContainerStop, dockerImagePrune } from './docker/docker-actions.js';
 import { swarmServiceScale, swarmStackDeploy, swarmStackRemove } from './docker/swarm-actions.js';
 import { httpCheck, httpRequest } from './http/http-actions.js';
+import { nodeContainerList, nodeContainerRestart, nodeContainerStart, nodeContainerStop, nodeHealth, nodeProfile } from './nodes/node-local-actions.js';
+import { nodeRegister } from './nodes/node-register.js';
 import { notifyWebhook } from './notify/notify-webhook.js';
 import { postgresBackup } from './postgres/postgres-backup.js';
 import { shellRun } from './shell/shell-run.js';
@@ -35,6 +37,13 @@ export const actionCatalog: readonly ActionDefinition[] = [
   vpsServerCreate,
   vpsServerWait,
   vpsServerDestroy,
+  nodeRegister,
+  nodeProfile,
+  nodeHealth,
+  nodeContainerList,
+  nodeContainerRestart,
+  nodeContainerStop,
+  nodeContainerStart,
 ] as unknown as readonly ActionDefinition[];
 
 const actionsById = new Map(actionCatalog.map((action) => [action.id, action]));

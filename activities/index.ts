@@ -61,8 +61,10 @@ function toActivity(action: ActionDefinition, deps: ActionDependencies): ActionA
   };
 }
 
-export function createActivities(deps: ActionDependencies): Record<string, ActionActivity> {
-  return Object.fromEntries(actionCatalog.map((action) => [action.id, toActivity(action, deps)]));
+/** `main`: what the installation's workers run; `node`: what a node's agent runs on its own machine. */
+export function createActivities(deps: ActionDependencies, where: 'main' | 'node' = 'main'): Record<string, ActionActivity> {
+  const actions = actionCatalog.filter((action) => (action.runsOn === 'node') === (where === 'node'));
+  return Object.fromEntries(actions.map((action) => [action.id, toActivity(action, deps)]));
 }
 
 /** Writes output lines to the worker's standard output, prefixed with run and step. */

@@ -1,0 +1,218 @@
+// The node inventory: machines registered by provisioning (over SSH) or
+// enrolled by their agent. Used by the API, by the node.register action and
+// by the health schedule's activities, so it speaks SQL through a pg pool
+// that workers and the API both have.
+import type pg from 'pg';
+import { randomUUID } from 'node:crypto';
+import { JarvisProblem } from '../runs/errors.js';
+import { hashOpaqueToken, newOpaqueToken } from '../security/tokens.js';
+import type { NodeHealth } from './node-health.js';
+import { nodeTaskQueue } from './node-names.js';
+import type { HardwareProfile } from './node-profile.js';
+import { buildTopology, type Topology } from './topology.js';
+
+export const NODE_STATUSES = ['pending', 'online', 'unreachable'] as const;
+export type NodeStatus = (typeof NODE_STATUSES)[number];
+export type NodeSource = 'agent' | 'ssh';
+
+export interface NodeView {
+  id: string;
+  name: string;
+  environment: string;
+  address: string;
+  labels: Record<string, string>;
+  status: NodeStatus;
+  source: NodeSource;
+  lastSeenAt: string | null;
+  lastHealth: NodeHealth | null;
+  profile: HardwareProfile | null;
+  /** The agent's task queue; null until an agent enrolled. */
+  taskQueue: string | null;
+  /** Whether an enrollment token is waiting to be used (the token itself is never kept). */
+  enrollmentPending: boolean;
+  enrollmentExpiresAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A node whose agent the health schedule checks. */
+export interface AgentNode {
+  id: string;
+  name: string;
+  environment: string;
+  taskQueue: string;
+  hasProfile: boolean;
+  /** When the kept profile was collected, to refresh it now and then. */
+  profileCollectedAt: string | null;
+}
+
+interface NodeRow {
+  id: string;
+  name: string;
+  environment: string;
+  address: string;
+  labels: Record<string, string>;
+  status: NodeStatus;
+  source: NodeSource;
+  last_seen_at: Date | null;
+  last_health: NodeHealth | null;
+  profile: HardwareProfile | null;
+  task_queue: string | null;
+  enrollment_token_hash: string | null;
+  enrollment_expires_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const SELECT = `SELECT n.id, n.name, e.name AS environment, n.address, n.labels, n.status, n.source, n.last_seen_at, n.last_health, n.profile,
+  n.task_queue, n.enrollment_token_hash, n.enrollment_expires_at, n.created_at, n.updated_at
+  FROM nodes n JOIN environments e ON e.id = n.environment_id`;
+
+function view(row: NodeRow): NodeView {
+  return {
+    id: row.id,
+    name: row.name,
+    environment: row.environment,
+    address: row.address,
+    labels: row.labels ?? {},
+    status: row.status,
+    source: row.source,
+    lastSeenAt: row.last_seen_at?.toISOString() ?? null,
+    lastHealth: row.last_health,
+    profile: row.profile,
+    taskQueue: row.task_queue,
+    enrollmentPending: row.enrollment_token_hash !== null,
+    enrollmentExpiresAt: row.enrollment_expires_at?.toISOString() ?? null,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+/** The first IPv4 address of a profile's interfaces, as the node's address when none is given. */
+function firstAddress(profile: HardwareProfile | null | undefined): string {
+  for (const entry of profile?.interfaces ?? []) {
+    const address = entry.addresses.find((candidate) => /^\d+\.\d+\.\d+\.\d+\//.test(candidate));
+    if (address) return address.split('/')[0]!;
+  }
+  return '';
+}
+
+export class NodeStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  private async environmentId(environment: string): Promise<string> {
+    const { rows } = await this.pool.query<{ id: string }>('SELECT id FROM environments WHERE name = $1', [environment]);
+    if (!rows[0]) throw new JarvisProblem(`no environment ${environment}`, 'not-found');
+    return rows[0].id;
+  }
+
+  private async one(where: string, values: unknown[]): Promise<NodeView | undefined> {
+    const { rows } = await this.pool.query<NodeRow>(`${SELECT} WHERE ${where}`, values);
+    return rows[0] ? view(rows[0]) : undefined;
+  }
+
+  /** Registers (or refreshes) a node that provisioning reached over SSH: it is online, with the profile just collected. */
+  async upsertFromProvisioning(input: { name: string; environment: string; address: string; labels: Record<string, string>; profile: HardwareProfile }): Promise<{ id: string; name: string; created: boolean }> {
+    const environmentId = await this.environmentId(input.environment);
+    // xmax = 0 only for a row this statement inserted.
+    const { rows } = await this.pool.query<{ id: string; created: boolean }>(
+      `INSERT INTO nodes (id, name, environment_id, address, labels, status, last_seen_at, profile, source)
+       VALUES ($1, $2, $3, $4, $5, 'online', now(), $6, 'ssh')
+       ON CONFLICT (environment_id, name) DO UPDATE SET address = EXCLUDED.address, labels = nodes.labels || EXCLUDED.labels,
+         status = 'online', last_seen_at = now(), profile = EXCLUDED.profile, updated_at = now()
+       RETURNING id, (xmax = 0) AS created`,
+      [randomUUID(), input.name, environmentId, input.address, JSON.stringify(input.labels), JSON.stringify(input.profile)],
+    );
+    return { id: rows[0]!.id, name: input.name, created: rows[0]!.created };
+  }
+
+  /**
+   * A one-time enrollment token for a node's agent: a pending node is made (or
+   * an existing node without an agent gets a fresh token, the old one voided).
+   * Only the token's hash is kept.
+   */
+  async createEnrollment(input: { name: string; environment: string; labels: Record<string, string>; address?: string }, ttlMs: number): Promise<{ node: NodeView; token: string; expiresAt: Date }> {
+    const environmentId = await this.environmentId(input.environment);
+    const { token, hash } = newOpaqueToken('jen');
+    const expiresAt = new Date(Date.now() + ttlMs);
+    const { rows } = await this.pool.query<{ id: string }>(
+      `INSERT INTO nodes (id, name, environment_id, address, labels, status, source, enrollment_token_hash, enrollment_expires_at)
+       VALUES ($1, $2, $3, $4, $5, 'pending', 'agent', $6, $7)
+       ON CONFLICT (environment_id, name) DO UPDATE SET labels = nodes.labels || EXCLUDED.labels,
+         address = CASE WHEN EXCLUDED.address = '' THEN nodes.address ELSE EXCLUDED.address END,
+         enrollment_token_hash = EXCLUDED.enrollment_token_hash, enrollment_expires_at = EXCLUDED.enrollment_expires_at, updated_at = now()
+       WHERE nodes.agent_credential_hash IS NULL
+       RETURNING id`,
+      [randomUUID(), input.name, environmentId, input.address ?? '', JSON.stringify(input.labels), hash, expiresAt],
+    );
+    if (!rows[0]) throw new JarvisProblem(`node ${input.name} in ${input.environment} already has an agent: delete the node first to enroll it again`, 'conflict');
+    return { node: (await this.get(rows[0].id))!, token, expiresAt };
+  }
+
+  /** Uses an enrollment token (once, before it expires): the node gets its task queue and a long-lived agent credential. */
+  async enroll(token: string): Promise<{ node: NodeView; credential: string } | undefined> {
+    const credential = newOpaqueToken('jag');
+    const { rows } = await this.pool.query<{ id: string; name: string; environment: string }>(
+      `UPDATE nodes n SET enrollment_token_hash = NULL, enrollment_expires_at = NULL, agent_credential_hash = $2, source = 'agent', updated_at = now(),
+         task_queue = 'jarvis-node-' || e.name || '-' || n.name
+       FROM environments e WHERE e.id = n.environment_id AND n.enrollment_token_hash = $1 AND n.enrollment_expires_at > now()
+       RETURNING n.id, n.name, e.name AS environment`,
+      [hashOpaqueToken(token), credential.hash],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    const node = (await this.get(row.id))!;
+    if (node.taskQueue !== nodeTaskQueue(row.environment, row.name)) throw new Error('task queue naming drifted from nodeTaskQueue');
+    return { node, credential: credential.token };
+  }
+
+  /** The node an agent credential belongs to. */
+  async authenticateAgent(credential: string): Promise<NodeView | undefined> {
+    return this.one('n.agent_credential_hash = $1', [hashOpaqueToken(credential)]);
+  }
+
+  async recordHealth(id: string, health: NodeHealth, profile?: HardwareProfile): Promise<void> {
+    await this.pool.query(
+      `UPDATE nodes SET status = 'online', last_seen_at = now(), last_health = $2, profile = COALESCE($3, profile),
+         address = CASE WHEN address = '' THEN $4 ELSE address END, updated_at = now() WHERE id = $1`,
+      [id, JSON.stringify(health), profile ? JSON.stringify(profile) : null, firstAddress(profile)],
+    );
+  }
+
+  async markUnreachable(id: string): Promise<void> {
+    await this.pool.query(`UPDATE nodes SET status = 'unreachable', updated_at = now() WHERE id = $1`, [id]);
+  }
+
+  async list(environments: string[]): Promise<NodeView[]> {
+    const { rows } = await this.pool.query<NodeRow>(`${SELECT} WHERE e.name = ANY($1) ORDER BY e.name, n.name`, [environments]);
+    return rows.map(view);
+  }
+
+  async get(id: string): Promise<NodeView | undefined> {
+    return this.one('n.id = $1', [id]);
+  }
+
+  async require(id: string): Promise<NodeView> {
+    const node = await this.get(id);
+    if (!node) throw new JarvisProblem(`no node ${id}`, 'not-found');
+    return node;
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.pool.query('DELETE FROM nodes WHERE id = $1', [id]);
+  }
+
+  /** Nodes with an enrolled agent, for the health schedule. */
+  async listAgentNodes(): Promise<AgentNode[]> {
+    const { rows } = await this.pool.query<{ id: string; name: string; environment: string; task_queue: string; profile_collected_at: string | null; has_profile: boolean }>(
+      `SELECT n.id, n.name, e.name AS environment, n.task_queue, n.profile IS NOT NULL AS has_profile, n.profile->>'collectedAt' AS profile_collected_at
+       FROM nodes n JOIN environments e ON e.id = n.environment_id
+       WHERE n.agent_credential_hash IS NOT NULL AND n.task_queue IS NOT NULL ORDER BY e.name, n.name`,
+    );
+    return rows.map((row) => ({ id: row.id, name: row.name, environment: row.environment, taskQueue: row.task_queue, hasProfile: row.has_profile, profileCollectedAt: row.profile_collected_at }));
+  }
+
+  async topology(environment: string): Promise<Topology> {
+    return buildTopology(environment, await this.list([environment]));
+  }
+}
