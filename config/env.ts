@@ -59,6 +59,16 @@ const envSchema = z.object({
   JARVIS_CORS_ORIGINS: z.string().default('http://127.0.0.1:3000,http://localhost:3000,http://127.0.0.1:8233,http://localhost:8233'),
   JARVIS_ACCESS_TOKEN_TTL: duration('15m'),
   JARVIS_REFRESH_TOKEN_TTL: duration('30d'),
+  OPENAI_BASE_URL: z.url().optional().describe('An OpenAI-compatible API (OpenAI, Azure OpenAI, a local server); OpenAI itself when only a key is set.'),
+  OPENAI_API_KEY: z.string().min(1).optional().describe('Key for the model API; never logged or shown in errors.'),
+  JARVIS_AI_CHAT_MODEL: z.string().min(1).optional().describe('Chat model for diagnosis and plans; AI answers are off without it (and a key or base URL).'),
+  JARVIS_AI_EMBEDDING_MODEL: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Embedding model, asked for 384 dimensions; without it the knowledge base uses the offline lexical embedder.'),
+  JARVIS_AI_TIMEOUT: duration('60s').describe('How long one model request may take before it is abandoned (and retried).'),
+  JARVIS_AI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3).describe('Retries of a model request after a rate limit, server error or timeout.'),
   JARVIS_TEST_DOCKER_SOCKET: z.string().default('/run/jarvis-docker.sock').describe('The Docker engine the test suite uses (.ci/start-docker.sh starts it).'),
   JARVIS_TEST_DATABASE_URL: z.string().default('postgresql://postgres@127.0.0.1:5432/test').describe('The PostgreSQL the test suite backs up.'),
   HOME: z.string().optional(),
@@ -106,6 +116,14 @@ export function parseEnv(source: Record<string, string | undefined>) {
     corsOrigins: env.JARVIS_CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
     accessTokenTtlMs: env.JARVIS_ACCESS_TOKEN_TTL,
     refreshTokenTtlMs: env.JARVIS_REFRESH_TOKEN_TTL,
+    ai: {
+      baseUrl: env.OPENAI_BASE_URL?.replace(/\/$/, ''),
+      apiKey: env.OPENAI_API_KEY,
+      chatModel: env.JARVIS_AI_CHAT_MODEL,
+      embeddingModel: env.JARVIS_AI_EMBEDDING_MODEL,
+      timeoutMs: env.JARVIS_AI_TIMEOUT,
+      maxRetries: env.JARVIS_AI_MAX_RETRIES,
+    },
     testDatabaseUrl: env.JARVIS_TEST_DATABASE_URL,
     testDockerSocket: env.JARVIS_TEST_DOCKER_SOCKET,
     cacheBinDir: path.join(env.HOME ?? PROJECT_ROOT, '.cache', 'jarvis', 'bin'),
