@@ -33,6 +33,12 @@ export function expectedColumns(schemaFile = path.join(PROJECT_ROOT, 'prisma', '
       if (!field || line.trim().startsWith('//') || line.trim().startsWith('@@')) continue;
       const [, name, type, modifier, attributes] = field;
       if (modifier === '[]' || !type) continue;
+      // A column of a type Prisma has no name for, e.g. Unsupported("vector(384)") for pgvector.
+      const unsupported = type === 'Unsupported' ? /^\("[^"]*"\)(\?)?(.*)$/.exec(attributes ?? '') : null;
+      if (unsupported) {
+        columns.push({ table, column: /@map\("([^"]+)"\)/.exec(unsupported[2] ?? '')?.[1] ?? name!, dataType: 'USER-DEFINED', nullable: unsupported[1] === '?' });
+        continue;
+      }
       const scalar = SCALAR_TYPES[type];
       if (!scalar && !enums.has(type)) continue; // a relation field: no column of its own
       const dataType = enums.has(type) ? 'USER-DEFINED' : attributes?.includes('@db.Uuid') ? 'uuid' : scalar!;
