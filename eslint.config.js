@@ -20,7 +20,7 @@ export default tseslint.config(
   {
     // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins,
     // and only type imports from activities (their code must never be bundled).
-    files: ['workflows/**/*.ts', 'manifest/redact.ts', 'manifest/expression.ts', 'manifest/template.ts', 'manifest/duration.ts', 'manifest/types.ts'],
+    files: ['workflows/**/*.ts', 'manifest/redact.ts', 'manifest/expression.ts', 'manifest/template.ts', 'manifest/duration.ts', 'manifest/types.ts', 'manifest/node-names.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': [

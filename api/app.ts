@@ -29,6 +29,8 @@ import websocket from '@fastify/websocket';
 import { containerRoutes } from './routes/containers.js';
 import { gitRoutes } from './routes/git.js';
 import { liveLogRoutes } from './routes/live-logs.js';
+import { nodeRoutes, type AgentSettings } from './routes/nodes.js';
+import type { NodeStore } from '../infra/node-store.js';
 import { healthRoutes } from './routes/health.js';
 import { runbookRoutes } from './routes/runbooks.js';
 import { runRoutes } from './routes/runs.js';
@@ -57,6 +59,9 @@ export interface ApiDependencies {
   logStore: RunLogStore;
   logListener: RunLogListener;
   logTickets: LogTickets;
+  nodes: NodeStore;
+  /** What enrolling agents are told (Temporal's address, the payload codec key). */
+  agents: AgentSettings;
 }
 
 export interface ApiSettings {
@@ -144,6 +149,7 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
   await app.register(connectionRoutes, { connections: deps.connections });
   await app.register(containerRoutes, { runs: deps.runs, connections: deps.connections, tickets: deps.logTickets, allowedOrigins: settings.corsOrigins });
   await app.register(gitRoutes, { git: deps.git });
+  await app.register(nodeRoutes, { nodes: deps.nodes, agents: deps.agents });
   await app.register(auditRoutes, { db: deps.db });
   await app.register(codecRoutes, { codec: deps.payloadCodec });
   await app.register(liveLogRoutes, { runs: deps.runs, store: deps.logStore, listener: deps.logListener, tickets: deps.logTickets, allowedOrigins: settings.corsOrigins });

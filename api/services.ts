@@ -1,6 +1,6 @@
 // The composition root of the control plane: builds every service from the
 // configuration, for the API process, `npm start` and the tests alike.
-import type { Client } from '@temporalio/client';
+import type { Client, Connection } from '@temporalio/client';
 import type { JarvisEnv } from '../config/env.js';
 import type { Database } from '../db/database.js';
 import { RunbookCatalog } from '../manifest/catalog.js';
@@ -13,6 +13,7 @@ import { EncryptionCodec } from '../temporal/payload-codec.js';
 import { AccessTokens, LogTickets } from '../security/tokens.js';
 import { RunLogListener } from '../logs/run-log-listener.js';
 import { RunLogStore } from '../logs/run-log-store.js';
+import { NodeStore } from '../infra/node-store.js';
 import pg from 'pg';
 import { reportIdleConnectionError } from '../db/pool-errors.js';
 import type { ApiDependencies } from './app.js';
@@ -22,7 +23,10 @@ import { ConnectionService } from './services/connection-service.js';
 import { RunbookVersionService } from './services/runbook-version-service.js';
 import { UserService } from './services/user-service.js';
 
-export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runbooksDir' | 'taskQueue' | 'accessTokenTtlMs' | 'refreshTokenTtlMs'>;
+export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runbooksDir' | 'taskQueue' | 'accessTokenTtlMs' | 'refreshTokenTtlMs'> &
+  Partial<Pick<JarvisEnv, 'agentTemporalAddress' | 'enrollmentTokenTtlMs'>>;
+
+const ENROLLMENT_TTL_MS = 60 * 60_000;
 
 export async function createControlPlane(
   config: ControlPlaneConfig,
@@ -55,6 +59,15 @@ export async function createControlPlane(
     logStore: new RunLogStore(pool),
     logListener,
     logTickets: new LogTickets(secret.derive('log-tickets')),
+    nodes: new NodeStore(pool),
+    agents: {
+      // Agents are told the address they can reach, which may differ from the one the API uses.
+      temporalAddress: config.agentTemporalAddress ?? (temporal.connection as Connection).options.address,
+      namespace: temporal.options.namespace,
+      // The same derivation as createDataConverter: agents decrypt their activities' payloads and nothing else.
+      codecKey: secret.derive('workflow-payloads'),
+      enrollmentTtlMs: config.enrollmentTokenTtlMs ?? ENROLLMENT_TTL_MS,
+    },
     async close() {
       await logListener.stop();
       await pool.end();

@@ -19,6 +19,7 @@ import { OUTPUT_FORMATS, printData, renderTable, type OutputFormat } from './out
 import { ApiRunOperations, TemporalRunOperations, type RunOperations } from './run-operations.js';
 import { readSession, removeSession, saveSession } from './session.js';
 import { readStdin } from './stdin.js';
+import { registerNodeCommands } from './nodes.js';
 import { registerUserCommands } from './users.js';
 import { runOutcome, watchRun } from './watch.js';
 
@@ -359,6 +360,8 @@ endpointOptions(containers.command('logs').description("the last lines of a cont
     const { lines } = await apiSession().call<{ lines: Array<{ stream: string; text: string }> }>('GET', `/containers/${encodeURIComponent(container)}/logs?${query}`);
     for (const line of lines) (line.stream === 'stderr' ? process.stderr : process.stdout).write(`${line.text}\n`);
   });
+
+registerNodeCommands(program, env, apiSession);
 
 const stacks = program.command('stacks').description('Swarm stacks of a Docker endpoint (through the API)');
 endpointOptions(stacks.command('deploy').description('deploy a stack manifest (a deploy-stack run; prod asks an approver first)').argument('<file>', 'the stack manifest (YAML)'))

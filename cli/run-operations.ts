@@ -63,12 +63,22 @@ const KIND_BY_STATUS: Record<number, ProblemKind> = { 400: 'invalid', 401: 'forb
 export class ApiRunOperations implements RunOperations {
   readonly via = 'api' as const;
   constructor(
-    private readonly baseUrl: string,
+    readonly baseUrl: string,
     private readonly token: string,
   ) {}
 
   /** One API call as the session's user; problems come back as JarvisProblem with the API's words. */
   async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const text = await this.request(method, path, body);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** One API call whose answer is text, not JSON (Graphviz DOT). */
+  text(method: string, path: string): Promise<string> {
+    return this.request(method, path);
+  }
+
+  private async request(method: string, path: string, body?: unknown): Promise<string> {
     let response: Response;
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
@@ -80,13 +90,12 @@ export class ApiRunOperations implements RunOperations {
       throw new JarvisProblem(`cannot reach the API at ${this.baseUrl}: ${(error as Error).message}`, 'not-found');
     }
     const text = await response.text();
-    const payload = text ? (JSON.parse(text) as unknown) : undefined;
     if (!response.ok) {
-      const problem = payload as { detail?: string; errors?: Array<{ path: string; message: string }> } | undefined;
+      const problem = (text ? JSON.parse(text) : undefined) as { detail?: string; errors?: Array<{ path: string; message: string }> } | undefined;
       const detail = response.status === 401 ? 'the API session is not valid: run `npx jarvis login` again' : (problem?.detail ?? `HTTP ${response.status}`);
       throw new JarvisProblem(detail, KIND_BY_STATUS[response.status] ?? 'invalid', problem?.errors ?? []);
     }
-    return payload as T;
+    return text;
   }
 
   runbook(name: string) {

@@ -69,6 +69,17 @@ const envSchema = z.object({
     .describe('Embedding model, asked for 384 dimensions; without it the knowledge base uses the offline lexical embedder.'),
   JARVIS_AI_TIMEOUT: duration('60s').describe('How long one model request may take before it is abandoned (and retried).'),
   JARVIS_AI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3).describe('Retries of a model request after a rate limit, server error or timeout.'),
+  JARVIS_NODE_HEALTH_INTERVAL: duration('1m').describe('How often the jarvis-node-health schedule checks every node with an agent.'),
+  JARVIS_NODE_HEALTH_PICKUP_TIMEOUT: duration('20s').describe('How long an agent has to pick up its health check before its node is marked unreachable.'),
+  JARVIS_NODE_ENROLLMENT_TTL: duration('1h').describe('How long a node enrollment token stays usable.'),
+  JARVIS_AGENT_TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d+$/, 'host:port, e.g. temporal.example.org:7233')
+    .optional()
+    .describe("Temporal's address as agents on nodes reach it; defaults to the API's own."),
+  JARVIS_AGENT_TOKEN: z.string().min(10).optional().describe('The agent: its enrollment token (used once; the agent then keeps a credential in its data directory).'),
+  JARVIS_AGENT_DATA_DIR: z.string().min(1).optional().describe("The agent's data directory (its credential); defaults to <data dir>/agent."),
+  JARVIS_AGENT_DOCKER_SOCKET: z.string().min(1).default('/var/run/docker.sock').describe("The agent: the node's Docker socket for profile and container actions."),
   JARVIS_TEST_DOCKER_SOCKET: z.string().default('/run/jarvis-docker.sock').describe('The Docker engine the test suite uses (.ci/start-docker.sh starts it).'),
   JARVIS_TEST_DATABASE_URL: z.string().default('postgresql://postgres@127.0.0.1:5432/test').describe('The PostgreSQL the test suite backs up.'),
   HOME: z.string().optional(),
@@ -124,6 +135,13 @@ export function parseEnv(source: Record<string, string | undefined>) {
       timeoutMs: env.JARVIS_AI_TIMEOUT,
       maxRetries: env.JARVIS_AI_MAX_RETRIES,
     },
+    nodeHealthIntervalMs: env.JARVIS_NODE_HEALTH_INTERVAL,
+    nodeHealthPickupTimeoutMs: env.JARVIS_NODE_HEALTH_PICKUP_TIMEOUT,
+    enrollmentTokenTtlMs: env.JARVIS_NODE_ENROLLMENT_TTL,
+    agentTemporalAddress: env.JARVIS_AGENT_TEMPORAL_ADDRESS,
+    agentToken: env.JARVIS_AGENT_TOKEN,
+    agentDataDir: path.resolve(env.JARVIS_AGENT_DATA_DIR ?? path.join(dataDir, 'agent')),
+    agentDockerSocket: env.JARVIS_AGENT_DOCKER_SOCKET,
     testDatabaseUrl: env.JARVIS_TEST_DATABASE_URL,
     testDockerSocket: env.JARVIS_TEST_DOCKER_SOCKET,
     cacheBinDir: path.join(env.HOME ?? PROJECT_ROOT, '.cache', 'jarvis', 'bin'),

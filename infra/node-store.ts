@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { JarvisProblem } from '../runs/errors.js';
 import { hashOpaqueToken, newOpaqueToken } from '../security/tokens.js';
 import type { NodeHealth } from './node-health.js';
-import { nodeTaskQueue } from './node-names.js';
+import { nodeTaskQueue } from '../manifest/node-names.js';
 import type { HardwareProfile } from './node-profile.js';
 import { buildTopology, type Topology } from './topology.js';
 

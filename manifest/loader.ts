@@ -3,7 +3,8 @@
 import { createHash } from 'node:crypto';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { actionIds, findAction } from '../activities/catalog.js';
+import { actionCatalog, actionIds, findAction } from '../activities/catalog.js';
+import { isNodeName } from './node-names.js';
 import type { ActionDefinition } from '../activities/action.js';
 import { parseDuration } from './duration.js';
 import { createInputsAjv } from './json-schema.js';
@@ -32,6 +33,7 @@ export interface LoadOptions {
 
 const RUN_FIELDS = ['id', 'startedBy', 'environment', 'runbook'];
 const STEP_KINDS = ['action', 'approval', 'sleep', 'runbook', 'parallel'] as const;
+const DEFAULT_PICKUP_TIMEOUT = '5m';
 
 export function parseYaml(text: string): { value?: unknown; errors: ManifestError[] } {
   const lineCounter = new LineCounter();
@@ -207,13 +209,13 @@ class StepCompiler {
 
   private rejectFieldsNotFor(step: RawStep, path: string, kind: (typeof STEP_KINDS)[number]): void {
     const allowed: Record<string, Array<keyof RawStep>> = {
-      action: ['with', 'retry', 'timeout', 'heartbeatTimeout', 'continueOnError', 'compensate'],
+      action: ['with', 'retry', 'timeout', 'heartbeatTimeout', 'continueOnError', 'compensate', 'node', 'pickupTimeout'],
       runbook: ['with', 'continueOnError'],
       approval: [],
       sleep: [],
       parallel: [],
     };
-    for (const field of ['with', 'retry', 'timeout', 'heartbeatTimeout', 'continueOnError', 'compensate'] as const) {
+    for (const field of ['with', 'retry', 'timeout', 'heartbeatTimeout', 'continueOnError', 'compensate', 'node', 'pickupTimeout'] as const) {
       if (step[field] !== undefined && !allowed[kind]?.includes(field)) {
         this.errors.push({ path: `${path}.${field}`, message: `"${field}" does not apply to a ${kind} step` });
       }
@@ -238,6 +240,7 @@ class StepCompiler {
       return undefined;
     }
     this.checkArguments(action, args, `${path}.with`);
+    this.checkNode(action, step, path, available, selfStepId);
     const defaults = action.defaults;
     const retry = step.retry ?? {};
     return {
@@ -258,9 +261,28 @@ class StepCompiler {
       ...(step.heartbeatTimeout || defaults.heartbeatTimeout
         ? { heartbeatTimeoutMs: parseDuration(step.heartbeatTimeout ?? defaults.heartbeatTimeout ?? '') }
         : {}),
+      // Only steps on a node carry these: every other step compiles exactly as before (same version hash).
+      ...(step.node !== undefined ? { node: step.node, pickupTimeoutMs: parseDuration(step.pickupTimeout ?? DEFAULT_PICKUP_TIMEOUT) } : {}),
       continueOnError: step.continueOnError ?? false,
       compensate,
     };
+  }
+
+  /** Node-local actions run on the agent of the node a step names; no other action may name one. */
+  private checkNode(action: ActionDefinition, step: RawStep, path: string, available: Set<string>, selfStepId?: string): void {
+    if (action.runsOn === 'node' && step.node === undefined) {
+      this.errors.push({ path: `${path}.node`, message: `required: ${action.id} runs on a node's agent, so name the node (node: web-1 or node: \${{ inputs.node }})` });
+    }
+    if (action.runsOn !== 'node' && step.node !== undefined) {
+      const nodeLocal = actionCatalog.filter((entry) => entry.runsOn === 'node').map((entry) => entry.id);
+      this.errors.push({ path: `${path}.node`, message: `"node" applies only to node-local actions (${nodeLocal.join(', ')}); ${action.id} runs on the main workers` });
+    }
+    if (step.pickupTimeout !== undefined && step.node === undefined) {
+      this.errors.push({ path: `${path}.pickupTimeout`, message: '"pickupTimeout" applies only to a step with "node"' });
+    }
+    if (step.node === undefined) return;
+    if (isTemplate(step.node)) this.checkTemplates(step.node, `${path}.node`, available, { selfStepId });
+    else if (!isNodeName(step.node)) this.errors.push({ path: `${path}.node`, message: `"${step.node}" is not a node name: lowercase letters, digits and "-"` });
   }
 
   /** Checks literal arguments against the action's input schema; templated ones are checked when the step runs. */

@@ -45,6 +45,14 @@ export const stepSchema = z
     retry: retrySchema.optional(),
     timeout: durationSchema.optional(),
     heartbeatTimeout: durationSchema.optional(),
+    node: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('For node-local actions (node.*): the node whose agent runs the step, by name or ${{ expression }}.'),
+    pickupTimeout: durationSchema
+      .optional()
+      .describe('With `node`: how long the node’s agent has to pick the step up before it fails (default 5m).'),
     when: z.string().optional().describe('A condition; the step is skipped when it is false.'),
     continueOnError: z.boolean().optional(),
     get compensate() {

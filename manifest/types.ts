@@ -27,6 +27,10 @@ export interface ActionStep extends StepBase {
   retry: StepRetryPolicy;
   timeoutMs: number;
   heartbeatTimeoutMs?: number;
+  /** Node-local actions: the node (name or template) whose agent's task queue runs the step. */
+  node?: string;
+  /** With `node`: how long the agent has to pick the step up. */
+  pickupTimeoutMs?: number;
   continueOnError: boolean;
   compensate: ActionStep[];
 }

@@ -6,6 +6,7 @@ import { startWeb } from '../web/server.js';
 import { loadEnv } from '../config/env.js';
 import { openDatabase } from '../db/database.js';
 import { ensureTemporal } from './dev-server.js';
+import { ensureNodeHealthScheduleFromEnv } from './node-health-schedule.js';
 import { createWorkerFromEnv } from './worker.js';
 import { openWorkerStores } from './worker-stores.js';
 
@@ -29,6 +30,8 @@ const database = await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env
 const stores = openWorkerStores(database.url, env);
 const { worker, connection } = await createWorkerFromEnv(env, temporal.address, stores);
 log(`Worker polling task queue "${env.taskQueue}"; data in ${env.dataDir}`);
+await ensureNodeHealthScheduleFromEnv(env, temporal.address);
+log(`Node health checked every ${env.nodeHealthIntervalMs / 1000}s (schedule jarvis-node-health)`);
 const api = await startApi(env, temporal.address, log, database);
 const web = await startWeb(env, log);
 log(`Sign in at http://${env.webHost}:${env.webPort}, or start a run from another terminal:`);

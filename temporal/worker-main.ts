@@ -2,6 +2,7 @@
 // SIGINT or SIGTERM, then lets running activities finish within the grace time.
 import { loadEnv } from '../config/env.js';
 import { connectToTemporal } from './client.js';
+import { ensureNodeHealthScheduleFromEnv } from './node-health-schedule.js';
 import { createWorkerFromEnv } from './worker.js';
 import { openWorkerStores } from './worker-stores.js';
 
@@ -12,6 +13,8 @@ await (await connectToTemporal(address, 60_000)).close();
 const stores = openWorkerStores(env.databaseUrl, env);
 const { worker, connection } = await createWorkerFromEnv(env, address, stores);
 console.log(`jarvis worker polling task queue "${env.taskQueue}" on ${address} (namespace ${env.namespace})`);
+// The node inventory lives in the database: without one, this worker has no nodes to check.
+if (stores.nodes) await ensureNodeHealthScheduleFromEnv(env, address);
 try {
   await worker.run();
 } finally {

@@ -8,6 +8,7 @@ import { reportIdleConnectionError } from '../db/pool-errors.js';
 import { DatabaseLineSink } from '../logs/database-line-sink.js';
 import { RunLogStore } from '../logs/run-log-store.js';
 import type { JarvisEnv } from '../config/env.js';
+import { NodeStore } from '../infra/node-store.js';
 import { RunSummaryStore } from '../runs/run-summary-store.js';
 import { DatabaseConnectionResolver, type ConnectionResolver } from '../security/connection-resolver.js';
 import { CredentialsCipher } from '../security/credentials-cipher.js';
@@ -17,6 +18,7 @@ export interface WorkerStores {
   lineSink: LineSink;
   runSummaries?: RunSummaryStore;
   connections?: ConnectionResolver;
+  nodes?: NodeStore;
   close(): Promise<void>;
 }
 
@@ -26,6 +28,7 @@ export function workerStoreOptions(stores: Omit<WorkerStores, 'close'>) {
     lineSink: stores.lineSink,
     ...(stores.runSummaries ? { runSummaries: stores.runSummaries } : {}),
     ...(stores.connections ? { connections: stores.connections } : {}),
+    ...(stores.nodes ? { nodes: stores.nodes } : {}),
   };
 }
 
@@ -37,6 +40,7 @@ export function openWorkerStores(databaseUrl: string | undefined, keys: Pick<Jar
   return {
     lineSink,
     runSummaries: new RunSummaryStore(pool),
+    nodes: new NodeStore(pool),
     connections: new DatabaseConnectionResolver(pool, new CredentialsCipher([SecretKey.load(keys.secretKey, keys.dataDir).derive('credentials')])),
     async close() {
       await lineSink.flush();

@@ -4,6 +4,8 @@ import { PROJECT_ROOT, type JarvisEnv } from '../config/env.js';
 import type { DataConverter } from '@temporalio/common';
 import type { ActionDependencies } from '../activities/action.js';
 import { createActivities, createConsoleLineSink } from '../activities/index.js';
+import { createNodeHealthActivities } from '../activities/nodes/health-check-activities.js';
+import type { NodeStore } from '../infra/node-store.js';
 import { createRunSummaryActivities } from '../runs/run-summary-activity.js';
 import type { RunSummaryStore } from '../runs/run-summary-store.js';
 import type { ConnectionResolver } from '../security/connection-resolver.js';
@@ -38,6 +40,8 @@ export interface RunbookWorkerOptions {
   runSummaries?: RunSummaryStore;
   /** Connections of each run's environment, for actions that reach systems by connection name. */
   connections?: ConnectionResolver;
+  /** The node inventory, for node.register and the node health check. */
+  nodes?: NodeStore;
   /** Encrypts payloads: the same converter as every client of the installation. */
   dataConverter: DataConverter;
   /** Benchmarks observe activities through interceptors. */
@@ -51,8 +55,10 @@ export async function createRunbookWorker(options: RunbookWorkerOptions): Promis
       lineSink: options.lineSink ?? createConsoleLineSink(),
       playbooksDir: options.playbooksDir,
       ...(options.connections ? { connections: options.connections } : {}),
+      ...(options.nodes ? { nodes: options.nodes } : {}),
     }),
     ...createRunSummaryActivities(options.runSummaries),
+    ...createNodeHealthActivities(options.nodes),
   };
   const worker = await Worker.create({
     connection,

@@ -32,6 +32,8 @@ export async function startApiForTests(runbooksDir: string, users: TestUser[]) {
     app,
     prisma,
     databaseUrl: database.url,
+    /** The task queue of this API's worker (for schedules a test starts). */
+    taskQueue,
     services,
     temporal,
     async logIn(email: string, password: string): Promise<string> {

@@ -58,6 +58,10 @@ async function connectionIn(environment: string): Promise<string> {
   return (await api.services.connections.create({ environment, name: `c${(sequence += 1)}`, type: 'http', config: {}, secret: 'x-secret' })).id;
 }
 
+async function nodeIn(environment: string): Promise<string> {
+  return (await api.services.nodes.createEnrollment({ environment, name: `node-${(sequence += 1)}`, labels: {} }, 60_000)).node.id;
+}
+
 async function grantIn(environment: string): Promise<string> {
   await api.services.users.grant(targetUserId, environment, 'viewer');
   const grant = await api.prisma.roleGrant.findFirstOrThrow({ where: { userId: targetUserId, environment: { name: environment } } });
@@ -108,6 +112,11 @@ const cases: Case[] = [
   ...(['restart', 'stop', 'start'] as const).map(
     (verb): Case => ({ route: `POST /containers/:container/${verb}`, method: 'POST', request: async (environment) => ({ url: `/containers/web/${verb}`, payload: { environment, endpoint: 'nowhere' } }), who: { permission: 'execute', where: 'own' }, bound: true }),
   ),
+  { route: 'GET /nodes', method: 'GET', request: async (environment) => ({ url: `/nodes?environment=${environment}` }), who: { permission: 'read', where: 'own' }, bound: true },
+  { route: 'GET /nodes/:id', method: 'GET', request: async (environment) => ({ url: `/nodes/${await nodeIn(environment)}` }), who: { permission: 'read', where: 'own' }, bound: true },
+  { route: 'POST /nodes/enroll', method: 'POST', request: async (environment) => ({ url: '/nodes/enroll', payload: { environment, name: `node-${(sequence += 1)}` } }), who: { permission: 'administer', where: 'own' }, bound: true },
+  { route: 'DELETE /nodes/:id', method: 'DELETE', request: async (environment) => ({ url: `/nodes/${await nodeIn(environment)}` }), who: { permission: 'administer', where: 'own' }, bound: true },
+  { route: 'GET /network/topology', method: 'GET', request: async (environment) => ({ url: `/network/topology?environment=${environment}&format=dot` }), who: { permission: 'read', where: 'own' }, bound: true },
   { route: 'GET /audit', method: 'GET', request: async () => ({ url: '/audit' }), who: 'admin-anywhere', bound: false },
   { route: 'GET /audit.csv', method: 'GET', request: async () => ({ url: '/audit.csv' }), who: 'admin-anywhere', bound: false },
   { route: 'POST /codec/decode', method: 'POST', request: async () => ({ url: '/codec/decode', payload: { payloads: [] } }), who: 'admin-anywhere', bound: false },

@@ -1,1 +1,2 @@
 export { runbookInterpreter } from './runbook-interpreter.js';
+export { nodeHealthCheck } from './node-health.js';

@@ -12,10 +12,12 @@ import {
   proxyLocalActivities,
   setHandler,
   sleep,
+  TimeoutFailure,
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { ActionActivity, ActionFailureDetails, ActionResult } from '../activities/index.js';
+import { isNodeName, nodeTaskQueue } from '../manifest/node-names.js';
 import { redact, secretInputValues } from '../manifest/redact.js';
 import { evaluateCondition, renderValue } from '../manifest/template.js';
 import type { ActionStep, ApprovalStep, ChildRunbookStep, CompiledRunbook, RunInput, Step } from '../manifest/types.js';
@@ -43,6 +45,8 @@ interface PendingCompensation {
 }
 
 const OUTPUT_SUMMARY_CHARS = 240;
+/** Manifests compiled before steps could name a node carry no pickup timeout. */
+const DEFAULT_PICKUP_TIMEOUT_MS = 5 * 60_000;
 /** Runs started before the run-summary projection existed replay without it. */
 const PROJECTION_PATCH = 'run-summary-projection';
 
@@ -378,9 +382,21 @@ class RunbookRun {
     }
   }
 
+  /** The node a step runs on, with its template rendered; anything but a node name fails the step. */
+  private nodeOf(step: ActionStep, scope: ReturnType<RunbookRun['scope']>): string {
+    const node = renderValue(step.node, scope);
+    if (!isNodeName(node)) throw ApplicationFailure.nonRetryable(`step "${step.id}" names no valid node: ${JSON.stringify(node)}`, 'InvalidNode');
+    return node;
+  }
+
   private async runAction(step: ActionStep, activityId: string, onAttempts: (attempts: number) => void, scope = this.scope()): Promise<unknown> {
+    // A step on a node goes to that node's agent; every other step keeps exactly the options (and commands) it always had.
+    const node = step.node !== undefined ? this.nodeOf(step, scope) : undefined;
     const options: ActivityOptions = {
       activityId,
+      ...(node !== undefined
+        ? { taskQueue: nodeTaskQueue(this.input.environment, node), scheduleToStartTimeout: step.pickupTimeoutMs ?? DEFAULT_PICKUP_TIMEOUT_MS }
+        : {}),
       startToCloseTimeout: step.timeoutMs,
       ...(step.heartbeatTimeoutMs ? { heartbeatTimeout: step.heartbeatTimeoutMs } : {}),
       retry: {
@@ -405,6 +421,11 @@ class RunbookRun {
       onAttempts(result.attempt);
       return result.output;
     } catch (error) {
+      // Temporal does not retry a task nobody picked up: say which agent is missing instead of "activity timeout".
+      if (node !== undefined && error instanceof ActivityFailure && error.cause instanceof TimeoutFailure && error.cause.timeoutType === 'SCHEDULE_TO_START') {
+        onAttempts(1);
+        throw ApplicationFailure.nonRetryable(`node ${node} did not pick up the step (agent offline?)`, 'NodeUnavailable');
+      }
       if (!isCancellation(error)) onAttempts(describeFailure(error).attempt ?? step.retry.maxAttempts);
       throw error;
     }

@@ -2,7 +2,7 @@
 // node inventory of the run's environment, with the profile it collected.
 import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
-import { NODE_NAME_PATTERN } from '../../infra/node-names.js';
+import { NODE_NAME_PATTERN } from '../../manifest/node-names.js';
 import { hardwareProfileSchema } from '../../infra/node-profile.js';
 import { JarvisProblem } from '../../runs/errors.js';
 import { defineAction } from '../action.js';

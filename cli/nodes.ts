@@ -1,0 +1,157 @@
+// `jarvis nodes list|show|enroll`, `jarvis network topology` (through the API)
+// and `jarvis agent` (the agent a node runs).
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { runAgentUntilStopped } from '../agent/main.js';
+import type { JarvisEnv } from '../config/env.js';
+import type { NodeView } from '../infra/node-store.js';
+import type { Topology } from '../infra/topology.js';
+import { JarvisProblem } from '../runs/errors.js';
+import { OUTPUT_FORMATS, printData, renderTable, type OutputFormat } from './output.js';
+import type { ApiRunOperations } from './run-operations.js';
+
+const outputOption = () => new Option('-o, --output <format>', 'table, json or yaml').choices(OUTPUT_FORMATS).default('table');
+const collect = (value: string, previous: string[]) => [...previous, value];
+const gib = (bytes: number | undefined) => (bytes === undefined ? '' : `${(bytes / 2 ** 30).toFixed(1)} GiB`);
+
+function parseLabels(pairs: string[]): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at <= 0) throw new JarvisProblem(`"${pair}" is not a label: use key=value`, 'invalid');
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+}
+
+function renderNode(node: NodeView): string {
+  const profile = node.profile;
+  const lines = [
+    `Node       ${node.name} (${node.id})`,
+    `Env        ${node.environment}    Status ${node.status}    Source ${node.source}`,
+    `Address    ${node.address || '-'}    Last seen ${node.lastSeenAt ?? 'never'}`,
+    `Labels     ${Object.entries(node.labels).map(([key, value]) => `${key}=${value}`).join(', ') || '-'}`,
+    `Queue      ${node.taskQueue ?? (node.enrollmentPending ? `(enrollment pending until ${node.enrollmentExpiresAt})` : '-')}`,
+  ];
+  if (profile) {
+    lines.push(
+      `Host       ${profile.hostname}: ${profile.os.name} ${profile.os.version} (${profile.os.kernel}, ${profile.os.arch})`,
+      `CPU        ${profile.cpu.cores} × ${profile.cpu.model}    Memory ${gib(profile.memoryBytes)}`,
+      `Docker     ${profile.docker ? `${profile.docker.version}${profile.docker.swarm ? `, swarm ${profile.docker.swarm.state}${profile.docker.swarm.role ? ` ${profile.docker.swarm.role}` : ''}` : ''}` : 'none'}`,
+      '',
+      renderTable(profile.disks, [
+        { header: 'mount', value: (disk) => disk.mount },
+        { header: 'device', value: (disk) => disk.device },
+        { header: 'size', value: (disk) => gib(disk.sizeBytes) },
+        { header: 'used', value: (disk) => gib(disk.usedBytes) },
+      ]),
+      '',
+      renderTable(profile.interfaces, [
+        { header: 'interface', value: (entry) => entry.name },
+        { header: 'addresses', value: (entry) => entry.addresses },
+      ]),
+    );
+  }
+  return lines.join('\n');
+}
+
+export function registerNodeCommands(program: Command, env: JarvisEnv, apiSession: () => ApiRunOperations): void {
+  const nodes = program.command('nodes').description('the node inventory: machines with their profile, labels and status (through the API)');
+
+  nodes
+    .command('list')
+    .description('nodes of an environment (or of every environment you may read)')
+    .option('-e, --environment <environment>', 'only this environment')
+    .addOption(outputOption())
+    .action(async (options: { environment?: string; output: OutputFormat }) => {
+      const query = options.environment ? `?${new URLSearchParams({ environment: options.environment })}` : '';
+      const listed = await apiSession().call<NodeView[]>('GET', `/nodes${query}`);
+      printData(options.output, listed, [
+        { header: 'name', value: (node) => node.name },
+        { header: 'env', value: (node) => node.environment },
+        { header: 'status', value: (node) => node.status },
+        { header: 'last seen', value: (node) => node.lastSeenAt },
+        { header: 'address', value: (node) => node.address },
+        { header: 'cpus', value: (node) => node.profile?.cpu.cores },
+        { header: 'memory', value: (node) => gib(node.profile?.memoryBytes) },
+        { header: 'os', value: (node) => (node.profile ? `${node.profile.os.name} ${node.profile.os.version}` : '') },
+        { header: 'docker', value: (node) => node.profile?.docker?.version },
+        { header: 'labels', value: (node) => Object.entries(node.labels).map(([key, value]) => `${key}=${value}`) },
+      ]);
+    });
+
+  nodes
+    .command('show')
+    .description("one node's profile, health and labels")
+    .argument('<name>', 'the node name (or id)')
+    .requiredOption('-e, --environment <environment>', 'the node’s environment')
+    .addOption(outputOption())
+    .action(async (name: string, options: { environment: string; output: OutputFormat }) => {
+      const listed = await apiSession().call<NodeView[]>('GET', `/nodes?${new URLSearchParams({ environment: options.environment })}`);
+      const node = listed.find((entry) => entry.name === name || entry.id === name);
+      if (!node) throw new JarvisProblem(`no node ${name} in ${options.environment}`, 'not-found');
+      printData(options.output, node, renderNode);
+    });
+
+  nodes
+    .command('enroll')
+    .description('make a pending node and a one-time token for its agent (admin); prints the agent command')
+    .argument('<name>', 'the node name: lowercase letters, digits and "-"')
+    .requiredOption('-e, --environment <environment>', 'the environment the node joins')
+    .option('-l, --label <key=value>', 'a label (repeatable)', collect, [])
+    .option('--address <address>', 'how the node is reached, when known')
+    .addOption(outputOption())
+    .action(async (name: string, options: { environment: string; label: string[]; address?: string; output: OutputFormat }) => {
+      const session = apiSession();
+      const answer = await session.call<{ node: NodeView; token: string; expiresAt: string; taskQueue: string }>('POST', '/nodes/enroll', {
+        environment: options.environment,
+        name,
+        labels: parseLabels(options.label),
+        ...(options.address ? { address: options.address } : {}),
+      });
+      const command = `npx jarvis agent --api ${session.baseUrl} --token ${answer.token}`;
+      printData(options.output, { ...answer, command }, () =>
+        [
+          `Node ${answer.node.name} enrolled in ${answer.node.environment} (pending until its agent starts).`,
+          `Its agent polls task queue ${answer.taskQueue}. The token works once, until ${answer.expiresAt}; it is not shown again.`,
+          'On the node, run:',
+          `  ${command}`,
+        ].join('\n'),
+      );
+    });
+
+  program
+    .command('network')
+    .description('the network of the grid')
+    .command('topology')
+    .description('nodes, Swarm clusters and shared-subnet links of an environment')
+    .requiredOption('-e, --environment <environment>', 'the environment')
+    .addOption(new Option('-f, --format <format>', 'json or Graphviz dot').choices(['json', 'dot']).default('json'))
+    .addOption(new Option('-o, --output <format>', 'with --format json: json (default), yaml or table (the links)').choices(OUTPUT_FORMATS))
+    .action(async (options: { environment: string; format: 'json' | 'dot'; output?: OutputFormat }) => {
+      const query = new URLSearchParams({ environment: options.environment, format: options.format });
+      if (options.format === 'dot') return void process.stdout.write(await apiSession().text('GET', `/network/topology?${query}`));
+      const topology = await apiSession().call<Topology>('GET', `/network/topology?${query}`);
+      printData(options.output ?? 'json', topology, (data) =>
+        renderTable(data.links, [
+          { header: 'from', value: (link) => link.from },
+          { header: 'to', value: (link) => link.to },
+          { header: 'kind', value: (link) => link.kind },
+          { header: 'subnet', value: (link) => link.subnet },
+        ]),
+      );
+    });
+
+  program
+    .command('agent')
+    .description("run this machine's Jarvis agent: enroll with a token once, then poll the node's own task queue")
+    .option('--api <url>', 'the API', env.apiUrl)
+    .option('--token <token>', 'the enrollment token (only the first time; or JARVIS_AGENT_TOKEN)', env.agentToken)
+    .option('--data-dir <dir>', 'where the agent keeps its credential', env.agentDataDir)
+    .option('--docker-socket <path>', "the node's Docker socket", env.agentDockerSocket)
+    .action(async (options: { api: string; token?: string; dataDir: string; dockerSocket: string }) => {
+      await runAgentUntilStopped({ apiUrl: options.api, ...(options.token ? { token: options.token } : {}), dataDir: options.dataDir, dockerSocket: options.dockerSocket });
+      // Native runtime handles can outlive a clean shutdown; the agent is stopped by now.
+      process.exit(0);
+    });
+}
