@@ -62,6 +62,12 @@ function requireDocumentId(id: string): string {
   return id;
 }
 
+/** How wide a search for k documents looks: chunks fetched and hnsw.ef_search (bench/rag.ts measures the same). */
+export function searchBreadth(k: number): { candidates: number; efSearch: number } {
+  const candidates = Math.max(k * CANDIDATE_CHUNKS_PER_DOCUMENT, MIN_CANDIDATE_CHUNKS);
+  return { candidates, efSearch: Math.min(Math.max(candidates * 2, MIN_EF_SEARCH), MAX_EF_SEARCH) };
+}
+
 export class KnowledgeStore {
   constructor(
     private readonly pool: pg.Pool,
@@ -155,8 +161,7 @@ export class KnowledgeStore {
   async searchByVector(vector: number[], options: KnowledgeSearchOptions = {}): Promise<KnowledgeHit[]> {
     this.checkVectors([vector], 1);
     const k = Math.min(Math.max(Math.trunc(options.k ?? DEFAULT_K), 1), MAX_K);
-    const candidates = Math.max(k * CANDIDATE_CHUNKS_PER_DOCUMENT, MIN_CANDIDATE_CHUNKS);
-    const efSearch = Math.min(Math.max(candidates * 2, MIN_EF_SEARCH), MAX_EF_SEARCH);
+    const { candidates, efSearch } = searchBreadth(k);
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
