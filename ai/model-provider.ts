@@ -5,9 +5,9 @@
 // caller, who audits it. The SDK is told everything explicitly, so it reads
 // nothing from the process environment behind config/env.ts's back.
 import OpenAI from 'openai';
-import type { ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import type { Stream } from 'openai/streaming';
+import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { z } from 'zod';
+import { ChatStream, type TokenUsage } from './chat-stream.js';
 import { costOfCall } from './model-prices.js';
 import { AiNotConfiguredError, AiOutputError, AiProviderError, toProviderError } from './provider-errors.js';
 import { DEFAULT_RETRY_POLICY, RetriesExhaustedError, withRetries, type RetryPolicy } from './retry.js';
@@ -88,59 +88,6 @@ export interface ModelProviderOptions {
   log?(line: string): void;
   /** Overrides of the backoff delays (tests make them short). */
   retry?: Partial<Omit<RetryPolicy, 'maxRetries'>>;
-}
-
-interface Usage {
-  prompt_tokens?: number;
-  completion_tokens?: number;
-}
-
-/** An answer arriving in pieces: iterate for the text deltas; `accounting` is set once the stream has ended. */
-export class ChatStream implements AsyncIterable<string> {
-  private answerText = '';
-  private finalAccounting: CallAccounting | undefined;
-  private consumed = false;
-
-  constructor(
-    private readonly chunks: Stream<ChatCompletionChunk>,
-    private readonly finish: (model: string, usage: Usage | undefined) => CallAccounting,
-    private readonly describeFailure: (error: unknown) => Error,
-    private readonly requestedModel: string,
-  ) {}
-
-  get text(): string {
-    return this.answerText;
-  }
-
-  get accounting(): CallAccounting | undefined {
-    return this.finalAccounting;
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<string> {
-    if (this.consumed) throw new Error('a chat stream can be read only once');
-    this.consumed = true;
-    let model = this.requestedModel;
-    let usage: Usage | undefined;
-    try {
-      for await (const chunk of this.chunks) {
-        if (chunk.model) model = chunk.model;
-        if (chunk.usage) usage = chunk.usage;
-        const delta = chunk.choices[0]?.delta?.content;
-        if (delta) {
-          this.answerText += delta;
-          yield delta;
-        }
-      }
-    } catch (error) {
-      throw this.describeFailure(error);
-    }
-    this.finalAccounting = this.finish(model, usage);
-  }
-
-  /** Stops reading and closes the connection (a client that went away). */
-  cancel(): void {
-    this.chunks.controller.abort();
-  }
 }
 
 export class ModelProvider {
@@ -278,7 +225,7 @@ export class ModelProvider {
     }
   }
 
-  private account(model: string, usage: Usage | null | undefined, started: number, attempts: number): CallAccounting {
+  private account(model: string, usage: TokenUsage | null | undefined, started: number, attempts: number): CallAccounting {
     const promptTokens = usage?.prompt_tokens ?? 0;
     const completionTokens = usage?.completion_tokens ?? 0;
     return {
