@@ -204,7 +204,7 @@ describe('the web app', () => {
     await page.selectOption('#language', 'pt-BR');
     await page.click('.inline-form button[type=submit]');
     await page.waitForSelector('html[lang="pt-BR"]');
-    const pages = ['/dashboard', '/runbooks', '/runbooks/deploy-demo', '/runs', '/approvals', '/containers', '/settings'];
+    const pages = ['/dashboard', '/runbooks', '/runbooks/deploy-demo', '/runs', '/approvals', '/containers', '/infra', '/settings'];
     await page.goto(`${stack.webUrl}/runs`);
     const firstRun = await (await page.$('table a.mono'))?.getAttribute('href');
     if (firstRun) pages.push(firstRun);
@@ -312,6 +312,23 @@ describe('the web app', () => {
     } finally {
       await container.remove({ force: true });
     }
+  });
+
+  it('enrolls a node from the Infra page, shows its agent command once, and counts nodes by status on the dashboard', async () => {
+    const admin = await signIn(stack.browser, stack.webUrl, ADMIN.email, ADMIN.password);
+    await admin.click('nav >> text=Infra');
+    await admin.fill('#enroll-name', 'edge-web');
+    await admin.fill('#enroll-labels', 'site=lab');
+    await admin.click('button[value=enroll]');
+    await admin.waitForSelector('.notice pre >> text=/npx jarvis agent --api \\S+ --token jen_/');
+    await admin.waitForSelector('tr[data-node="edge-web"] .status-waiting');
+    expect(await admin.textContent('tr[data-node="edge-web"] .tag')).toBe('site=lab');
+    await admin.click('tr[data-node="edge-web"] >> text=edge-web');
+    await admin.waitForSelector('#node-details');
+    await stack.screenshot(admin, '12-infra');
+    await admin.click('nav >> text=Dashboard');
+    expect(await admin.textContent('[data-testid=nodes-online]')).toBe('0');
+    await admin.context().close();
   });
 
   it('asks for the one-time code of a TOTP account, and remembers the session only when asked', async () => {

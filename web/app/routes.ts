@@ -9,6 +9,7 @@ export default [
   route('runs/:id/timeline.json', 'routes/run-timeline.tsx'),
   route('runs/:id/inputs.json', 'routes/run-inputs.tsx'),
   route('containers/:name/follow-ticket', 'routes/container-follow-ticket.tsx'),
+  route('infra/topology.dot', 'routes/infra-topology-dot.tsx'),
   layout('routes/shell.tsx', [
     index('routes/home.tsx'),
     route('dashboard', 'routes/dashboard.tsx'),
@@ -18,6 +19,7 @@ export default [
     route('runs/:id', 'routes/run.tsx'),
     route('approvals', 'routes/approvals.tsx'),
     route('containers', 'routes/containers.tsx'),
+    route('infra', 'routes/infra.tsx'),
     route('settings', 'routes/settings.tsx'),
   ]),
 ] satisfies RouteConfig;

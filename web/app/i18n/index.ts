@@ -2,14 +2,15 @@
 // compiler checks it: each Portuguese table is typed by its English one).
 import { useRouteLoaderData } from 'react-router';
 import { core, coreBR } from './core.js';
+import { infra, infraBR } from './infra.js';
 import { settings, settingsBR } from './settings.js';
 
 export const LANGUAGES = ['en', 'pt-BR'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
-const en = { ...core, ...settings };
+const en = { ...core, ...settings, ...infra };
 export type MessageKey = keyof typeof en;
-const ptBR: Record<MessageKey, string> = { ...coreBR, ...settingsBR };
+const ptBR: Record<MessageKey, string> = { ...coreBR, ...settingsBR, ...infraBR };
 export const messages: Record<Language, Record<MessageKey, string>> = { en, 'pt-BR': ptBR };
 
 export function translate(language: Language, key: MessageKey, values: Record<string, string | number> = {}): string {

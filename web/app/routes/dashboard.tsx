@@ -30,11 +30,22 @@ async function containerHealth(api: Awaited<ReturnType<typeof requireApi>>, envi
   return { endpoints: endpoints.length, inError, unreachable: answers.filter((answer) => answer.status === 'rejected').length };
 }
 
+/** Nodes of the environment by status; none when there is no inventory yet. */
+async function nodeCounts(api: Awaited<ReturnType<typeof requireApi>>, environment: string) {
+  const nodes = await api.get<Array<{ status: 'online' | 'pending' | 'unreachable' }>>(`/nodes?${new URLSearchParams({ environment })}`);
+  const count = (status: string) => nodes.filter((node) => node.status === status).length;
+  return { total: nodes.length, online: count('online'), pending: count('pending'), unreachable: count('unreachable') };
+}
+
 export async function loader({ request }: LoaderFunctionArgs) {
   const api = await requireApi(request);
   const { environment } = await selectedEnvironment(request, (await api.get<{ grants: Array<{ environment: string }> }>('/auth/me')).grants);
-  const [stats, containers] = await Promise.all([api.get<Statistics>('/runs/stats?days=14'), environment ? containerHealth(api, environment).catch(() => undefined) : undefined]);
-  return data({ stats, containers }, { headers: api.headers });
+  const [stats, containers, nodes] = await Promise.all([
+    api.get<Statistics>('/runs/stats?days=14'),
+    environment ? containerHealth(api, environment).catch(() => undefined) : undefined,
+    environment ? nodeCounts(api, environment).catch(() => undefined) : undefined,
+  ]);
+  return data({ stats, containers, nodes }, { headers: api.headers });
 }
 
 function RunsChart({ daily }: { daily: Statistics['daily'] }) {
@@ -81,7 +92,7 @@ export default function Dashboard() {
   const t = useT();
   const language = useLanguage();
   const shell = useShell();
-  const { stats, containers } = useLoaderData<typeof loader>();
+  const { stats, containers, nodes } = useLoaderData<typeof loader>();
   return (
     <section>
       <h1>{t('dashboard.title')}</h1>
@@ -112,10 +123,20 @@ export default function Dashboard() {
             <span className="muted small">{t('dashboard.containersHow')}</span>
           </div>
         )}
-        <div className="widget">
-          <span className="widget-label">{t('dashboard.nodes')}</span>
-          <span className="muted small">{t('dashboard.nodesHow')}</span>
-        </div>
+        {nodes && nodes.total > 0 ? (
+          <Link to="/infra" className="widget">
+            <span className="widget-value" data-testid="nodes-online">
+              {nodes.online}
+            </span>
+            <span className="widget-label">{t('dashboard.nodes')}</span>
+            <span className={`small ${nodes.unreachable > 0 ? 'error-text' : 'muted'}`}>{t('dashboard.nodesByStatus', nodes)}</span>
+          </Link>
+        ) : (
+          <div className="widget">
+            <span className="widget-label">{t('dashboard.nodes')}</span>
+            <span className="muted small">{t('dashboard.nodesHow')}</span>
+          </div>
+        )}
       </div>
       <div className="two-columns">
         <div>

@@ -35,6 +35,8 @@ const NAVIGATION: Array<{ to: string; label: MessageKey; roles?: Role[] }> = [
   { to: '/runs', label: 'nav.runs' },
   { to: '/approvals', label: 'nav.approvals', roles: ['approver', 'admin'] },
   { to: '/containers', label: 'nav.containers' },
+  // Nodes are readable with any role; someone without one sees no inventory at all.
+  { to: '/infra', label: 'nav.infra', roles: ['admin', 'operator', 'approver', 'viewer'] },
   { to: '/settings', label: 'nav.settings' },
 ];
 
