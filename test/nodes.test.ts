@@ -265,6 +265,17 @@ describe('nodes and agents', () => {
     const refused = await fetch(`${apiUrl}/agents/enroll`, { method: 'POST', headers: { authorization: `Bearer ${saved.credential}` } });
     expect(refused.status).toBe(401);
   });
+
+  it('limits enrollment attempts per client, so tokens cannot be guessed at speed', async () => {
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 25; attempt += 1) {
+      statuses.push((await fetch(`${apiUrl}/agents/enroll`, { method: 'POST', headers: { authorization: `Bearer jen_guess${attempt}` } })).status);
+    }
+    expect(statuses).toContain(429);
+    expect(statuses.filter((status) => status !== 401 && status !== 429)).toEqual([]);
+    const audited = await api.prisma.auditEntry.count({ where: { action: 'POST /agents/enroll', outcome: 'denied' } });
+    expect(audited).toBeGreaterThanOrEqual(10);
+  });
 });
 
 describe('manifests with node steps', () => {

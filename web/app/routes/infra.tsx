@@ -6,7 +6,7 @@ import type { NodeView } from '../../../infra/node-store.js';
 import type { Topology } from '../../../infra/topology.js';
 import { formatDateTime, formatDuration, useLanguage, useT, type MessageKey, type Translate } from '../i18n/index.js';
 import { ApiProblem, requireApi } from '../lib/api.server.js';
-import { selectedEnvironment } from '../lib/session.server.js';
+import { selectedEnvironment, webConfig } from '../lib/session.server.js';
 import { rolesIn, useShell } from '../lib/shell-data.js';
 import { TopologyGraph } from '../lib/topology-graph.js';
 
@@ -33,12 +33,14 @@ export async function action({ request }: ActionFunctionArgs) {
           .filter(Boolean)
           .map((pair) => [pair.split('=')[0]!.trim(), pair.slice(pair.indexOf('=') + 1).trim()]),
       );
-      const enrolled = await api.send<{ node: NodeView; token: string; expiresAt: string; command: string }>('POST', '/nodes/enroll', {
+      const enrolled = await api.send<{ node: NodeView; token: string; expiresAt: string }>('POST', '/nodes/enroll', {
         environment: String(form.get('environment') ?? ''),
         name: String(form.get('name') ?? '').trim(),
         labels,
       });
-      return data({ enrolled: { name: enrolled.node.name, expiresAt: enrolled.expiresAt, command: enrolled.command }, error: undefined }, { headers: api.headers });
+      // The API as nodes reach it from outside, not as this web server calls it.
+      const command = `npx jarvis agent --api ${webConfig.publicApiUrl} --token ${enrolled.token}`;
+      return data({ enrolled: { name: enrolled.node.name, expiresAt: enrolled.expiresAt, command }, error: undefined }, { headers: api.headers });
     }
     if (intent === 'delete') {
       await api.send('DELETE', `/nodes/${encodeURIComponent(String(form.get('id') ?? ''))}`);
