@@ -4,12 +4,14 @@
 // stops, unreachable; provisioning registers nodes with node.register; the
 // topology comes out as JSON and Graphviz DOT.
 import { ScheduleOverlapPolicy } from '@temporalio/client';
+import Docker from 'dockerode';
+import { spawn } from 'node:child_process';
 import { statSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_STATE_FILE, startAgent, type RunningAgent } from '../agent/agent.js';
-import { loadEnv } from '../config/env.js';
+import { loadEnv, PROJECT_ROOT } from '../config/env.js';
 import type { HardwareProfile } from '../infra/node-profile.js';
 import { loadManifestText } from '../manifest/loader.js';
 import { SecretKey } from '../security/secret-key.js';
@@ -74,6 +76,27 @@ steps:
       profile: \${{ inputs.profile }}
 `;
 
+const nodeContainer = `
+name: node-container
+title: Restart a container on a node
+environments: [dev]
+inputs:
+  type: object
+  properties:
+    node: { type: string }
+    container: { type: string }
+steps:
+  - id: list
+    action: node.container.list
+    node: \${{ inputs.node }}
+    pickupTimeout: 10s
+  - id: restart
+    action: node.container.restart
+    node: \${{ inputs.node }}
+    pickupTimeout: 10s
+    with: { container: '\${{ inputs.container }}', timeoutSeconds: 1 }
+`;
+
 let api: Awaited<ReturnType<typeof startApiForTests>>;
 let apiUrl = '';
 const tokens: Record<string, string> = {};
@@ -81,7 +104,7 @@ const agents: RunningAgent[] = [];
 const agentDir = scratchDir();
 
 beforeAll(async () => {
-  api = await startApiForTests(writeManifests({ 'node-facts': nodeFacts, 'register-node': registerNode }), [
+  api = await startApiForTests(writeManifests({ 'node-facts': nodeFacts, 'register-node': registerNode, 'node-container': nodeContainer }), [
     { email: 'ada@example.org', password: PASSWORD, grants: [['dev', 'admin']] },
     { email: 'vic@example.org', password: PASSWORD, grants: [['dev', 'viewer']] },
   ]);
@@ -265,6 +288,43 @@ describe('nodes and agents', () => {
     const refused = await fetch(`${apiUrl}/agents/enroll`, { method: 'POST', headers: { authorization: `Bearer ${saved.credential}` } });
     expect(refused.status).toBe(401);
   });
+
+  it('runs the agent as its own process (jarvis agent) and restarts a container of the node through it', async () => {
+    const enrolled = (await call('ada', 'POST', '/nodes/enroll', { environment: 'dev', name: 'edge-3' })).json() as { token: string };
+    const docker = new Docker({ socketPath: env.testDockerSocket });
+    const name = `jarvis-node-test-${Math.random().toString(36).slice(2, 8)}`;
+    const container = await docker.createContainer({
+      name,
+      Image: 'jarvis-test/busybox:1',
+      Cmd: ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.2 & wait $!; done'],
+      HostConfig: { NetworkMode: 'none' },
+    });
+    await container.start();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'agent', '--api', apiUrl, '--token', enrolled.token, '--data-dir', scratchDir(), '--docker-socket', env.testDockerSocket], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, JARVIS_DATA_DIR: scratchDir() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      await expect.poll(() => output, { timeout: 30_000 }).toContain('polling task queue "jarvis-node-dev-edge-3"');
+      const before = (await container.inspect()).State.StartedAt;
+      const { result, run } = await runToEnd('node-container', { node: 'edge-3', container: name });
+      expect(run.status).toBe('COMPLETED');
+      expect((result?.outputs.list?.containers as Array<{ name: string }>).map((entry) => entry.name)).toContain(name);
+      expect(result?.outputs.restart).toMatchObject({ name, state: 'running' });
+      expect(Date.parse((await container.inspect()).State.StartedAt)).toBeGreaterThan(Date.parse(before));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(output).toContain('jarvis agent stopped');
+    } finally {
+      child.kill('SIGKILL');
+      await container.remove({ force: true });
+    }
+  }, 90_000);
 
   it('limits enrollment attempts per client, so tokens cannot be guessed at speed', async () => {
     const statuses: number[] = [];
