@@ -3,7 +3,7 @@
 // node-local step, the health schedule marks it online and, once the agent
 // stops, unreachable; provisioning registers nodes with node.register; the
 // topology comes out as JSON and Graphviz DOT.
-import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { ScheduleOverlapPolicy, type ScheduleHandle } from '@temporalio/client';
 import Docker from 'dockerode';
 import { spawn } from 'node:child_process';
 import { statSync, readFileSync } from 'node:fs';
@@ -36,11 +36,23 @@ steps:
   - id: profile
     action: node.profile
     node: \${{ inputs.node }}
-    pickupTimeout: 3s
+    pickupTimeout: 20s
   - id: health
     action: node.health
     node: \${{ inputs.node }}
-    pickupTimeout: 3s
+    pickupTimeout: 20s
+`;
+
+/** Nobody answers for this node: its step must fail quickly, not wait. */
+const nodeGhost = `
+name: node-ghost
+title: Ask a node nobody runs an agent for
+environments: [dev]
+steps:
+  - id: health
+    action: node.health
+    node: ghost-1
+    pickupTimeout: 2s
 `;
 
 function profileOf(hostname: string, interfaces: HardwareProfile['interfaces'], swarm?: NonNullable<HardwareProfile['docker']>['swarm']): HardwareProfile {
@@ -104,7 +116,7 @@ const agents: RunningAgent[] = [];
 const agentDir = scratchDir();
 
 beforeAll(async () => {
-  api = await startApiForTests(writeManifests({ 'node-facts': nodeFacts, 'register-node': registerNode, 'node-container': nodeContainer }), [
+  api = await startApiForTests(writeManifests({ 'node-facts': nodeFacts, 'register-node': registerNode, 'node-container': nodeContainer, 'node-ghost': nodeGhost }), [
     { email: 'ada@example.org', password: PASSWORD, grants: [['dev', 'admin']] },
     { email: 'vic@example.org', password: PASSWORD, grants: [['dev', 'viewer']] },
   ]);
@@ -128,6 +140,19 @@ async function runToEnd(runbook: string, inputs: Record<string, unknown>) {
   const id = started.json().id as string;
   const result = await api.temporal.workflow.getHandle(id).result().catch(() => undefined);
   return { result: result as { outputs: Record<string, Record<string, unknown>> } | undefined, run: (await call('ada', 'GET', `/runs/${id}`)).json() };
+}
+
+/**
+ * Triggers the schedule and waits for the check it starts to end. Started runs are named by the
+ * second they start in, so two triggers within one second would be one run: wait for the next second.
+ */
+async function runHealthCheck(schedule: ScheduleHandle): Promise<void> {
+  const before = (await schedule.describe()).info.numActionsTaken;
+  await new Promise((resolve) => setTimeout(resolve, 1_050 - (Date.now() % 1_000)));
+  await schedule.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
+  await expect.poll(async () => (await schedule.describe()).info.numActionsTaken, { timeout: 10_000 }).toBeGreaterThan(before);
+  const started = (await schedule.describe()).info.recentActions.at(-1)!.action;
+  await api.temporal.workflow.getHandle(started.workflow.workflowId).result();
 }
 
 async function nodeNamed(name: string) {
@@ -181,34 +206,34 @@ describe('nodes and agents', () => {
   });
 
   it('fails a step on a node without an agent, saying so, instead of waiting for ever', async () => {
-    const { run } = await runToEnd('node-facts', { node: 'ghost-1' });
+    const { run } = await runToEnd('node-ghost', {});
     expect(run.status).toBe('FAILED');
     expect(run.error).toContain('node ghost-1 did not pick up the step (agent offline?)');
   });
 
   it('marks the node online with its profile when the health schedule runs, and unreachable once the agent stops', async () => {
-    await ensureNodeHealthSchedule(api.temporal, { taskQueue: api.taskQueue, intervalMs: 3_600_000, pickupTimeoutMs: 2_000, scheduleId });
+    await ensureNodeHealthSchedule(api.temporal, { taskQueue: api.taskQueue, intervalMs: 3_600_000, pickupTimeoutMs: 5_000, scheduleId });
     // Created twice: the second call updates it in place.
-    await ensureNodeHealthSchedule(api.temporal, { taskQueue: api.taskQueue, intervalMs: 3_600_000, pickupTimeoutMs: 2_000, scheduleId });
+    await ensureNodeHealthSchedule(api.temporal, { taskQueue: api.taskQueue, intervalMs: 3_600_000, pickupTimeoutMs: 5_000, scheduleId });
     const schedule = api.temporal.schedule.getHandle(scheduleId);
     try {
-      await schedule.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
-      await expect.poll(async () => (await nodeNamed('edge-1'))?.status, { timeout: 20_000 }).toBe('online');
+      await runHealthCheck(schedule);
+      expect((await nodeNamed('edge-1'))?.status).toBe('online');
       const online = (await call('vic', 'GET', `/nodes/${nodeId}`)).json();
       expect(online.profile).toMatchObject({ hostname: os.hostname(), os: { arch: os.arch() } });
       expect(online.lastHealth).toMatchObject({ cpus: os.cpus().length });
       expect(online.lastSeenAt).not.toBeNull();
 
       await agents.pop()!.stop();
-      await schedule.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
-      await expect.poll(async () => (await nodeNamed('edge-1'))?.status, { timeout: 30_000, interval: 500 }).toBe('unreachable');
+      await runHealthCheck(schedule);
+      expect((await nodeNamed('edge-1'))?.status).toBe('unreachable');
 
       // A restarted agent needs no new token: its saved credential brings the node back.
       const restarted = await startAgent({ apiUrl, dataDir: agentDir, dockerSocket: env.testDockerSocket, lineSink: collectingLineSink(), shutdownGraceMs: 500 });
       agents.push(restarted);
       expect(restarted.enrollment.node.id).toBe(nodeId);
-      await schedule.trigger(ScheduleOverlapPolicy.ALLOW_ALL);
-      await expect.poll(async () => (await nodeNamed('edge-1'))?.status, { timeout: 20_000 }).toBe('online');
+      await runHealthCheck(schedule);
+      expect((await nodeNamed('edge-1'))?.status).toBe('online');
     } finally {
       await schedule.delete();
     }
