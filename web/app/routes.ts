@@ -10,6 +10,9 @@ export default [
   route('runs/:id/inputs.json', 'routes/run-inputs.tsx'),
   route('containers/:name/follow-ticket', 'routes/container-follow-ticket.tsx'),
   route('infra/topology.dot', 'routes/infra-topology-dot.tsx'),
+  route('ai/chat', 'routes/ai-chat-stream.tsx'),
+  route('ai/diagnose', 'routes/ai-diagnose.tsx'),
+  route('ai/feedback', 'routes/ai-feedback.tsx'),
   layout('routes/shell.tsx', [
     index('routes/home.tsx'),
     route('dashboard', 'routes/dashboard.tsx'),
@@ -20,6 +23,7 @@ export default [
     route('approvals', 'routes/approvals.tsx'),
     route('containers', 'routes/containers.tsx'),
     route('infra', 'routes/infra.tsx'),
+    route('ai', 'routes/ai.tsx'),
     route('settings', 'routes/settings.tsx'),
   ]),
 ] satisfies RouteConfig;

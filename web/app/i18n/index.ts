@@ -1,6 +1,7 @@
 // English and Brazilian Portuguese. Every key exists in both languages (the
 // compiler checks it: each Portuguese table is typed by its English one).
 import { useRouteLoaderData } from 'react-router';
+import { ai, aiBR } from './ai.js';
 import { core, coreBR } from './core.js';
 import { infra, infraBR } from './infra.js';
 import { settings, settingsBR } from './settings.js';
@@ -8,9 +9,9 @@ import { settings, settingsBR } from './settings.js';
 export const LANGUAGES = ['en', 'pt-BR'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
-const en = { ...core, ...settings, ...infra };
+const en = { ...core, ...settings, ...infra, ...ai };
 export type MessageKey = keyof typeof en;
-const ptBR: Record<MessageKey, string> = { ...coreBR, ...settingsBR, ...infraBR };
+const ptBR: Record<MessageKey, string> = { ...coreBR, ...settingsBR, ...infraBR, ...aiBR };
 export const messages: Record<Language, Record<MessageKey, string>> = { en, 'pt-BR': ptBR };
 
 export function translate(language: Language, key: MessageKey, values: Record<string, string | number> = {}): string {

@@ -80,6 +80,8 @@ export interface ApiSession {
   get<T>(path: string): Promise<T>;
   getWithHeaders<T>(path: string): Promise<{ data: T; headers: Headers }>;
   send<T>(method: 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, headers?: Record<string, string>): Promise<T>;
+  /** A POST whose answer is streamed (server-sent events): the API's response as is, or its problem thrown. */
+  stream(path: string, body: unknown, signal?: AbortSignal): Promise<Response>;
   refreshToken(): string;
 }
 
@@ -125,6 +127,32 @@ export async function requireApi(request: Request): Promise<ApiSession> {
     get: async <T,>(path: string) => (await withToken<T>(path)).data,
     getWithHeaders: <T,>(path: string) => withToken<T>(path),
     send: async <T,>(method: string, path: string, body?: unknown, extra?: Record<string, string>) => (await withToken<T>(path, { method, body, ...(extra ? { headers: extra } : {}) })).data,
+    stream: async (path: string, body: unknown, signal?: AbortSignal) => {
+      const open = () =>
+        fetch(`${webConfig.apiUrl}${path}`, {
+          method: 'POST',
+          headers: { ...client, 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
+          body: JSON.stringify(body),
+          ...(signal ? { signal } : {}),
+        });
+      let response = await open();
+      if (response.status === 401) {
+        await response.body?.cancel();
+        await refresh();
+        response = await open();
+      }
+      if (!response.ok) {
+        const text = await response.text();
+        let parsed: object = {};
+        try {
+          parsed = JSON.parse(text) as object;
+        } catch {
+          // Not a problem document: the status says enough.
+        }
+        throw new ApiProblem({ status: response.status, ...parsed });
+      }
+      return response;
+    },
     refreshToken: () => refreshToken,
   };
 }

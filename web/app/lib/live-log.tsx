@@ -67,14 +67,23 @@ export function useLiveLog(runId: string, onProgress: (message: ProgressMessage)
   return { lines, connected };
 }
 
-export function LogViewer({ lines, connected, steps, t, runId }: { lines: LogLine[]; connected: boolean; steps: string[]; t: Translate; runId: string }) {
-  const [step, setStep] = useState('');
+/** Cited log lines (sequence numbers, inclusive) or a cited step, from the run page's address. */
+export interface LogHighlight {
+  step?: string | undefined;
+  lines?: { from: number; to: number } | undefined;
+}
+
+export function LogViewer({ lines, connected, steps, t, runId, highlight }: { lines: LogLine[]; connected: boolean; steps: string[]; t: Translate; runId: string; highlight?: LogHighlight | undefined }) {
+  // Cited lines are shown among all lines (their context); a cited step alone filters to its lines.
+  const [step, setStep] = useState(highlight?.step && !highlight.lines ? highlight.step : '');
   const [search, setSearch] = useState('');
-  const [follow, setFollow] = useState(true);
+  const [follow, setFollow] = useState(!highlight?.step && !highlight?.lines);
   const shown = useMemo(() => {
     const needle = search.toLowerCase();
     return lines.filter((line) => (!step || line.stepId === step) && (!needle || line.text.toLowerCase().includes(needle)));
   }, [lines, step, search]);
+  const cited = (line: LogLine) => highlight?.lines !== undefined && line.seq >= highlight.lines.from && line.seq <= highlight.lines.to;
+  const firstCited = highlight?.lines ? shown.findIndex(cited) : -1;
   const download = () => {
     const text = lines.map((line) => `${line.at} [${line.stepId}#${line.attempt} ${line.stream}] ${line.text}`).join('\n');
     const link = document.createElement('a');
@@ -115,13 +124,20 @@ export function LogViewer({ lines, connected, steps, t, runId }: { lines: LogLin
         rowHeight={20}
         maxHeight={360}
         follow={follow}
+        scrollToIndex={firstCited >= 0 ? firstCited : undefined}
         label={t('logs.title')}
         className="log-lines mono"
-        renderRow={(line) => (
-          <span className={`log-line stream-${line.stream}`}>
-            <span className="log-step">{line.stepId}</span> {line.text}
-          </span>
-        )}
+        renderRow={(line) =>
+          cited(line) ? (
+            <span className={`log-line stream-${line.stream} cited`} data-seq={line.seq}>
+              <span className="log-step">{line.stepId}</span> <mark>{line.text}</mark>
+            </span>
+          ) : (
+            <span className={`log-line stream-${line.stream}`} data-seq={line.seq}>
+              <span className="log-step">{line.stepId}</span> {line.text}
+            </span>
+          )
+        }
       />
     </div>
   );

@@ -12,17 +12,25 @@ interface VirtualListProps<T> {
   follow?: boolean;
   label: string;
   className?: string;
+  /** Bring this row into view (a third from the top) whenever the index changes. */
+  scrollToIndex?: number | undefined;
 }
 
 const OVERSCAN = 10;
 
-export function VirtualList<T>({ items, rowHeight, maxHeight, renderRow, follow, label, className }: VirtualListProps<T>) {
+export function VirtualList<T>({ items, rowHeight, maxHeight, renderRow, follow, label, className, scrollToIndex }: VirtualListProps<T>) {
   const height = Math.min(items.length * rowHeight + 2, maxHeight);
   const container = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   useEffect(() => {
     if (follow && container.current) container.current.scrollTop = items.length * rowHeight;
   }, [follow, items.length, rowHeight]);
+  useEffect(() => {
+    if (scrollToIndex === undefined || scrollToIndex < 0 || !container.current) return;
+    const top = Math.max(0, scrollToIndex * rowHeight - Math.floor(maxHeight / 3));
+    container.current.scrollTop = top;
+    setScrollTop(top);
+  }, [scrollToIndex, rowHeight, maxHeight]);
   const first = Math.max(0, Math.floor(scrollTop / rowHeight) - OVERSCAN);
   const last = Math.min(items.length, Math.ceil((scrollTop + height) / rowHeight) + OVERSCAN);
   const rows: React.ReactNode[] = [];

@@ -1,7 +1,9 @@
 // One run: header, step timeline, approvals, live logs and recovery actions.
 import { useEffect, useState } from 'react';
-import { data, Form, Link, redirect, useActionData, useFetcher, useLoaderData, useNavigation, useRevalidator, type ActionFunctionArgs, type LoaderFunctionArgs } from 'react-router';
+import { data, Form, Link, redirect, useActionData, useFetcher, useLoaderData, useNavigation, useRevalidator, useSearchParams, type ActionFunctionArgs, type LoaderFunctionArgs } from 'react-router';
 import { formatDateTime, formatDuration, useLanguage, useT, type Translate } from '../i18n/index.js';
+import { DiagnoseButton, DiagnosisPanel } from '../lib/ai-diagnosis.js';
+import { parseLineRange } from '../lib/ai-types.js';
 import { ApiProblem, decideStep, requireApi } from '../lib/api.server.js';
 import { LogViewer, useLiveLog } from '../lib/live-log.js';
 import { rolesIn, useShell } from '../lib/shell-data.js';
@@ -55,9 +57,10 @@ export async function action({ request, params }: ActionFunctionArgs) {
   }
 }
 
-function Gantt({ steps, timeline, t, runStart, runEnd }: { steps: StepProgress[]; timeline: TimelineEntry[]; t: Translate; runStart: number; runEnd: number }) {
+function Gantt({ steps, timeline, t, runStart, runEnd, citedStep }: { steps: StepProgress[]; timeline: TimelineEntry[]; t: Translate; runStart: number; runEnd: number; citedStep?: string | undefined }) {
   const span = Math.max(runEnd - runStart, 1);
   const byStep = timelineByStep(timeline);
+  const citedIndex = citedStep ? steps.findIndex((step) => step.id === citedStep) : -1;
   return (
     <VirtualList
       items={steps}
@@ -65,13 +68,14 @@ function Gantt({ steps, timeline, t, runStart, runEnd }: { steps: StepProgress[]
       maxHeight={420}
       label={t('run.timeline')}
       className="gantt"
+      scrollToIndex={citedIndex >= 0 ? citedIndex : undefined}
       renderRow={(step) => {
         const start = step.startedAt ? Date.parse(step.startedAt) : undefined;
         const end = step.endedAt ? Date.parse(step.endedAt) : start !== undefined ? runEnd : undefined;
         const entry = byStep.get(step.id);
         const retried = (entry?.attempts ?? step.attempts) > 1;
         return (
-          <div className={`gantt-row ${step.group ? 'in-group' : ''}`} data-step={step.id}>
+          <div className={`gantt-row ${step.group ? 'in-group' : ''} ${step.id === citedStep ? 'cited' : ''}`} data-step={step.id}>
             <span className="gantt-label mono" title={step.title ?? step.id}>
               {step.id}
             </span>
@@ -224,6 +228,10 @@ export default function RunPage() {
   const timeline = timelineFetcher.data ?? [];
   const answer = useActionData<typeof action>();
   const revalidator = useRevalidator();
+  // A citation's address: /runs/:id?step=X&lines=FROM-TO opens the run at those log lines.
+  const [searchParams] = useSearchParams();
+  const citedStep = searchParams.get('step') ?? undefined;
+  const citedLines = parseLineRange(searchParams.get('lines'));
   const [live, setLive] = useState<{ status?: string; progress?: RunDetails['progress'] } | undefined>();
   const status = live?.status ?? loaded.status;
   const progress = live?.progress ?? loaded.progress;
@@ -300,6 +308,7 @@ export default function RunPage() {
               </button>
             ) : null}
           </Form>
+          {failed && roles.length > 0 ? <DiagnoseButton runId={loaded.id} t={t} /> : null}
           <a href={`/runs/${encodeURIComponent(loaded.id)}/history.json`} download>
             {t('run.downloadHistory')}
           </a>
@@ -315,11 +324,12 @@ export default function RunPage() {
       ) : null}
       {answer?.ok === 'resume' ? <p className="notice" role="status">{t('run.resumed')}</p> : null}
       {loaded.error || (progress && 'error' in progress) ? <p className="error">{loaded.error ?? String((progress as { error?: string }).error ?? '')}</p> : null}
+      {failed ? <DiagnosisPanel runId={loaded.id} environment={loaded.environment ?? ''} t={t} /> : null}
       {waiting.map((step) => (
         <ApprovalPanel key={step.id} step={step} run={loaded} t={t} />
       ))}
       <h2>{t('run.timeline')}</h2>
-      <Gantt steps={steps} timeline={timeline} t={t} runStart={runStart} runEnd={runEnd} />
+      <Gantt steps={steps} timeline={timeline} t={t} runStart={runStart} runEnd={runEnd} citedStep={citedStep} />
       <details className="step-details" onToggle={(event) => setShowDetails(event.currentTarget.open)}>
         <summary>{t('run.stepDetails')}</summary>
         {showDetails ? <StepDetails steps={steps} timeline={timeline} t={t} /> : null}
@@ -328,8 +338,16 @@ export default function RunPage() {
         <summary>{t('run.inputs')}</summary>
         <InputsComparison mine={inputsFetcher.data} other={compareFetcher.data} t={t} onCompare={(otherId) => void compareFetcher.load(`/runs/${encodeURIComponent(otherId)}/inputs.json`)} defaultOther={loaded.rerunOf} />
       </details>
-      <h2>{t('logs.title')}</h2>
-      <LogViewer lines={lines} connected={connected} steps={steps.map((step) => step.id)} t={t} runId={loaded.id} />
+      <h2 id="logs">{t('logs.title')}</h2>
+      <LogViewer
+        key={`${citedStep ?? ''}:${searchParams.get('lines') ?? ''}`}
+        lines={lines}
+        connected={connected}
+        steps={steps.map((step) => step.id)}
+        t={t}
+        runId={loaded.id}
+        highlight={citedStep || citedLines ? { step: citedStep, lines: citedLines } : undefined}
+      />
     </section>
   );
 }

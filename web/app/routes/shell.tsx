@@ -4,7 +4,7 @@ import { data, Form, NavLink, Outlet, useLocation, type LoaderFunctionArgs, type
 import { useT, type MessageKey } from '../i18n/index.js';
 import { readiness, requireApi } from '../lib/api.server.js';
 import { selectedEnvironment, webConfig } from '../lib/session.server.js';
-import { holdsAnywhere, useShell, type Role, type ShellData } from '../lib/shell-data.js';
+import { holdsAnywhere, rolesIn, useShell, type Role, type ShellData } from '../lib/shell-data.js';
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const api = await requireApi(request);
@@ -29,7 +29,10 @@ export async function loader({ request }: LoaderFunctionArgs) {
 // Page changes re-check the approvals count and the infrastructure light.
 export const shouldRevalidate: ShouldRevalidateFunction = () => true;
 
-const NAVIGATION: Array<{ to: string; label: MessageKey; roles?: Role[] }> = [
+const ANY_ROLE: Role[] = ['admin', 'operator', 'approver', 'viewer'];
+
+/** `inSelected`: the roles must be held in the environment the header selects, not just anywhere. */
+const NAVIGATION: Array<{ to: string; label: MessageKey; roles?: Role[]; inSelected?: boolean }> = [
   { to: '/dashboard', label: 'nav.dashboard' },
   { to: '/runbooks', label: 'nav.runbooks' },
   { to: '/runs', label: 'nav.runs' },
@@ -37,6 +40,8 @@ const NAVIGATION: Array<{ to: string; label: MessageKey; roles?: Role[] }> = [
   { to: '/containers', label: 'nav.containers' },
   // Nodes are readable with any role; someone without one sees no inventory at all.
   { to: '/infra', label: 'nav.infra', roles: ['admin', 'operator', 'approver', 'viewer'] },
+  // AI answers draw on the selected environment's runs and knowledge.
+  { to: '/ai', label: 'nav.ai', roles: ANY_ROLE, inSelected: true },
   { to: '/settings', label: 'nav.settings' },
 ];
 
@@ -56,7 +61,7 @@ export default function Shell() {
           <span>Jarvis</span>
         </div>
         <nav aria-label={t('nav.label')}>
-          {NAVIGATION.filter((entry) => !entry.roles || holdsAnywhere(shell.me, entry.roles)).map((entry) => (
+          {NAVIGATION.filter((entry) => !entry.roles || (entry.inSelected ? rolesIn(shell.me, shell.environment).some((role) => entry.roles!.includes(role)) : holdsAnywhere(shell.me, entry.roles))).map((entry) => (
             <NavLink key={entry.to} to={entry.to} className={({ isActive }) => (isActive ? 'active' : undefined)} prefetch="intent">
               {t(entry.label)}
               {entry.to === '/approvals' && shell.pendingApprovals > 0 ? <span className="badge">{shell.pendingApprovals}</span> : null}
