@@ -13,6 +13,7 @@ import { nodeRegister } from './nodes/node-register.js';
 import { notifyWebhook } from './notify/notify-webhook.js';
 import { postgresBackup } from './postgres/postgres-backup.js';
 import { shellRun } from './shell/shell-run.js';
+import { sshCommand, sshProfile, sshWait } from './ssh/ssh-actions.js';
 import { vpsServerCreate, vpsServerDestroy, vpsServerWait } from './vps/vps-actions.js';
 
 export const actionCatalog: readonly ActionDefinition[] = [
@@ -44,6 +45,9 @@ export const actionCatalog: readonly ActionDefinition[] = [
   nodeContainerRestart,
   nodeContainerStop,
   nodeContainerStart,
+  sshWait,
+  sshCommand,
+  sshProfile,
 ] as unknown as readonly ActionDefinition[];
 
 const actionsById = new Map(actionCatalog.map((action) => [action.id, action]));

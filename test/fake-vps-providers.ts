@@ -13,7 +13,8 @@ export interface FakeProvider {
   close(): Promise<void>;
 }
 
-export async function startFakeProvider(kind: 'hetzner' | 'digitalocean', token: string, readsUntilActive = 2): Promise<FakeProvider> {
+/** `ipv4` is the address servers get once active: a test host's own, or a documentation address nothing is sent to. */
+export async function startFakeProvider(kind: 'hetzner' | 'digitalocean', token: string, readsUntilActive = 2, ipv4?: string): Promise<FakeProvider> {
   const servers: FakeProvider['servers'] = new Map();
   const requests: string[] = [];
   let limited = 0;
@@ -22,8 +23,8 @@ export async function startFakeProvider(kind: 'hetzner' | 'digitalocean', token:
   const wrap = (server: { name: string; pendingReads: number }, id: string) => {
     const active = server.pendingReads <= 0;
     return kind === 'hetzner'
-      ? { server: { id: Number(id), name: server.name, status: active ? 'running' : 'initializing', public_net: { ipv4: active ? { ip: '198.51.100.7' } : null } } }
-      : { droplet: { id: Number(id), name: server.name, status: active ? 'active' : 'new', networks: { v4: active ? [{ ip_address: '198.51.100.8', type: 'public' }] : [] } } };
+      ? { server: { id: Number(id), name: server.name, status: active ? 'running' : 'initializing', public_net: { ipv4: active ? { ip: ipv4 ?? '198.51.100.7' } : null } } }
+      : { droplet: { id: Number(id), name: server.name, status: active ? 'active' : 'new', networks: { v4: active ? [{ ip_address: ipv4 ?? '198.51.100.8', type: 'public' }] : [] } } };
   };
   const server = createServer((request, response) => {
     const send = (status: number, payload?: unknown, headers: Record<string, string> = {}) => {

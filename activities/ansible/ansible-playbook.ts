@@ -2,8 +2,12 @@ import { ApplicationFailure } from '@temporalio/activity';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseDuration } from '../../manifest/duration.js';
-import { defineAction, durationArgument } from '../action.js';
+import { writeFile } from 'node:fs/promises';
+import { withSshKey } from '../../infra/ssh-target.js';
+import { defineAction, durationArgument, type ActionContext, type ActionDependencies } from '../action.js';
+import { sshTargetArguments, sshTargetFor } from '../ssh/ssh-actions.js';
 import { runActionProcess } from '../shell/action-process.js';
+import { runProcess } from '../shell/run-process.js';
 import { parsePlayRecap } from './recap.js';
 
 const hostRecapSchema = z.object({
@@ -16,26 +20,35 @@ const hostRecapSchema = z.object({
   ignored: z.number(),
 });
 
+const playbookInput = z
+  .object({
+    playbook: z.string().min(1),
+    inventory: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+    sshConnection: z.string().min(1).optional().describe('An `ssh` connection to play against (address, port, user and key), instead of `inventory`'),
+    host: sshTargetArguments.host,
+    become: z.boolean().default(false),
+    extraVars: z.record(z.string(), z.unknown()).default({}),
+    limit: z.string().optional(),
+    tags: z.array(z.string()).default([]),
+    check: z.boolean().default(false),
+    connection: z.enum(['ssh', 'local']).optional(),
+    user: z.string().optional(),
+    privateKeyFile: z.string().optional(),
+    timeout: durationArgument.optional(),
+  })
+  .strict()
+  .refine((args) => (args.inventory === undefined) !== (args.sshConnection === undefined), {
+    message: 'give either inventory or sshConnection',
+    path: ['inventory'],
+  });
+
 export const ansiblePlaybook = defineAction({
   id: 'ansible.playbook',
   title: 'Run an Ansible playbook',
   description:
-    'Runs ansible-playbook with an inventory (a file, or a list of hosts) and extra variables. Output is streamed as lines and the PLAY RECAP is parsed per host.',
+    'Runs ansible-playbook with an inventory (a file, or a list of hosts) or against the machine of an `ssh` connection (its key written to a private folder for the run of the playbook only), with extra variables. Output is streamed as lines and the PLAY RECAP is parsed per host.',
   risk: 'high',
-  input: z
-    .object({
-      playbook: z.string().min(1),
-      inventory: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-      extraVars: z.record(z.string(), z.unknown()).default({}),
-      limit: z.string().optional(),
-      tags: z.array(z.string()).default([]),
-      check: z.boolean().default(false),
-      connection: z.enum(['ssh', 'local']).optional(),
-      user: z.string().optional(),
-      privateKeyFile: z.string().optional(),
-      timeout: durationArgument.optional(),
-    })
-    .strict(),
+  input: playbookInput,
   output: z.object({
     exitCode: z.number().nullable(),
     recap: z.record(z.string(), hostRecapSchema),
@@ -49,49 +62,84 @@ export const ansiblePlaybook = defineAction({
     retry: { maxAttempts: 1, initialInterval: '5s', backoff: 2, maxInterval: '1m' },
   },
   create: (deps) => async (args, context) => {
-    const playbook = path.resolve(deps.playbooksDir, args.playbook);
-    // A list of hosts becomes an inline inventory: "a,b," (the trailing comma tells Ansible it is a list).
-    const inventory = Array.isArray(args.inventory) ? `${args.inventory.join(',')},` : args.inventory;
-    const commandArgs = ['-i', inventory, playbook, '--extra-vars', JSON.stringify(args.extraVars)];
-    if (args.limit) commandArgs.push('--limit', args.limit);
-    if (args.tags.length > 0) commandArgs.push('--tags', args.tags.join(','));
-    if (args.check) commandArgs.push('--check');
-    if (args.connection) commandArgs.push('--connection', args.connection);
-    if (args.user) commandArgs.push('--user', args.user);
-    if (args.privateKeyFile) commandArgs.push('--private-key', args.privateKeyFile);
-    context.log('system', `ansible-playbook ${path.basename(playbook)} on ${inventory}`);
-    const result = await runActionProcess(context, {
-      command: 'ansible-playbook',
-      args: commandArgs,
-      env: {
-        ANSIBLE_NOCOLOR: '1',
-        ANSIBLE_FORCE_COLOR: '0',
-        ANSIBLE_HOST_KEY_CHECKING: 'False',
-        ANSIBLE_RETRY_FILES_ENABLED: '0',
-        ANSIBLE_LOCALHOST_WARNING: 'False',
-        ANSIBLE_INVENTORY_UNPARSED_WARNING: 'False',
-        PYTHONUNBUFFERED: '1',
-      },
-      timeoutMs: args.timeout ? parseDuration(args.timeout) : undefined,
-    }).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') {
-        throw ApplicationFailure.nonRetryable('ansible-playbook is not installed on this worker', 'CommandNotFound');
-      }
-      throw error;
-    });
-    const recap = parsePlayRecap(result.lines.map((line) => line.text));
-    const failedHosts = Object.entries(recap)
-      .filter(([, counts]) => counts.failed > 0 || counts.unreachable > 0)
-      .map(([host]) => host);
-    const changed = Object.values(recap).reduce((sum, counts) => sum + counts.changed, 0);
-    if (result.exitCode !== 0) {
-      const detail = failedHosts.length > 0 ? `failed on ${failedHosts.join(', ')}` : `exited with code ${result.exitCode}`;
-      const lastLines = result.lines
-        .slice(-5)
-        .map((line) => line.text)
-        .join('\n');
-      throw ApplicationFailure.retryable(`playbook ${args.playbook} ${detail}\n${lastLines}`, 'AnsibleFailed', { recap });
+    if (args.sshConnection) {
+      const target = await sshTargetFor(deps, context, args.sshConnection, args.host);
+      return withSshKey(target, async (session) => {
+        // One host, with its address, port, login and key as inventory variables.
+        const inventory = path.join(session.folder, 'inventory');
+        const user = args.user ?? target.user;
+        const hostLine = `${target.host} ansible_host=${target.host} ansible_port=${target.port} ansible_user=${user} ansible_ssh_private_key_file=${session.keyFile}`;
+        await writeFile(inventory, `${hostLine}\n`, { mode: 0o600 });
+        // One master connection per step, kept in the private folder: a play that switches root
+        // login off keeps the login it started with, and nothing outlives the step.
+        const controlPath = path.join(session.folder, 'cp-%%C');
+        const sshEnv = {
+          ANSIBLE_SSH_ARGS: '-o ControlMaster=auto -o ControlPersist=30s -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes',
+          ANSIBLE_SSH_CONTROL_PATH: controlPath,
+        };
+        try {
+          return await runPlaybook(deps, context, { ...args, extraVars: { jarvis_ssh_public_key: session.publicKey, ...args.extraVars } }, inventory, target.host, sshEnv);
+        } finally {
+          await runProcess({ command: 'ssh', args: ['-o', `ControlPath=${controlPath.replace('%%', '%')}`, '-O', 'exit', `${user}@${target.host}`], timeoutMs: 5_000 }).catch(() => undefined);
+        }
+      });
     }
-    return { exitCode: result.exitCode, recap, changed, failedHosts, lineCount: result.lineCount };
+    // A list of hosts becomes an inline inventory: "a,b," (the trailing comma tells Ansible it is a list).
+    const inventory = Array.isArray(args.inventory) ? `${args.inventory.join(',')},` : (args.inventory ?? '');
+    return runPlaybook(deps, context, args, inventory, inventory);
   },
 });
+
+async function runPlaybook(
+  deps: ActionDependencies,
+  context: ActionContext,
+  args: z.output<typeof playbookInput>,
+  inventory: string,
+  shownAs: string,
+  sshEnv: Record<string, string> = {},
+) {
+  const playbook = path.resolve(deps.playbooksDir, args.playbook);
+  const commandArgs = ['-i', inventory, playbook, '--extra-vars', JSON.stringify(args.extraVars)];
+  if (args.limit) commandArgs.push('--limit', args.limit);
+  if (args.tags.length > 0) commandArgs.push('--tags', args.tags.join(','));
+  if (args.check) commandArgs.push('--check');
+  if (args.become) commandArgs.push('--become');
+  if (args.connection) commandArgs.push('--connection', args.connection);
+  if (args.user) commandArgs.push('--user', args.user);
+  if (args.privateKeyFile) commandArgs.push('--private-key', args.privateKeyFile);
+  context.log('system', `ansible-playbook ${path.basename(playbook)} on ${shownAs}`);
+  const result = await runActionProcess(context, {
+    command: 'ansible-playbook',
+    args: commandArgs,
+    env: {
+      ANSIBLE_NOCOLOR: '1',
+      ANSIBLE_FORCE_COLOR: '0',
+      ANSIBLE_HOST_KEY_CHECKING: 'False',
+      ANSIBLE_RETRY_FILES_ENABLED: '0',
+      ANSIBLE_LOCALHOST_WARNING: 'False',
+      ANSIBLE_INVENTORY_UNPARSED_WARNING: 'False',
+      PYTHONUNBUFFERED: '1',
+      ...sshEnv,
+    },
+    timeoutMs: args.timeout ? parseDuration(args.timeout) : undefined,
+  }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') {
+      throw ApplicationFailure.nonRetryable('ansible-playbook is not installed on this worker', 'CommandNotFound');
+    }
+    throw error;
+  });
+  const recap = parsePlayRecap(result.lines.map((line) => line.text));
+  const failedHosts = Object.entries(recap)
+    .filter(([, counts]) => counts.failed > 0 || counts.unreachable > 0)
+    .map(([host]) => host);
+  const changed = Object.values(recap).reduce((sum, counts) => sum + counts.changed, 0);
+  if (result.exitCode !== 0) {
+    const detail = failedHosts.length > 0 ? `failed on ${failedHosts.join(', ')}` : `exited with code ${result.exitCode}`;
+    const lastLines = result.lines
+      .slice(-5)
+      .map((line) => line.text)
+      .join('\n');
+    throw ApplicationFailure.retryable(`playbook ${args.playbook} ${detail}\n${lastLines}`, 'AnsibleFailed', { recap });
+  }
+  return { exitCode: result.exitCode, recap, changed, failedHosts, lineCount: result.lineCount };
+}

@@ -1,0 +1,234 @@
+// Reaching a machine over SSH through an `ssh` connection of the run's
+// environment: wait until it answers, run a command, read its hardware
+// profile. The key is written to a private temporary folder per action and
+// removed afterwards; it never reaches a log or the run's history.
+import { ApplicationFailure } from '@temporalio/activity';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { PROJECT_ROOT } from '../../config/env.js';
+import { hardwareProfileSchema } from '../../infra/node-profile.js';
+import { sshCommandArgs, SshTargetError, sshTargetFrom, withSshKey, type SshSession, type SshTarget } from '../../infra/ssh-target.js';
+import { parseDuration } from '../../manifest/duration.js';
+import { defineAction, durationArgument, type ActionContext, type ActionDependencies } from '../action.js';
+import { openConnection } from '../connections.js';
+import { runActionProcess } from '../shell/action-process.js';
+import { runProcess } from '../shell/run-process.js';
+
+const PROFILE_SCRIPT = path.join(PROJECT_ROOT, 'infra', 'remote', 'collect-profile.py');
+
+export const sshTargetArguments = {
+  connection: z.string().min(1).describe('An `ssh` connection: config {host, port, user}, its secret the private key'),
+  host: z.string().default('').describe("Overrides the connection's host (a server created earlier in the run); empty keeps it"),
+  user: z
+    .string()
+    .regex(/^([a-z_][a-z0-9_-]*)?$/)
+    .default('')
+    .describe("Login name; empty uses the connection's"),
+};
+
+/** Opens an `ssh` connection of the run's environment as a target; a misconfigured one fails for good. */
+export function sshTargetFor(deps: ActionDependencies, context: ActionContext, connection: string, host: string): Promise<SshTarget> {
+  return openConnection(deps, context, connection, (resolved) => sshTargetFrom(resolved, host), SshTargetError);
+}
+
+/** Wraps a command so it runs as root through sudo when the login is not root. */
+function asRoot(user: string, command: string): string {
+  return user === 'root' ? command : `sudo -n ${command}`;
+}
+
+/** Runs one command on the target; resolves with its exit code and output lines (not logged). */
+async function runRemote(target: SshTarget, user: string, session: SshSession, command: string, timeoutMs: number, signal?: AbortSignal) {
+  return runProcess({
+    command: 'ssh',
+    args: sshCommandArgs(target, user, session.keyFile, command),
+    timeoutMs,
+    ...(signal ? { signal } : {}),
+  });
+}
+
+export const sshWait = defineAction({
+  id: 'ssh.wait',
+  title: 'Wait for SSH',
+  description:
+    "Waits until the machine accepts an SSH login with the connection's key. Tries the logins in `users` first (a deploy user made by an earlier hardening), then the connection's, and answers the one that worked.",
+  risk: 'low',
+  input: z
+    .object({
+      connection: sshTargetArguments.connection,
+      host: sshTargetArguments.host,
+      users: z.array(z.string().regex(/^[a-z_][a-z0-9_-]*$/)).default([]),
+      timeout: durationArgument.default('5m'),
+      interval: durationArgument.default('3s'),
+    })
+    .strict(),
+  output: z.object({
+    host: z.string(),
+    port: z.number(),
+    user: z.string(),
+    attempts: z.number(),
+    waitedMs: z.number(),
+  }),
+  defaults: {
+    timeout: '15m',
+    heartbeatTimeout: '1m',
+    retry: {
+      maxAttempts: 2,
+      initialInterval: '5s',
+      backoff: 2,
+      maxInterval: '1m',
+    },
+  },
+  create: (deps) => async (args, context) => {
+    const target = await sshTargetFor(deps, context, args.connection, args.host);
+    const logins = [...new Set([...args.users, target.user])];
+    const deadline = Date.now() + (parseDuration(args.timeout) ?? 300_000);
+    const started = Date.now();
+    return withSshKey(target, async (session) => {
+      let attempts = 0;
+      let lastError = '';
+      for (;;) {
+        for (const user of logins) {
+          attempts += 1;
+          const result = await runRemote(target, user, session, 'true', 30_000, context.signal);
+          if (result.exitCode === 0) {
+            context.log('system', `ssh ${user}@${target.host}:${target.port} answered after ${attempts} attempt(s)`);
+            return {
+              host: target.host,
+              port: target.port,
+              user,
+              attempts,
+              waitedMs: Date.now() - started,
+            };
+          }
+          lastError =
+            result.lines
+              .map((line) => line.text)
+              .join(' ')
+              .trim() || `exit code ${result.exitCode}`;
+        }
+        context.heartbeat({ attempts });
+        if (Date.now() >= deadline)
+          throw ApplicationFailure.retryable(`${target.host}:${target.port} did not accept SSH (${logins.join(', ')}): ${lastError}`, 'SshUnreachable');
+        if (attempts <= logins.length) context.log('system', `waiting for SSH on ${target.host}:${target.port}: ${lastError}`);
+        await sleep(parseDuration(args.interval) ?? 3_000, undefined, {
+          signal: context.signal,
+        });
+      }
+    });
+  },
+});
+
+export const sshCommand = defineAction({
+  id: 'ssh.command',
+  title: 'Run a command over SSH',
+  description: 'Runs a shell command on the machine (as root through sudo with `become`); output is streamed as lines; a non-zero exit fails the step.',
+  risk: 'high',
+  input: z
+    .object({
+      ...sshTargetArguments,
+      command: z.string().min(1),
+      become: z.boolean().default(false),
+      timeout: durationArgument.default('10m'),
+    })
+    .strict(),
+  output: z.object({
+    exitCode: z.number().nullable(),
+    stdout: z.array(z.string()),
+    lineCount: z.number(),
+  }),
+  defaults: {
+    timeout: '30m',
+    heartbeatTimeout: '30s',
+    retry: {
+      maxAttempts: 1,
+      initialInterval: '5s',
+      backoff: 2,
+      maxInterval: '1m',
+    },
+  },
+  create: (deps) => async (args, context) => {
+    const target = await sshTargetFor(deps, context, args.connection, args.host);
+    const user = args.user || target.user;
+    return withSshKey(target, async (session) => {
+      const command = args.become ? asRoot(user, `sh -c ${shellQuote(args.command)}`) : args.command;
+      context.log('system', `ssh ${user}@${target.host}: ${args.command}`);
+      const result = await runActionProcess(context, {
+        command: 'ssh',
+        args: sshCommandArgs(target, user, session.keyFile, command),
+        timeoutMs: parseDuration(args.timeout),
+      });
+      const stdout = result.lines.filter((line) => line.stream === 'stdout').map((line) => line.text);
+      if (result.exitCode !== 0) {
+        const reason = result.timedOut ? 'timed out' : `exited with code ${result.exitCode}`;
+        throw ApplicationFailure.retryable(
+          `command on ${target.host} ${reason}\n${result.lines
+            .slice(-5)
+            .map((line) => line.text)
+            .join('\n')}`,
+          'RemoteCommandFailed',
+        );
+      }
+      return {
+        exitCode: result.exitCode,
+        stdout: stdout.slice(-200),
+        lineCount: result.lineCount,
+      };
+    });
+  },
+});
+
+export const sshProfile = defineAction({
+  id: 'ssh.profile',
+  title: "Read a machine's hardware profile over SSH",
+  description: 'Reads CPU, memory, disks, network interfaces, OS and Docker (with Swarm membership) from the machine; changes nothing on it.',
+  risk: 'low',
+  input: z.object({ ...sshTargetArguments }).strict(),
+  output: hardwareProfileSchema,
+  defaults: {
+    timeout: '2m',
+    retry: {
+      maxAttempts: 3,
+      initialInterval: '3s',
+      backoff: 2,
+      maxInterval: '30s',
+    },
+  },
+  create: (deps) => async (args, context) => {
+    const target = await sshTargetFor(deps, context, args.connection, args.host);
+    const user = args.user || target.user;
+    const script = Buffer.from(await readFile(PROFILE_SCRIPT)).toString('base64');
+    return withSshKey(target, async (session) => {
+      // base64 keeps the script clear of every shell's quoting rules on the way.
+      const command = asRoot(user, `python3 -c 'import base64; exec(base64.b64decode("${script}"))'`);
+      const result = await runRemote(target, user, session, command, 60_000, context.signal);
+      const stdout = result.lines
+        .filter((line) => line.stream === 'stdout')
+        .map((line) => line.text)
+        .join('\n');
+      if (result.exitCode !== 0) {
+        throw ApplicationFailure.retryable(
+          `reading the profile of ${target.host} failed: ${result.lines
+            .slice(-3)
+            .map((line) => line.text)
+            .join(' ')}`,
+          'ProfileFailed',
+        );
+      }
+      const parsed = hardwareProfileSchema.safeParse(JSON.parse(stdout));
+      if (!parsed.success) throw ApplicationFailure.nonRetryable(`the profile of ${target.host} is not understood: ${parsed.error.message}`, 'ProfileFailed');
+      const profile = parsed.data;
+      context.log(
+        'system',
+        `${profile.hostname}: ${profile.os.name} ${profile.os.version}, ${profile.cpu.cores} CPU, ${Math.round(profile.memoryBytes / 2 ** 20)} MiB, Docker ${profile.docker?.version ?? 'absent'}`,
+      );
+      return profile;
+    });
+  },
+});
+
+/** Quotes a string for a POSIX shell. */
+export function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}

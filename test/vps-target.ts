@@ -1,0 +1,82 @@
+// A throwaway "VPS" for the provisioning tests: the Debian image made by
+// .ci/make-vps-image.sh run as a container with systemd, sshd and Docker, in
+// its own network namespace reached through a veth pair on a private /24.
+// Everything the hardening changes (users, sshd, nftables rules) happens
+// inside that container: the test machine's own SSH, firewall and users are
+// never touched. Needs root (veth pairs), as .ci/run has.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { loadEnv } from '../config/env.js';
+import { scratchDir } from './files.js';
+
+const execFileAsync = promisify(execFile);
+export const VPS_IMAGE = 'jarvis-test/debian-vps:2';
+
+async function run(command: string, args: string[]): Promise<string> {
+  try {
+    const { stdout } = await execFileAsync(command, args, { maxBuffer: 16 * 2 ** 20 });
+    return stdout.trim();
+  } catch (error) {
+    const failure = error as { stderr?: string; message: string };
+    throw new Error(`${command} ${args.join(' ')} failed: ${failure.stderr || failure.message}`);
+  }
+}
+
+export interface VpsTarget {
+  container: string;
+  address: string;
+  /** The private key root logs in with (what an `ssh` connection's secret holds). */
+  privateKey: string;
+  /** Runs a command inside the target (as root, through the container engine: not over SSH). */
+  exec(command: string): Promise<string>;
+  remove(): Promise<void>;
+}
+
+export async function startVpsTarget(): Promise<VpsTarget> {
+  const socket = loadEnv().testDockerSocket;
+  const docker = (...args: string[]) => run('docker', ['-H', `unix://${socket}`, ...args]);
+  const suffix = Math.random().toString(36).slice(2, 7);
+  // 10.213.X.0/24, X picked per target so parallel runs do not meet.
+  const subnet = `10.213.${16 + Math.floor(Math.random() * 200)}`;
+  const hostEnd = `vh${suffix}`;
+  const container = `jarvis-vps-${suffix}`;
+  await docker(
+    'run', '-d', '--name', container, '--hostname', `vps-${suffix}`, '--network', 'none', '--cap-add', 'NET_ADMIN',
+    '--tmpfs', '/run', '--tmpfs', '/run/lock', '-v', '/sys/fs/cgroup:/sys/fs/cgroup:ro', VPS_IMAGE, '/lib/systemd/systemd',
+  );
+  const exec = (command: string) => docker('exec', container, 'sh', '-c', command);
+  const remove = async () => {
+    await docker('rm', '-f', container).catch(() => undefined);
+    await run('ip', ['link', 'del', hostEnd]).catch(() => undefined);
+  };
+  try {
+    const pid = await docker('inspect', '--format', '{{.State.Pid}}', container);
+    await run('ip', ['link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', `vc${suffix}`]);
+    await run('ip', ['link', 'set', `vc${suffix}`, 'netns', pid]);
+    await run('ip', ['addr', 'add', `${subnet}.1/24`, 'dev', hostEnd]);
+    await run('ip', ['link', 'set', hostEnd, 'up']);
+    const inside = (...args: string[]) => run('nsenter', ['-t', pid, '-n', 'ip', ...args]);
+    await inside('link', 'set', `vc${suffix}`, 'name', 'eth0');
+    await inside('addr', 'add', `${subnet}.2/24`, 'dev', 'eth0');
+    await inside('link', 'set', 'eth0', 'up');
+    await inside('link', 'set', 'lo', 'up');
+
+    const keyFile = path.join(scratchDir(), 'id_ed25519');
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'jarvis-test', '-f', keyFile]);
+    const publicKey = (await readFile(`${keyFile}.pub`, 'utf8')).trim();
+    await exec(`mkdir -p /root/.ssh && chmod 700 /root/.ssh && echo '${publicKey}' > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys`);
+    // systemd brings sshd up on its own; wait until it listens.
+    for (let attempt = 0; ; attempt += 1) {
+      const state = await exec('systemctl is-active ssh || true');
+      if (state === 'active') break;
+      if (attempt > 60) throw new Error(`sshd did not start in ${container}: ${state}`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    return { container, address: `${subnet}.2`, privateKey: await readFile(keyFile, 'utf8'), exec, remove };
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+}
