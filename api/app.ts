@@ -72,10 +72,13 @@ export interface ApiSettings {
   rateLimitPerMinute: number;
   /** Sign-in attempts per minute per client address (default 10). */
   loginAttemptsPerMinute?: number;
+  /** Peers whose X-Forwarded-For is believed (addresses or CIDR ranges); default loopback only. */
+  trustedProxies?: string[];
   logger?: FastifyServerOptions['logger'];
 }
 
 export const BODY_LIMIT_BYTES = 1_048_576;
+export const DEFAULT_TRUSTED_PROXIES = ['127.0.0.1', '::1'];
 
 export interface RouteEntry {
   method: string;
@@ -94,7 +97,9 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
   const app = Fastify({
     logger: settings.logger ?? false,
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: true,
+    // A client address comes from X-Forwarded-For only when the peer is one of our proxies
+    // (the web server, Traefik): anyone else could claim any address to dodge rate limits.
+    trustProxy: settings.trustedProxies ?? DEFAULT_TRUSTED_PROXIES,
     // Run ids may be long (runbook@concurrency-key); longer ones get a problem answer, not a router error.
     maxParamLength: 300,
     frameworkErrors: (error, _request, reply) => {

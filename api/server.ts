@@ -18,6 +18,7 @@ export async function startApi(env: JarvisEnv, temporalAddress: string, log: (li
     secureCookies: !loopback,
     rateLimitPerMinute: 1_200,
     loginAttemptsPerMinute: env.loginAttemptsPerMinute,
+    trustedProxies: env.trustedProxies,
     logger: { level: 'warn' },
   });
   await app.listen({ host: env.apiHost, port: env.apiPort });

@@ -54,6 +54,10 @@ const envSchema = z.object({
     .optional()
     .describe('Key for encrypting credentials and signing tokens; without it one is generated into the data directory.'),
   JARVIS_LOGIN_ATTEMPTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(10).describe('Sign-in attempts a client address may make per minute.'),
+  JARVIS_TRUSTED_PROXIES: z
+    .string()
+    .default('127.0.0.1,::1')
+    .describe('Comma-separated addresses or CIDR ranges of proxies whose X-Forwarded-For is believed (the web server, Traefik).'),
   JARVIS_ADMIN_EMAIL: z.email().optional(),
   JARVIS_ADMIN_PASSWORD: z.string().min(12, 'at least 12 characters').optional(),
   JARVIS_CORS_ORIGINS: z.string().default('http://127.0.0.1:3000,http://localhost:3000,http://127.0.0.1:8233,http://localhost:8233'),
@@ -124,6 +128,7 @@ export function parseEnv(source: Record<string, string | undefined>) {
     secretKey: env.JARVIS_SECRET_KEY,
     bootstrapAdmin: env.JARVIS_ADMIN_EMAIL && env.JARVIS_ADMIN_PASSWORD ? { email: env.JARVIS_ADMIN_EMAIL, password: env.JARVIS_ADMIN_PASSWORD } : undefined,
     loginAttemptsPerMinute: env.JARVIS_LOGIN_ATTEMPTS_PER_MINUTE,
+    trustedProxies: env.JARVIS_TRUSTED_PROXIES.split(',').map((proxy) => proxy.trim()).filter(Boolean),
     corsOrigins: env.JARVIS_CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
     accessTokenTtlMs: env.JARVIS_ACCESS_TOKEN_TTL,
     refreshTokenTtlMs: env.JARVIS_REFRESH_TOKEN_TTL,

@@ -188,6 +188,16 @@ describe('the API', () => {
     }
   });
 
+  it('believes X-Forwarded-For only from its own proxies', async () => {
+    const signIn = (remoteAddress: string) =>
+      api.app.inject({ method: 'POST', url: '/auth/login', remoteAddress, headers: { 'x-forwarded-for': '198.51.100.23' }, payload: { email: 'nobody@example.org', password: 'wrong password 1' } });
+    const lastIp = async () => (await api.prisma.auditEntry.findMany({ orderBy: { id: 'desc' }, take: 1 }))[0]?.ip;
+    await signIn('127.0.0.1');
+    expect(await lastIp()).toBe('198.51.100.23');
+    await signIn('203.0.113.9');
+    expect(await lastIp()).toBe('203.0.113.9');
+  });
+
   it('keeps connection secrets encrypted at rest and never returns them', async () => {
     const secret = 'postgres://backup:s3cr3t-Pa55@db.internal/app';
     const denied = await api.app.inject({ method: 'POST', url: '/connections', headers: as('dave'), payload: { environment: 'prod', name: 'db', type: 'postgres', secret } });
