@@ -13,7 +13,8 @@ import { scratchDir } from './files.js';
 
 export const ADMIN = { email: 'admin@example.org', password: 'web admin password 1' };
 
-export async function startWebStack(runbooksDir: string, temporalAddress?: string) {
+/** `extraEnv`: more configuration for the stack (the AI tests point it at a local model server). */
+export async function startWebStack(runbooksDir: string, temporalAddress?: string, extraEnv: Record<string, string> = {}) {
   const database = await createServerDatabase();
   const [apiPort, webPort] = [await freePort(), await freePort()];
   // Without an address, start.ts starts a dev server of its own on free ports.
@@ -39,6 +40,7 @@ export async function startWebStack(runbooksDir: string, temporalAddress?: strin
       JARVIS_LOGIN_ATTEMPTS_PER_MINUTE: '1000',
       JARVIS_ADMIN_EMAIL: ADMIN.email,
       JARVIS_ADMIN_PASSWORD: ADMIN.password,
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -204,7 +204,7 @@ describe('the web app', () => {
     await page.selectOption('#language', 'pt-BR');
     await page.click('.inline-form button[type=submit]');
     await page.waitForSelector('html[lang="pt-BR"]');
-    const pages = ['/dashboard', '/runbooks', '/runbooks/deploy-demo', '/runs', '/approvals', '/containers', '/infra', '/settings'];
+    const pages = ['/dashboard', '/runbooks', '/runbooks/deploy-demo', '/runs', '/approvals', '/containers', '/infra', '/ai', '/settings'];
     await page.goto(`${stack.webUrl}/runs`);
     const firstRun = await (await page.$('table a.mono'))?.getAttribute('href');
     if (firstRun) pages.push(firstRun);

@@ -89,7 +89,7 @@ export function OfflineBanner({ t }: { t: Translate }) {
   );
 }
 
-const RISK_KEYS: Record<string, MessageKey> = { low: 'ai.risk.low', medium: 'ai.risk.medium', high: 'ai.risk.high', critical: 'ai.risk.critical' };
+const RISK_KEYS: Record<string, MessageKey> = { low: 'ai.risk.low', medium: 'ai.risk.medium', high: 'ai.risk.high' };
 
 export function RiskBadge({ level, t }: { level: string; t: Translate }) {
   const key = RISK_KEYS[level];

@@ -15,7 +15,7 @@ export function PlanView({ plan, mayOperate, submitErrors, t }: { plan: Plan; ma
   const navigation = useNavigation();
   const steps = plan.manifest.steps ?? [];
   const stepRisk = new Map(plan.risk.steps.map((entry) => [entry.id, entry.risk]));
-  const submitted = plan.status !== 'proposed' && plan.status !== 'invalid';
+  const submitted = plan.status !== 'proposed';
   const errors = submitErrors && submitErrors.length > 0 ? submitErrors : plan.errors;
   let blocked: string | undefined;
   if (!plan.valid) blocked = t('ai.plan.blockedInvalid');
@@ -34,7 +34,9 @@ export function PlanView({ plan, mayOperate, submitErrors, t }: { plan: Plan; ma
         <dt>{t('ai.plan.source')}</dt>
         <dd>{plan.source === 'past-resolutions' ? t('ai.plan.fromResolutions') : t('ai.plan.fromModel', { model: plan.model ?? '—' })}</dd>
         <dt>{t('ai.plan.status')}</dt>
-        <dd>{plan.valid ? t('ai.plan.valid') : t('ai.plan.invalid')}</dd>
+        <dd data-testid="plan-status">
+          {plan.valid ? t('ai.plan.valid') : t('ai.plan.invalid')} · {t(`ai.plan.state.${plan.status}`)}
+        </dd>
       </dl>
       <table className="table plan-steps">
         <caption className="sr-only">{t('ai.plan.steps')}</caption>
@@ -75,9 +77,9 @@ export function PlanView({ plan, mayOperate, submitErrors, t }: { plan: Plan; ma
           </ul>
         </div>
       ) : null}
-      {plan.runId ? (
+      {plan.submittedRunId ? (
         <p className="notice" role="status">
-          {t('ai.plan.submittedAs')} <Link to={`/runs/${encodeURIComponent(plan.runId)}`}>{plan.runId}</Link>
+          {t('ai.plan.submittedAs')} <Link to={`/runs/${encodeURIComponent(plan.submittedRunId)}`}>{plan.submittedRunId}</Link>
         </p>
       ) : null}
       <Form method="post" className="actions">

@@ -68,8 +68,11 @@ export interface Plan {
   risk: PlanRisk;
   source: 'model' | 'past-resolutions';
   model: string | null;
-  status: string;
-  runId?: string;
+  status: 'proposed' | 'submitted' | 'succeeded' | 'failed' | 'rejected';
+  /** The run the plan is about, if any. */
+  runId?: string | null;
+  /** The run that submitting the plan started. */
+  submittedRunId?: string | null;
 }
 
 export interface SearchHit {

@@ -83,7 +83,7 @@ export async function action({ request }: ActionFunctionArgs) {
   }
 }
 
-const KIND_KEYS: Record<string, MessageKey> = { incident: 'ai.kind.incident', resolution: 'ai.kind.resolution', run: 'ai.kind.run', runbook: 'ai.kind.runbook', note: 'ai.kind.note', plan: 'ai.kind.plan' };
+const KIND_KEYS: Record<string, MessageKey> = { incident: 'ai.kind.incident', resolution: 'ai.kind.resolution', run: 'ai.kind.run', runbook: 'ai.kind.runbook', note: 'ai.kind.note', plan: 'ai.kind.plan', failed_run: 'ai.kind.failed_run', answer: 'ai.kind.answer' };
 const kindLabel = (kind: string, t: Translate) => (KIND_KEYS[kind] ? t(KIND_KEYS[kind]) : kind);
 
 function SearchPanel({ environment, q, hits, error, t }: { environment: string; q: string; hits: SearchHit[] | undefined; error: string | undefined; t: Translate }) {
