@@ -7,7 +7,7 @@ import { withSshKey } from '../../infra/ssh-target.js';
 import { defineAction, durationArgument, type ActionContext, type ActionDependencies } from '../action.js';
 import { sshTargetArguments, sshTargetFor } from '../ssh/ssh-actions.js';
 import { runActionProcess } from '../shell/action-process.js';
-import { runProcess } from '../shell/run-process.js';
+import { lastLines, runProcess } from '../shell/run-process.js';
 import { parsePlayRecap } from './recap.js';
 
 const hostRecapSchema = z.object({
@@ -135,11 +135,7 @@ async function runPlaybook(
   const changed = Object.values(recap).reduce((sum, counts) => sum + counts.changed, 0);
   if (result.exitCode !== 0) {
     const detail = failedHosts.length > 0 ? `failed on ${failedHosts.join(', ')}` : `exited with code ${result.exitCode}`;
-    const lastLines = result.lines
-      .slice(-5)
-      .map((line) => line.text)
-      .join('\n');
-    throw ApplicationFailure.retryable(`playbook ${args.playbook} ${detail}\n${lastLines}`, 'AnsibleFailed', { recap });
+    throw ApplicationFailure.retryable(`playbook ${args.playbook} ${detail}\n${lastLines(result)}`, 'AnsibleFailed', { recap });
   }
   return { exitCode: result.exitCode, recap, changed, failedHosts, lineCount: result.lineCount };
 }

@@ -22,6 +22,14 @@ export interface ProcessResult {
   lineCount: number;
 }
 
+/** The last lines a process printed, for a failure message. */
+export function lastLines(result: { lines: Array<{ text: string }> }, count = 5): string {
+  return result.lines
+    .slice(-count)
+    .map((line) => line.text)
+    .join('\n');
+}
+
 /** How many of the last lines a result keeps: outputs end up in the run history. */
 export const KEPT_LINES = 500;
 

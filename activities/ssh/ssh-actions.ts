@@ -14,7 +14,7 @@ import { parseDuration } from '../../manifest/duration.js';
 import { defineAction, durationArgument, type ActionContext, type ActionDependencies } from '../action.js';
 import { openConnection } from '../connections.js';
 import { runActionProcess } from '../shell/action-process.js';
-import { runProcess } from '../shell/run-process.js';
+import { lastLines, runProcess } from '../shell/run-process.js';
 
 const PROFILE_SCRIPT = path.join(PROJECT_ROOT, 'infra', 'remote', 'collect-profile.py');
 
@@ -31,6 +31,17 @@ export const sshTargetArguments = {
 /** Opens an `ssh` connection of the run's environment as a target; a misconfigured one fails for good. */
 export function sshTargetFor(deps: ActionDependencies, context: ActionContext, connection: string, host: string): Promise<SshTarget> {
   return openConnection(deps, context, connection, (resolved) => sshTargetFrom(resolved, host), SshTargetError);
+}
+
+/** Opens the step's target, picks its login and holds the key on disk while `work` runs. */
+async function onTarget<Result>(
+  deps: ActionDependencies,
+  context: ActionContext,
+  args: { connection: string; host: string; user: string },
+  work: (target: SshTarget, user: string, session: SshSession) => Promise<Result>,
+): Promise<Result> {
+  const target = await sshTargetFor(deps, context, args.connection, args.host);
+  return withSshKey(target, (session) => work(target, args.user || target.user, session));
 }
 
 /** Wraps a command so it runs as root through sudo when the login is not root. */
@@ -148,10 +159,8 @@ export const sshCommand = defineAction({
       maxInterval: '1m',
     },
   },
-  create: (deps) => async (args, context) => {
-    const target = await sshTargetFor(deps, context, args.connection, args.host);
-    const user = args.user || target.user;
-    return withSshKey(target, async (session) => {
+  create: (deps) => async (args, context) =>
+    onTarget(deps, context, args, async (target, user, session) => {
       const command = args.become ? asRoot(user, `sh -c ${shellQuote(args.command)}`) : args.command;
       context.log('system', `ssh ${user}@${target.host}: ${args.command}`);
       const result = await runActionProcess(context, {
@@ -162,21 +171,10 @@ export const sshCommand = defineAction({
       const stdout = result.lines.filter((line) => line.stream === 'stdout').map((line) => line.text);
       if (result.exitCode !== 0) {
         const reason = result.timedOut ? 'timed out' : `exited with code ${result.exitCode}`;
-        throw ApplicationFailure.retryable(
-          `command on ${target.host} ${reason}\n${result.lines
-            .slice(-5)
-            .map((line) => line.text)
-            .join('\n')}`,
-          'RemoteCommandFailed',
-        );
+        throw ApplicationFailure.retryable(`command on ${target.host} ${reason}\n${lastLines(result)}`, 'RemoteCommandFailed');
       }
-      return {
-        exitCode: result.exitCode,
-        stdout: stdout.slice(-200),
-        lineCount: result.lineCount,
-      };
-    });
-  },
+      return { exitCode: result.exitCode, stdout: stdout.slice(-200), lineCount: result.lineCount };
+    }),
 });
 
 export const sshProfile = defineAction({
@@ -196,10 +194,8 @@ export const sshProfile = defineAction({
     },
   },
   create: (deps) => async (args, context) => {
-    const target = await sshTargetFor(deps, context, args.connection, args.host);
-    const user = args.user || target.user;
     const script = Buffer.from(await readFile(PROFILE_SCRIPT)).toString('base64');
-    return withSshKey(target, async (session) => {
+    return onTarget(deps, context, args, async (target, user, session) => {
       // base64 keeps the script clear of every shell's quoting rules on the way.
       const command = asRoot(user, `python3 -c 'import base64; exec(base64.b64decode("${script}"))'`);
       const result = await runRemote(target, user, session, command, 60_000, context.signal);
@@ -208,15 +204,15 @@ export const sshProfile = defineAction({
         .map((line) => line.text)
         .join('\n');
       if (result.exitCode !== 0) {
-        throw ApplicationFailure.retryable(
-          `reading the profile of ${target.host} failed: ${result.lines
-            .slice(-3)
-            .map((line) => line.text)
-            .join(' ')}`,
-          'ProfileFailed',
-        );
+        throw ApplicationFailure.retryable(`reading the profile of ${target.host} failed: ${lastLines(result, 3)}`, 'ProfileFailed');
       }
-      const parsed = hardwareProfileSchema.safeParse(JSON.parse(stdout));
+      let answer: unknown;
+      try {
+        answer = JSON.parse(stdout);
+      } catch {
+        throw ApplicationFailure.nonRetryable(`the profile of ${target.host} is not JSON: ${stdout.slice(0, 200)}`, 'ProfileFailed');
+      }
+      const parsed = hardwareProfileSchema.safeParse(answer);
       if (!parsed.success) throw ApplicationFailure.nonRetryable(`the profile of ${target.host} is not understood: ${parsed.error.message}`, 'ProfileFailed');
       const profile = parsed.data;
       context.log(
