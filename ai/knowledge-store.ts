@@ -268,6 +268,29 @@ export class KnowledgeStore {
     return rows.map(documentFromRow);
   }
 
+  /** Documents about one run (its failed_run document, the resolutions of its plan), newest first. */
+  async documentsOfRun(runId: string, kinds?: KnowledgeDocument['kind'][]): Promise<KnowledgeDocument[]> {
+    const { rows } = await this.pool.query<DocumentRow>(
+      `SELECT ${DOCUMENT_COLUMNS} FROM knowledge_documents d WHERE d.run_id = $1 AND ($2::text[] IS NULL OR d.kind = ANY($2::text[])) ORDER BY d.created_at DESC`,
+      [runId, kinds?.length ? kinds : null],
+    );
+    return rows.map(documentFromRow);
+  }
+
+  /** The runbook document of a runbook, if its description was ingested. */
+  async runbookDocument(runbook: string): Promise<KnowledgeDocument | undefined> {
+    const { rows } = await this.pool.query<DocumentRow>(
+      `SELECT ${DOCUMENT_COLUMNS} FROM knowledge_documents d WHERE d.kind = 'runbook' AND d.runbook = $1 ORDER BY d.created_at DESC LIMIT 1`,
+      [runbook],
+    );
+    return rows[0] ? documentFromRow(rows[0]) : undefined;
+  }
+
+  /** Removes a document and its chunks (a runbook description replaced by its new version). */
+  async deleteDocument(id: string): Promise<void> {
+    await this.pool.query('DELETE FROM knowledge_documents WHERE id = $1', [requireDocumentId(id)]);
+  }
+
   async getDocument(id: string): Promise<KnowledgeDocument | undefined> {
     if (!UUID_PATTERN.test(id)) return undefined;
     const { rows } = await this.pool.query<DocumentRow>(`SELECT ${DOCUMENT_COLUMNS} FROM knowledge_documents d WHERE d.id = $1`, [id]);

@@ -21,6 +21,7 @@ import auth from './plugins/auth.js';
 import errors, { sendProblem } from './plugins/errors.js';
 import metrics from './plugins/metrics.js';
 import { adminRoutes } from './routes/admin.js';
+import { aiRoutes } from './routes/ai.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { codecRoutes } from './routes/codec.js';
@@ -36,6 +37,7 @@ import { runbookRoutes } from './routes/runbooks.js';
 import { runRoutes } from './routes/runs.js';
 import { ProblemSchema } from './schemas.js';
 import { installValidators } from './validation.js';
+import type { AiService } from './services/ai-service.js';
 import type { AuditService } from './services/audit-service.js';
 import type { AuthService } from './services/auth-service.js';
 import type { ConnectionService } from './services/connection-service.js';
@@ -62,6 +64,8 @@ export interface ApiDependencies {
   nodes: NodeStore;
   /** What enrolling agents are told (Temporal's address, the payload codec key). */
   agents: AgentSettings;
+  /** AI Ops: diagnosis, chat, plans, knowledge search, notes and feedback. */
+  ai: AiService;
 }
 
 export interface ApiSettings {
@@ -155,6 +159,7 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
   await app.register(containerRoutes, { runs: deps.runs, connections: deps.connections, tickets: deps.logTickets, allowedOrigins: settings.corsOrigins });
   await app.register(gitRoutes, { git: deps.git });
   await app.register(nodeRoutes, { nodes: deps.nodes, agents: deps.agents });
+  await app.register(aiRoutes, { ai: deps.ai, runs: deps.runs });
   await app.register(auditRoutes, { db: deps.db });
   await app.register(codecRoutes, { codec: deps.payloadCodec });
   await app.register(liveLogRoutes, { runs: deps.runs, store: deps.logStore, listener: deps.logListener, tickets: deps.logTickets, allowedOrigins: settings.corsOrigins });

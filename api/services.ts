@@ -14,6 +14,11 @@ import { AccessTokens, LogTickets } from '../security/tokens.js';
 import { RunLogListener } from '../logs/run-log-listener.js';
 import { RunLogStore } from '../logs/run-log-store.js';
 import { NodeStore } from '../infra/node-store.js';
+import { createEmbedder } from '../ai/embedder.js';
+import { KnowledgeStore } from '../ai/knowledge-store.js';
+import { isAiConfigured, ModelProvider, type AiSettings } from '../ai/model-provider.js';
+import { PlanStore } from '../ai/plan-store.js';
+import { aiCallers, AiService } from './services/ai-service.js';
 import pg from 'pg';
 import { reportIdleConnectionError } from '../db/pool-errors.js';
 import type { ApiDependencies } from './app.js';
@@ -24,7 +29,12 @@ import { RunbookVersionService } from './services/runbook-version-service.js';
 import { UserService } from './services/user-service.js';
 
 export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runbooksDir' | 'taskQueue' | 'accessTokenTtlMs' | 'refreshTokenTtlMs'> &
-  Partial<Pick<JarvisEnv, 'agentTemporalAddress' | 'enrollmentTokenTtlMs'>>;
+  Partial<Pick<JarvisEnv, 'agentTemporalAddress' | 'enrollmentTokenTtlMs'>> & {
+    /** The model API; without it (or without a chat model) AI Ops answers from retrieval alone. */
+    ai?: AiSettings;
+  };
+
+const OFFLINE_AI: AiSettings = { timeoutMs: 60_000, maxRetries: 3 };
 
 const ENROLLMENT_TTL_MS = 60 * 60_000;
 
@@ -44,22 +54,43 @@ export async function createControlPlane(
   pool.on('error', reportIdleConnectionError);
   const logListener = new RunLogListener(database.url);
   await logListener.start();
+  const runs = new RunService(temporal, catalog, config.taskQueue, new RunSummaryStore(pool));
+  const audit = new AuditService(db);
+  const logStore = new RunLogStore(pool);
+  const nodes = new NodeStore(pool);
+  const ai = config.ai ?? OFFLINE_AI;
+  // A provider only when a chat model can be reached; the embedder always (the offline one without an embedding model).
+  const provider = isAiConfigured(ai) ? new ModelProvider(ai) : undefined;
+  const embedder = createEmbedder(ai, {
+    ...(provider ? { provider } : {}),
+    onCall: (accounting) => {
+      const caller = aiCallers.getStore();
+      void audit
+        .record({ ...(caller ? { actorId: caller.id, actorEmail: caller.email } : {}), action: 'ai.embed', targetType: 'ai', outcome: 'success', details: { ...accounting } })
+        .catch((error: unknown) => console.error('could not audit an embedding call', error));
+    },
+  });
+  const knowledge = new KnowledgeStore(pool, embedder);
+  const aiService = new AiService({ runs, logs: logStore, knowledge, plans: new PlanStore(pool), audit, nodes, connections, catalog, ...(provider ? { provider } : {}) });
+  // Runbook descriptions join the knowledge base in the background: the API does not wait for embeddings to serve.
+  const runbooksIngested = aiService.ingestRunbooks().catch((error: unknown) => console.error('could not ingest runbook descriptions into the knowledge base', error));
   return {
     db,
     temporal,
     catalog,
-    runs: new RunService(temporal, catalog, config.taskQueue, new RunSummaryStore(pool)),
+    runs,
     auth: new AuthService(db, new AccessTokens(secret.derive('access-tokens'), config.accessTokenTtlMs), config.refreshTokenTtlMs, credentials),
-    audit: new AuditService(db),
+    audit,
+    ai: aiService,
     users: new UserService(db),
     runbookVersions,
     connections,
     git: new GitSyncService(connections, runbookVersions, catalog, config.dataDir),
     payloadCodec: new EncryptionCodec(secret.derive('workflow-payloads')),
-    logStore: new RunLogStore(pool),
+    logStore,
     logListener,
     logTickets: new LogTickets(secret.derive('log-tickets')),
-    nodes: new NodeStore(pool),
+    nodes,
     agents: {
       // Agents are told the address they can reach, which may differ from the one the API uses.
       temporalAddress: config.agentTemporalAddress ?? (temporal.connection as Connection).options.address,
@@ -69,6 +100,7 @@ export async function createControlPlane(
       enrollmentTtlMs: config.enrollmentTokenTtlMs ?? ENROLLMENT_TTL_MS,
     },
     async close() {
+      await runbooksIngested;
       await logListener.stop();
       await pool.end();
     },

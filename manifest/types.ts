@@ -86,4 +86,6 @@ export interface RunInput {
   environment: string;
   startedBy: string;
   rerunOf?: string;
+  /** The AI Ops plan this run executes: its outcome goes back into the knowledge base. */
+  planId?: string;
 }

@@ -47,6 +47,8 @@ export interface StartRunRequest {
   environment: string;
   startedBy: string;
   rerunOf?: string;
+  /** The AI Ops plan the run executes. */
+  planId?: string;
 }
 
 export interface RunSummary {
@@ -215,6 +217,7 @@ export class RunService {
       environment: request.environment,
       startedBy: request.startedBy,
       ...(request.rerunOf ? { rerunOf: request.rerunOf } : {}),
+      ...(request.planId ? { planId: request.planId } : {}),
     };
     try {
       const handle = await this.client.workflow.start(INTERPRETER_WORKFLOW, {

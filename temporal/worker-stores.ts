@@ -9,6 +9,10 @@ import { DatabaseLineSink } from '../logs/database-line-sink.js';
 import { RunLogStore } from '../logs/run-log-store.js';
 import type { JarvisEnv } from '../config/env.js';
 import { NodeStore } from '../infra/node-store.js';
+import { createEmbedder } from '../ai/embedder.js';
+import type { KnowledgeDependencies } from '../ai/knowledge-activities.js';
+import { KnowledgeStore } from '../ai/knowledge-store.js';
+import { PlanStore } from '../ai/plan-store.js';
 import { RunSummaryStore } from '../runs/run-summary-store.js';
 import { DatabaseConnectionResolver, type ConnectionResolver } from '../security/connection-resolver.js';
 import { CredentialsCipher } from '../security/credentials-cipher.js';
@@ -19,6 +23,8 @@ export interface WorkerStores {
   runSummaries?: RunSummaryStore;
   connections?: ConnectionResolver;
   nodes?: NodeStore;
+  /** The AI Ops knowledge base: failed runs and plan outcomes are ingested into it. */
+  knowledge?: Omit<KnowledgeDependencies, 'lineSink'>;
   close(): Promise<void>;
 }
 
@@ -29,16 +35,21 @@ export function workerStoreOptions(stores: Omit<WorkerStores, 'close'>) {
     ...(stores.runSummaries ? { runSummaries: stores.runSummaries } : {}),
     ...(stores.connections ? { connections: stores.connections } : {}),
     ...(stores.nodes ? { nodes: stores.nodes } : {}),
+    ...(stores.knowledge ? { knowledge: stores.knowledge } : {}),
   };
 }
 
-export function openWorkerStores(databaseUrl: string | undefined, keys: Pick<JarvisEnv, 'secretKey' | 'dataDir'>): WorkerStores {
+/** `ai` picks the embedder; it must be the API's, or searches would not find what the worker ingested. */
+export function openWorkerStores(databaseUrl: string | undefined, keys: Pick<JarvisEnv, 'secretKey' | 'dataDir'> & Partial<Pick<JarvisEnv, 'ai'>>): WorkerStores {
   if (!databaseUrl) return { lineSink: createConsoleLineSink(), close: async () => {} };
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   pool.on('error', reportIdleConnectionError);
-  const lineSink = new DatabaseLineSink(new RunLogStore(pool));
+  const logs = new RunLogStore(pool);
+  const lineSink = new DatabaseLineSink(logs);
+  const embedder = createEmbedder(keys.ai ?? { timeoutMs: 60_000, maxRetries: 3 });
   return {
     lineSink,
+    knowledge: { logs, knowledge: new KnowledgeStore(pool, embedder), plans: new PlanStore(pool) },
     runSummaries: new RunSummaryStore(pool),
     nodes: new NodeStore(pool),
     connections: new DatabaseConnectionResolver(pool, new CredentialsCipher([SecretKey.load(keys.secretKey, keys.dataDir).derive('credentials')])),

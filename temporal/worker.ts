@@ -4,6 +4,7 @@ import { PROJECT_ROOT, type JarvisEnv } from '../config/env.js';
 import type { DataConverter } from '@temporalio/common';
 import type { ActionDependencies } from '../activities/action.js';
 import { createActivities, createConsoleLineSink } from '../activities/index.js';
+import { createKnowledgeActivities, type KnowledgeDependencies } from '../ai/knowledge-activities.js';
 import { createNodeHealthActivities } from '../activities/nodes/health-check-activities.js';
 import type { NodeStore } from '../infra/node-store.js';
 import { createRunSummaryActivities } from '../runs/run-summary-activity.js';
@@ -42,6 +43,8 @@ export interface RunbookWorkerOptions {
   connections?: ConnectionResolver;
   /** The node inventory, for node.register and the node health check. */
   nodes?: NodeStore;
+  /** The AI Ops knowledge base, for ingesting failed runs and plan outcomes; none without a database. */
+  knowledge?: Omit<KnowledgeDependencies, 'lineSink'>;
   /** Encrypts payloads: the same converter as every client of the installation. */
   dataConverter: DataConverter;
   /** Benchmarks observe activities through interceptors. */
@@ -59,6 +62,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions): Promis
     }),
     ...createRunSummaryActivities(options.runSummaries),
     ...createNodeHealthActivities(options.nodes),
+    ...createKnowledgeActivities(options.knowledge ? { ...options.knowledge, ...(options.lineSink ? { lineSink: options.lineSink } : {}) } : undefined),
   };
   const worker = await Worker.create({
     connection,

@@ -1,2 +1,3 @@
 export { runbookInterpreter } from './runbook-interpreter.js';
 export { nodeHealthCheck } from './node-health.js';
+export { knowledgeIngest } from './knowledge-ingest.js';

@@ -7,11 +7,13 @@ import {
   condition,
   executeChild,
   isCancellation,
+  ParentClosePolicy,
   patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
   sleep,
+  startChild,
   TimeoutFailure,
   workflowInfo,
   type ActivityOptions,
@@ -22,6 +24,7 @@ import { redact, secretInputValues } from '../manifest/redact.js';
 import { evaluateCondition, renderValue } from '../manifest/template.js';
 import type { ActionStep, ApprovalStep, ChildRunbookStep, CompiledRunbook, RunInput, Step } from '../manifest/types.js';
 import type { RunSummaryActivities } from '../runs/run-summary-activity.js';
+import { knowledgeIngest } from './knowledge-ingest.js';
 import {
   APPROVAL_REJECTED,
   approveStepUpdate,
@@ -49,6 +52,8 @@ const OUTPUT_SUMMARY_CHARS = 240;
 const DEFAULT_PICKUP_TIMEOUT_MS = 5 * 60_000;
 /** Runs started before the run-summary projection existed replay without it. */
 const PROJECTION_PATCH = 'run-summary-projection';
+/** Runs recorded before AI Ops ingestion existed replay without starting it. */
+const KNOWLEDGE_PATCH = 'knowledge-ingest';
 
 const { recordRunSummary } = proxyLocalActivities<RunSummaryActivities>({
   startToCloseTimeout: '10 seconds',
@@ -279,6 +284,7 @@ class RunbookRun {
     try {
       await this.runSequence(this.input.runbook.steps);
       this.finish('succeeded');
+      await this.reportToKnowledge();
       return { status: 'succeeded', outputs: this.outputs, progress: this.progress };
     } catch (error) {
       const cancelled = isCancellation(error);
@@ -293,12 +299,41 @@ class RunbookRun {
       const rejected = failure.original.type === APPROVAL_REJECTED;
       const message = compensationErrors.length > 0 ? `${failure.message} (and ${compensationErrors.join('; ')})` : failure.message;
       this.finish(rejected ? 'rejected' : 'failed', message);
+      await this.reportToKnowledge();
       throw ApplicationFailure.create({
         message,
         type: failure.original.type,
         nonRetryable: true,
         details: [{ failedStep: failure.stepId, compensationErrors, progress: this.progress }],
       });
+    }
+  }
+
+  /**
+   * Hands a failed run, and any run of an AI plan, to the knowledge-ingest
+   * workflow, abandoned so the run ends without waiting for it. Child
+   * runbooks are part of their parent's run and are not ingested on their own.
+   */
+  private async reportToKnowledge(): Promise<void> {
+    const info = workflowInfo();
+    if (info.parent) return;
+    if (this.progress.status !== 'failed' && !this.input.planId) return;
+    if (!patched(KNOWLEDGE_PATCH)) return;
+    try {
+      await startChild(knowledgeIngest, {
+        workflowId: `knowledge-ingest--${info.workflowId}--${info.runId}`,
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        args: [
+          {
+            runId: info.workflowId,
+            executionId: info.runId,
+            ...(this.input.planId ? { planId: this.input.planId } : {}),
+            progress: this.progress,
+          },
+        ],
+      });
+    } catch {
+      // The knowledge base is an aid: a run's outcome never depends on it.
     }
   }
 

@@ -1,0 +1,247 @@
+// What a diagnosis is based on, gathered before any model is asked: the
+// failed step and its error, the lines of its log that show the error (with
+// their sequence numbers), the run's history, and the most similar past
+// incidents with the resolutions that fixed them. Each piece is a numbered
+// source that an answer may cite as [n].
+import type { StoredLine } from '../logs/run-log-store.js';
+import type { RunLogStore } from '../logs/run-log-store.js';
+import type { RunService } from '../runs/run-service.js';
+import type { RunProgress, StepProgress } from '../workflows/messages.js';
+import { failedStepOf } from './failed-run-document.js';
+import type { KnowledgeKind } from './knowledge-documents.js';
+import type { KnowledgeStore } from './knowledge-store.js';
+
+export type CitationKind = 'step' | 'log' | 'history' | 'incident' | 'document';
+
+export interface Citation {
+  n: number;
+  kind: CitationKind;
+  runId?: string;
+  stepId?: string;
+  /** Sequence numbers of the run's log lines. */
+  lines?: { from: number; to: number };
+  documentId?: string;
+  title: string;
+}
+
+/** A citation with the text the model was given for it. */
+export interface Source extends Citation {
+  text: string;
+}
+
+export interface SimilarIncident {
+  documentId: string;
+  title: string;
+  score: number;
+  runId?: string;
+  resolutions: Array<{ documentId: string; title: string; runbook?: string; manifest?: Record<string, unknown> }>;
+}
+
+export interface Evidence {
+  environment: string;
+  /** What was asked: the run's failure, or the user's text. */
+  question: string;
+  runId?: string;
+  progress?: RunProgress;
+  failedStep?: StepProgress;
+  /** The first log line that shows the error. */
+  errorLine?: StoredLine;
+  sources: Source[];
+  similarIncidents: SimilarIncident[];
+  /** Names the run mentions (inputs, step arguments): targets a plan may touch. */
+  runTargets: Set<string>;
+  /** The knowledge document of this run's failure, when it was ingested. */
+  incidentDocumentId?: string;
+}
+
+/** Log lines that usually carry the error. */
+const ERROR_LINE = /\b(error|err|fail(ed|ure)?|fatal|panic|exception|traceback|denied|refused|timed? ?out|cannot|can't|unable|not found|no such|exit(ed)? (code|status)|killed|oom)\b/i;
+const MAX_ERROR_LINES = 20;
+const CONTEXT_LINES = 10;
+const MAX_SOURCE_CHARS = 4_000;
+const SIMILAR_INCIDENTS = 3;
+const INCIDENT_KINDS: KnowledgeKind[] = ['incident', 'failed_run'];
+
+function clip(text: string, max = MAX_SOURCE_CHARS): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/** Consecutive sequence numbers as ranges, so one citation covers a block of lines. */
+function ranges(lines: StoredLine[]): StoredLine[][] {
+  const groups: StoredLine[][] = [];
+  for (const line of [...lines].sort((a, b) => a.seq - b.seq)) {
+    const last = groups.at(-1);
+    if (last && line.seq === last.at(-1)!.seq + 1) last.push(line);
+    else groups.push([line]);
+  }
+  return groups;
+}
+
+function collectStrings(value: unknown, into: Set<string>, depth = 0): void {
+  if (depth > 6) return;
+  if (typeof value === 'string') {
+    if (value.length > 0 && value.length <= 200) into.add(value);
+  } else if (Array.isArray(value)) {
+    for (const item of value) collectStrings(item, into, depth + 1);
+  } else if (value && typeof value === 'object') {
+    for (const item of Object.values(value)) collectStrings(item, into, depth + 1);
+  }
+}
+
+function targetsIn(inputs: unknown, timeline: Array<{ input?: string }>): Set<string> {
+  const targets = new Set<string>();
+  collectStrings(inputs, targets);
+  for (const entry of timeline) {
+    if (!entry.input) continue;
+    try {
+      collectStrings(JSON.parse(entry.input), targets);
+    } catch {
+      // cut at the display limit: its names are still in the inputs
+    }
+  }
+  return targets;
+}
+
+export class EvidenceGatherer {
+  /** Names a run mentions in its inputs and step arguments. */
+  async runTargets(runId: string): Promise<Set<string>> {
+    const [timeline, inputs] = await Promise.all([this.runs.timeline(runId).catch(() => []), this.runs.runInputs(runId).catch(() => undefined)]);
+    return targetsIn(inputs?.inputs, timeline);
+  }
+
+  constructor(
+    private readonly runs: RunService,
+    private readonly logs: RunLogStore,
+    private readonly knowledge: KnowledgeStore,
+  ) {}
+
+  /** Evidence about one run: its failure, its log, its history and similar past incidents. */
+  async forRun(runId: string): Promise<Evidence> {
+    const details = await this.runs.showRun(runId);
+    const progress = details.progress;
+    const environment = details.environment ?? progress?.environment ?? '';
+    const failed = progress ? failedStepOf(progress) : undefined;
+    const [timeline, inputs, lines] = await Promise.all([
+      this.runs.timeline(runId).catch(() => []),
+      this.runs.runInputs(runId).catch(() => undefined),
+      this.logs.linesAfter(runId, 0, 10_000),
+    ]);
+    const sources: Source[] = [];
+    const add = (source: Omit<Source, 'n'>) => sources.push({ ...source, n: sources.length + 1 });
+
+    const error = failed?.error ?? details.error ?? progress?.error;
+    if (failed) {
+      add({
+        kind: 'step',
+        runId,
+        stepId: failed.id,
+        title: `Step ${failed.id}${failed.action ? ` (${failed.action})` : ''} ${failed.status}`,
+        text: `Step "${failed.id}"${failed.action ? ` runs ${failed.action}` : ''}; it ${failed.status} after ${failed.attempts} attempt(s)${error ? ` with the error: ${error}` : ''}.`,
+      });
+    }
+    // The failing step's lines: those that show the error first, then its last lines for context.
+    const stepLines = failed ? lines.filter((line) => line.stepId === failed.id) : [];
+    const errorLines = stepLines.filter((line) => line.stream === 'stderr' || ERROR_LINE.test(line.text)).slice(-MAX_ERROR_LINES);
+    const shown = new Set(errorLines.map((line) => line.seq));
+    const context = stepLines.filter((line) => !shown.has(line.seq)).slice(-CONTEXT_LINES);
+    for (const group of [...ranges(errorLines), ...ranges(context)]) {
+      const from = group[0]!.seq;
+      const to = group.at(-1)!.seq;
+      add({
+        kind: 'log',
+        runId,
+        stepId: failed!.id,
+        lines: { from, to },
+        title: from === to ? `Log line ${from} of step ${failed!.id}` : `Log lines ${from}–${to} of step ${failed!.id}`,
+        text: group.map((line) => `${line.seq} ${line.stream}: ${line.text}`).join('\n'),
+      });
+    }
+    if (progress) {
+      add({
+        kind: 'history',
+        runId,
+        title: `History of run ${runId}`,
+        text: clip(
+          [
+            `Runbook ${progress.runbook} in ${progress.environment}, started by ${progress.startedBy} at ${progress.startedAt}; status ${progress.status}${progress.error ? `: ${progress.error}` : ''}.`,
+            ...progress.steps.map((step) => `- ${step.id}${step.action ? ` (${step.action})` : ''}: ${step.status}, ${step.attempts} attempt(s)${step.error ? `, error: ${step.error}` : ''}`),
+            ...timeline.filter((entry) => entry.failure).map((entry) => `- attempt history of ${entry.stepId}: last failure ${entry.failure}`),
+          ].join('\n'),
+        ),
+      });
+    }
+
+    const runTargets = targetsIn(inputs?.inputs, timeline);
+
+    const question = [progress ? `Run ${runId} of ${progress.runbook} ${progress.status}` : `Run ${runId}`, failed ? `at step ${failed.id} (${failed.action ?? failed.kind})` : '', error ? `: ${error}` : ''].join(' ');
+    const searchText = [progress?.runbook, failed?.action, error, ...errorLines.map((line) => line.text)].filter(Boolean).join('\n');
+    const { similarIncidents, incidentDocumentId } = await this.similar(searchText, environment, sources, runId);
+    return {
+      environment,
+      question,
+      runId,
+      ...(progress ? { progress } : {}),
+      ...(failed ? { failedStep: failed } : {}),
+      ...(errorLines[0] ? { errorLine: errorLines[0] } : {}),
+      sources,
+      similarIncidents,
+      runTargets,
+      ...(incidentDocumentId ? { incidentDocumentId } : {}),
+    };
+  }
+
+  /** Evidence about a free-text question: similar past incidents and the nearest notes, runbooks and resolutions. */
+  async forText(environment: string, text: string): Promise<Evidence> {
+    const sources: Source[] = [];
+    const { similarIncidents } = await this.similar(text, environment, sources);
+    // Runbook descriptions belong to no environment.
+    const documents = [
+      ...(await this.knowledge.search(text, { environment, kinds: ['note', 'resolution'], k: 3 })),
+      ...(await this.knowledge.search(text, { kinds: ['runbook'], k: 2 })),
+    ];
+    const cited = new Set(sources.map((source) => source.documentId));
+    for (const hit of documents) {
+      if (cited.has(hit.document.id)) continue;
+      sources.push({ n: sources.length + 1, kind: 'document', documentId: hit.document.id, title: hit.document.title, text: clip(`${hit.document.title}\n${hit.chunk.text}`) });
+    }
+    return { environment, question: text, sources, similarIncidents, runTargets: new Set() };
+  }
+
+  private async similar(text: string, environment: string, sources: Source[], ownRunId?: string) {
+    const hits = text.trim() ? await this.knowledge.search(text, { environment, kinds: INCIDENT_KINDS, k: SIMILAR_INCIDENTS + 2 }) : [];
+    const incidentDocumentId = ownRunId ? hits.find((hit) => hit.document.runId === ownRunId)?.document.id ?? (await this.ownDocument(ownRunId)) : undefined;
+    const similarIncidents: SimilarIncident[] = [];
+    for (const hit of hits.filter((candidate) => !ownRunId || candidate.document.runId !== ownRunId).slice(0, SIMILAR_INCIDENTS)) {
+      const resolutions = await this.knowledge.resolutionsOf(hit.document.id);
+      const incidentSource: Omit<Source, 'n'> = {
+        kind: 'incident',
+        documentId: hit.document.id,
+        ...(hit.document.runId ? { runId: hit.document.runId } : {}),
+        title: hit.document.title,
+        text: clip(`${hit.document.title}\n${hit.chunk.text}`),
+      };
+      sources.push({ ...incidentSource, n: sources.length + 1 });
+      for (const resolution of resolutions.slice(0, 2)) {
+        sources.push({ n: sources.length + 1, kind: 'document', documentId: resolution.id, title: resolution.title, text: clip(`Resolution of the incident above: ${resolution.title}\n${resolution.body}`, 2_000) });
+      }
+      similarIncidents.push({
+        documentId: hit.document.id,
+        title: hit.document.title,
+        score: Math.round(hit.score * 1_000) / 1_000,
+        ...(hit.document.runId ? { runId: hit.document.runId } : {}),
+        resolutions: resolutions.map((resolution) => ({
+          documentId: resolution.id,
+          title: resolution.title,
+          ...(resolution.runbook ? { runbook: resolution.runbook } : {}),
+          ...(resolution.metadata.manifest && typeof resolution.metadata.manifest === 'object' ? { manifest: resolution.metadata.manifest as Record<string, unknown> } : {}),
+        })),
+      });
+    }
+    return { similarIncidents, incidentDocumentId };
+  }
+
+  /** This run's own failed_run document, when the ingestion has stored it. */
+  private async ownDocument(runId: string): Promise<string | undefined> {
+    return (await this.knowledge.documentsOfRun(runId, ['failed_run', 'incident']))[0]?.id;
+  }
+}
