@@ -56,7 +56,7 @@ try {
   for (let sample = 0; sample < SAMPLES; sample += 1) {
     const name = `bench${sample}${Math.random().toString(36).slice(2, 6)}`;
     let began = performance.now();
-    await deployStack(docker, stackManifestSchema.parse((await import('yaml')).parse(stackYaml(`${name}d`))), { secretEnv: async () => ({}), timeoutMs: 120_000, log: () => {} });
+    await deployStack(docker, stackManifestSchema.parse((await import('yaml')).parse(stackYaml(`${name}d`))), { resolveSecret: async () => '', timeoutMs: 120_000, log: () => {} });
     direct.push(performance.now() - began);
     await removeStack(docker, `${name}d`, () => {});
 

@@ -4,6 +4,7 @@
 // back by Swarm itself (`update.failureAction: rollback`); the deploy then
 // ends failed with Swarm's reason.
 import type Docker from 'dockerode';
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { parseDuration, DURATION_HINT } from '../manifest/duration.js';
 
@@ -38,8 +39,18 @@ export const stackServiceSchema = z
     command: z.array(z.string()).optional(),
     replicas: z.number().int().min(0).max(100).default(1),
     env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
-    /** Environment variables whose values are the secrets of connections (never written in the manifest). */
-    secrets: z.array(z.object({ connection: z.string().min(1), env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/) }).strict()).default([]),
+    /**
+     * Secrets of connections (never written in the manifest): as a Swarm secret mounted at
+     * /run/secrets/<file> (kept out of the service's spec), or as an environment variable.
+     */
+    secrets: z
+      .array(
+        z
+          .object({ connection: z.string().min(1), file: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).optional(), env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional() })
+          .strict()
+          .refine((entry) => (entry.file === undefined) !== (entry.env === undefined), 'give either file (a Swarm secret, preferred) or env'),
+      )
+      .default([]),
     healthcheck: z
       .object({ test: z.array(z.string()).min(1), interval: duration.default('5s'), timeout: duration.default('3s'), retries: z.number().int().min(1).default(3), startPeriod: duration.default('0s') })
       .strict()
@@ -79,7 +90,14 @@ export function traefikLabels(stack: string, service: string, routes: z.output<t
   return labels;
 }
 
-export function serviceSpec(stack: string, serviceName: string, service: StackService, secretEnv: Record<string, string>): Docker.ServiceSpec {
+/** A Swarm secret attached to a service, mounted at /run/secrets/<file>. */
+export interface SecretMount {
+  id: string;
+  name: string;
+  file: string;
+}
+
+export function serviceSpec(stack: string, serviceName: string, service: StackService, secretEnv: Record<string, string>, secretFiles: SecretMount[] = []): Docker.ServiceSpec {
   const env = { ...service.env, ...secretEnv };
   return {
     Name: `${stack}_${serviceName}`,
@@ -90,6 +108,9 @@ export function serviceSpec(stack: string, serviceName: string, service: StackSe
         ...(service.command ? { Command: service.command } : {}),
         Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
         Labels: { [STACK_LABEL]: stack },
+        ...(secretFiles.length > 0
+          ? { Secrets: secretFiles.map((secret) => ({ SecretID: secret.id, SecretName: secret.name, File: { Name: secret.file, UID: '0', GID: '0', Mode: 0o444 } })) }
+          : {}),
         ...(service.healthcheck
           ? {
               HealthCheck: {
@@ -186,7 +207,7 @@ export async function waitForService(
 export async function deployStack(
   docker: Docker,
   manifest: StackManifest,
-  options: { secretEnv: (service: StackService) => Promise<Record<string, string>>; timeoutMs: number; signal?: AbortSignal; log: (text: string) => void },
+  options: { resolveSecret: (connection: string) => Promise<string>; timeoutMs: number; signal?: AbortSignal; log: (text: string) => void },
 ): Promise<ServiceState[]> {
   const needsOverlay = Object.values(manifest.services).some((service) => service.network === 'overlay');
   if (needsOverlay) {
@@ -198,8 +219,20 @@ export async function deployStack(
     }
   }
   const deployed: Array<{ name: string; updatedAt?: number }> = [];
+  const mounted = new Set<string>();
   for (const [serviceName, service] of Object.entries(manifest.services)) {
-    const spec = serviceSpec(manifest.name, serviceName, service, await options.secretEnv(service));
+    const secretEnv: Record<string, string> = {};
+    const secretFiles: SecretMount[] = [];
+    for (const reference of service.secrets) {
+      const value = await options.resolveSecret(reference.connection);
+      if (reference.env) secretEnv[reference.env] = value;
+      if (reference.file) {
+        const secret = await ensureSwarmSecret(docker, manifest.name, reference.connection, value, options.log);
+        secretFiles.push({ ...secret, file: reference.file });
+        mounted.add(secret.id);
+      }
+    }
+    const spec = serviceSpec(manifest.name, serviceName, service, secretEnv, secretFiles);
     const fullName = spec.Name!;
     const existing = await docker
       .getService(fullName)
@@ -230,7 +263,38 @@ export async function deployStack(
       }),
     );
   }
+  // Secrets of earlier versions of the stack that no service uses any more.
+  await removeStackSecrets(docker, manifest.name, options.log, mounted);
   return states;
+}
+
+/**
+ * The Swarm secret holding a connection's secret for a stack. Swarm secrets cannot change, so the
+ * name carries a digest of the value: the same value reuses its secret (no needless rolling
+ * update), a changed value makes a new one and the services roll over to it.
+ */
+async function ensureSwarmSecret(docker: Docker, stack: string, connection: string, value: string, log: (text: string) => void): Promise<{ id: string; name: string }> {
+  const digest = createHash('sha256').update(`${stack}\0${connection}\0${value}`).digest('hex').slice(0, 12);
+  const secretName = `${stack}_${connection}_${digest}`.slice(0, 64);
+  const found = (await docker.listSecrets({ filters: { name: [secretName] } })).find((secret) => secret.Spec?.Name === secretName);
+  if (found) return { id: found.ID, name: secretName };
+  const created = (await docker.createSecret({ Name: secretName, Labels: { [STACK_LABEL]: stack, 'jarvis.connection': connection }, Data: Buffer.from(value).toString('base64') })) as { id: string };
+  log(`created Swarm secret ${secretName} from connection ${connection}`);
+  return { id: created.id, name: secretName };
+}
+
+/** Removes the stack's secrets except `keep`; one still used by a task is left for the next deploy. */
+async function removeStackSecrets(docker: Docker, stack: string, log: (text: string) => void, keep = new Set<string>()): Promise<void> {
+  const secrets = await docker.listSecrets({ filters: { label: [`${STACK_LABEL}=${stack}`] } });
+  for (const secret of secrets.filter((candidate) => !keep.has(candidate.ID))) {
+    await docker
+      .getSecret(secret.ID)
+      .remove()
+      .then(
+        () => log(`removed Swarm secret ${secret.Spec?.Name ?? secret.ID}`),
+        () => undefined,
+      );
+  }
 }
 
 export async function removeStack(docker: Docker, stack: string, log: (text: string) => void): Promise<number> {
@@ -241,6 +305,7 @@ export async function removeStack(docker: Docker, stack: string, log: (text: str
   }
   const networks = await docker.listNetworks({ filters: { label: [`${STACK_LABEL}=${stack}`] } });
   for (const network of networks) await docker.getNetwork(network.Id).remove().catch(() => log(`network ${network.Name} is still in use; left in place`));
+  await removeStackSecrets(docker, stack, log);
   return services.length;
 }
 

@@ -16,6 +16,7 @@ const socketPath = loadEnv().testDockerSocket;
 const docker = new Docker({ socketPath });
 const STACK = `s${Math.random().toString(36).slice(2, 8)}`;
 const SERVICE = `${STACK}_web`;
+const DATABASE_SECRET = 'postgres://shop:Sw4rm-s3cret@db.internal/shop';
 
 const manifests = {
   'deploy-stack': readFileSync(path.join(PROJECT_ROOT, 'runbooks', 'deploy-stack.yaml'), 'utf8'),
@@ -54,6 +55,7 @@ beforeAll(async () => {
   await docker.getImage('jarvis-test/busybox:1').tag({ repo: 'jarvis-test/busybox', tag: '2' });
   api = await startApiForTests(writeManifests(manifests), [{ email: 'ops@example.org', password: 'swarm password 123', grants: [['dev', 'operator']] }]);
   await api.services.connections.create({ environment: 'dev', name: 'swarm', type: 'docker', config: { socketPath } });
+  await api.services.connections.create({ environment: 'dev', name: 'shop-db', type: 'postgres', config: {}, secret: DATABASE_SECRET });
 }, 120_000);
 
 afterAll(async () => {
@@ -107,6 +109,33 @@ describe('Swarm stacks', () => {
     expect(removed.status, removed.error).toBe('COMPLETED');
     expect(await docker.listServices({ filters: { label: [`com.docker.stack.namespace=${STACK}`] } })).toEqual([]);
   }, 240_000);
+
+  it('mounts a connection\'s secret as a Swarm secret file, never in the service spec, and removes it with the stack', async () => {
+    const stack = `${STACK}sec`;
+    const manifest = `
+name: ${stack}
+services:
+  api:
+    image: jarvis-test/busybox:1
+    command: [sh, -c, 'trap "exit 0" TERM; while true; do sleep 1 & wait $!; done']
+    network: host
+    secrets: [{ connection: shop-db, file: database_url }]
+    healthcheck: { test: [sh, -c, 'grep -q ^postgres://shop: /run/secrets/database_url'], interval: 1s, timeout: 1s, retries: 2 }
+`;
+    const deployed = await run('deploy-stack', { endpoint: 'swarm', stack: manifest });
+    expect(deployed.status, deployed.error).toBe('COMPLETED');
+    const spec = (await docker.getService(`${stack}_api`).inspect()).Spec;
+    expect(JSON.stringify(spec)).not.toContain('Sw4rm-s3cret');
+    expect(spec.TaskTemplate.ContainerSpec.Secrets).toEqual([expect.objectContaining({ SecretName: expect.stringMatching(new RegExp(`^${stack}_shop-db_`)), File: expect.objectContaining({ Name: 'database_url' }) })]);
+    const secretsOf = async () => (await docker.listSecrets({ filters: { label: [`com.docker.stack.namespace=${stack}`] } })).map((secret) => secret.Spec?.Name);
+    expect(await secretsOf()).toHaveLength(1);
+    // The same value again reuses the secret: nothing to roll over.
+    expect((await run('deploy-stack', { endpoint: 'swarm', stack: manifest })).status).toBe('COMPLETED');
+    expect(await secretsOf()).toHaveLength(1);
+    const removed = await run('remove-stack', { endpoint: 'swarm', stack });
+    expect(removed.status, removed.error).toBe('COMPLETED');
+    expect(await secretsOf()).toEqual([]);
+  }, 120_000);
 
   it('refuses a broken stack manifest with the path of each mistake, without retrying', async () => {
     const broken = await run('deploy-stack', { endpoint: 'swarm', stack: `name: ${STACK}\nservices:\n  web:\n    replicas: -1\n` });

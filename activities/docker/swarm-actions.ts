@@ -3,7 +3,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { parse as parseYamlText } from 'yaml';
 import { z } from 'zod';
-import { deployStack, removeStack, StackDeployFailed, stackManifestSchema, waitForService, type StackService } from '../../infra/swarm-stack.js';
+import { deployStack, removeStack, StackDeployFailed, stackManifestSchema, waitForService } from '../../infra/swarm-stack.js';
 import { parseDuration } from '../../manifest/duration.js';
 import { formatErrors, zodIssuesToErrors } from '../../manifest/errors.js';
 import { defineAction, durationArgument } from '../action.js';
@@ -43,17 +43,13 @@ export const swarmStackDeploy = defineAction({
   create: (deps) => async (args, context) => {
     const manifest = readManifest(args.stack);
     const docker = await dockerFor(deps, context, args.endpoint);
-    const secretEnv = async (service: StackService) => {
-      const env: Record<string, string> = {};
-      for (const reference of service.secrets) {
-        const connection = await deps.connections?.resolve(context.step.environment, reference.connection);
-        if (!connection?.secret) throw ApplicationFailure.nonRetryable(`no connection "${reference.connection}" with a secret in ${context.step.environment}`, 'UnknownConnection');
-        env[reference.env] = connection.secret;
-      }
-      return env;
+    const resolveSecret = async (name: string) => {
+      const connection = await deps.connections?.resolve(context.step.environment, name);
+      if (!connection?.secret) throw ApplicationFailure.nonRetryable(`no connection "${name}" with a secret in ${context.step.environment}`, 'UnknownConnection');
+      return connection.secret;
     };
     const services = await deployStack(docker, manifest, {
-      secretEnv,
+      resolveSecret,
       timeoutMs: parseDuration(args.timeout) ?? 300_000,
       signal: context.signal,
       log: (text) => {
