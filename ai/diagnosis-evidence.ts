@@ -60,6 +60,11 @@ const MAX_ERROR_LINES = 20;
 const CONTEXT_LINES = 10;
 const MAX_SOURCE_CHARS = 4_000;
 const SIMILAR_INCIDENTS = 3;
+/**
+ * Below this cosine similarity a past incident is not "similar", however
+ * near it is: search always returns the k nearest, even for unrelated text.
+ */
+export const MIN_SIMILARITY = 0.2;
 const INCIDENT_KINDS: KnowledgeKind[] = ['incident', 'failed_run'];
 
 function clip(text: string, max = MAX_SOURCE_CHARS): string {
@@ -201,7 +206,7 @@ export class EvidenceGatherer {
     ];
     const cited = new Set(sources.map((source) => source.documentId));
     for (const hit of documents) {
-      if (cited.has(hit.document.id)) continue;
+      if (cited.has(hit.document.id) || hit.similarity < MIN_SIMILARITY) continue;
       sources.push({ n: sources.length + 1, kind: 'document', documentId: hit.document.id, title: hit.document.title, text: clip(`${hit.document.title}\n${hit.chunk.text}`) });
     }
     return { environment, question: text, sources, similarIncidents, runTargets: new Set() };
@@ -211,7 +216,7 @@ export class EvidenceGatherer {
     const hits = text.trim() ? await this.knowledge.search(text, { environment, kinds: INCIDENT_KINDS, k: SIMILAR_INCIDENTS + 2 }) : [];
     const incidentDocumentId = ownRunId ? hits.find((hit) => hit.document.runId === ownRunId)?.document.id ?? (await this.ownDocument(ownRunId)) : undefined;
     const similarIncidents: SimilarIncident[] = [];
-    for (const hit of hits.filter((candidate) => !ownRunId || candidate.document.runId !== ownRunId).slice(0, SIMILAR_INCIDENTS)) {
+    for (const hit of hits.filter((candidate) => (!ownRunId || candidate.document.runId !== ownRunId) && candidate.similarity >= MIN_SIMILARITY).slice(0, SIMILAR_INCIDENTS)) {
       const resolutions = await this.knowledge.resolutionsOf(hit.document.id);
       const incidentSource: Omit<Source, 'n'> = {
         kind: 'incident',

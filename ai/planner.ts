@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { actionCatalog } from '../activities/catalog.js';
 import { dataSection } from './answers.js';
-import type { Evidence } from './diagnosis-evidence.js';
+import { MIN_SIMILARITY, type Evidence } from './diagnosis-evidence.js';
 import type { KnowledgeStore } from './knowledge-store.js';
 import type { ChatMessage } from './model-provider.js';
 import type { ActionPolicy } from './plan-store.js';
@@ -96,7 +96,7 @@ export async function planFromPastResolutions(goal: string, evidence: Evidence, 
     }
   }
   const hits = await knowledge.search(`${goal}\n${evidence.question}`, { environment: evidence.environment, kinds: ['resolution'], k: 5 });
-  const hit = hits.find((candidate) => Array.isArray((candidate.document.metadata.manifest as { steps?: unknown } | undefined)?.steps));
+  const hit = hits.find((candidate) => candidate.similarity >= MIN_SIMILARITY && Array.isArray((candidate.document.metadata.manifest as { steps?: unknown } | undefined)?.steps));
   if (!hit) return undefined;
   return {
     summary: `"${hit.document.title}" worked before for something similar; the same steps are proposed.`,

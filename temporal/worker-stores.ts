@@ -10,6 +10,7 @@ import { RunLogStore } from '../logs/run-log-store.js';
 import type { JarvisEnv } from '../config/env.js';
 import { NodeStore } from '../infra/node-store.js';
 import { createEmbedder } from '../ai/embedder.js';
+import type { AiSettings } from '../ai/model-provider.js';
 import type { KnowledgeDependencies } from '../ai/knowledge-activities.js';
 import { KnowledgeStore } from '../ai/knowledge-store.js';
 import { PlanStore } from '../ai/plan-store.js';
@@ -40,7 +41,7 @@ export function workerStoreOptions(stores: Omit<WorkerStores, 'close'>) {
 }
 
 /** `ai` picks the embedder; it must be the API's, or searches would not find what the worker ingested. */
-export function openWorkerStores(databaseUrl: string | undefined, keys: Pick<JarvisEnv, 'secretKey' | 'dataDir'> & Partial<Pick<JarvisEnv, 'ai'>>): WorkerStores {
+export function openWorkerStores(databaseUrl: string | undefined, keys: Pick<JarvisEnv, 'secretKey' | 'dataDir'> & { ai?: AiSettings }): WorkerStores {
   if (!databaseUrl) return { lineSink: createConsoleLineSink(), close: async () => {} };
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   pool.on('error', reportIdleConnectionError);

@@ -2,6 +2,7 @@
 // database, the suite's Temporal server and a worker of its own.
 import { Client, Connection } from '@temporalio/client';
 import { inject } from 'vitest';
+import type { AiSettings } from '../ai/model-provider.js';
 import type { Role } from '../manifest/types.js';
 import { buildApiForTests, createMigratedDatabase } from './control-plane.js';
 import { loadEnv } from '../config/env.js';
@@ -14,15 +15,16 @@ export interface TestUser {
   grants: Array<[environment: string, role: Role]>;
 }
 
-export async function startApiForTests(runbooksDir: string, users: TestUser[]) {
+/** `ai`: the model API the API and its worker use (both embed the same way); offline without it. */
+export async function startApiForTests(runbooksDir: string, users: TestUser[], options: { ai?: AiSettings } = {}) {
   const database = await createMigratedDatabase();
   const prisma = database.prisma;
   const taskQueue = uniqueTaskQueue('api');
-  const stores = openWorkerStores(database.url, loadEnv());
+  const stores = openWorkerStores(database.url, { ...loadEnv(), ...(options.ai ? { ai: options.ai } : {}) });
   const worker = await startWorker(taskQueue, undefined, stores);
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   const temporal = new Client({ connection, dataConverter: testDataConverter() });
-  const { app, services } = await buildApiForTests(database, runbooksDir, taskQueue, temporal);
+  const { app, services } = await buildApiForTests(database, runbooksDir, taskQueue, temporal, options.ai);
   for (const user of users) {
     const created = await services.users.createUser({ email: user.email, name: user.email.split('@')[0] ?? user.email, password: user.password });
     for (const [environment, role] of user.grants) await services.users.grant(created.id, environment, role);

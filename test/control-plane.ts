@@ -1,6 +1,7 @@
 // The control plane as tests and benchmarks build it: a fresh migrated
 // PostgreSQL database and the API made by the same factories as server.ts.
 import type { Client } from '@temporalio/client';
+import type { AiSettings } from '../ai/model-provider.js';
 import { buildApi } from '../api/app.js';
 import { createControlPlane } from '../api/services.js';
 import { loadEnv } from '../config/env.js';
@@ -22,10 +23,10 @@ export async function createMigratedDatabase() {
   };
 }
 
-export async function buildApiForTests(database: Awaited<ReturnType<typeof createMigratedDatabase>>, runbooksDir: string, taskQueue: string, temporal: Client) {
+export async function buildApiForTests(database: Awaited<ReturnType<typeof createMigratedDatabase>>, runbooksDir: string, taskQueue: string, temporal: Client, ai?: AiSettings) {
   const env = loadEnv();
   const services = await createControlPlane(
-    { dataDir: env.dataDir, secretKey: env.secretKey, runbooksDir, taskQueue, accessTokenTtlMs: 15 * 60_000, refreshTokenTtlMs: 30 * 86_400_000 },
+    { dataDir: env.dataDir, secretKey: env.secretKey, runbooksDir, taskQueue, accessTokenTtlMs: 15 * 60_000, refreshTokenTtlMs: 30 * 86_400_000, ...(ai ? { ai } : {}) },
     database,
     temporal,
   );
