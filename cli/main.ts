@@ -20,6 +20,7 @@ import { ApiRunOperations, TemporalRunOperations, type RunOperations } from './r
 import { readSession, removeSession, saveSession } from './session.js';
 import { readStdin } from './stdin.js';
 import { registerNodeCommands } from './nodes.js';
+import { registerAiCommands } from './ai.js';
 import { registerUserCommands } from './users.js';
 import { runOutcome, watchRun } from './watch.js';
 
@@ -362,6 +363,7 @@ endpointOptions(containers.command('logs').description("the last lines of a cont
   });
 
 registerNodeCommands(program, env, apiSession);
+registerAiCommands(program, apiSession);
 
 const stacks = program.command('stacks').description('Swarm stacks of a Docker endpoint (through the API)');
 endpointOptions(stacks.command('deploy').description('deploy a stack manifest (a deploy-stack run; prod asks an approver first)').argument('<file>', 'the stack manifest (YAML)'))

@@ -1,7 +1,9 @@
 // Every protected route, called as every role, in the caller's own environment
 // and in one where they hold no role: no allow that should be a deny, no deny
 // that should be an allow.
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PlanStore } from '../ai/plan-store.js';
 import type { Role } from '../manifest/types.js';
 import { startApiForTests } from './api-harness.js';
 import { writeManifests } from './harness.js';
@@ -62,6 +64,30 @@ async function nodeIn(environment: string): Promise<string> {
   return (await api.services.nodes.createEnrollment({ environment, name: `node-${(sequence += 1)}`, labels: {} }, 60_000)).node.id;
 }
 
+let planPool: pg.Pool | undefined;
+
+/** A stored plan (invalid, so a submission that is allowed answers 409 and starts nothing). */
+async function planIn(environment: string): Promise<string> {
+  planPool ??= new pg.Pool({ connectionString: api.databaseUrl, max: 2 });
+  const id = crypto.randomUUID();
+  await new PlanStore(planPool).create({
+    id,
+    environment,
+    goal: 'matrix',
+    runId: null,
+    incidentDocumentId: null,
+    sourceDocumentIds: [],
+    manifest: { name: 'ai-plan-matrix', title: 'Matrix', steps: [{ id: 'nuke', action: 'docker.nuke' }] },
+    valid: false,
+    errors: [{ path: 'steps[0].action', message: 'unknown action' }],
+    risk: { level: 'low', score: 0, steps: [] },
+    source: 'model',
+    model: 'matrix',
+    createdBy: 'starter@example.org',
+  });
+  return id;
+}
+
 async function grantIn(environment: string): Promise<string> {
   await api.services.users.grant(targetUserId, environment, 'viewer');
   const grant = await api.prisma.roleGrant.findFirstOrThrow({ where: { userId: targetUserId, environment: { name: environment } } });
@@ -117,6 +143,27 @@ const cases: Case[] = [
   { route: 'POST /nodes/enroll', method: 'POST', request: async (environment) => ({ url: '/nodes/enroll', payload: { environment, name: `node-${(sequence += 1)}` } }), who: { permission: 'administer', where: 'own' }, bound: true },
   { route: 'DELETE /nodes/:id', method: 'DELETE', request: async (environment) => ({ url: `/nodes/${await nodeIn(environment)}` }), who: { permission: 'administer', where: 'own' }, bound: true },
   { route: 'GET /network/topology', method: 'GET', request: async (environment) => ({ url: `/network/topology?environment=${environment}&format=dot` }), who: { permission: 'read', where: 'own' }, bound: true },
+  { route: 'POST /ai/diagnose', method: 'POST', request: async (environment) => ({ url: '/ai/diagnose', payload: { environment, text: 'why is the disk full?' } }), who: { permission: 'read', where: 'own' }, bound: true },
+  { route: 'POST /ai/chat', method: 'POST', request: async (environment) => ({ url: '/ai/chat', payload: { environment, messages: [{ role: 'user', content: 'hello' }] } }), who: { permission: 'read', where: 'own' }, bound: true },
+  { route: 'POST /ai/plans', method: 'POST', request: async (environment) => ({ url: '/ai/plans', payload: { environment, goal: 'free some disk space' } }), who: { permission: 'execute', where: 'own' }, bound: true },
+  {
+    route: 'POST /ai/plans/validate',
+    method: 'POST',
+    request: async (environment) => ({ url: '/ai/plans/validate', payload: { environment, manifest: { name: 'p', title: 'P', steps: [{ id: 'a', action: 'core.noop' }] } } }),
+    who: { permission: 'execute', where: 'own' },
+    bound: true,
+  },
+  { route: 'GET /ai/plans/:id', method: 'GET', request: async (environment) => ({ url: `/ai/plans/${await planIn(environment)}` }), who: { permission: 'execute', where: 'own' }, bound: true },
+  { route: 'POST /ai/plans/:id/submit', method: 'POST', request: async (environment) => ({ url: `/ai/plans/${await planIn(environment)}/submit` }), who: { permission: 'execute', where: 'own' }, bound: true },
+  { route: 'GET /ai/search', method: 'GET', request: async (environment) => ({ url: `/ai/search?q=disk&environment=${environment}` }), who: { permission: 'read', where: 'own' }, bound: true },
+  { route: 'POST /ai/notes', method: 'POST', request: async (environment) => ({ url: '/ai/notes', payload: { environment, title: 'Matrix', body: 'a note' } }), who: { permission: 'execute', where: 'own' }, bound: true },
+  {
+    route: 'POST /ai/feedback',
+    method: 'POST',
+    request: async (environment) => ({ url: '/ai/feedback', payload: { environment, documentId: crypto.randomUUID(), vote: 'up' } }),
+    who: { permission: 'read', where: 'own' },
+    bound: true,
+  },
   { route: 'GET /audit', method: 'GET', request: async () => ({ url: '/audit' }), who: 'admin-anywhere', bound: false },
   { route: 'GET /audit.csv', method: 'GET', request: async () => ({ url: '/audit.csv' }), who: 'admin-anywhere', bound: false },
   { route: 'POST /codec/decode', method: 'POST', request: async () => ({ url: '/codec/decode', payload: { payloads: [] } }), who: 'admin-anywhere', bound: false },
@@ -140,7 +187,10 @@ beforeAll(async () => {
   for (const role of ROLES) tokens[role] = await api.logIn(`${role}@example.org`, PASSWORD);
 }, 120_000);
 
-afterAll(async () => api?.stop());
+afterAll(async () => {
+  await planPool?.end();
+  await api?.stop();
+});
 
 describe('the RBAC matrix', () => {
   it('covers every protected route', () => {
