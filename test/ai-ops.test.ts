@@ -3,6 +3,7 @@
 // local OpenAI-speaking server, and offline), plans refused with their errors
 // or run only behind approvals, and log lines that try to instruct the model.
 import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import type { Role } from '../manifest/types.js';
 import { startApiForTests } from './api-harness.js';
 import { startFakeOpenAi, type FakeChatRequest, type FakeOpenAi } from './fake-openai.js';
 import { scratchDir, writeManifests } from './harness.js';
+import { runCli } from './processes.js';
 
 const PASSWORD = 'correct horse battery staple';
 const ERROR_TEXT = 'ERROR: relation orders is locked by another migration';
@@ -398,6 +400,26 @@ describe('AI Ops offline (no model configured)', () => {
     expect(events.map((event) => event.event)).toEqual(['citations', 'delta', 'done']);
     expect(events[1]!.data.text).toContain('retrieval only');
     expect(events[2]!.data).toMatchObject({ model: null, accounting: null, id: expect.any(String) });
+  }, 120_000);
+
+  it('answers the CLI: jarvis ai search, diagnose and plan, with the exit codes of the CLI', async () => {
+    const { id } = await suite.failedRun('orders-migrate');
+    await api.app.listen({ host: '127.0.0.1', port: 0 });
+    const token = (await suite.call('olga', 'POST', '/auth/api-tokens', { name: 'cli' })).json().token as string;
+    const env = { JARVIS_DATA_DIR: scratchDir(), JARVIS_API_URL: `http://127.0.0.1:${(api.app.server.address() as AddressInfo).port}`, JARVIS_API_TOKEN: token };
+
+    const searched = await runCli(['ai', 'search', 'relation orders is locked', '--env', 'prod', '--kinds', 'failed_run', '-o', 'json'], env);
+    expect(searched.code).toBe(0);
+    expect(JSON.parse(searched.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'failed_run', runId: id })]));
+    const diagnosed = await runCli(['ai', 'diagnose', id], env);
+    expect(diagnosed.code).toBe(0);
+    expect(diagnosed.stdout).toContain('none (answered from retrieval)');
+    expect(diagnosed.stdout).toContain(`step migrate`);
+    const planned = await runCli(['ai', 'plan', 'release the orders migration lock', '--env', 'prod', '--run', id, '-o', 'yaml'], env);
+    expect(planned.code).toBe(0);
+    expect(planned.stdout).toContain('source: past-resolutions');
+    expect((await runCli(['ai', 'plan', 'rotate the TLS certificates of the mail relay', '--env', 'prod'], env)).code).toBe(3);
+    expect((await runCli(['ai', 'search', 'x', '--env', 'prod', '--kinds', 'nonsense'], env)).code).toBe(2);
   }, 120_000);
 
   it('has the runbook descriptions in the knowledge base', async () => {
