@@ -14,9 +14,7 @@ const KIND_KEYS: Record<Citation['kind'], MessageKey> = {
 };
 
 function citationLabel(citation: Citation, t: Translate): string {
-  const kind = t(KIND_KEYS[citation.kind] ?? 'ai.citation.document');
-  const lines = citation.lines ? ` · ${t('ai.citation.lines', { from: citation.lines.from, to: citation.lines.to })}` : '';
-  return `${kind}: ${citation.title}${lines}`;
+  return `${t(KIND_KEYS[citation.kind] ?? 'ai.citation.document')}: ${citation.title}`;
 }
 
 /** The answer's paragraphs, each [n] a link to citation n (plain text when n is not cited). */
@@ -50,13 +48,23 @@ export function CitationList({ citations, t }: { citations: Citation[]; t: Trans
       <ol>
         {citations.map((citation) => (
           <li key={citation.n} value={citation.n} data-kind={citation.kind}>
+            <span className="tag">{t(KIND_KEYS[citation.kind] ?? 'ai.citation.document')}</span>{' '}
             <Link to={citationHref(citation)} className="citation-link">
-              {citationLabel(citation, t)}
+              {citation.title}
             </Link>
           </li>
         ))}
       </ol>
     </div>
+  );
+}
+
+/** A thumb drawn inline (emoji fonts are not everywhere). */
+function Thumb({ down }: { down?: boolean }) {
+  return (
+    <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" focusable="false" className="thumb" style={down ? { transform: 'rotate(180deg)' } : undefined}>
+      <path d="M7 11v10H4a1 1 0 0 1-1-1v-8a1 1 0 0 1 1-1h3zm2 10h8.3a2 2 0 0 0 2-1.7l1.2-7a2 2 0 0 0-2-2.3H14V6a3 3 0 0 0-3-3l-2 8v10z" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinejoin="round" />
+    </svg>
   );
 }
 
@@ -69,10 +77,10 @@ export function Feedback({ answerId, environment, t }: { answerId: string; envir
       <input type="hidden" name="answerId" value={answerId} />
       <input type="hidden" name="environment" value={environment} />
       <button type="submit" name="vote" value="up" className="ghost" aria-pressed={sent === 'up'} aria-label={t('ai.feedback.up')} title={t('ai.feedback.up')} disabled={fetcher.state !== 'idle'}>
-        <span aria-hidden="true">👍</span>
+        <Thumb />
       </button>
       <button type="submit" name="vote" value="down" className="ghost" aria-pressed={sent === 'down'} aria-label={t('ai.feedback.down')} title={t('ai.feedback.down')} disabled={fetcher.state !== 'idle'}>
-        <span aria-hidden="true">👎</span>
+        <Thumb down />
       </button>
       <span role="status" className="muted small">
         {fetcher.data?.error ? <span className="error-text">{fetcher.data.error}</span> : fetcher.data?.vote ? t('ai.feedback.thanks') : ''}

@@ -2,6 +2,7 @@
 // diagnosis (below it) share one fetcher, keyed by the run. The diagnosis
 // shows the likely cause, the answer with its sources, the similar past
 // incidents with what resolved them, and "Propose a fix".
+import { useEffect, useRef } from 'react';
 import { Link, useFetcher } from 'react-router';
 import type { Translate } from '../i18n/index.js';
 import { AnswerMeta, AnswerText, CitationList, Feedback, OfflineBanner } from './ai-answer.js';
@@ -28,6 +29,11 @@ export function DiagnoseButton({ runId, t }: { runId: string; t: Translate }) {
 export function DiagnosisPanel({ runId, environment, t }: { runId: string; environment: string; t: Translate }) {
   const fetcher = useFetcher<DiagnoseAnswer>({ key: fetcherKey(runId) });
   const answer = fetcher.data;
+  const heading = useRef<HTMLHeadingElement>(null);
+  // A fresh diagnosis takes the focus, so keyboard and screen-reader users land on it.
+  useEffect(() => {
+    if (answer?.diagnosis) heading.current?.focus();
+  }, [answer]);
   return (
     <div id="diagnosis" aria-live="polite" aria-busy={fetcher.state !== 'idle'}>
       {fetcher.state !== 'idle' ? <p className="muted">{t('ai.diagnose.running')}</p> : null}
@@ -36,16 +42,18 @@ export function DiagnosisPanel({ runId, environment, t }: { runId: string; envir
           {answer.error}
         </p>
       ) : null}
-      {answer?.diagnosis ? <DiagnosisView diagnosis={answer.diagnosis} runId={runId} environment={environment} t={t} /> : null}
+      {answer?.diagnosis ? <DiagnosisView diagnosis={answer.diagnosis} runId={runId} environment={environment} t={t} headingRef={heading} /> : null}
     </div>
   );
 }
 
-export function DiagnosisView({ diagnosis, runId, environment, t }: { diagnosis: Diagnosis; runId?: string | undefined; environment: string; t: Translate }) {
+export function DiagnosisView({ diagnosis, runId, environment, t, headingRef }: { diagnosis: Diagnosis; runId?: string | undefined; environment: string; t: Translate; headingRef?: React.Ref<HTMLHeadingElement> }) {
   const fix = new URLSearchParams({ ...(runId ? { run: runId } : {}), goal: t('ai.diagnose.fixGoal', { cause: diagnosis.cause }) });
   return (
     <section className="diagnosis card" aria-labelledby="diagnosis-title" data-testid="diagnosis">
-      <h2 id="diagnosis-title">{t('ai.diagnose.title')}</h2>
+      <h2 id="diagnosis-title" tabIndex={-1} ref={headingRef}>
+        {t('ai.diagnose.title')}
+      </h2>
       {diagnosis.model === null ? <OfflineBanner t={t} /> : null}
       <h3>{t('ai.diagnose.cause')}</h3>
       <p className="diagnosis-cause" data-testid="diagnosis-cause">

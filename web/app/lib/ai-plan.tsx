@@ -25,8 +25,12 @@ export function PlanView({ plan, mayOperate, submitErrors, t }: { plan: Plan; ma
     <article className="plan-view" aria-labelledby="plan-title" data-testid="plan-view">
       <h3 id="plan-title">{plan.manifest.title ?? plan.manifest.name ?? plan.goal}</h3>
       <dl className="facts">
-        <dt>{t('ai.plan.goal')}</dt>
-        <dd>{plan.goal}</dd>
+        {plan.manifest.title !== plan.goal ? (
+          <>
+            <dt>{t('ai.plan.goal')}</dt>
+            <dd>{plan.goal}</dd>
+          </>
+        ) : null}
         <dt>{t('ai.plan.risk')}</dt>
         <dd data-testid="plan-risk">
           <RiskBadge level={plan.risk.level} t={t} /> <span className="muted small">{t('ai.plan.score', { score: plan.risk.score })}</span>
@@ -58,7 +62,15 @@ export function PlanView({ plan, mayOperate, submitErrors, t }: { plan: Plan; ma
                   {step.title ? <span className="muted small"> · {step.title}</span> : null}
                 </td>
                 <td className="mono">{step.action ?? (step.approval ? approvalText(step, t) : '—')}</td>
-                <td className="mono small plan-args">{step.with && Object.keys(step.with).length > 0 ? JSON.stringify(step.with, null, 1) : '—'}</td>
+                <td className="mono small plan-args">
+                  {step.with && Object.keys(step.with).length > 0
+                    ? Object.entries(step.with).map(([name, value]) => (
+                        <div key={name}>
+                          <span className="muted">{name}:</span> {typeof value === 'string' ? value : JSON.stringify(value)}
+                        </div>
+                      ))
+                    : '—'}
+                </td>
                 <td>{risk ? <RiskBadge level={risk} t={t} /> : <span className="muted">—</span>}</td>
               </tr>
             );

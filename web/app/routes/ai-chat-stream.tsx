@@ -9,7 +9,7 @@ const ChatRequest = z.object({
   environment: z.string().min(1),
   runId: z.string().min(1).optional(),
   messages: z
-    .array(z.object({ role: z.enum(['user', 'assistant']), content: z.string().min(1).max(20_000) }))
+    .array(z.object({ role: z.enum(['user', 'assistant']), content: z.string().min(1).max(8_000) }))
     .min(1)
     .max(50),
 });

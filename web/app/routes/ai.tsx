@@ -122,7 +122,7 @@ function SearchPanel({ environment, q, hits, error, t }: { environment: string; 
   );
 }
 
-function NoteForm({ environment, run, answer, t }: { environment: string; run: string; answer: ActionAnswer | undefined; t: Translate }) {
+function NoteForm({ environment, run, answer, mayOperate, t }: { environment: string; run: string; answer: ActionAnswer | undefined; mayOperate: boolean; t: Translate }) {
   const navigation = useNavigation();
   const mine = answer?.intent === 'note' ? answer : undefined;
   return (
@@ -131,14 +131,19 @@ function NoteForm({ environment, run, answer, t }: { environment: string; run: s
       <p className="muted small">{t('ai.note.help')}</p>
       <input type="hidden" name="environment" value={environment} />
       <label htmlFor="note-title">{t('ai.note.name')}</label>
-      <input id="note-title" name="title" required maxLength={200} />
+      <input id="note-title" name="title" required maxLength={500} />
       <label htmlFor="note-body">{t('ai.note.body')}</label>
       <textarea id="note-body" name="body" rows={4} required />
       <label htmlFor="note-run">{t('ai.note.run')}</label>
       <input id="note-run" name="runId" defaultValue={run} className="mono" />
-      <button type="submit" name="intent" value="note" disabled={navigation.state !== 'idle'}>
+      <button type="submit" name="intent" value="note" disabled={navigation.state !== 'idle' || !mayOperate} aria-describedby={mayOperate ? undefined : 'note-blocked'}>
         {t('ai.note.submit')}
       </button>
+      {mayOperate ? null : (
+        <p className="notice" id="note-blocked">
+          {t('ai.note.blockedRole', { environment })}
+        </p>
+      )}
       {mine?.noted ? (
         <p className="notice" role="status">
           {t('ai.note.added')}
@@ -214,7 +219,7 @@ export default function AiOps() {
         <AiChat environment={environment} runId={run || undefined} t={t} onModel={setChatModel} />
         <div className="ai-side">
           <SearchPanel environment={environment} q={q} hits={hits} error={searchError} t={t} />
-          <NoteForm environment={environment} run={run} answer={answer} t={t} />
+          <NoteForm environment={environment} run={run} answer={answer} mayOperate={roles.includes('operator') || roles.includes('admin')} t={t} />
         </div>
       </div>
       <PlanPanel environment={environment} run={run} goal={goal} plan={plan} planError={planError} answer={answer} t={t} />
