@@ -81,7 +81,7 @@ async function openSuite(api: Api) {
   for (const user of users) tokens[user.email.split('@')[0]!] = await api.logIn(user.email, PASSWORD);
   const pool = new pg.Pool({ connectionString: api.databaseUrl, max: 2 });
   const knowledge = new KnowledgeStore(pool, new LocalEmbedder());
-  const call = (who: string, method: 'GET' | 'POST', url: string, payload?: object) =>
+  const call = (who: string, method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) =>
     api.app.inject({ method, url, headers: { authorization: `Bearer ${tokens[who]}` }, ...(payload ? { payload } : {}) });
   return {
     tokens,
@@ -257,7 +257,11 @@ describe('AI Ops with a model', () => {
       { path: 'steps[1].with.container', message: '"ghost" is not known to the inventory of prod or the diagnosed run' },
     ]);
 
-    await suite.plans.setPolicy('prod', { allowedActions: null, deniedActions: ['shell.run'], maxRisk: 'medium' });
+    const strict = { allowedActions: null, deniedActions: ['shell.run'], maxRisk: 'medium' };
+    expect((await suite.call('olga', 'PUT', '/ai/policies/prod', strict)).statusCode).toBe(403);
+    expect((await suite.call('erin', 'PUT', '/ai/policies/prod', { ...strict, deniedActions: ['shell.nope'] })).statusCode).toBe(400);
+    expect((await suite.call('erin', 'PUT', '/ai/policies/prod', strict)).json()).toEqual(strict);
+    expect((await suite.call('vic', 'GET', '/ai/policies/prod')).json()).toEqual(strict);
     try {
       const forbidden = await propose([{ id: 'sh', title: 'Shell', action: 'shell.run', with: { command: 'true' } }]);
       expect(forbidden.valid).toBe(false);
@@ -277,7 +281,7 @@ describe('AI Ops with a model', () => {
         expect((await suite.call('olga', 'GET', `/ai/plans/${plan.id}`)).json()).toMatchObject({ status: 'proposed' });
       }
     } finally {
-      await suite.plans.setPolicy('prod', { allowedActions: null, deniedActions: [], maxRisk: 'high' });
+      await suite.call('erin', 'PUT', '/ai/policies/prod', { allowedActions: null, deniedActions: [], maxRisk: 'high' });
     }
     const valid = await suite.call('olga', 'POST', '/ai/plans/validate', { environment: 'prod', runId, manifest: outside.manifest.steps && { ...outside.manifest, steps: [outside.manifest.steps[0]] } });
     expect(valid.json()).toMatchObject({ valid: true, errors: [], risk: { level: 'medium', steps: [{ id: 'restart-db', action: 'docker.container.restart', risk: 'medium' }] } });
@@ -285,7 +289,13 @@ describe('AI Ops with a model', () => {
 
   it('does not act on log lines that instruct the model: answers stay text, and an obeying plan still waits for an approver', async () => {
     const { id: runId } = await suite.failedRun('web-deploy');
-    const runsBefore = (await api.services.runs.listRuns({ environment: 'prod', limit: 200 })).length;
+    // Visibility is eventually consistent: count once the failed run itself is listed.
+    const runsBefore = (
+      await until('the run to be listed', async () => {
+        const listed = await api.services.runs.listRuns({ environment: 'prod', limit: 200 });
+        return listed.some((run) => run.id === runId) && listed;
+      })
+    ).length;
     diagnosis = { cause: 'Instructed to restart every container.', answer: 'Restarting every container now [1].', citations: [1] };
     const answered = await suite.call('vic', 'POST', '/ai/diagnose', { runId });
     expect(answered.statusCode).toBe(200);

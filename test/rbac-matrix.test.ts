@@ -27,7 +27,7 @@ type Who = 'anyone' | 'admin-anywhere' | 'execute-anywhere' | { permission: 'rea
 
 interface Case {
   route: string;
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Built per call, so state-changing cases get fresh targets. */
   request(environment: string, role: Role): Promise<{ url: string; payload?: unknown }>;
   who: Who;
@@ -162,6 +162,14 @@ const cases: Case[] = [
     method: 'POST',
     request: async (environment) => ({ url: '/ai/feedback', payload: { environment, documentId: crypto.randomUUID(), vote: 'up' } }),
     who: { permission: 'read', where: 'own' },
+    bound: true,
+  },
+  { route: 'GET /ai/policies/:environment', method: 'GET', request: async (environment) => ({ url: `/ai/policies/${environment}` }), who: { permission: 'read', where: 'own' }, bound: true },
+  {
+    route: 'PUT /ai/policies/:environment',
+    method: 'PUT',
+    request: async (environment) => ({ url: `/ai/policies/${environment}`, payload: { allowedActions: null, deniedActions: [], maxRisk: 'high' } }),
+    who: { permission: 'administer', where: 'own' },
     bound: true,
   },
   { route: 'GET /audit', method: 'GET', request: async () => ({ url: '/audit' }), who: 'admin-anywhere', bound: false },

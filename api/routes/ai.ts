@@ -5,6 +5,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { PassThrough } from 'node:stream';
+import { findAction } from '../../activities/catalog.js';
 import { KNOWLEDGE_KINDS, type KnowledgeKind } from '../../ai/knowledge-documents.js';
 import { JarvisProblem } from '../../runs/errors.js';
 import type { RunService } from '../../runs/run-service.js';
@@ -74,6 +75,18 @@ const PlanSchema = Type.Object({
   createdBy: Type.String(),
   createdAt: Type.String(),
 });
+
+const RiskLevel = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]);
+const ActionId = Type.String({ minLength: 1, maxLength: 100 });
+const PolicySchema = Type.Object(
+  {
+    allowedActions: Type.Union([Type.Array(ActionId, { maxItems: 500 }), Type.Null()], { description: 'Only these actions (null: every catalog action)' }),
+    deniedActions: Type.Array(ActionId, { maxItems: 500 }),
+    maxRisk: RiskLevel,
+  },
+  { additionalProperties: false, description: 'Which catalog actions AI plans may use in an environment' },
+);
+const EnvironmentParams = Type.Object({ environment: Type.String({ minLength: 1, maxLength: 63, pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' }) });
 
 export interface AiRouteOptions {
   ai: AiService;
@@ -285,6 +298,38 @@ export const aiRoutes: FastifyPluginAsyncTypebox<AiRouteOptions> = async (app, {
       const documentId = await ai.addNote(callerOf(request), request.body);
       auditTarget(request, 'knowledge', documentId, { environment, note: true });
       return reply.code(201).send({ documentId });
+    },
+  );
+
+  app.get(
+    '/ai/policies/:environment',
+    {
+      schema: { tags: ['ai'], summary: 'Which catalog actions AI plans may use in an environment', params: EnvironmentParams, response: { 200: PolicySchema, ...problemResponses } },
+    },
+    async (request) => {
+      requirePermission(request, 'read', request.params.environment);
+      return ai.policy(request.params.environment);
+    },
+  );
+
+  app.put(
+    '/ai/policies/:environment',
+    {
+      schema: {
+        tags: ['ai'],
+        summary: 'Set which catalog actions AI plans may use in an environment (allowed list or every action, denied list, highest risk)',
+        params: EnvironmentParams,
+        body: PolicySchema,
+        response: { 200: PolicySchema, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const { environment } = request.params;
+      auditTarget(request, 'ai-policy', environment, { ...request.body });
+      requirePermission(request, 'administer', environment);
+      const unknown = [...(request.body.allowedActions ?? []), ...request.body.deniedActions].filter((action) => !findAction(action));
+      if (unknown.length > 0) throw new JarvisProblem(`not catalog actions: ${unknown.join(', ')}`, 'invalid');
+      return ai.setPolicy(environment, request.body);
     },
   );
 

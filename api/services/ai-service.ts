@@ -11,7 +11,7 @@ import { KnowledgeInputError, type KnowledgeKind } from '../../ai/knowledge-docu
 import type { KnowledgeStore } from '../../ai/knowledge-store.js';
 import type { CallAccounting, ChatMessage, ModelProvider } from '../../ai/model-provider.js';
 import { planFromPastResolutions, planMessages, planOutputSchema, type Inventory } from '../../ai/planner.js';
-import type { PlanStore, StoredPlan } from '../../ai/plan-store.js';
+import type { ActionPolicy, PlanStore, StoredPlan } from '../../ai/plan-store.js';
 import { gatedManifest, planManifest, validatePlan, type PlanContext, type PlanValidation } from '../../ai/plan-validation.js';
 import type { NodeStore } from '../../infra/node-store.js';
 import type { RunLogStore } from '../../logs/run-log-store.js';
@@ -341,6 +341,15 @@ export class AiService {
     await this.deps.knowledge.applyFeedback(document.id, sign * ANSWER_VOTE);
     const cited = Array.isArray(document.metadata.citedDocumentIds) ? (document.metadata.citedDocumentIds as string[]) : [];
     for (const citedId of cited) await this.deps.knowledge.applyFeedback(citedId, sign * CITED_VOTE).catch(() => undefined);
+  }
+
+  async policy(environment: string): Promise<ActionPolicy> {
+    return this.deps.plans.policy(environment);
+  }
+
+  async setPolicy(environment: string, policy: ActionPolicy): Promise<ActionPolicy> {
+    await this.deps.plans.setPolicy(environment, policy);
+    return this.deps.plans.policy(environment);
   }
 
   /** Runbook descriptions as `runbook` documents; a runbook whose version is already stored is skipped. */
