@@ -30,12 +30,16 @@ export async function ensureNodeHealthSchedule(client: Client, options: NodeHeal
     // A check that outlives its interval is stuck: the next one replaces it.
     workflowExecutionTimeout: Math.max(options.intervalMs, options.pickupTimeoutMs + 3 * 60_000),
   };
+  // Overlapping checks would race on the same rows: skip a check while the previous one runs.
+  const create = () => client.schedule.create({ scheduleId, spec, action, policies: { overlap: ScheduleOverlapPolicy.SKIP } });
   try {
-    // Overlapping checks would race on the same rows: skip a check while the previous one runs.
-    await client.schedule.create({ scheduleId, spec, action, policies: { overlap: ScheduleOverlapPolicy.SKIP } });
+    await create();
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    await client.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, spec, action }));
+    // Replaced rather than updated: an update decodes the previous action's arguments, which a
+    // rotated secret key (or another installation on the same namespace) can no longer decrypt.
+    await client.schedule.getHandle(scheduleId).delete();
+    await create();
   }
   return scheduleId;
 }
