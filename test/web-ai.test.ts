@@ -4,7 +4,7 @@
 // lines, a streamed chat answer with feedback, and a plan proposed, refused
 // when invalid, and submitted as a run that waits for approval.
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOpenAi, type FakeChatRequest, type FakeOpenAi } from './fake-openai.js';
 import { writeManifests } from './files.js';
 import { ADMIN, signIn, startWebStack, tabTo, type WebStack } from './web-stack.js';
@@ -69,7 +69,10 @@ let model: FakeOpenAi;
 beforeAll(async () => {
   model = await startFakeOpenAi();
   model.respondToChat(scriptedModel);
-  stack = await startWebStack(writeManifests(manifests), inject('temporalAddress'), {
+  // A Temporal dev server of its own: the stack's worker keeps the jarvis-node-health
+  // schedule encrypted with its own key, which another stack sharing the suite's
+  // server (test/web.test.ts, with another key) could not read.
+  stack = await startWebStack(writeManifests(manifests), undefined, {
     OPENAI_BASE_URL: model.baseUrl,
     OPENAI_API_KEY: model.apiKey,
     JARVIS_AI_CHAT_MODEL: 'gpt-fake-1',
@@ -121,7 +124,10 @@ describe('AI Ops in the browser', () => {
     // A question answered as a stream, with thumbs up.
     await alice.click('#chat-question');
     await alice.keyboard.type('Why did orders-migrate fail?');
+    // The browser reads the stream from the web server, which holds the API token.
+    const streamed = alice.waitForResponse((response) => response.url() === `${stack.webUrl}/ai/chat`);
     await alice.keyboard.press('Enter');
+    expect((await streamed).headers()['content-type']).toContain('text/event-stream');
     await alice.waitForSelector(`.chat-assistant:has-text("${CHAT_ANSWER}")`, { timeout: 30_000 });
     expect(model.requests.some((request) => request.body.stream === true)).toBe(true);
     await alice.click('.chat-assistant button[value=up]');

@@ -54,6 +54,17 @@ steps:
   - id: last
     action: core.noop
 `,
+  'broken-probe': `
+name: broken-probe
+title: A probe that always fails
+category: maintenance
+environments: [dev]
+steps:
+  - id: probe
+    action: shell.run
+    with: { command: 'echo "probing cache-7"; echo "ERROR: cache-7 answered 503"; exit 1', shell: true }
+    retry: { maxAttempts: 1 }
+`,
 };
 
 let stack: WebStack;
@@ -360,6 +371,24 @@ describe('the web app', () => {
     // "Remember me": the cookie outlives the browser session (a month).
     expect(session!.expires * 1000 - Date.now()).toBeGreaterThan(20 * 24 * 3600 * 1000);
     await context.close();
+  });
+
+  it('says when no AI model is configured: a diagnosis and a chat answer come from retrieval, with their sources', async () => {
+    const alice = await signIn(stack.browser, stack.webUrl, 'alice@example.org', PASSWORD);
+    await alice.goto(`${stack.webUrl}/runbooks/broken-probe`);
+    await Promise.all([alice.waitForURL('**/runs/broken-probe-*'), alice.click('.schema-form button[type=submit]')]);
+    await alice.waitForSelector('.run-header .status-failed', { timeout: 20_000 });
+    await alice.click('[data-testid=diagnose]');
+    await alice.waitForSelector('[data-testid=diagnosis] [data-testid=ai-offline]', { timeout: 20_000 });
+    expect(await alice.textContent('[data-testid=diagnosis-cause]')).toContain('probe');
+    await alice.waitForSelector('[data-testid=diagnosis] .citations li[data-kind=log] a[href*="lines="]');
+    await stack.screenshot(alice, '13-diagnosis-offline');
+    await alice.click('nav >> text=AI Ops');
+    await alice.fill('#chat-question', 'What failed in broken-probe?');
+    await alice.click('.chat-form button[type=submit]');
+    await alice.waitForSelector('.ai-page > [data-testid=ai-offline]', { timeout: 20_000 });
+    await alice.waitForSelector('.chat-assistant .feedback');
+    await alice.context().close();
   });
 });
 
