@@ -354,6 +354,8 @@ describe('the web app', () => {
     const context = await stack.browser.newContext({ viewport: { width: 1440, height: 900 } });
     const page = await context.newPage();
     await page.goto(`${stack.webUrl}/login`);
+    // The password must stay in the form between the two submits: only the hydrated form keeps it.
+    await page.waitForSelector('html[data-hydrated=true]');
     await page.fill('#email', 'tina@example.org');
     await page.fill('#password', PASSWORD);
     await page.check('input[name=remember]');
