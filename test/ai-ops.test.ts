@@ -136,7 +136,7 @@ describe('AI Ops with a model', () => {
       if (isStructured(request, 'diagnosis')) return JSON.stringify(diagnosis);
       return chatAnswer;
     });
-    api = await startApiForTests(writeManifests(manifests), users, { ai: { baseUrl: fake.baseUrl, apiKey: fake.apiKey, chatModel: 'gpt-test', timeoutMs: 10_000, maxRetries: 0 } });
+    api = await startApiForTests(writeManifests(manifests), users, { ai: { baseUrl: fake.baseUrl, apiKey: fake.apiKey, chatModel: 'gpt-test', embeddingModel: 'embed-test', timeoutMs: 10_000, maxRetries: 0 } });
     suite = await openSuite(api);
   }, 120_000);
 
@@ -207,6 +207,9 @@ describe('AI Ops with a model', () => {
     expect(prompt).toMatch(/<<<DATA-[0-9a-f]+\n[\s\S]*ERROR: relation orders is locked[\s\S]*DATA-[0-9a-f]+>>>/);
     expect(String(sent.body.messages?.[0]?.content)).toContain('untrusted data');
     expect(await api.prisma.auditEntry.count({ where: { action: 'ai.diagnose', targetId: result.id, actorEmail: 'vic@example.org' } })).toBe(1);
+    // The embeddings of the question and of the stored answer came from the model API too, on vic's account.
+    const embedded = await until('the embedding calls to be audited', async () => api.prisma.auditEntry.findFirst({ where: { action: 'ai.embed', actorEmail: 'vic@example.org' } }));
+    expect(embedded.details).toMatchObject({ model: 'embed-test', promptTokens: expect.any(Number) });
 
     // A thumbs down weighs the answer and what it cited.
     const incidentBefore = (await suite.knowledge.getDocument(first.documentId))!.weight;
