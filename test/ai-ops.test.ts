@@ -237,6 +237,21 @@ describe('AI Ops with a model', () => {
     expect(await api.prisma.auditEntry.count({ where: { action: 'ai.chat', targetId: done.data.id } })).toBe(1);
   });
 
+  it('weighs a plan whose run failed down, and ingests that failure too', async () => {
+    const { id: runId } = await suite.failedRun('orders-migrate');
+    planSteps = [{ id: 'retry', title: 'Retry the migration', action: 'shell.run', with: { command: 'false' } }];
+    const plan = (await suite.call('olga', 'POST', '/ai/plans', { environment: 'prod', goal: 'retry the orders migration', runId })).json();
+    const planRun = (await suite.call('olga', 'POST', `/ai/plans/${plan.id}/submit`)).json().runId as string;
+    await suite.waitingAt(planRun, 'approve-plan');
+    await suite.call('carol', 'POST', `/runs/${planRun}/steps/approve-plan/approve`, {});
+    await suite.waitingAt(planRun, 'approve-retry');
+    await suite.call('carol', 'POST', `/runs/${planRun}/steps/approve-retry/approve`, {});
+    const failedPlan = await until('the failed plan to be recorded', async () => (await suite.knowledge.documentsOfRun(planRun, ['plan']))[0]);
+    expect(failedPlan).toMatchObject({ weight: 0.5, incidentId: null, metadata: expect.objectContaining({ planId: plan.id, outcome: 'failed' }) });
+    expect((await suite.call('olga', 'GET', `/ai/plans/${plan.id}`)).json()).toMatchObject({ status: 'failed', outcomeReason: expect.stringContaining('retry') });
+    expect(await suite.knowledge.documentsOfRun(planRun, ['failed_run'])).toHaveLength(1);
+  });
+
   it('refuses plans with an unknown action, a target outside the inventory or an action the environment forbids, with their errors', async () => {
     const { id: runId } = await suite.failedRun('orders-migrate');
     const propose = async (steps: unknown[]) => {
@@ -378,6 +393,10 @@ describe('AI Ops offline (no model configured)', () => {
     expect(result.citations).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'log', lines: expect.objectContaining({ from: errorLine.seq }) })]));
     expect(result.similarIncidents[0]).toMatchObject({ documentId: first.documentId, resolutions: [{ documentId: resolution.id }] });
     expect(result.answer).toContain(resolution.title);
+    // The failed run's log lines keep their sequence numbers in the knowledge base.
+    const [logHit] = await suite.knowledge.search(ERROR_TEXT, { kinds: ['failed_run'], k: 1 });
+    expect(logHit!.chunk.metadata.source).toBe('log');
+    expect(logHit!.chunk.text).toContain(`[migrate] ${ERROR_TEXT}`);
 
     const proposed = await suite.call('olga', 'POST', '/ai/plans', { environment: 'prod', goal: 'fix the orders migration', runId: second.id });
     expect(proposed.statusCode).toBe(201);
