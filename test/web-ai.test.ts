@@ -134,6 +134,15 @@ describe('AI Ops in the browser', () => {
     await alice.waitForSelector('.chat-assistant .feedback [role=status] >> text=Thanks');
     await stack.screenshot(alice, 'ai-03-chat');
 
+    // A note joins the knowledge base, and the search finds it.
+    await alice.fill('#note-title', 'orders-db refuses connections after a failover');
+    await alice.fill('#note-body', 'After a failover orders-db listens only once its replica catches up: wait for pg_is_in_recovery() = false, then rerun orders-migrate.');
+    await alice.click('button[value=note]');
+    await alice.waitForSelector('.note-form [role=status] >> text=Note added');
+    await alice.fill('#ai-search', 'orders-db failover replica');
+    await Promise.all([alice.waitForURL(/[?&]q=/), alice.press('#ai-search', 'Enter')]);
+    await alice.waitForSelector('[data-testid=search-hits] >> text=orders-db refuses connections after a failover');
+
     // A plan with an action outside the catalog is shown with its errors and can't be submitted.
     await alice.fill('#plan-goal', 'magic repair of orders-db');
     await propose(alice);

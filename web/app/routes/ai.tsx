@@ -86,12 +86,13 @@ export async function action({ request }: ActionFunctionArgs) {
 const KIND_KEYS: Record<string, MessageKey> = { incident: 'ai.kind.incident', resolution: 'ai.kind.resolution', run: 'ai.kind.run', runbook: 'ai.kind.runbook', note: 'ai.kind.note', plan: 'ai.kind.plan', failed_run: 'ai.kind.failed_run', answer: 'ai.kind.answer' };
 const kindLabel = (kind: string, t: Translate) => (KIND_KEYS[kind] ? t(KIND_KEYS[kind]) : kind);
 
-function SearchPanel({ environment, q, hits, error, t }: { environment: string; q: string; hits: SearchHit[] | undefined; error: string | undefined; t: Translate }) {
+function SearchPanel({ environment, q, run, hits, error, t }: { environment: string; q: string; run: string; hits: SearchHit[] | undefined; error: string | undefined; t: Translate }) {
   const language = useLanguage();
   return (
     <section className="card" aria-labelledby="search">
       <h2 id="search">{t('ai.search.title')}</h2>
       <Form method="get" className="inline-form" role="search">
+        {run ? <input type="hidden" name="run" value={run} /> : null}
         <label htmlFor="ai-search">{t('ai.search.label')}</label>
         <input id="ai-search" type="search" name="q" defaultValue={q} required />
         <button type="submit">{t('ai.search.submit')}</button>
@@ -218,7 +219,7 @@ export default function AiOps() {
       <div className="ai-columns">
         <AiChat environment={environment} runId={run || undefined} t={t} onModel={setChatModel} />
         <div className="ai-side">
-          <SearchPanel environment={environment} q={q} hits={hits} error={searchError} t={t} />
+          <SearchPanel environment={environment} q={q} run={run} hits={hits} error={searchError} t={t} />
           <NoteForm environment={environment} run={run} answer={answer} mayOperate={roles.includes('operator') || roles.includes('admin')} t={t} />
         </div>
       </div>
