@@ -65,7 +65,7 @@ const users: Array<{ email: string; password: string; grants: Array<[string, Rol
 
 type Api = Awaited<ReturnType<typeof startApiForTests>>;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
