@@ -235,6 +235,18 @@ describe('AI Ops with a model', () => {
     const done = events.at(-1)!;
     expect(done).toMatchObject({ event: 'done', data: { id: expect.any(String), model: 'gpt-test', accounting: { model: 'gpt-test' } } });
     expect(await api.prisma.auditEntry.count({ where: { action: 'ai.chat', targetId: done.data.id } })).toBe(1);
+
+    // Over a real connection too: the answer is streamed to its end.
+    await api.app.listen({ host: '127.0.0.1', port: 0 });
+    const streamed = await fetch(`http://127.0.0.1:${(api.app.server.address() as AddressInfo).port}/ai/chat`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${suite.tokens.vic}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ environment: 'prod', runId: id, messages: [{ role: 'user', content: 'why did it fail?' }] }),
+    });
+    const text = await streamed.text();
+    expect(streamed.headers.get('content-type')).toContain('text/event-stream');
+    expect([...text.matchAll(/event: delta\ndata: (.*)\n\n/g)].map((match) => JSON.parse(match[1]!).text).join('')).toBe(chatAnswer);
+    expect(text).toContain('event: done');
   });
 
   it('weighs a plan whose run failed down, and ingests that failure too', async () => {

@@ -161,7 +161,10 @@ export const aiRoutes: FastifyPluginAsyncTypebox<AiRouteOptions> = async (app, {
       if (!messages.some((message) => message.role === 'user')) throw new JarvisProblem('the conversation needs a message from the user', 'invalid');
       const stream = new PassThrough();
       const aborted = new AbortController();
-      request.raw.on('close', () => aborted.abort());
+      // The client went away before the answer ended: stop the model too.
+      reply.raw.on('close', () => {
+        if (!reply.raw.writableFinished) aborted.abort();
+      });
       const emit = (event: ChatEvent) => {
         if (!stream.writableEnded) stream.write(sse(event.event, event.data));
       };
