@@ -102,6 +102,11 @@ describe('AI Ops in the browser', () => {
     await alice.waitForSelector(`[data-testid=diagnosis-cause]:has-text("${CAUSE}")`, { timeout: 30_000 });
     expect(await alice.textContent('[data-testid=diagnosis]')).toContain('its log shows the refused connection');
     await stack.screenshot(alice, 'ai-01-diagnosis');
+    // Thumbs down asks what was wrong before it is sent.
+    await alice.click('[data-testid=diagnosis] .feedback button[aria-label="Unhelpful answer"]');
+    await alice.fill('[data-testid=diagnosis] .feedback input[name=reason]', 'it missed the replica lag');
+    await alice.click('[data-testid=diagnosis] .feedback button[value=down]');
+    await alice.waitForSelector('[data-testid=diagnosis] .feedback [role=status] >> text=Thanks');
 
     // The log citation opens the run at the cited lines, highlighted.
     const logCitation = alice.locator('[data-testid=diagnosis] .citations li[data-kind=log] a');

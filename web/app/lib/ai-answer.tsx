@@ -1,6 +1,6 @@
 // An AI answer as text whose [n] markers link to their sources (the run page
 // at the cited step and log lines), the list of sources, and thumbs up/down.
-import { Fragment } from 'react';
+import { Fragment, useState } from 'react';
 import { Link, useFetcher } from 'react-router';
 import type { MessageKey, Translate } from '../i18n/index.js';
 import { citationHref, type Citation } from './ai-types.js';
@@ -68,24 +68,46 @@ function Thumb({ down }: { down?: boolean }) {
   );
 }
 
-/** Thumbs up / down on an answer; the vote goes back into the knowledge base. */
+/**
+ * Thumbs up / down on an answer; the vote goes back into the knowledge base.
+ * Thumbs down first asks what was wrong (optional), then sends once.
+ */
 export function Feedback({ answerId, environment, t }: { answerId: string; environment: string; t: Translate }) {
   const fetcher = useFetcher<{ vote?: string; error?: string }>({ key: `feedback-${answerId}` });
+  const [askingReason, setAskingReason] = useState(false);
   const sent = fetcher.formData ? String(fetcher.formData.get('vote')) : fetcher.data?.vote;
-  return (
-    <fetcher.Form method="post" action="/ai/feedback" className="feedback" aria-label={t('ai.feedback.label')}>
+  const reasonId = `feedback-reason-${answerId}`;
+  const hidden = (
+    <>
       <input type="hidden" name="answerId" value={answerId} />
       <input type="hidden" name="environment" value={environment} />
-      <button type="submit" name="vote" value="up" className="ghost" aria-pressed={sent === 'up'} aria-label={t('ai.feedback.up')} title={t('ai.feedback.up')} disabled={fetcher.state !== 'idle'}>
-        <Thumb />
-      </button>
-      <button type="submit" name="vote" value="down" className="ghost" aria-pressed={sent === 'down'} aria-label={t('ai.feedback.down')} title={t('ai.feedback.down')} disabled={fetcher.state !== 'idle'}>
+    </>
+  );
+  return (
+    <div className="feedback" role="group" aria-label={t('ai.feedback.label')}>
+      <fetcher.Form method="post" action="/ai/feedback" onSubmit={() => setAskingReason(false)}>
+        {hidden}
+        <button type="submit" name="vote" value="up" className="ghost" aria-pressed={sent === 'up'} aria-label={t('ai.feedback.up')} title={t('ai.feedback.up')} disabled={fetcher.state !== 'idle'}>
+          <Thumb />
+        </button>
+      </fetcher.Form>
+      <button type="button" className="ghost" aria-pressed={sent === 'down' || askingReason} aria-expanded={askingReason} aria-controls={reasonId} aria-label={t('ai.feedback.down')} title={t('ai.feedback.down')} disabled={fetcher.state !== 'idle'} onClick={() => setAskingReason((open) => !open)}>
         <Thumb down />
       </button>
+      {askingReason ? (
+        <fetcher.Form method="post" action="/ai/feedback" className="inline-form" id={reasonId} onSubmit={() => setAskingReason(false)}>
+          {hidden}
+          <label htmlFor={`${reasonId}-text`}>{t('ai.feedback.reason')}</label>
+          <input id={`${reasonId}-text`} name="reason" maxLength={2000} autoFocus />
+          <button type="submit" name="vote" value="down">
+            {t('ai.feedback.sendDown')}
+          </button>
+        </fetcher.Form>
+      ) : null}
       <span role="status" className="muted small">
         {fetcher.data?.error ? <span className="error-text">{fetcher.data.error}</span> : fetcher.data?.vote ? t('ai.feedback.thanks') : ''}
       </span>
-    </fetcher.Form>
+    </div>
   );
 }
 
