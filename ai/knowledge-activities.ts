@@ -78,6 +78,8 @@ export function createKnowledgeActivities(deps: KnowledgeDependencies | undefine
         await deps.knowledge.applyFeedback(sourceId, OUTCOME_FEEDBACK[status]).catch(() => undefined);
       }
       if (status === 'rejected') return;
+      // A plan proposed before its run's failure was ingested learns its incident now.
+      const incidentId = plan.incidentDocumentId ?? (plan.runId ? (await deps.knowledge.documentsOfRun(plan.runId, ['failed_run', 'incident']))[0]?.id : undefined);
       const steps = (plan.manifest.steps as unknown[] | undefined) ?? [];
       const document = await deps.knowledge.addDocument({
         kind: status === 'succeeded' ? 'resolution' : 'plan',
@@ -87,8 +89,8 @@ export function createKnowledgeActivities(deps: KnowledgeDependencies | undefine
         runbook: typeof plan.manifest.name === 'string' ? plan.manifest.name : undefined,
         runId: outcome.runId,
         // Only a plan that worked resolves its incident.
-        ...(status === 'succeeded' && plan.incidentDocumentId ? { incidentId: plan.incidentDocumentId } : {}),
-        metadata: { planId: plan.id, outcome: status, manifest: plan.manifest, incidentDocumentId: plan.incidentDocumentId, failedRunDocumentId: outcome.failedRunDocumentId ?? null },
+        ...(status === 'succeeded' && incidentId ? { incidentId } : {}),
+        metadata: { planId: plan.id, outcome: status, manifest: plan.manifest, incidentDocumentId: incidentId ?? null, failedRunDocumentId: outcome.failedRunDocumentId ?? null },
         createdBy: plan.submittedBy ?? plan.createdBy,
       });
       await deps.knowledge.applyFeedback(document.id, OUTCOME_FEEDBACK[status]);

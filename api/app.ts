@@ -37,6 +37,7 @@ import { runbookRoutes } from './routes/runbooks.js';
 import { runRoutes } from './routes/runs.js';
 import { ProblemSchema } from './schemas.js';
 import { installValidators } from './validation.js';
+import type { AiPlanService } from './services/ai-plan-service.js';
 import type { AiService } from './services/ai-service.js';
 import type { AuditService } from './services/audit-service.js';
 import type { AuthService } from './services/auth-service.js';
@@ -64,8 +65,10 @@ export interface ApiDependencies {
   nodes: NodeStore;
   /** What enrolling agents are told (Temporal's address, the payload codec key). */
   agents: AgentSettings;
-  /** AI Ops: diagnosis, chat, plans, knowledge search, notes and feedback. */
+  /** AI Ops: diagnosis, chat, knowledge search, notes and feedback. */
   ai: AiService;
+  /** AI Ops plans and the action policies they respect. */
+  aiPlans: AiPlanService;
 }
 
 export interface ApiSettings {
@@ -159,7 +162,7 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
   await app.register(containerRoutes, { runs: deps.runs, connections: deps.connections, tickets: deps.logTickets, allowedOrigins: settings.corsOrigins });
   await app.register(gitRoutes, { git: deps.git });
   await app.register(nodeRoutes, { nodes: deps.nodes, agents: deps.agents });
-  await app.register(aiRoutes, { ai: deps.ai, runs: deps.runs });
+  await app.register(aiRoutes, { ai: deps.ai, plans: deps.aiPlans, runs: deps.runs });
   await app.register(auditRoutes, { db: deps.db });
   await app.register(codecRoutes, { codec: deps.payloadCodec });
   await app.register(liveLogRoutes, { runs: deps.runs, store: deps.logStore, listener: deps.logListener, tickets: deps.logTickets, allowedOrigins: settings.corsOrigins });

@@ -18,7 +18,9 @@ import { createEmbedder } from '../ai/embedder.js';
 import { KnowledgeStore } from '../ai/knowledge-store.js';
 import { isAiConfigured, ModelProvider, type AiSettings } from '../ai/model-provider.js';
 import { PlanStore } from '../ai/plan-store.js';
-import { aiCallers, AiService } from './services/ai-service.js';
+import { aiCallers } from './services/ai-audit.js';
+import { AiPlanService } from './services/ai-plan-service.js';
+import { AiService } from './services/ai-service.js';
 import pg from 'pg';
 import { reportIdleConnectionError } from '../db/pool-errors.js';
 import type { ApiDependencies } from './app.js';
@@ -71,7 +73,8 @@ export async function createControlPlane(
     },
   });
   const knowledge = new KnowledgeStore(pool, embedder);
-  const aiService = new AiService({ runs, logs: logStore, knowledge, plans: new PlanStore(pool), audit, nodes, connections, catalog, ...(provider ? { provider } : {}) });
+  const aiService = new AiService({ runs, logs: logStore, knowledge, audit, catalog, ...(provider ? { provider } : {}) });
+  const aiPlans = new AiPlanService({ runs, logs: logStore, knowledge, plans: new PlanStore(pool), audit, nodes, connections, ...(provider ? { provider } : {}) });
   // Runbook descriptions join the knowledge base in the background: the API does not wait for embeddings to serve.
   const runbooksIngested = aiService.ingestRunbooks().catch((error: unknown) => console.error('could not ingest runbook descriptions into the knowledge base', error));
   return {
@@ -82,6 +85,7 @@ export async function createControlPlane(
     auth: new AuthService(db, new AccessTokens(secret.derive('access-tokens'), config.accessTokenTtlMs), config.refreshTokenTtlMs, credentials),
     audit,
     ai: aiService,
+    aiPlans,
     users: new UserService(db),
     runbookVersions,
     connections,

@@ -5,7 +5,8 @@ import { Option } from 'commander';
 import { stringify } from 'yaml';
 import { JarvisProblem } from '../runs/errors.js';
 import type { Citation } from '../ai/diagnosis-evidence.js';
-import type { DiagnosisResult, PlanView, SearchHit } from '../api/services/ai-service.js';
+import type { PlanView } from '../api/services/ai-plan-service.js';
+import type { DiagnosisResult, SearchHit } from '../api/services/ai-service.js';
 import { OUTPUT_FORMATS, printData, renderTable, type OutputFormat } from './output.js';
 import type { ApiRunOperations } from './run-operations.js';
 

@@ -13,6 +13,7 @@ import { requirePermission } from '../guards.js';
 import { auditTarget } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
 import { problemResponses, RunIdParams } from '../schemas.js';
+import type { AiPlanService } from '../services/ai-plan-service.js';
 import type { AiService, ChatEvent } from '../services/ai-service.js';
 
 const Environment = Type.String({ minLength: 1, maxLength: 63 });
@@ -90,6 +91,7 @@ const EnvironmentParams = Type.Object({ environment: Type.String({ minLength: 1,
 
 export interface AiRouteOptions {
   ai: AiService;
+  plans: AiPlanService;
   runs: RunService;
 }
 
@@ -102,7 +104,7 @@ function sse(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-export const aiRoutes: FastifyPluginAsyncTypebox<AiRouteOptions> = async (app, { ai, runs }) => {
+export const aiRoutes: FastifyPluginAsyncTypebox<AiRouteOptions> = async (app, { ai, plans, runs }) => {
   /** A run named in a request about an environment must belong to it, and the caller must be able to read it. */
   async function requireRunIn(request: Parameters<typeof principalOf>[0], runId: string, environment: string) {
     const runEnvironment = await runs.runEnvironment(runId);
@@ -195,7 +197,7 @@ export const aiRoutes: FastifyPluginAsyncTypebox<AiRouteOptions> = async (app, {
       auditTarget(request, 'ai-plan', undefined, { environment, runId: runId ?? null });
       requirePermission(request, 'execute', environment);
       if (runId) await requireRunIn(request, runId, environment);
-      const plan = await ai.proposePlan(callerOf(request), { environment, goal, ...(runId ? { runId } : {}) });
+      const plan = await plans.proposePlan(callerOf(request), { environment, goal, ...(runId ? { runId } : {}) });
       auditTarget(request, 'ai-plan', plan.id, { environment, runId: runId ?? null, valid: plan.valid, risk: plan.risk.level });
       return reply.code(201).send(plan);
     },
@@ -216,7 +218,7 @@ export const aiRoutes: FastifyPluginAsyncTypebox<AiRouteOptions> = async (app, {
       auditTarget(request, 'ai-plan', undefined, { environment, validate: true });
       requirePermission(request, 'execute', environment);
       if (runId) await requireRunIn(request, runId, environment);
-      return ai.validateManifest(environment, manifest, runId);
+      return plans.validateManifest(environment, manifest, runId);
     },
   );
 
@@ -226,8 +228,8 @@ export const aiRoutes: FastifyPluginAsyncTypebox<AiRouteOptions> = async (app, {
       schema: { tags: ['ai'], summary: 'A plan with its manifest, errors, risk and status', params: Type.Object({ id: Uuid }), response: { 200: PlanSchema, ...problemResponses } },
     },
     async (request) => {
-      requirePermission(request, 'execute', await ai.planEnvironment(request.params.id));
-      return ai.getPlan(request.params.id);
+      requirePermission(request, 'execute', await plans.planEnvironment(request.params.id));
+      return plans.getPlan(request.params.id);
     },
   );
 
@@ -243,9 +245,9 @@ export const aiRoutes: FastifyPluginAsyncTypebox<AiRouteOptions> = async (app, {
     },
     async (request, reply) => {
       auditTarget(request, 'ai-plan', request.params.id, { submit: true });
-      const environment = await ai.planEnvironment(request.params.id);
+      const environment = await plans.planEnvironment(request.params.id);
       requirePermission(request, 'execute', environment);
-      const started = await ai.submitPlan(callerOf(request), request.params.id);
+      const started = await plans.submitPlan(callerOf(request), request.params.id);
       auditTarget(request, 'ai-plan', request.params.id, { submit: true, environment, runId: started.runId });
       return reply.code(202).send(started);
     },
@@ -311,7 +313,7 @@ export const aiRoutes: FastifyPluginAsyncTypebox<AiRouteOptions> = async (app, {
     },
     async (request) => {
       requirePermission(request, 'read', request.params.environment);
-      return ai.policy(request.params.environment);
+      return plans.policy(request.params.environment);
     },
   );
 
@@ -332,7 +334,7 @@ export const aiRoutes: FastifyPluginAsyncTypebox<AiRouteOptions> = async (app, {
       requirePermission(request, 'administer', environment);
       const unknown = [...(request.body.allowedActions ?? []), ...request.body.deniedActions].filter((action) => !findAction(action));
       if (unknown.length > 0) throw new JarvisProblem(`not catalog actions: ${unknown.join(', ')}`, 'invalid');
-      return ai.setPolicy(environment, request.body);
+      return plans.setPolicy(environment, request.body);
     },
   );
 

@@ -1,40 +1,19 @@
 // AI Ops for the API: diagnosis of runs (or free text), streamed chat,
-// remediation plans (proposed, validated, submitted as runs that start with an
-// approval), knowledge search, notes and feedback. Every model call is audited
-// with who asked, the model, tokens, latency, cost and, for plans, the plan.
-// Without a model configured, answers and plans come from retrieval alone.
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomUUID } from 'node:crypto';
+// knowledge search, notes and feedback, and the runbook descriptions in the
+// knowledge base. Every model call is audited (ai-audit.ts). Without a model
+// configured, answers come from retrieval alone. Plans: ai-plan-service.ts.
 import { checkCitations, diagnosisMessages, diagnosisSchema, plainText, retrievalAnswer, SYSTEM_PROMPT, dataSection, type Answer } from '../../ai/answers.js';
 import { EvidenceGatherer, type Citation, type Evidence, type SimilarIncident } from '../../ai/diagnosis-evidence.js';
 import { KnowledgeInputError, type KnowledgeKind } from '../../ai/knowledge-documents.js';
 import type { KnowledgeStore } from '../../ai/knowledge-store.js';
 import type { CallAccounting, ChatMessage, ModelProvider } from '../../ai/model-provider.js';
-import { planFromPastResolutions, planMessages, planOutputSchema, type Inventory } from '../../ai/planner.js';
-import type { ActionPolicy, PlanStore, StoredPlan } from '../../ai/plan-store.js';
-import { gatedManifest, planManifest, validatePlan, type PlanContext, type PlanValidation } from '../../ai/plan-validation.js';
-import type { NodeStore } from '../../infra/node-store.js';
 import type { RunLogStore } from '../../logs/run-log-store.js';
 import type { RunbookCatalog } from '../../manifest/catalog.js';
-import { loadManifest } from '../../manifest/loader.js';
 import { JarvisProblem } from '../../runs/errors.js';
 import type { RunService } from '../../runs/run-service.js';
 import type { Problem } from '../schemas.js';
+import { aiCallers, ModelCallAudit, publicAccounting, type Caller, type PublicAccounting } from './ai-audit.js';
 import type { AuditService } from './audit-service.js';
-import type { ConnectionService } from './connection-service.js';
-
-export interface Caller {
-  id: string;
-  email: string;
-}
-
-export interface PublicAccounting {
-  model: string;
-  promptTokens: number;
-  completionTokens: number;
-  latencyMs: number;
-  costUsd: number;
-}
 
 export interface DiagnosisResult {
   id: string;
@@ -44,24 +23,6 @@ export interface DiagnosisResult {
   similarIncidents: Array<Omit<SimilarIncident, 'resolutions'> & { resolutions: Array<{ documentId: string; title: string; runbook?: string }> }>;
   model: string | null;
   accounting?: PublicAccounting;
-}
-
-export interface PlanView {
-  id: string;
-  environment: string;
-  goal: string;
-  runId?: string;
-  manifest: Record<string, unknown>;
-  valid: boolean;
-  errors: StoredPlan['errors'];
-  risk: StoredPlan['risk'];
-  source: StoredPlan['source'];
-  model: string | null;
-  status: StoredPlan['status'];
-  submittedRunId?: string;
-  outcomeReason?: string;
-  createdBy: string;
-  createdAt: string;
 }
 
 export interface SearchHit {
@@ -85,61 +46,28 @@ const ANSWER_VOTE = 0.25;
 const CITED_VOTE = 0.1;
 const SNIPPET_CHARS = 300;
 
-/** Who is asking, for the audit of embedding calls made deep inside the knowledge store. */
-export const aiCallers = new AsyncLocalStorage<Caller>();
-
-function publicAccounting(accounting: CallAccounting): PublicAccounting {
-  return { model: accounting.model, promptTokens: accounting.promptTokens, completionTokens: accounting.completionTokens, latencyMs: accounting.latencyMs, costUsd: accounting.costUsd };
-}
-
-function planView(plan: StoredPlan): PlanView {
-  return {
-    id: plan.id,
-    environment: plan.environment,
-    goal: plan.goal,
-    ...(plan.runId ? { runId: plan.runId } : {}),
-    manifest: plan.manifest,
-    valid: plan.valid,
-    errors: plan.errors,
-    risk: plan.risk,
-    source: plan.source,
-    model: plan.model,
-    status: plan.status,
-    ...(plan.submittedRunId ? { submittedRunId: plan.submittedRunId } : {}),
-    ...(plan.outcomeReason ? { outcomeReason: plan.outcomeReason } : {}),
-    createdBy: plan.createdBy,
-    createdAt: plan.createdAt,
-  };
-}
-
 export interface AiServiceDependencies {
   runs: RunService;
   logs: RunLogStore;
   knowledge: KnowledgeStore;
-  plans: PlanStore;
   audit: AuditService;
-  nodes: NodeStore;
-  connections: ConnectionService;
   catalog: RunbookCatalog;
-  /** Absent when no chat model is configured: answers and plans come from retrieval. */
+  /** Absent when no chat model is configured: answers come from retrieval. */
   provider?: ModelProvider;
 }
 
 export class AiService {
   private readonly evidence: EvidenceGatherer;
+  private readonly modelCalls: ModelCallAudit;
 
   constructor(private readonly deps: AiServiceDependencies) {
     this.evidence = new EvidenceGatherer(deps.runs, deps.logs, deps.knowledge);
+    this.modelCalls = new ModelCallAudit(deps.audit);
   }
 
   /** The chat model, or null when answers come from retrieval only. */
   get model(): string | null {
     return this.deps.provider?.chatModel ?? null;
-  }
-
-  /** The plan a route is about, for authorization before anything else. */
-  async planEnvironment(id: string): Promise<string> {
-    return (await this.requirePlan(id)).environment;
   }
 
   async diagnose(caller: Caller, target: { runId: string } | { environment: string; text: string }): Promise<DiagnosisResult> {
@@ -211,83 +139,6 @@ export class AiService {
     });
   }
 
-  async proposePlan(caller: Caller, request: { environment: string; goal: string; runId?: string }): Promise<PlanView> {
-    return aiCallers.run(caller, async () => {
-      const evidence = request.runId ? await this.evidence.forRun(request.runId) : await this.evidence.forText(request.environment, request.goal);
-      if (evidence.environment !== request.environment) throw new JarvisProblem(`run ${request.runId} is in ${evidence.environment}, not ${request.environment}`, 'invalid');
-      const { context, inventory } = await this.planContext(request.environment, evidence.runTargets);
-      const id = randomUUID();
-      const provider = this.deps.provider;
-      let steps: unknown[];
-      let sourceDocumentIds: string[] = [];
-      let accounting: CallAccounting | undefined;
-      if (provider) {
-        try {
-          const result = await provider.structured({ messages: planMessages(request.goal, evidence, inventory, context.policy), schema: planOutputSchema, schemaName: 'remediation_plan', temperature: 0.2 });
-          accounting = result.accounting;
-          steps = result.value.steps;
-        } catch (error) {
-          await this.auditModelFailure(caller, 'ai.plan', error);
-          throw new JarvisProblem(`the model did not produce a usable plan: ${(error as Error).message}`, 'unavailable');
-        }
-      } else {
-        const past = await planFromPastResolutions(request.goal, evidence, this.deps.knowledge);
-        if (!past) throw new JarvisProblem('no AI model is configured, and no past resolution matches this: the offline planner only proposes what fixed similar incidents before', 'not-found');
-        steps = past.steps;
-        sourceDocumentIds = past.sourceDocumentIds;
-      }
-      const manifest = planManifest(id, request.environment, request.goal, steps);
-      const validation = validatePlan(manifest, context);
-      const plan = await this.deps.plans.create({
-        id,
-        environment: request.environment,
-        goal: request.goal,
-        runId: request.runId ?? null,
-        incidentDocumentId: evidence.incidentDocumentId ?? null,
-        sourceDocumentIds,
-        manifest,
-        valid: validation.valid,
-        errors: validation.errors,
-        risk: validation.risk,
-        source: provider ? 'model' : 'past-resolutions',
-        model: accounting?.model ?? null,
-        createdBy: caller.email,
-      });
-      if (accounting) await this.auditModelCall(caller, 'ai.plan', id, accounting, { runId: request.runId ?? null, plan: manifest, valid: validation.valid, errors: validation.errors, risk: validation.risk.level });
-      return planView(plan);
-    });
-  }
-
-  async validateManifest(environment: string, manifest: unknown, runId?: string): Promise<Pick<PlanValidation, 'valid' | 'errors' | 'risk'>> {
-    const targets = runId ? await this.evidence.runTargets(runId) : new Set<string>();
-    const { valid, errors, risk } = validatePlan(manifest, (await this.planContext(environment, targets)).context);
-    return { valid, errors, risk };
-  }
-
-  async getPlan(id: string): Promise<PlanView> {
-    return planView(await this.requirePlan(id));
-  }
-
-  /** Starts the plan's run: an approval first, one before each high-risk step. A plan runs once, and only when valid now. */
-  async submitPlan(caller: Caller, id: string): Promise<{ runId: string }> {
-    const plan = await this.requirePlan(id);
-    if (plan.status !== 'proposed') throw new JarvisProblem(`plan ${id} was already submitted${plan.submittedRunId ? ` (run ${plan.submittedRunId})` : ''}`, 'conflict');
-    const targets = plan.runId ? await this.evidence.runTargets(plan.runId) : new Set<string>();
-    const validation = validatePlan(plan.manifest, (await this.planContext(plan.environment, targets)).context);
-    if (!validation.valid) throw new JarvisProblem(`plan ${id} is not valid and cannot be submitted`, 'conflict', validation.errors);
-    const loaded = loadManifest(gatedManifest(plan.manifest));
-    if (!loaded.ok) throw new JarvisProblem(`plan ${id} cannot be wrapped in its approvals`, 'conflict', loaded.errors);
-    if (!(await this.deps.plans.claimForSubmission(id, caller.email))) throw new JarvisProblem(`plan ${id} was already submitted`, 'conflict');
-    try {
-      const started = await this.deps.runs.startRun({ runbook: loaded.compiled, inputs: {}, environment: plan.environment, startedBy: caller.email, planId: id });
-      await this.deps.plans.recordSubmittedRun(id, started.id);
-      return { runId: started.id };
-    } catch (error) {
-      await this.deps.plans.releaseClaim(id);
-      throw error;
-    }
-  }
-
   async search(caller: Caller, environment: string, query: string, kinds: KnowledgeKind[] | undefined, limit: number): Promise<SearchHit[]> {
     return aiCallers.run(caller, async () => {
       const searches = [this.deps.knowledge.search(query, { environment, k: limit, ...(kinds?.length ? { kinds } : {}) })];
@@ -343,15 +194,6 @@ export class AiService {
     for (const citedId of cited) await this.deps.knowledge.applyFeedback(citedId, sign * CITED_VOTE).catch(() => undefined);
   }
 
-  async policy(environment: string): Promise<ActionPolicy> {
-    return this.deps.plans.policy(environment);
-  }
-
-  async setPolicy(environment: string, policy: ActionPolicy): Promise<ActionPolicy> {
-    await this.deps.plans.setPolicy(environment, policy);
-    return this.deps.plans.policy(environment);
-  }
-
   /** Runbook descriptions as `runbook` documents; a runbook whose version is already stored is skipped. */
   async ingestRunbooks(): Promise<number> {
     let added = 0;
@@ -381,21 +223,6 @@ export class AiService {
     return added;
   }
 
-  private async planContext(environment: string, runTargets: Set<string>): Promise<{ context: PlanContext; inventory: Inventory }> {
-    const [policy, nodes, connections] = await Promise.all([this.deps.plans.policy(environment), this.deps.nodes.list([environment]), this.deps.connections.list([environment])]);
-    const nodeNames = new Set(nodes.flatMap((node) => [node.name, ...(node.address ? [node.address] : [])]));
-    return {
-      context: { environment, policy, nodes: nodeNames, connections: new Set(connections.map((connection) => connection.name)), runTargets },
-      inventory: { nodes: nodes.map((node) => node.name), connections: connections.map((connection) => ({ name: connection.name, type: connection.type })) },
-    };
-  }
-
-  private async requirePlan(id: string): Promise<StoredPlan> {
-    const plan = await this.deps.plans.find(id);
-    if (!plan) throw new JarvisProblem(`no plan ${id}`, 'not-found');
-    return plan;
-  }
-
   private async requireDocument(id: string, environment: string) {
     const document = await this.deps.knowledge.getDocument(id);
     // A document of another environment is answered like a missing one: its existence is not for this caller.
@@ -418,18 +245,10 @@ export class AiService {
   }
 
   private async auditModelCall(caller: Caller, action: string, targetId: string, accounting: CallAccounting, details: Record<string, unknown>): Promise<void> {
-    await this.deps.audit.record({
-      actorId: caller.id,
-      actorEmail: caller.email,
-      action,
-      targetType: 'ai',
-      targetId,
-      outcome: 'success',
-      details: { ...accounting, ...details },
-    });
+    await this.modelCalls.success(caller, action, targetId, accounting, details);
   }
 
   private async auditModelFailure(caller: Caller, action: string, error: unknown): Promise<void> {
-    await this.deps.audit.record({ actorId: caller.id, actorEmail: caller.email, action, targetType: 'ai', outcome: 'failure', details: { model: this.model, error: (error as Error).message } });
+    await this.modelCalls.failure(caller, action, this.model, error);
   }
 }
