@@ -115,11 +115,16 @@ export function retrievalAnswer(evidence: Evidence): Answer {
   if (history && failed) sentences.push(`The run's history has the other steps and attempts.${cite(history)}`);
   const incident = evidence.similarIncidents[0];
   const incidentSource = incident ? evidence.sources.find((source) => source.kind === 'incident' && source.documentId === incident.documentId) : undefined;
+  const sourceOf = (documentId: string | undefined) => (documentId ? evidence.sources.find((source) => source.documentId === documentId) : undefined);
   if (incident) {
     sentences.push(`The most similar past incident is "${incident.title}".${cite(incidentSource)}`);
     const resolution = incident.resolutions[0];
-    const resolutionSource = resolution ? evidence.sources.find((source) => source.documentId === resolution.documentId) : undefined;
-    sentences.push(resolution ? `It was resolved by "${resolution.title}".${cite(resolutionSource)}` : 'No resolution was recorded for it.');
+    sentences.push(resolution ? `It was resolved by "${resolution.title}".${cite(sourceOf(resolution.documentId))}` : 'No resolution was recorded for it.');
+    // The nearest incident may be unresolved while a slightly less similar one was fixed.
+    const resolved = resolution ? undefined : evidence.similarIncidents.find((candidate) => candidate.resolutions.length > 0);
+    if (resolved) {
+      sentences.push(`The similar incident "${resolved.title}"${cite(sourceOf(resolved.documentId))} was resolved by "${resolved.resolutions[0]!.title}".${cite(sourceOf(resolved.resolutions[0]!.documentId))}`);
+    }
   } else {
     sentences.push('No similar past incident was found in the knowledge base.');
     for (const document of evidence.sources.filter((source) => source.kind === 'document').slice(0, 3)) sentences.push(`Related: "${document.title}".${cite(document)}`);

@@ -410,6 +410,11 @@ describe('AI Ops offline (no model configured)', () => {
     expect(logHit!.chunk.metadata.source).toBe('log');
     expect(logHit!.chunk.text).toContain(`[migrate] ${ERROR_TEXT}`);
 
+    // A question in words finds the same incident and its resolution.
+    const asked = (await suite.call('vic', 'POST', '/ai/diagnose', { environment: 'prod', text: 'orders relation is locked by another migration' })).json();
+    expect(asked).toMatchObject({ model: null, similarIncidents: expect.arrayContaining([expect.objectContaining({ resolutions: [expect.objectContaining({ documentId: resolution.id })] })]) });
+    expect(asked.citations).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'incident' }), expect.objectContaining({ kind: 'document', documentId: resolution.id })]));
+
     const proposed = await suite.call('olga', 'POST', '/ai/plans', { environment: 'prod', goal: 'fix the orders migration', runId: second.id });
     expect(proposed.statusCode).toBe(201);
     const plan = proposed.json();
