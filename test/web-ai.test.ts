@@ -139,6 +139,11 @@ describe('AI Ops in the browser', () => {
     await alice.waitForSelector('.chat-assistant .feedback [role=status] >> text=Thanks');
     await stack.screenshot(alice, 'ai-03-chat');
 
+    // A described problem, diagnosed without a run.
+    await alice.fill('#describe-text', 'the orders migration cannot reach orders-db on 5432');
+    await alice.click('.card:has(#describe) button[type=submit]');
+    await alice.waitForSelector(`.card:has(#describe) [data-testid=diagnosis-cause]:has-text("${CAUSE}")`, { timeout: 30_000 });
+
     // A note joins the knowledge base, and the search finds it.
     await alice.fill('#note-title', 'orders-db refuses connections after a failover');
     await alice.fill('#note-body', 'After a failover orders-db listens only once its replica catches up: wait for pg_is_in_recovery() = false, then rerun orders-migrate.');

@@ -47,6 +47,31 @@ export function DiagnosisPanel({ runId, environment, t }: { runId: string; envir
   );
 }
 
+/** A described problem (no run), diagnosed from the environment's knowledge. */
+export function DescribeProblem({ environment, t }: { environment: string; t: Translate }) {
+  const fetcher = useFetcher<DiagnoseAnswer>({ key: 'diagnose-text' });
+  const busy = fetcher.state !== 'idle';
+  return (
+    <section className="card" aria-labelledby="describe">
+      <h2 id="describe">{t('ai.describe.title')}</h2>
+      <fetcher.Form method="post" action="/ai/diagnose" className="note-form">
+        <input type="hidden" name="environment" value={environment} />
+        <label htmlFor="describe-text">{t('ai.describe.label')}</label>
+        <textarea id="describe-text" name="text" rows={3} required maxLength={4000} />
+        <button type="submit" disabled={busy || !environment}>
+          {busy ? t('ai.diagnose.running') : t('ai.diagnose.button')}
+        </button>
+      </fetcher.Form>
+      {fetcher.data?.error ? (
+        <p className="error" role="alert">
+          {fetcher.data.error}
+        </p>
+      ) : null}
+      {fetcher.data?.diagnosis ? <DiagnosisView diagnosis={fetcher.data.diagnosis} environment={environment} t={t} /> : null}
+    </section>
+  );
+}
+
 export function DiagnosisView({ diagnosis, runId, environment, t, headingRef }: { diagnosis: Diagnosis; runId?: string | undefined; environment: string; t: Translate; headingRef?: React.Ref<HTMLHeadingElement> }) {
   const fix = new URLSearchParams({ ...(runId ? { run: runId } : {}), goal: t('ai.diagnose.fixGoal', { cause: diagnosis.cause }) });
   return (

@@ -6,6 +6,7 @@ import { data, Form, Link, redirect, useActionData, useLoaderData, useNavigation
 import { formatDateTime, useLanguage, useT, type MessageKey, type Translate } from '../i18n/index.js';
 import { OfflineBanner } from '../lib/ai-answer.js';
 import { AiChat } from '../lib/ai-chat.js';
+import { DescribeProblem } from '../lib/ai-diagnosis.js';
 import { PlanView } from '../lib/ai-plan.js';
 import type { Plan, PlanError, SearchHit } from '../lib/ai-types.js';
 import { ApiProblem, requireApi } from '../lib/api.server.js';
@@ -219,6 +220,7 @@ export default function AiOps() {
       <div className="ai-columns">
         <AiChat environment={environment} runId={run || undefined} t={t} onModel={setChatModel} />
         <div className="ai-side">
+          <DescribeProblem environment={environment} t={t} />
           <SearchPanel environment={environment} q={q} run={run} hits={hits} error={searchError} t={t} />
           <NoteForm environment={environment} run={run} answer={answer} mayOperate={roles.includes('operator') || roles.includes('admin')} t={t} />
         </div>
