@@ -29,7 +29,12 @@ export function AiChat({ environment, runId, t, onModel }: { environment: string
   const [draft, setDraft] = useState('');
   const [busy, setBusy] = useState(false);
   const abort = useRef<AbortController | undefined>(undefined);
+  const log = useRef<HTMLDivElement>(null);
   useEffect(() => () => abort.current?.abort(), []);
+  // Keep the newest text in view as the answer streams in.
+  useEffect(() => {
+    if (log.current) log.current.scrollTop = log.current.scrollHeight;
+  }, [messages]);
 
   const updateLast = (change: (message: ChatMessage) => ChatMessage) => setMessages((current) => current.slice(0, -1).concat(change(current[current.length - 1]!)));
 
@@ -78,7 +83,7 @@ export function AiChat({ environment, runId, t, onModel }: { environment: string
     <section className="ai-chat card" aria-labelledby="ai-chat-title">
       <h2 id="ai-chat-title">{t('ai.chat.title')}</h2>
       {runId ? <p className="muted small">{t('ai.chat.aboutRun', { run: runId })}</p> : null}
-      <div className="chat-log" role="log" aria-live="polite" aria-busy={busy} aria-label={t('ai.chat.log')} data-testid="chat-log">
+      <div ref={log} className="chat-log" role="log" aria-live="polite" aria-busy={busy} aria-label={t('ai.chat.log')} data-testid="chat-log" tabIndex={0}>
         {messages.length === 0 ? <p className="muted">{t('ai.chat.empty')}</p> : null}
         {messages.map((message, index) => (
           <article key={index} className={`chat-message chat-${message.role}`} aria-label={message.role === 'user' ? t('ai.chat.you') : t('ai.chat.jarvis')}>
