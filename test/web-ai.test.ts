@@ -5,7 +5,7 @@
 // when invalid, and submitted as a run that waits for approval.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOpenAi, type FakeChatRequest, type FakeOpenAi } from './fake-openai.js';
+import { startFakeOpenAi, type FakeChatRequest, type FakeOpenAi, type FakeReply } from './fake-openai.js';
 import { writeManifests } from './files.js';
 import { ADMIN, signIn, startWebStack, tabTo, type WebStack } from './web-stack.js';
 
@@ -35,7 +35,7 @@ function promptOf(request: FakeChatRequest): string {
 }
 
 /** The model's side: a diagnosis citing the step and log sources it was given, plans of catalog actions (or not), and chat text. */
-function scriptedModel(request: FakeChatRequest): string {
+function scriptedModel(request: FakeChatRequest): FakeReply | string {
   const prompt = promptOf(request);
   const properties = (request.response_format?.json_schema?.schema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {};
   if ('cause' in properties) {
@@ -54,7 +54,8 @@ function scriptedModel(request: FakeChatRequest): string {
       ],
     });
   }
-  return CHAT_ANSWER;
+  // The chat answer comes late, so the sources sent before it must show first.
+  return { content: CHAT_ANSWER, delayMs: 2_500 };
 }
 
 /** Proposes the goal in the plan form and waits for the new plan's page. */
@@ -133,6 +134,9 @@ describe('AI Ops in the browser', () => {
     const streamed = alice.waitForResponse((response) => response.url() === `${stack.webUrl}/ai/chat`);
     await alice.keyboard.press('Enter');
     expect((await streamed).headers()['content-type']).toContain('text/event-stream');
+    // Events reach the page as the API sends them: the sources, while the model is still answering.
+    await alice.waitForSelector('.chat-assistant .citations li[data-kind=log]');
+    expect(await alice.textContent('.chat-assistant')).toContain('Looking through runs and incidents');
     await alice.waitForSelector(`.chat-assistant:has-text("${CHAT_ANSWER}")`, { timeout: 30_000 });
     expect(model.requests.some((request) => request.body.stream === true)).toBe(true);
     await alice.click('.chat-assistant button[value=up]');

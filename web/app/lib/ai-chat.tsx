@@ -98,7 +98,7 @@ export function AiChat({ environment, runId, t, onModel }: { environment: string
                     {message.error}
                   </p>
                 ) : null}
-                {!message.streaming ? <CitationList citations={message.citations ?? []} t={t} /> : null}
+                <CitationList citations={message.citations ?? []} t={t} />
                 {message.id ? (
                   <div className="answer-footer">
                     <Feedback answerId={message.id} environment={environment} t={t} />
