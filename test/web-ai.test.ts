@@ -70,9 +70,9 @@ let model: FakeOpenAi;
 beforeAll(async () => {
   model = await startFakeOpenAi();
   model.respondToChat(scriptedModel);
-  // A Temporal dev server of its own: the stack's worker keeps the jarvis-node-health
-  // schedule encrypted with its own key, which another stack sharing the suite's
-  // server (test/web.test.ts, with another key) could not read.
+  // A Temporal dev server of its own: the jarvis-node-health schedule is one per
+  // namespace, and the suite's other stack (test/web.test.ts, another key) would
+  // replace this one's while both run.
   stack = await startWebStack(writeManifests(manifests), undefined, {
     OPENAI_BASE_URL: model.baseUrl,
     OPENAI_API_KEY: model.apiKey,
