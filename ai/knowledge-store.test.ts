@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded-postgres.js';
 import { migrate } from '../db/migrator.js';
 import { reportIdleConnectionError } from '../db/pool-errors.js';
-import { createServerDatabase } from '../test/databases.js';
+import { useMigratedDatabase } from '../test/databases.js';
 import { startFakeOpenAi, type FakeOpenAi } from '../test/fake-openai.js';
 import { ProviderEmbedder, type Embedder } from './embedder.js';
 import { KnowledgeInputError, KnowledgeNotFoundError } from './knowledge-documents.js';
@@ -11,32 +11,19 @@ import { KnowledgeStore, MAX_WEIGHT } from './knowledge-store.js';
 import { LocalEmbedder } from './local-embedder.js';
 import { ModelProvider } from './model-provider.js';
 
-let database: Awaited<ReturnType<typeof createServerDatabase>>;
-let pool: pg.Pool;
-
-beforeAll(async () => {
-  database = await createServerDatabase();
-  await migrate(database.url);
-  pool = new pg.Pool({ connectionString: database.url });
-  pool.on('error', reportIdleConnectionError);
-});
-
-afterAll(async () => {
-  await pool?.end();
-  await database?.drop();
-});
+const database = useMigratedDatabase();
 
 const days = (count: number) => new Date(Date.now() - count * 24 * 60 * 60 * 1_000);
 
 async function countRows(table: 'knowledge_documents' | 'knowledge_chunks', title?: string): Promise<number> {
   const { rows } = title
-    ? await pool.query<{ count: string }>(`SELECT count(*) FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id WHERE d.title = $1`, [title])
-    : await pool.query<{ count: string }>(`SELECT count(*) FROM ${table}`);
+    ? await database.pool.query<{ count: string }>(`SELECT count(*) FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id WHERE d.title = $1`, [title])
+    : await database.pool.query<{ count: string }>(`SELECT count(*) FROM ${table}`);
   return Number(rows[0]!.count);
 }
 
 describe('the knowledge store on PostgreSQL with pgvector', () => {
-  const store = () => new KnowledgeStore(pool, new LocalEmbedder());
+  const store = () => new KnowledgeStore(database.pool, new LocalEmbedder());
 
   it('finds the document that matches the query, filtered by environment, kind and time', async () => {
     const knowledge = store();
@@ -134,7 +121,7 @@ describe('the knowledge store on PostgreSQL with pgvector', () => {
     const documentsBefore = await countRows('knowledge_documents');
     const chunksBefore = await countRows('knowledge_chunks');
 
-    await expect(new KnowledgeStore(pool, failsAfterFive).addDocument({ kind: 'failed_run', title: 'Half-embedded run', body: 'Database unreachable', logLines: longLog })).rejects.toThrow('embedding service went away');
+    await expect(new KnowledgeStore(database.pool, failsAfterFive).addDocument({ kind: 'failed_run', title: 'Half-embedded run', body: 'Database unreachable', logLines: longLog })).rejects.toThrow('embedding service went away');
     expect(await countRows('knowledge_documents')).toBe(documentsBefore);
     expect(await countRows('knowledge_chunks')).toBe(chunksBefore);
   });
@@ -153,7 +140,7 @@ describe('the knowledge store on PostgreSQL with pgvector', () => {
     };
     const documentsBefore = await countRows('knowledge_documents');
     const logLines = Array.from({ length: 100 }, (_, index) => ({ number: index + 1, text: `step migrate: applying 2026_${index}_schema.sql` }));
-    await expect(new KnowledgeStore(pool, poisonsThirdVector).addDocument({ kind: 'failed_run', title: 'Poisoned run', body: 'Migration failed', logLines })).rejects.toThrow(/out of range for type vector/);
+    await expect(new KnowledgeStore(database.pool, poisonsThirdVector).addDocument({ kind: 'failed_run', title: 'Poisoned run', body: 'Migration failed', logLines })).rejects.toThrow(/out of range for type vector/);
     expect(await countRows('knowledge_documents')).toBe(documentsBefore);
     expect(await countRows('knowledge_chunks', 'Poisoned run')).toBe(0);
   });
@@ -200,7 +187,7 @@ describe('the knowledge store on PostgreSQL with pgvector', () => {
     const fake: FakeOpenAi = await startFakeOpenAi();
     try {
       const provider = new ModelProvider({ baseUrl: fake.baseUrl, apiKey: fake.apiKey, embeddingModel: 'text-embedding-3-small', timeoutMs: 5_000, maxRetries: 0 });
-      const knowledge = new KnowledgeStore(pool, new ProviderEmbedder(provider));
+      const knowledge = new KnowledgeStore(database.pool, new ProviderEmbedder(provider));
       const document = await knowledge.addDocument({ kind: 'note', title: 'Kafka lag', body: 'consumer lag on orders topic grows when the broker disk is slow', environment: 'models' });
       expect(fake.requests.at(-1)!.body).toMatchObject({ model: 'text-embedding-3-small', dimensions: 384 });
 
@@ -214,7 +201,7 @@ describe('the knowledge store on PostgreSQL with pgvector', () => {
   });
 
   it('searches through the HNSW index', async () => {
-    const client = await pool.connect();
+    const client = await database.pool.connect();
     try {
       await client.query('BEGIN');
       await client.query('SET LOCAL enable_seqscan = off');

@@ -1,33 +1,17 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../db/migrator.js';
-import { reportIdleConnectionError } from '../db/pool-errors.js';
-import { createServerDatabase } from '../test/databases.js';
+import { describe, expect, it } from 'vitest';
+import { useMigratedDatabase } from '../test/databases.js';
 import { REDACTED } from '../manifest/redact.js';
 import { DatabaseLineSink } from './database-line-sink.js';
 import { LISTENER_APPLICATION_NAME, RunLogListener } from './run-log-listener.js';
 import { RunLogStore, TRUNCATION_MARKER } from './run-log-store.js';
 
-let database: Awaited<ReturnType<typeof createServerDatabase>>;
-let pool: pg.Pool;
-
-beforeAll(async () => {
-  database = await createServerDatabase();
-  await migrate(database.url);
-  pool = new pg.Pool({ connectionString: database.url });
-  pool.on('error', reportIdleConnectionError);
-});
-
-afterAll(async () => {
-  await pool?.end();
-  await database?.drop();
-});
+const database = useMigratedDatabase();
 
 const line = (text: string) => ({ stepId: 'step', attempt: 1, stream: 'stdout', at: new Date().toISOString(), text });
 
 describe('the run log store', () => {
   it('caps a run’s log and ends it with a visible truncation marker', async () => {
-    const store = new RunLogStore(pool, 5);
+    const store = new RunLogStore(database.pool, 5);
     await store.append('capped', [line('1'), line('2'), line('3')]);
     await store.append('capped', [line('4'), line('5'), line('6'), line('7')]);
     await store.append('capped', [line('8')]);
@@ -42,31 +26,31 @@ describe('the run log store', () => {
   });
 
   it('numbers lines without gaps when many writers append to one run at once', async () => {
-    const store = new RunLogStore(pool);
+    const store = new RunLogStore(database.pool);
     await Promise.all(Array.from({ length: 20 }, (_, writer) => store.append('busy', Array.from({ length: 10 }, (_, index) => line(`${writer}-${index}`)))));
     const lines = await store.linesAfter('busy', 0);
     expect(lines.map((entry) => entry.seq)).toEqual(Array.from({ length: 200 }, (_, index) => index + 1));
   });
 
   it('redacts secret input values before a line is stored', async () => {
-    const sink = new DatabaseLineSink(new RunLogStore(pool));
+    const sink = new DatabaseLineSink(new RunLogStore(database.pool));
     const step = { runId: 'secretive', stepId: 'login', runbook: 'r', environment: 'dev', secrets: ['pa55-w0rd'] };
     sink.write(step, 1, { stream: 'stdout', text: 'curl -u admin:pa55-w0rd https://x', at: new Date().toISOString() });
     await sink.flush();
-    expect((await new RunLogStore(pool).linesAfter('secretive', 0)).map((entry) => entry.text)).toEqual([`curl -u admin:${REDACTED} https://x`]);
+    expect((await new RunLogStore(database.pool).linesAfter('secretive', 0)).map((entry) => entry.text)).toEqual([`curl -u admin:${REDACTED} https://x`]);
   });
 
   it('keeps announcing new lines after the database drops the listener’s connection', async () => {
     const listener = new RunLogListener(database.url);
     await listener.start();
     try {
-      const store = new RunLogStore(pool);
+      const store = new RunLogStore(database.pool);
       const calls: Array<number | undefined> = [];
       listener.subscribe('dropped', (lastSeq) => calls.push(lastSeq));
       await store.append('dropped', [line('before')]);
       await expect.poll(() => calls, { timeout: 5_000 }).toContain(1);
       // What a database restart or failover does to the LISTEN connection.
-      const { rowCount } = await pool.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()', [
+      const { rowCount } = await database.pool.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()', [
         LISTENER_APPLICATION_NAME,
       ]);
       expect(rowCount).toBe(1);

@@ -2,7 +2,10 @@
 // pgvector), dropped when the suite ends.
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { loadEnv } from '../config/env.js';
+import { migrate } from '../db/migrator.js';
+import { reportIdleConnectionError } from '../db/pool-errors.js';
 
 export async function createServerDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const adminUrl = loadEnv().testDatabaseUrl;
@@ -20,6 +23,36 @@ export async function createServerDatabase(): Promise<{ url: string; drop(): Pro
       await client.connect();
       await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await client.end();
+    },
+  };
+}
+
+/**
+ * A migrated database for the tests of one file, with a pool on it: made before
+ * they run, dropped after. Read `pool` and `url` inside tests (they exist once
+ * the file's beforeAll has run).
+ */
+export function useMigratedDatabase(): { readonly pool: pg.Pool; readonly url: string } {
+  let database: Awaited<ReturnType<typeof createServerDatabase>> | undefined;
+  let pool: pg.Pool | undefined;
+  beforeAll(async () => {
+    database = await createServerDatabase();
+    await migrate(database.url);
+    pool = new pg.Pool({ connectionString: database.url });
+    pool.on('error', reportIdleConnectionError);
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await database?.drop();
+  });
+  return {
+    get pool() {
+      if (!pool) throw new Error('the test database is made in beforeAll');
+      return pool;
+    },
+    get url() {
+      if (!database) throw new Error('the test database is made in beforeAll');
+      return database.url;
     },
   };
 }
