@@ -60,6 +60,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await docker.getService(SERVICE).remove().catch(() => undefined);
+  await docker.getService(`${STACK}sec_api`).remove().catch(() => undefined);
   await api?.stop();
 });
 
