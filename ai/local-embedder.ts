@@ -59,10 +59,13 @@ function countFeatures(text: string): Map<string, number> {
   return counts;
 }
 
+/** The name the offline embedder's vectors are stored under. */
+export const LOCAL_EMBEDDING_MODEL = 'jarvis-local-lexical-v1';
+
 export class LocalEmbedder implements Embedder {
   readonly dimensions = DIMENSIONS;
   /** Stored with each vector; changing the features above needs a new name (and re-embedding). */
-  readonly model = 'jarvis-local-lexical-v1';
+  readonly model = LOCAL_EMBEDDING_MODEL;
 
   embed(texts: string[]): Promise<number[][]> {
     return Promise.resolve(texts.map((text) => this.embedOne(text)));

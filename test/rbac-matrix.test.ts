@@ -164,6 +164,7 @@ const cases: Case[] = [
     who: { permission: 'read', where: 'own' },
     bound: true,
   },
+  { route: 'GET /ai/status', method: 'GET', request: async (environment) => ({ url: `/ai/status?environment=${environment}` }), who: { permission: 'read', where: 'own' }, bound: true },
   { route: 'GET /ai/policies/:environment', method: 'GET', request: async (environment) => ({ url: `/ai/policies/${environment}` }), who: { permission: 'read', where: 'own' }, bound: true },
   {
     route: 'PUT /ai/policies/:environment',

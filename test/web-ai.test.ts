@@ -126,6 +126,8 @@ describe('AI Ops in the browser', () => {
     const runId = decodeURIComponent(runUrl.split('/runs/')[1]!);
     expect(await alice.inputValue('#plan-run')).toBe(runId);
     expect(await alice.inputValue('#plan-goal')).toContain(CAUSE);
+    // A model is configured: no offline banner.
+    expect(await alice.$('.ai-page > [data-testid=ai-offline]')).toBeNull();
 
     // A question answered as a stream, with thumbs up.
     await alice.click('#chat-question');

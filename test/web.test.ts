@@ -386,6 +386,8 @@ describe('the web app', () => {
     await alice.waitForSelector('[data-testid=diagnosis] .citations li[data-kind=log] a[href*="lines="]');
     await stack.screenshot(alice, '13-diagnosis-offline');
     await alice.click('nav >> text=AI Ops');
+    // Said as the page opens, before anything is asked.
+    await alice.waitForSelector('.ai-page > [data-testid=ai-offline]');
     await alice.fill('#chat-question', 'What failed in broken-probe?');
     await alice.click('.chat-form button[type=submit]');
     await alice.waitForSelector('.ai-page > [data-testid=ai-offline]', { timeout: 20_000 });

@@ -307,6 +307,22 @@ export const aiRoutes: FastifyPluginAsyncTypebox<AiRouteOptions> = async (app, {
   );
 
   app.get(
+    '/ai/status',
+    {
+      schema: {
+        tags: ['ai'],
+        summary: 'Where answers come from: the chat model (null when none is configured: answers from retrieval only) and the embedding model (lexical when local)',
+        querystring: Type.Object({ environment: EnvironmentParams.properties.environment }, { additionalProperties: false }),
+        response: { 200: Type.Object({ model: Type.Union([Type.String(), Type.Null()]), embeddingModel: Type.String(), lexical: Type.Boolean() }), ...problemResponses },
+      },
+    },
+    async (request) => {
+      requirePermission(request, 'read', request.query.environment);
+      return ai.status();
+    },
+  );
+
+  app.get(
     '/ai/policies/:environment',
     {
       schema: { tags: ['ai'], summary: 'Which catalog actions AI plans may use in an environment', params: EnvironmentParams, response: { 200: PolicySchema, ...problemResponses } },

@@ -6,6 +6,7 @@ import { checkCitations, diagnosisMessages, diagnosisSchema, plainText, retrieva
 import { EvidenceGatherer, type Citation, type Evidence, type SimilarIncident } from '../../ai/diagnosis-evidence.js';
 import { KnowledgeInputError, type KnowledgeKind } from '../../ai/knowledge-documents.js';
 import type { KnowledgeStore } from '../../ai/knowledge-store.js';
+import { LOCAL_EMBEDDING_MODEL } from '../../ai/local-embedder.js';
 import type { CallAccounting, ChatMessage, ModelProvider } from '../../ai/model-provider.js';
 import type { RunLogStore } from '../../logs/run-log-store.js';
 import type { RunbookCatalog } from '../../manifest/catalog.js';
@@ -63,6 +64,12 @@ export class AiService {
   constructor(private readonly deps: AiServiceDependencies) {
     this.evidence = new EvidenceGatherer(deps.runs, deps.logs, deps.knowledge);
     this.modelCalls = new ModelCallAudit(deps.audit);
+  }
+
+  /** Where answers come from: the chat model (null: retrieval only) and the embedding model. */
+  status(): { model: string | null; embeddingModel: string; lexical: boolean } {
+    const embeddingModel = this.deps.knowledge.embeddingModel;
+    return { model: this.model, embeddingModel, lexical: embeddingModel === LOCAL_EMBEDDING_MODEL };
   }
 
   /** The chat model, or null when answers come from retrieval only. */

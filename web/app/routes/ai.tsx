@@ -31,9 +31,10 @@ export async function loader({ request }: LoaderFunctionArgs) {
       return { error: problemText(error) };
     }
   };
-  const [search, plan] = await Promise.all([
+  const [search, plan, status] = await Promise.all([
     q && environment ? attempt(() => api.get<{ hits: SearchHit[] }>(`/ai/search?${new URLSearchParams({ q, environment, limit: '20' })}`)) : Promise.resolve(undefined),
     planId ? attempt(() => api.get<Plan>(`/ai/plans/${encodeURIComponent(planId)}`)) : Promise.resolve(undefined),
+    environment ? attempt(() => api.get<{ model: string | null }>(`/ai/status?${new URLSearchParams({ environment })}`)) : Promise.resolve(undefined),
   ]);
   return data(
     {
@@ -45,6 +46,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
       planError: plan?.error,
       run: url.searchParams.get('run') ?? '',
       goal: url.searchParams.get('goal') ?? '',
+      /** The chat model; null when none is configured (answers from retrieval only), undefined when unknown. */
+      model: status?.value ? status.value.model : undefined,
     },
     { headers: api.headers },
   );
@@ -206,10 +209,10 @@ function PlanPanel({ environment, run, goal, plan, planError, answer, t }: { env
 export default function AiOps() {
   const t = useT();
   const shell = useShell();
-  const { environment, q, hits, searchError, plan, planError, run, goal } = useLoaderData<typeof loader>();
+  const { environment, q, hits, searchError, plan, planError, run, goal, model } = useLoaderData<typeof loader>();
   const answer = useActionData<typeof action>();
   const roles = rolesIn(shell.me, environment);
-  const [chatModel, setChatModel] = useState<string | null | undefined>(undefined);
+  const [chatModel, setChatModel] = useState<string | null | undefined>(model);
   const offline = chatModel === null || plan?.model === null;
   return (
     <section className="ai-page">
