@@ -17,12 +17,12 @@ export function dockerFor(deps: ActionDependencies, context: ActionContext, endp
 }
 
 /** Docker answers 404 for an unknown container: that will not change on retry. */
-function notFoundIsFinal(error: unknown, container: string): never {
-  if ((error as { statusCode?: number }).statusCode === 404) throw ApplicationFailure.nonRetryable(`no container "${container}" on this endpoint`, 'ContainerNotFound');
+function notFoundIsFinal(error: unknown, container: string, where = 'on this endpoint'): never {
+  if ((error as { statusCode?: number }).statusCode === 404) throw ApplicationFailure.nonRetryable(`no container "${container}" ${where}`, 'ContainerNotFound');
   throw error;
 }
 
-const containerState = z.object({ id: z.string(), name: z.string(), state: z.string(), health: z.string().optional(), restartCount: z.number() });
+export const containerState = z.object({ id: z.string(), name: z.string(), state: z.string(), health: z.string().optional(), restartCount: z.number() });
 
 async function describeContainer(docker: Docker, container: string) {
   const info = await docker.getContainer(container).inspect();
@@ -46,21 +46,33 @@ function lifecycleAction(verb: 'restart' | 'stop' | 'start', title: string, desc
     defaults: { timeout: '2m', retry: { maxAttempts: 3, initialInterval: '2s', backoff: 2, maxInterval: '30s' } },
     create: (deps) => async (args, context) => {
       const docker = await dockerFor(deps, context, args.endpoint);
-      const handle = docker.getContainer(args.container);
       context.log('system', `${verb} ${args.container} on ${args.endpoint}`);
-      try {
-        if (verb === 'restart') await handle.restart({ t: args.timeoutSeconds });
-        // 304: already stopped / already running; the wanted state holds, which is what matters.
-        if (verb === 'stop') await handle.stop({ t: args.timeoutSeconds }).catch((error: { statusCode?: number }) => { if (error.statusCode !== 304) throw error; });
-        if (verb === 'start') await handle.start().catch((error: { statusCode?: number }) => { if (error.statusCode !== 304) throw error; });
-        const state = await describeContainer(docker, args.container);
-        context.log('system', `${state.name} is ${state.state}${state.health ? ` (${state.health})` : ''}`);
-        return state;
-      } catch (error) {
-        return notFoundIsFinal(error, args.container);
-      }
+      const state = await setContainerState(docker, args.container, verb, args.timeoutSeconds);
+      context.log('system', `${state.name} is ${state.state}${state.health ? ` (${state.health})` : ''}`);
+      return state;
     },
   });
+}
+
+/**
+ * Restarts, stops or starts a container and answers its state afterwards: the
+ * one lifecycle of the endpoint actions and of the agent's node-local ones.
+ * An unknown container is final; 304 (already stopped / already running) means
+ * the wanted state holds, which is what matters.
+ */
+export async function setContainerState(docker: Docker, container: string, verb: 'restart' | 'stop' | 'start', timeoutSeconds: number, where?: string) {
+  const handle = docker.getContainer(container);
+  const alreadySo = (error: { statusCode?: number }) => {
+    if (error.statusCode !== 304) throw error;
+  };
+  try {
+    if (verb === 'restart') await handle.restart({ t: timeoutSeconds });
+    if (verb === 'stop') await handle.stop({ t: timeoutSeconds }).catch(alreadySo);
+    if (verb === 'start') await handle.start().catch(alreadySo);
+    return await describeContainer(docker, container);
+  } catch (error) {
+    return notFoundIsFinal(error, container, where);
+  }
 }
 
 export const dockerContainerRestart = lifecycleAction('restart', 'Restart a container', 'Restarts a container (stop with a grace time, then start) and reports its state afterwards.');

@@ -10,6 +10,7 @@ import { nodeHealthSchema } from '../../infra/node-health.js';
 import { collectHealth, collectProfile } from '../../infra/node-probe.js';
 import { hardwareProfileSchema } from '../../infra/node-profile.js';
 import { defineAction, type ActionDependencies } from '../action.js';
+import { containerState as endpointContainerState, setContainerState } from '../docker/docker-actions.js';
 
 const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
 const socketOf = (deps: ActionDependencies) => deps.dockerSocket ?? DEFAULT_DOCKER_SOCKET;
@@ -46,7 +47,8 @@ export const nodeHealth = defineAction({
 });
 
 const containerArgument = z.string().min(1).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a container name or id').describe('Container name or id');
-const containerState = z.object({ id: z.string(), name: z.string(), state: z.string(), health: z.string().optional() });
+// The endpoint actions' state without the restart count, as node actions have always answered.
+const containerState = endpointContainerState.omit({ restartCount: true });
 
 export const nodeContainerList = defineAction({
   id: 'node.container.list',
@@ -75,22 +77,8 @@ function nodeLifecycle(verb: 'restart' | 'stop' | 'start', title: string) {
     output: containerState,
     defaults: { timeout: '2m', retry: { maxAttempts: 3, initialInterval: '2s', backoff: 2, maxInterval: '30s' } },
     create: (deps) => async (args, context) => {
-      const handle = localDocker(deps).getContainer(args.container);
       context.log('system', `${verb} ${args.container}`);
-      // 304: already in the wanted state.
-      const tolerateNotModified = (error: { statusCode?: number }) => {
-        if (error.statusCode !== 304) throw error;
-      };
-      try {
-        if (verb === 'restart') await handle.restart({ t: args.timeoutSeconds });
-        if (verb === 'stop') await handle.stop({ t: args.timeoutSeconds }).catch(tolerateNotModified);
-        if (verb === 'start') await handle.start().catch(tolerateNotModified);
-        const info = await handle.inspect();
-        return { id: info.Id.slice(0, 12), name: info.Name.replace(/^\//, ''), state: info.State.Status, ...(info.State.Health?.Status ? { health: info.State.Health.Status } : {}) };
-      } catch (error) {
-        if ((error as { statusCode?: number }).statusCode === 404) throw ApplicationFailure.nonRetryable(`no container "${args.container}" on this node`, 'ContainerNotFound');
-        throw error;
-      }
+      return containerState.parse(await setContainerState(localDocker(deps), args.container, verb, args.timeoutSeconds, 'on this node'));
     },
   });
 }

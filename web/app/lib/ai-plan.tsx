@@ -5,6 +5,7 @@ import { Form, Link, useNavigation } from 'react-router';
 import type { Translate } from '../i18n/index.js';
 import { RiskBadge } from './ai-answer.js';
 import type { Plan, PlanStep } from './ai-types.js';
+import { TableHead } from './table-head.js';
 
 function approvalText(step: PlanStep, t: Translate): string {
   const approval = typeof step.approval === 'object' ? step.approval : {};
@@ -44,14 +45,7 @@ export function PlanView({ plan, mayOperate, submitErrors, t }: { plan: Plan; ma
       </dl>
       <table className="table plan-steps">
         <caption className="sr-only">{t('ai.plan.steps')}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{t('ai.plan.step')}</th>
-            <th scope="col">{t('ai.plan.action')}</th>
-            <th scope="col">{t('ai.plan.arguments')}</th>
-            <th scope="col">{t('ai.plan.stepRisk')}</th>
-          </tr>
-        </thead>
+        <TableHead columns={[t('ai.plan.step'), t('ai.plan.action'), t('ai.plan.arguments'), t('ai.plan.stepRisk')]} />
         <tbody>
           {steps.map((step) => {
             const risk = stepRisk.get(step.id);

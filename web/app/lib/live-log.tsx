@@ -127,17 +127,11 @@ export function LogViewer({ lines, connected, steps, t, runId, highlight }: { li
         scrollToIndex={firstCited >= 0 ? firstCited : undefined}
         label={t('logs.title')}
         className="log-lines mono"
-        renderRow={(line) =>
-          cited(line) ? (
-            <span className={`log-line stream-${line.stream} cited`} data-seq={line.seq}>
-              <span className="log-step">{line.stepId}</span> <mark>{line.text}</mark>
-            </span>
-          ) : (
-            <span className={`log-line stream-${line.stream}`} data-seq={line.seq}>
-              <span className="log-step">{line.stepId}</span> {line.text}
-            </span>
-          )
-        }
+        renderRow={(line) => (
+          <span className={`log-line stream-${line.stream}${cited(line) ? ' cited' : ''}`} data-seq={line.seq}>
+            <span className="log-step">{line.stepId}</span> {cited(line) ? <mark>{line.text}</mark> : line.text}
+          </span>
+        )}
       />
     </div>
   );

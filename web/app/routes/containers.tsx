@@ -8,6 +8,7 @@ import { ApiProblem, requireApi } from '../lib/api.server.js';
 import { selectedEnvironment } from '../lib/session.server.js';
 import { ContainerFollow } from '../lib/container-follow.js';
 import { rolesIn, useShell } from '../lib/shell-data.js';
+import { TableHead } from '../lib/table-head.js';
 
 interface Connection {
   name: string;
@@ -104,17 +105,7 @@ export default function Containers() {
         <div key={group.group} className="container-group">
           <h2>{groupLabel(group.group, t)}</h2>
           <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">{t('containers.name')}</th>
-                <th scope="col">{t('containers.image')}</th>
-                <th scope="col">{t('containers.state')}</th>
-                <th scope="col">{t('containers.status')}</th>
-                <th scope="col">
-                  <span className="sr-only">{t('settings.actions')}</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={[t('containers.name'), t('containers.image'), t('containers.state'), t('containers.status')]} actions={t('settings.actions')} />
             <tbody>
               {group.containers.map((container) => (
                 <tr key={container.id} data-container={container.name}>

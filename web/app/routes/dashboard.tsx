@@ -88,6 +88,29 @@ function RunsChart({ daily }: { daily: Statistics['daily'] }) {
   );
 }
 
+/** A figure that links to where it comes from, with an optional note under it. */
+function Widget({ to, value, label, testId, children }: { to: string; value: number; label: string; testId?: string; children?: React.ReactNode }) {
+  return (
+    <Link to={to} className="widget">
+      <span className="widget-value" data-testid={testId}>
+        {value}
+      </span>
+      <span className="widget-label">{label}</span>
+      {children}
+    </Link>
+  );
+}
+
+/** A figure that has nothing to count yet: how to get there instead. */
+function HintWidget({ label, hint }: { label: string; hint: string }) {
+  return (
+    <div className="widget">
+      <span className="widget-label">{label}</span>
+      <span className="muted small">{hint}</span>
+    </div>
+  );
+}
+
 export default function Dashboard() {
   const t = useT();
   const language = useLanguage();
@@ -97,45 +120,22 @@ export default function Dashboard() {
     <section>
       <h1>{t('dashboard.title')}</h1>
       <div className="widgets">
-        <Link to="/runs?status=running" className="widget">
-          <span className="widget-value">{stats.running}</span>
-          <span className="widget-label">{t('dashboard.active')}</span>
-        </Link>
-        <Link to="/runs?status=failed" className="widget">
-          <span className="widget-value">{stats.failedLast24h}</span>
-          <span className="widget-label">{t('dashboard.failed24h')}</span>
-        </Link>
-        <Link to="/approvals" className="widget">
-          <span className="widget-value">{shell.pendingApprovals}</span>
-          <span className="widget-label">{t('dashboard.pending')}</span>
-        </Link>
+        <Widget to="/runs?status=running" value={stats.running} label={t('dashboard.active')} />
+        <Widget to="/runs?status=failed" value={stats.failedLast24h} label={t('dashboard.failed24h')} />
+        <Widget to="/approvals" value={shell.pendingApprovals} label={t('dashboard.pending')} />
         {containers && containers.endpoints > 0 ? (
-          <Link to="/containers" className="widget">
-            <span className="widget-value" data-testid="containers-in-error">
-              {containers.inError}
-            </span>
-            <span className="widget-label">{t('dashboard.containers')}</span>
+          <Widget to="/containers" value={containers.inError} label={t('dashboard.containers')} testId="containers-in-error">
             {containers.unreachable > 0 ? <span className="error-text small">{t('dashboard.endpointsUnreachable', { count: containers.unreachable })}</span> : null}
-          </Link>
+          </Widget>
         ) : (
-          <div className="widget">
-            <span className="widget-label">{t('dashboard.containers')}</span>
-            <span className="muted small">{t('dashboard.containersHow')}</span>
-          </div>
+          <HintWidget label={t('dashboard.containers')} hint={t('dashboard.containersHow')} />
         )}
         {nodes && nodes.total > 0 ? (
-          <Link to="/infra" className="widget">
-            <span className="widget-value" data-testid="nodes-online">
-              {nodes.online}
-            </span>
-            <span className="widget-label">{t('dashboard.nodes')}</span>
+          <Widget to="/infra" value={nodes.online} label={t('dashboard.nodes')} testId="nodes-online">
             <span className={`small ${nodes.unreachable > 0 ? 'error-text' : 'muted'}`}>{t('dashboard.nodesByStatus', nodes)}</span>
-          </Link>
+          </Widget>
         ) : (
-          <div className="widget">
-            <span className="widget-label">{t('dashboard.nodes')}</span>
-            <span className="muted small">{t('dashboard.nodesHow')}</span>
-          </div>
+          <HintWidget label={t('dashboard.nodes')} hint={t('dashboard.nodesHow')} />
         )}
       </div>
       <div className="two-columns">

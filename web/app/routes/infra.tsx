@@ -9,6 +9,7 @@ import { ApiProblem, requireApi } from '../lib/api.server.js';
 import { selectedEnvironment, webConfig } from '../lib/session.server.js';
 import { rolesIn, useShell } from '../lib/shell-data.js';
 import { TopologyGraph } from '../lib/topology-graph.js';
+import { TableHead } from '../lib/table-head.js';
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const api = await requireApi(request);
@@ -117,14 +118,7 @@ function NodeDetails({ node, t }: { node: NodeView; t: Translate }) {
           <div>
             <h3>{t('infra.disks')}</h3>
             <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">{t('infra.mount')}</th>
-                  <th scope="col">{t('infra.device')}</th>
-                  <th scope="col">{t('infra.size')}</th>
-                  <th scope="col">{t('infra.used')}</th>
-                </tr>
-              </thead>
+              <TableHead columns={[t('infra.mount'), t('infra.device'), t('infra.size'), t('infra.used')]} />
               <tbody>
                 {profile.disks.map((disk) => (
                   <tr key={disk.mount}>
@@ -140,12 +134,7 @@ function NodeDetails({ node, t }: { node: NodeView; t: Translate }) {
           <div>
             <h3>{t('infra.interfaces')}</h3>
             <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">{t('infra.interface')}</th>
-                  <th scope="col">{t('infra.addresses')}</th>
-                </tr>
-              </thead>
+              <TableHead columns={[t('infra.interface'), t('infra.addresses')]} />
               <tbody>
                 {profile.interfaces.map((entry) => (
                   <tr key={entry.name}>

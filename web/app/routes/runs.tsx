@@ -4,6 +4,7 @@ import { formatDateTime, formatDuration, useLanguage, useT } from '../i18n/index
 import { requireApi } from '../lib/api.server.js';
 import { useShell } from '../lib/shell-data.js';
 import { StatusBadge } from '../lib/status.js';
+import { TableHead } from '../lib/table-head.js';
 
 interface RunSummary {
   id: string;
@@ -87,17 +88,7 @@ export default function Runs() {
         <p className="muted">{t('runs.none')}</p>
       ) : (
         <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">{t('runs.run')}</th>
-              <th scope="col">{t('runs.runbook')}</th>
-              <th scope="col">{t('runs.environment')}</th>
-              <th scope="col">{t('runs.status')}</th>
-              <th scope="col">{t('runs.startedAt')}</th>
-              <th scope="col">{t('runs.duration')}</th>
-              <th scope="col">{t('runs.startedBy')}</th>
-            </tr>
-          </thead>
+          <TableHead columns={[t('runs.run'), t('runs.runbook'), t('runs.environment'), t('runs.status'), t('runs.startedAt'), t('runs.duration'), t('runs.startedBy')]} />
           <tbody>
             {runs.map((run) => (
               <tr key={run.id}>

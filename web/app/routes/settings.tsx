@@ -5,6 +5,7 @@ import { LANGUAGES, useLanguage, useT } from '../i18n/index.js';
 import { ApiProblem, requireApi } from '../lib/api.server.js';
 import { holdsAnywhere, useShell } from '../lib/shell-data.js';
 import type { ConnectionView } from '../../../api/services/connection-service.js';
+import { TableHead } from '../lib/table-head.js';
 
 const ROLES = ['admin', 'operator', 'approver', 'viewer'] as const;
 
@@ -164,18 +165,7 @@ export default function Settings() {
         <p className="muted">{t('settings.noConnections')}</p>
       ) : (
         <table className="table" data-testid="connections">
-          <thead>
-            <tr>
-              <th scope="col">{t('settings.name')}</th>
-              <th scope="col">{t('settings.connectionType')}</th>
-              <th scope="col">{t('settings.environment')}</th>
-              <th scope="col">{t('settings.connectionConfig')}</th>
-              <th scope="col">{t('settings.connectionSecret')}</th>
-              <th scope="col">
-                <span className="sr-only">{t('settings.actions')}</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={[t('settings.name'), t('settings.connectionType'), t('settings.environment'), t('settings.connectionConfig'), t('settings.connectionSecret')]} actions={t('settings.actions')} />
           <tbody>
             {connections.map((connection) => (
               <tr key={connection.id}>
@@ -230,13 +220,7 @@ export default function Settings() {
         <>
           <h2>{t('settings.users')}</h2>
           <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">{t('settings.email')}</th>
-                <th scope="col">{t('settings.name')}</th>
-                <th scope="col">{t('settings.grants')}</th>
-              </tr>
-            </thead>
+            <TableHead columns={[t('settings.email'), t('settings.name'), t('settings.grants')]} />
             <tbody>
               {users.map((user) => (
                 <tr key={user.id}>
