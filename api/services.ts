@@ -5,7 +5,7 @@ import type { JarvisEnv } from '../config/env.js';
 import type { Database } from '../db/database.js';
 import { RunbookCatalog } from '../manifest/catalog.js';
 import { RunService } from '../runs/run-service.js';
-import { GitSyncService } from './services/git-sync-service.js';
+import { GitSyncService, gitConfigCheck } from './services/git-sync-service.js';
 import { RunSummaryStore } from '../runs/run-summary-store.js';
 import { CredentialsCipher } from '../security/credentials-cipher.js';
 import { SecretKey } from '../security/secret-key.js';
@@ -21,6 +21,7 @@ import { PlanStore } from '../ai/plan-store.js';
 import { aiCallers } from './services/ai-audit.js';
 import { AiPlanService } from './services/ai-plan-service.js';
 import { AiService } from './services/ai-service.js';
+import path from 'node:path';
 import pg from 'pg';
 import { reportIdleConnectionError } from '../db/pool-errors.js';
 import type { ApiDependencies } from './app.js';
@@ -31,7 +32,7 @@ import { RunbookVersionService } from './services/runbook-version-service.js';
 import { UserService } from './services/user-service.js';
 
 export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runbooksDir' | 'taskQueue' | 'accessTokenTtlMs' | 'refreshTokenTtlMs'> &
-  Partial<Pick<JarvisEnv, 'agentTemporalAddress' | 'enrollmentTokenTtlMs'>> & {
+  Partial<Pick<JarvisEnv, 'agentTemporalAddress' | 'enrollmentTokenTtlMs' | 'gitAllowFileUrls' | 'searchPath'>> & {
     /** The model API; without it (or without a chat model) AI Ops answers from retrieval alone. */
     ai?: AiSettings;
   };
@@ -51,7 +52,8 @@ export async function createControlPlane(
   const runbookVersions = new RunbookVersionService(db, catalog);
   await runbookVersions.loadActive();
   const credentials = new CredentialsCipher([secret.derive('credentials')]);
-  const connections = new ConnectionService(db, credentials);
+  const gitRuntime = { allowFileUrls: config.gitAllowFileUrls ?? false, home: path.join(config.dataDir, 'git-home'), searchPath: config.searchPath ?? '/usr/local/bin:/usr/bin:/bin' };
+  const connections = new ConnectionService(db, credentials, { git: gitConfigCheck(gitRuntime) });
   const pool = new pg.Pool({ connectionString: database.url, max: 8 });
   pool.on('error', reportIdleConnectionError);
   const logListener = new RunLogListener(database.url);
@@ -89,7 +91,7 @@ export async function createControlPlane(
     users: new UserService(db),
     runbookVersions,
     connections,
-    git: new GitSyncService(connections, runbookVersions, catalog, config.dataDir),
+    git: new GitSyncService(connections, runbookVersions, config.dataDir, gitRuntime),
     payloadCodec: new EncryptionCodec(secret.derive('workflow-payloads')),
     logStore,
     logListener,

@@ -58,6 +58,11 @@ const envSchema = z.object({
     .string()
     .default('127.0.0.1,::1')
     .describe('Comma-separated addresses or CIDR ranges of proxies whose X-Forwarded-For is believed (the web server, Traefik).'),
+  JARVIS_GIT_ALLOW_FILE_URLS: z
+    .enum(['true', 'false'], 'true or false')
+    .default('false')
+    .transform((value) => value === 'true')
+    .describe('Whether git connections may name local repositories (file:// or a path) besides https and ssh: for tests, never in production.'),
   JARVIS_ADMIN_EMAIL: z.email().optional(),
   JARVIS_ADMIN_PASSWORD: z.string().min(12, 'at least 12 characters').optional(),
   JARVIS_CORS_ORIGINS: z.string().default('http://127.0.0.1:3000,http://localhost:3000,http://127.0.0.1:8233,http://localhost:8233'),
@@ -128,6 +133,7 @@ export function parseEnv(source: Record<string, string | undefined>) {
     secretKey: env.JARVIS_SECRET_KEY,
     bootstrapAdmin: env.JARVIS_ADMIN_EMAIL && env.JARVIS_ADMIN_PASSWORD ? { email: env.JARVIS_ADMIN_EMAIL, password: env.JARVIS_ADMIN_PASSWORD } : undefined,
     loginAttemptsPerMinute: env.JARVIS_LOGIN_ATTEMPTS_PER_MINUTE,
+    gitAllowFileUrls: env.JARVIS_GIT_ALLOW_FILE_URLS,
     trustedProxies: env.JARVIS_TRUSTED_PROXIES.split(',').map((proxy) => proxy.trim()).filter(Boolean),
     corsOrigins: env.JARVIS_CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
     accessTokenTtlMs: env.JARVIS_ACCESS_TOKEN_TTL,

@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ManifestError } from './errors.js';
 import { loadManifest, parseYaml, type LoadResult } from './loader.js';
+import { manifestEnvelopeSchema } from './schema.js';
 
 export interface CatalogEntry {
   name: string;
@@ -21,6 +22,28 @@ interface Source {
 
 function field(value: unknown, key: string): unknown {
   return value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+}
+
+/** The runbooks a manifest starts as children, wherever the step sits (parallel groups, compensations). */
+function childRunbooks(value: unknown): string[] {
+  const names: string[] = [];
+  const walk = (steps: unknown) => {
+    if (!Array.isArray(steps)) return;
+    for (const step of steps) {
+      const child = field(step, 'runbook');
+      if (typeof child === 'string') names.push(child);
+      walk(field(step, 'parallel'));
+      walk(field(step, 'compensate'));
+    }
+  };
+  walk(field(value, 'steps'));
+  return names;
+}
+
+/** The environments a manifest lists (the schema's default when it lists none; none when the list is malformed, as it cannot run). */
+export function listedEnvironments(value: unknown): string[] {
+  const listed = manifestEnvelopeSchema.shape.environments.safeParse(field(value, 'environments'));
+  return listed.success ? listed.data : [];
 }
 
 export class RunbookCatalog {
@@ -52,6 +75,37 @@ export class RunbookCatalog {
   /** Adds or replaces a runbook from elsewhere than the folder (an imported catalog version). */
   register(name: string, value: unknown, origin: string): void {
     this.sources.set(name, { file: origin, value });
+  }
+
+  /** The raw manifest of a runbook in the catalog, valid or not. */
+  source(name: string): unknown {
+    return this.sources.get(name)?.value;
+  }
+
+  /**
+   * Where a change to runbook `name` takes effect: the environments of every
+   * runbook that starts it as a child, directly or further up (children are
+   * compiled into their parents, so a new child version runs wherever they
+   * run). Read from the raw manifests, so a parent that is invalid only for
+   * want of this child counts too.
+   */
+  environmentsOfStarters(name: string): string[] {
+    const startersOf = new Map<string, string[]>();
+    for (const [parent, source] of this.sources) {
+      for (const child of childRunbooks(source.value)) startersOf.set(child, [...(startersOf.get(child) ?? []), parent]);
+    }
+    const seen = new Set<string>([name]);
+    const queue = [name];
+    const environments = new Set<string>();
+    for (let current = queue.shift(); current !== undefined; current = queue.shift()) {
+      for (const parent of startersOf.get(current) ?? []) {
+        if (seen.has(parent)) continue;
+        seen.add(parent);
+        queue.push(parent);
+        for (const environment of listedEnvironments(this.sources.get(parent)?.value)) environments.add(environment);
+      }
+    }
+    return [...environments];
   }
 
   has(name: string): boolean {

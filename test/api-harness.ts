@@ -15,8 +15,11 @@ export interface TestUser {
   grants: Array<[environment: string, role: Role]>;
 }
 
-/** `ai`: the model API the API and its worker use (both embed the same way); offline without it. */
-export async function startApiForTests(runbooksDir: string, users: TestUser[], options: { ai?: AiSettings } = {}) {
+/**
+ * `ai`: the model API the API and its worker use (both embed the same way); offline without it.
+ * `gitAllowFileUrls`: git connections may name local repositories (JARVIS_GIT_ALLOW_FILE_URLS), for local bare repositories standing in for GitHub.
+ */
+export async function startApiForTests(runbooksDir: string, users: TestUser[], options: { ai?: AiSettings; gitAllowFileUrls?: boolean } = {}) {
   const database = await createMigratedDatabase();
   const prisma = database.prisma;
   const taskQueue = uniqueTaskQueue('api');
@@ -24,7 +27,7 @@ export async function startApiForTests(runbooksDir: string, users: TestUser[], o
   const worker = await startWorker(taskQueue, undefined, stores);
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   const temporal = new Client({ connection, dataConverter: testDataConverter() });
-  const { app, services } = await buildApiForTests(database, runbooksDir, taskQueue, temporal, options.ai);
+  const { app, services } = await buildApiForTests(database, runbooksDir, taskQueue, temporal, options);
   for (const user of users) {
     const created = await services.users.createUser({ email: user.email, name: user.email.split('@')[0] ?? user.email, password: user.password });
     for (const [environment, role] of user.grants) await services.users.grant(created.id, environment, role);

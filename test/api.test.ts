@@ -249,7 +249,7 @@ describe('the API', () => {
   });
 
   it('imports manifests as catalog versions, refusing broken ones and keeping the active version', async () => {
-    const manifest = (message: string) => `name: imported\ntitle: Imported\nsteps:\n  - id: say\n    action: core.noop\n    with: { message: "${message}" }\n`;
+    const manifest = (message: string) => `name: imported\ntitle: Imported\nenvironments: [prod]\nsteps:\n  - id: say\n    action: core.noop\n    with: { message: "${message}" }\n`;
     expect((await api.app.inject({ method: 'POST', url: '/runbooks/import', headers: as('alice'), payload: { manifest: manifest('v1') } })).statusCode).toBe(403);
     const first = await api.app.inject({ method: 'POST', url: '/runbooks/import', headers: as('erin'), payload: { manifest: manifest('v1') } });
     expect(first.statusCode).toBe(201);

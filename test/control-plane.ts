@@ -23,10 +23,28 @@ export async function createMigratedDatabase() {
   };
 }
 
-export async function buildApiForTests(database: Awaited<ReturnType<typeof createMigratedDatabase>>, runbooksDir: string, taskQueue: string, temporal: Client, ai?: AiSettings) {
+/** `gitAllowFileUrls`: let git connections name local repositories (tests use local bare repositories for GitHub); JARVIS_GIT_ALLOW_FILE_URLS otherwise. */
+export async function buildApiForTests(
+  database: Awaited<ReturnType<typeof createMigratedDatabase>>,
+  runbooksDir: string,
+  taskQueue: string,
+  temporal: Client,
+  options: { ai?: AiSettings; gitAllowFileUrls?: boolean } = {},
+) {
   const env = loadEnv();
+  const { ai, gitAllowFileUrls = env.gitAllowFileUrls } = options;
   const services = await createControlPlane(
-    { dataDir: env.dataDir, secretKey: env.secretKey, runbooksDir, taskQueue, accessTokenTtlMs: 15 * 60_000, refreshTokenTtlMs: 30 * 86_400_000, ...(ai ? { ai } : {}) },
+    {
+      dataDir: env.dataDir,
+      secretKey: env.secretKey,
+      runbooksDir,
+      taskQueue,
+      accessTokenTtlMs: 15 * 60_000,
+      refreshTokenTtlMs: 30 * 86_400_000,
+      searchPath: env.searchPath,
+      gitAllowFileUrls,
+      ...(ai ? { ai } : {}),
+    },
     database,
     temporal,
   );

@@ -23,6 +23,16 @@ steps:
     approval: { role: approver }
 `;
 
+// Imports need the admin role in every environment the runbook runs in: this one runs in the own environment only.
+const imported = `
+name: matrix-import
+title: Imported by the matrix
+environments: [${OWN}]
+steps:
+  - id: say
+    action: core.noop
+`;
+
 type Who = 'anyone' | 'admin-anywhere' | 'execute-anywhere' | { permission: 'read' | 'execute' | 'approve' | 'administer'; where: 'own' | 'other' };
 
 interface Case {
@@ -103,7 +113,7 @@ const cases: Case[] = [
   { route: 'GET /metrics', method: 'GET', request: async () => ({ url: '/metrics' }), who: 'anyone', bound: false },
   { route: 'GET /runbooks', method: 'GET', request: async () => ({ url: '/runbooks' }), who: 'anyone', bound: false },
   { route: 'GET /runbooks/:name', method: 'GET', request: async () => ({ url: '/runbooks/gated' }), who: 'anyone', bound: false },
-  { route: 'POST /runbooks/import', method: 'POST', request: async () => ({ url: '/runbooks/import', payload: { manifest: gated } }), who: 'admin-anywhere', bound: false },
+  { route: 'POST /runbooks/import', method: 'POST', request: async () => ({ url: '/runbooks/import', payload: { manifest: imported } }), who: 'admin-anywhere', bound: false },
   { route: 'GET /runbooks/:name/versions', method: 'GET', request: async () => ({ url: '/runbooks/gated/versions' }), who: 'anyone', bound: false },
   { route: 'POST /runbooks/validate', method: 'POST', request: async () => ({ url: '/runbooks/validate', payload: { manifest: gated } }), who: 'execute-anywhere', bound: false },
   { route: 'POST /runbooks/:name/execute', method: 'POST', request: async (environment) => ({ url: '/runbooks/gated/execute', payload: { environment } }), who: { permission: 'execute', where: 'own' }, bound: true },

@@ -95,7 +95,8 @@ export const runbookRoutes: FastifyPluginAsyncTypebox<RunbookRouteOptions> = asy
     {
       schema: {
         tags: ['runbooks'],
-        summary: 'Import a manifest (YAML) as the active version of its runbook; a manifest with mistakes is refused',
+        summary:
+          'Import a manifest (YAML) as the active version of its runbook (admin in every environment the new and the replaced version run in); a manifest with mistakes is refused',
         body: Type.Object({ manifest: Type.String({ minLength: 1, maxLength: 200_000 }) }, { additionalProperties: false }),
         response: { 201: Version, ...problemResponses },
       },
@@ -103,8 +104,12 @@ export const runbookRoutes: FastifyPluginAsyncTypebox<RunbookRouteOptions> = asy
     async (request, reply) => {
       auditTarget(request, 'runbook');
       requireAdministrator(request);
-      const imported = await versions.importManifest(request.body.manifest, principalOf(request).id);
-      auditTarget(request, 'runbook', imported.name, { version: imported.version });
+      const principal = principalOf(request);
+      const prepared = versions.prepare(request.body.manifest);
+      // Named before the scope check, so a refusal is audited with the runbook and the environments it would have changed.
+      auditTarget(request, 'runbook', prepared.name, { version: prepared.version, environments: prepared.reaches });
+      const scope = { environments: environmentsWhere(principal, 'administer'), importer: 'you', rule: 'that needs the admin role in each' };
+      const imported = await versions.importManifest(prepared, principal.id, scope);
       return reply.code(201).send(imported);
     },
   );

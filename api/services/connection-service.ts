@@ -32,12 +32,21 @@ function view(row: ConnectionRow): ConnectionView {
   };
 }
 
+/** Checks a connection type's `config` before it is stored; throws a JarvisProblem that says what to fix. */
+export type ConfigCheck = (config: Record<string, unknown>) => Promise<void>;
+
 /** Connections: what it takes to reach a system, with credentials sealed at rest and write-only over the API. */
 export class ConnectionService {
   constructor(
     private readonly db: Database,
     private readonly cipher: CredentialsCipher,
+    /** Per type, e.g. git: its URL and branch become arguments of a program, so they are checked where they come in. */
+    private readonly configChecks: Readonly<Record<string, ConfigCheck>> = {},
   ) {}
+
+  private async checkConfig(type: string, config: Record<string, unknown>): Promise<void> {
+    await this.configChecks[type]?.(config);
+  }
 
   async list(environments: string[]): Promise<ConnectionView[]> {
     const rows = await this.db.connection.findMany({ where: { environment: { name: { in: environments } } }, include: { environment: true }, orderBy: { name: 'asc' } });
@@ -53,6 +62,7 @@ export class ConnectionService {
   async create(input: { environment: string; name: string; type: string; config: Record<string, unknown>; secret?: string }): Promise<ConnectionView> {
     const environment = await this.db.environment.findUnique({ where: { name: input.environment } });
     if (!environment) throw new JarvisProblem(`no environment ${input.environment}`, 'not-found');
+    await this.checkConfig(input.type, input.config);
     if (await this.db.connection.findUnique({ where: { environmentId_name: { environmentId: environment.id, name: input.name } } })) {
       throw new JarvisProblem(`a connection named ${input.name} already exists in ${input.environment}`, 'conflict');
     }
@@ -66,6 +76,11 @@ export class ConnectionService {
   }
 
   async update(id: string, input: { config?: Record<string, unknown>; secret?: string | null }): Promise<ConnectionView> {
+    if (input.config) {
+      const current = await this.db.connection.findUnique({ where: { id } });
+      if (!current) throw new JarvisProblem(`no connection ${id}`, 'not-found');
+      await this.checkConfig(current.type, input.config);
+    }
     const sealed = typeof input.secret === 'string' ? this.cipher.seal(input.secret, `connection:${id}`) : undefined;
     const row = await this.db.connection.update({
       where: { id },

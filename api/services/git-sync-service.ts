@@ -1,18 +1,21 @@
 // Syncs the runbooks of a Git repository (a `git` connection) into the
 // catalog: fetch, read orch.yaml, validate every runbook and stack it lists,
 // and only when all are right record each runbook as a catalog version. A
-// commit with a mistake changes nothing and says where the mistake is.
+// commit with a mistake changes nothing and says where the mistake is. A
+// connection belongs to one environment and its repository changes runbooks
+// of that environment only: a manifest that would change what runs elsewhere
+// (it lists another environment, or replaces or is started by a runbook that
+// does) is refused like a mistake, with 403.
 import path from 'node:path';
 import { parse as parseYamlText } from 'yaml';
-import { fetchRepository, GitError, readOrchFiles } from '../../infra/git-manifests.js';
+import { checkGitConfig, fetchRepository, GitError, readOrchFiles, type GitRuntime } from '../../infra/git-manifests.js';
 import { stackManifestSchema } from '../../infra/swarm-stack.js';
-import type { RunbookCatalog } from '../../manifest/catalog.js';
 import type { ManifestError } from '../../manifest/errors.js';
 import { zodIssuesToErrors } from '../../manifest/errors.js';
 import { parseYaml } from '../../manifest/loader.js';
 import { JarvisProblem } from '../../runs/errors.js';
-import type { ConnectionService } from './connection-service.js';
-import type { RunbookVersionService } from './runbook-version-service.js';
+import type { ConfigCheck, ConnectionService } from './connection-service.js';
+import type { ImportScope, PreparedImport, RunbookVersionService } from './runbook-version-service.js';
 
 export interface GitSyncResult {
   commit: string;
@@ -25,12 +28,25 @@ interface GitSecret {
   webhookSecret?: string;
 }
 
+function asProblem(error: unknown): unknown {
+  return error instanceof GitError ? new JarvisProblem(error.message, error.kind) : error;
+}
+
+/** The check a git connection's config passes before it is stored (URL transport, branch name). */
+export function gitConfigCheck(runtime: GitRuntime): ConfigCheck {
+  return async (config) => {
+    await checkGitConfig(config, runtime).catch((error: unknown) => {
+      throw asProblem(error);
+    });
+  };
+}
+
 export class GitSyncService {
   constructor(
     private readonly connections: ConnectionService,
     private readonly versions: RunbookVersionService,
-    private readonly catalog: RunbookCatalog,
     private readonly dataDir: string,
+    private readonly runtime: GitRuntime,
   ) {}
 
   private async gitConnection(environment: string, name: string) {
@@ -60,22 +76,28 @@ export class GitSyncService {
     let commit: string;
     let files: Awaited<ReturnType<typeof readOrchFiles>>;
     try {
-      commit = await fetchRepository({ url: source.url, branch: source.branch, ...(source.secret.token ? { token: source.secret.token } : {}) }, directory);
+      commit = await fetchRepository({ url: source.url, branch: source.branch, ...(source.secret.token ? { token: source.secret.token } : {}) }, directory, this.runtime);
       files = await readOrchFiles(directory, (text) => parseYamlText(text) as unknown);
     } catch (error) {
-      if (error instanceof GitError) throw new JarvisProblem(error.message, error.message.startsWith('git ') ? 'unavailable' : 'invalid');
-      throw error;
+      throw asProblem(error);
     }
+    const scope: ImportScope = { environments: [environment], importer: `git connection "${name}" of ${environment}`, rule: 'a git connection changes the runbooks of its own environment only' };
     const errors: ManifestError[] = [];
+    const outOfScope: ManifestError[] = [];
     const within = (file: string, found: ManifestError[]) => errors.push(...found.map((entry) => ({ path: `${file}: ${entry.path}`, message: entry.message })));
+    const prepared: Array<{ file: string; runbook: PreparedImport }> = [];
     for (const runbook of files.runbooks) {
-      const parsed = parseYaml(runbook.text);
-      if (parsed.errors.length > 0) {
-        within(runbook.file, parsed.errors);
+      let checked: PreparedImport;
+      try {
+        checked = this.versions.prepare(runbook.text);
+      } catch (error) {
+        if (!(error instanceof JarvisProblem) || error.kind !== 'invalid') throw error;
+        within(runbook.file, error.errors);
         continue;
       }
-      const compiled = this.catalog.compileValue(parsed.value);
-      if (!compiled.ok) within(runbook.file, compiled.errors);
+      const refused = this.versions.refusal(checked, scope);
+      if (refused) outOfScope.push({ path: `${runbook.file}: environments`, message: refused });
+      prepared.push({ file: runbook.file, runbook: checked });
     }
     const stacks: string[] = [];
     for (const stack of files.stacks) {
@@ -88,10 +110,13 @@ export class GitSyncService {
       if (checked.success) stacks.push(checked.data.name);
       else within(stack.file, zodIssuesToErrors('', checked.error.issues));
     }
-    if (errors.length > 0) throw new JarvisProblem(`commit ${commit.slice(0, 12)} of ${name} has mistakes; the active versions are unchanged:`, 'invalid', errors);
+    if (errors.length > 0) throw new JarvisProblem(`commit ${commit.slice(0, 12)} of ${name} has mistakes; the active versions are unchanged:`, 'invalid', [...errors, ...outOfScope]);
+    if (outOfScope.length > 0) {
+      throw new JarvisProblem(`commit ${commit.slice(0, 12)} of ${name} would change runbooks outside ${environment}; the active versions are unchanged:`, 'forbidden', outOfScope);
+    }
     const imported = [];
-    for (const runbook of files.runbooks) {
-      const view = await this.versions.importManifest(runbook.text, importedById, `git:${name}@${commit.slice(0, 12)}`);
+    for (const { runbook } of prepared) {
+      const view = await this.versions.importManifest(runbook, importedById, scope, `git:${name}@${commit.slice(0, 12)}`);
       imported.push({ name: view.name, version: view.version });
     }
     return { commit, imported, stacks };
