@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { parseDuration, DURATION_HINT } from '../manifest/duration.js';
 import type { NodeStore } from '../infra/node-store.js';
 import type { ConnectionResolver } from '../security/connection-resolver.js';
+import type { EgressAllowlistSource } from './http/egress-policy.js';
 
 export type RiskLevel = 'low' | 'medium' | 'high';
 
@@ -47,6 +48,8 @@ export interface ActionDependencies {
   nodes?: NodeStore;
   /** On an agent: the node's own Docker socket, for node-local container actions. */
   dockerSocket?: string;
+  /** Which non-public addresses http and notify actions may reach, per environment (absent: public ones only). */
+  egress?: EgressAllowlistSource;
 }
 
 export interface ActionDefaults {

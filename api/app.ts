@@ -26,6 +26,8 @@ import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { codecRoutes } from './routes/codec.js';
 import { connectionRoutes } from './routes/connections.js';
+import { egressRoutes } from './routes/egress.js';
+import type { EgressAllowlistStore } from '../infra/egress-allowlist-store.js';
 import websocket from '@fastify/websocket';
 import { containerRoutes } from './routes/containers.js';
 import { gitRoutes } from './routes/git.js';
@@ -69,6 +71,8 @@ export interface ApiDependencies {
   ai: AiService;
   /** AI Ops plans and the action policies they respect. */
   aiPlans: AiPlanService;
+  /** Each environment's egress allowlist for http and notify actions. */
+  egressAllowlists: EgressAllowlistStore;
 }
 
 export interface ApiSettings {
@@ -159,6 +163,7 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
   await app.register(runRoutes, { runs: deps.runs });
   await app.register(adminRoutes, { db: deps.db, users: deps.users });
   await app.register(connectionRoutes, { connections: deps.connections });
+  await app.register(egressRoutes, { allowlists: deps.egressAllowlists });
   await app.register(containerRoutes, { runs: deps.runs, connections: deps.connections, tickets: deps.logTickets, allowedOrigins: settings.corsOrigins });
   await app.register(gitRoutes, { git: deps.git });
   await app.register(nodeRoutes, { nodes: deps.nodes, agents: deps.agents });

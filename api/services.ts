@@ -14,6 +14,7 @@ import { AccessTokens, LogTickets } from '../security/tokens.js';
 import { RunLogListener } from '../logs/run-log-listener.js';
 import { RunLogStore } from '../logs/run-log-store.js';
 import { NodeStore } from '../infra/node-store.js';
+import { EgressAllowlistStore } from '../infra/egress-allowlist-store.js';
 import { createEmbedder } from '../ai/embedder.js';
 import { KnowledgeStore } from '../ai/knowledge-store.js';
 import { isAiConfigured, ModelProvider, type AiSettings } from '../ai/model-provider.js';
@@ -97,6 +98,7 @@ export async function createControlPlane(
     logListener,
     logTickets: new LogTickets(secret.derive('log-tickets')),
     nodes,
+    egressAllowlists: new EgressAllowlistStore(pool),
     agents: {
       // Agents are told the address they can reach, which may differ from the one the API uses.
       temporalAddress: config.agentTemporalAddress ?? (temporal.connection as Connection).options.address,

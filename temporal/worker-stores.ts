@@ -9,6 +9,8 @@ import { DatabaseLineSink } from '../logs/database-line-sink.js';
 import { RunLogStore } from '../logs/run-log-store.js';
 import type { JarvisEnv } from '../config/env.js';
 import { NodeStore } from '../infra/node-store.js';
+import { EgressAllowlistStore } from '../infra/egress-allowlist-store.js';
+import type { EgressAllowlistSource } from '../activities/http/egress-policy.js';
 import { createEmbedder } from '../ai/embedder.js';
 import type { AiSettings } from '../ai/model-provider.js';
 import type { KnowledgeDependencies } from '../ai/knowledge-activities.js';
@@ -26,6 +28,8 @@ export interface WorkerStores {
   nodes?: NodeStore;
   /** The AI Ops knowledge base: failed runs and plan outcomes are ingested into it. */
   knowledge?: Omit<KnowledgeDependencies, 'lineSink'>;
+  /** Each environment's egress allowlist (http and notify actions). */
+  egress?: EgressAllowlistSource;
   close(): Promise<void>;
 }
 
@@ -37,6 +41,7 @@ export function workerStoreOptions(stores: Omit<WorkerStores, 'close'>) {
     ...(stores.connections ? { connections: stores.connections } : {}),
     ...(stores.nodes ? { nodes: stores.nodes } : {}),
     ...(stores.knowledge ? { knowledge: stores.knowledge } : {}),
+    ...(stores.egress ? { egress: stores.egress } : {}),
   };
 }
 
@@ -53,6 +58,7 @@ export function openWorkerStores(databaseUrl: string | undefined, keys: Pick<Jar
     knowledge: { logs, knowledge: new KnowledgeStore(pool, embedder), plans: new PlanStore(pool) },
     runSummaries: new RunSummaryStore(pool),
     nodes: new NodeStore(pool),
+    egress: new EgressAllowlistStore(pool),
     connections: new DatabaseConnectionResolver(pool, new CredentialsCipher([SecretKey.load(keys.secretKey, keys.dataDir).derive('credentials')])),
     async close() {
       await lineSink.flush();

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { PROJECT_ROOT, type JarvisEnv } from '../config/env.js';
 import type { DataConverter } from '@temporalio/common';
 import type { ActionDependencies } from '../activities/action.js';
+import type { EgressAllowlistSource } from '../activities/http/egress-policy.js';
 import { createActivities, createConsoleLineSink } from '../activities/index.js';
 import { createKnowledgeActivities, type KnowledgeDependencies } from '../ai/knowledge-activities.js';
 import { createNodeHealthActivities } from '../activities/nodes/health-check-activities.js';
@@ -45,6 +46,8 @@ export interface RunbookWorkerOptions {
   nodes?: NodeStore;
   /** The AI Ops knowledge base, for ingesting failed runs and plan outcomes; none without a database. */
   knowledge?: Omit<KnowledgeDependencies, 'lineSink'>;
+  /** Each environment's egress allowlist, for http and notify actions; without it they reach public addresses only. */
+  egress?: EgressAllowlistSource;
   /** Encrypts payloads: the same converter as every client of the installation. */
   dataConverter: DataConverter;
   /** Benchmarks observe activities through interceptors. */
@@ -59,6 +62,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions): Promis
       playbooksDir: options.playbooksDir,
       ...(options.connections ? { connections: options.connections } : {}),
       ...(options.nodes ? { nodes: options.nodes } : {}),
+      ...(options.egress ? { egress: options.egress } : {}),
     }),
     ...createRunSummaryActivities(options.runSummaries),
     ...createNodeHealthActivities(options.nodes),

@@ -9,7 +9,8 @@ const methodArgument = z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 
 export const httpRequest = defineAction({
   id: 'http.request',
   title: 'Send an HTTP request',
-  description: 'Sends one HTTP request and returns its status, headers and body (parsed as JSON when it is JSON). Any status is a success.',
+  description:
+    "Sends one HTTP request and returns its status, headers and body (parsed as JSON when it is JSON). Any status is a success. Reaches public addresses, and others only when the environment's egress allowlist names them.",
   risk: 'medium',
   input: z
     .object({
@@ -29,10 +30,11 @@ export const httpRequest = defineAction({
     durationMs: z.number(),
   }),
   defaults: { timeout: '1m', retry: { maxAttempts: 3, initialInterval: '1s', backoff: 2, maxInterval: '30s' } },
-  create: () => async (args, context) => {
+  create: (deps) => async (args, context) => {
     const answer = await performHttpCall(
       { url: args.url, method: args.method, headers: args.headers, body: args.body, timeoutMs: parseDuration(args.timeout) ?? 30_000 },
       context,
+      deps,
     );
     return { ...answer, ok: answer.status >= 200 && answer.status < 300, json: parseJsonBody(answer.body) };
   },
@@ -42,7 +44,7 @@ export const httpCheck = defineAction({
   id: 'http.check',
   title: 'Check an HTTP endpoint',
   description:
-    'Fails unless the endpoint answers with an expected status (and, if given, a body containing a text or matching a pattern). Retried by default: use it to wait for a service to become healthy.',
+    'Fails unless the endpoint answers with an expected status (and, if given, a body containing a text or matching a pattern). Retried by default: use it to wait for a service to become healthy. Its output is the status, the time taken and whether the body matched, never the body itself: anyone who may read the run sees outputs.',
   risk: 'low',
   input: z
     .object({
@@ -55,12 +57,18 @@ export const httpCheck = defineAction({
       timeout: durationArgument.default('10s'),
     })
     .strict(),
-  output: z.object({ status: z.number(), durationMs: z.number(), bodyExcerpt: z.string() }),
+  output: z.object({
+    status: z.number(),
+    durationMs: z.number(),
+    /** Present when the step expects a text or a pattern: whether the body had it. */
+    bodyMatched: z.boolean().optional(),
+  }),
   defaults: { timeout: '30s', retry: { maxAttempts: 5, initialInterval: '2s', backoff: 2, maxInterval: '30s' } },
-  create: () => async (args, context) => {
+  create: (deps) => async (args, context) => {
     const answer = await performHttpCall(
       { url: args.url, method: args.method, headers: args.headers, timeoutMs: parseDuration(args.timeout) ?? 10_000 },
       context,
+      deps,
     );
     const expected = Array.isArray(args.expectStatus) ? args.expectStatus : [args.expectStatus];
     const problems: string[] = [];
@@ -76,6 +84,8 @@ export const httpCheck = defineAction({
         status: answer.status,
       });
     }
-    return { status: answer.status, durationMs: answer.durationMs, bodyExcerpt: answer.body.slice(0, 500) };
+    // The body stays here: a viewer of the run must not read an internal page through a health check.
+    const expectsBody = args.expectBody !== undefined || args.expectBodyPattern !== undefined;
+    return { status: answer.status, durationMs: answer.durationMs, ...(expectsBody ? { bodyMatched: true } : {}) };
   },
 });

@@ -22,11 +22,12 @@ export const notifyWebhook = defineAction({
     .refine((args) => args.message !== undefined || args.payload !== undefined, { message: 'give a message or a payload' }),
   output: z.object({ status: z.number() }),
   defaults: { timeout: '1m', retry: { maxAttempts: 5, initialInterval: '2s', backoff: 2, maxInterval: '1m' } },
-  create: () => async (args, context) => {
+  create: (deps) => async (args, context) => {
     const body = args.payload ?? { text: args.message };
     const answer = await performHttpCall(
       { url: args.url, method: 'POST', headers: args.headers, body, timeoutMs: parseDuration(args.timeout) ?? 15_000 },
       context,
+      deps,
     );
     if (answer.status < 200 || answer.status >= 300) {
       throw ApplicationFailure.retryable(`webhook answered ${answer.status}: ${answer.body.slice(0, 200)}`, 'WebhookRejected');
