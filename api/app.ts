@@ -158,10 +158,10 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
   // One WebSocket server for every socket route (run logs, container logs).
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   await app.register(healthRoutes, { db: deps.db, temporal: deps.temporal });
-  await app.register(authRoutes, { auth: deps.auth, secureCookies: settings.secureCookies, loginAttemptsPerMinute: settings.loginAttemptsPerMinute ?? 10 });
+  await app.register(authRoutes, { auth: deps.auth, users: deps.users, secureCookies: settings.secureCookies, loginAttemptsPerMinute: settings.loginAttemptsPerMinute ?? 10 });
   await app.register(runbookRoutes, { catalog: deps.catalog, runs: deps.runs, db: deps.db, versions: deps.runbookVersions });
   await app.register(runRoutes, { runs: deps.runs });
-  await app.register(adminRoutes, { db: deps.db, users: deps.users });
+  await app.register(adminRoutes, { db: deps.db, users: deps.users, auth: deps.auth });
   await app.register(connectionRoutes, { connections: deps.connections });
   await app.register(egressRoutes, { allowlists: deps.egressAllowlists });
   await app.register(containerRoutes, { runs: deps.runs, connections: deps.connections, tickets: deps.logTickets, allowedOrigins: settings.corsOrigins });

@@ -12,6 +12,8 @@ export interface Principal {
   id: string;
   email: string;
   grants: Grant[];
+  /** The sign-in session of an access token; absent for API tokens. */
+  sessionId?: string;
 }
 
 export type Permission = 'read' | 'execute' | 'approve' | 'administer';

@@ -28,11 +28,12 @@ import { reportIdleConnectionError } from '../db/pool-errors.js';
 import type { ApiDependencies } from './app.js';
 import { AuditService } from './services/audit-service.js';
 import { AuthService } from './services/auth-service.js';
+import { SignInBackoff } from './services/sign-in-backoff.js';
 import { ConnectionService } from './services/connection-service.js';
 import { RunbookVersionService } from './services/runbook-version-service.js';
 import { UserService } from './services/user-service.js';
 
-export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runbooksDir' | 'taskQueue' | 'accessTokenTtlMs' | 'refreshTokenTtlMs'> &
+export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runbooksDir' | 'taskQueue' | 'accessTokenTtlMs' | 'refreshTokenTtlMs' | 'apiTokenMaxTtlMs'> &
   Partial<Pick<JarvisEnv, 'agentTemporalAddress' | 'enrollmentTokenTtlMs' | 'gitAllowFileUrls' | 'searchPath'>> & {
     /** The model API; without it (or without a chat model) AI Ops answers from retrieval alone. */
     ai?: AiSettings;
@@ -85,7 +86,10 @@ export async function createControlPlane(
     temporal,
     catalog,
     runs,
-    auth: new AuthService(db, new AccessTokens(secret.derive('access-tokens'), config.accessTokenTtlMs), config.refreshTokenTtlMs, credentials),
+    auth: new AuthService(db, new AccessTokens(secret.derive('access-tokens'), config.accessTokenTtlMs), credentials, new SignInBackoff(db), {
+      refreshTtlMs: config.refreshTokenTtlMs,
+      apiTokenMaxTtlMs: config.apiTokenMaxTtlMs,
+    }),
     audit,
     ai: aiService,
     aiPlans,

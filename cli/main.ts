@@ -423,7 +423,8 @@ program
       return payload;
     };
     const login = await post('/auth/login', { email: options.email, password, ...(options.totp ? { totp: options.totp } : {}) });
-    const created = await post('/auth/api-tokens', { name: `jarvis CLI on ${os.hostname()}`, expiresInDays: 90 }, login.accessToken);
+    // No expiry asked: the token lives as long as the API allows (JARVIS_API_TOKEN_MAX_TTL).
+    const created = await post('/auth/api-tokens', { name: `jarvis CLI on ${os.hostname()}` }, login.accessToken);
     const file = saveSession(env, { apiUrl: api, token: created.token!, email: options.email });
     console.log(`Signed in to ${api} as ${options.email}; the CLI token is kept in ${file}`);
   });

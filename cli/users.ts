@@ -1,5 +1,7 @@
-// `jarvis users create|list|grant`: administration of identities, straight
-// against the database (this is how the first admin is made without the API).
+// `jarvis users create|list|grant|disable|enable|reset-password`: administration
+// of identities, straight against the database (this is how the first admin is
+// made without the API, and how an admin locked out of it gets back in). API
+// processes notice a disabled user or a reset within their 5-second cache.
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { UserService } from '../api/services/user-service.js';
@@ -52,6 +54,40 @@ export function registerUserCommands(program: Command, env: JarvisEnv): void {
         if (!user) throw new JarvisProblem(`no user ${email}`, 'not-found');
         await service.grant(user.id, options.env, role as Role);
         console.log(`${user.email} is ${role} in ${options.env}`);
+      });
+    });
+
+  const findUser = async (database: Awaited<ReturnType<typeof openDatabase>>, email: string) => {
+    const user = await database.prisma.user.findUnique({ where: { email: email.trim().toLowerCase() } });
+    if (!user) throw new JarvisProblem(`no user ${email}`, 'not-found');
+    return user;
+  };
+
+  for (const [verb, disabled] of [['disable', true], ['enable', false]] as const) {
+    users
+      .command(verb)
+      .description(disabled ? 'refuse a user’s sign-ins, sessions and API tokens' : 'let a disabled user in again')
+      .argument('<email>')
+      .action(async (email: string) => {
+        await withUsers(env, async (service, database) => {
+          const user = await findUser(database, email);
+          await service.setDisabled(user.id, disabled);
+          console.log(`${user.email} is ${disabled ? 'disabled' : 'enabled'}`);
+        });
+      });
+  }
+
+  users
+    .command('reset-password')
+    .description('set a user’s password, read from standard input; all their sessions and API tokens are revoked')
+    .argument('<email>')
+    .action(async (email: string) => {
+      if (process.stdin.isTTY) throw new JarvisProblem('pipe the password on standard input, e.g. `read -s P; echo "$P" | npx jarvis users reset-password ...`', 'invalid');
+      const password = await readStdin();
+      await withUsers(env, async (service, database) => {
+        const user = await findUser(database, email);
+        await service.resetPassword(user.id, password);
+        console.log(`The password of ${user.email} is reset; their sessions and API tokens are revoked`);
       });
     });
 

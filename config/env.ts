@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parseDuration } from '../manifest/duration.js';
+import { parseTrustedProxies } from '../security/trusted-proxies.js';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -57,7 +58,15 @@ const envSchema = z.object({
   JARVIS_TRUSTED_PROXIES: z
     .string()
     .default('127.0.0.1,::1')
-    .describe('Comma-separated addresses or CIDR ranges of proxies whose X-Forwarded-For is believed (the web server, Traefik).'),
+    .transform((value, context) => {
+      try {
+        return parseTrustedProxies(value);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+        return [];
+      }
+    })
+    .describe('Comma-separated addresses or CIDR ranges of proxies whose X-Forwarded-* headers are believed (the web server, Traefik).'),
   JARVIS_GIT_ALLOW_FILE_URLS: z
     .enum(['true', 'false'], 'true or false')
     .default('false')
@@ -68,6 +77,7 @@ const envSchema = z.object({
   JARVIS_CORS_ORIGINS: z.string().default('http://127.0.0.1:3000,http://localhost:3000,http://127.0.0.1:8233,http://localhost:8233'),
   JARVIS_ACCESS_TOKEN_TTL: duration('15m'),
   JARVIS_REFRESH_TOKEN_TTL: duration('30d'),
+  JARVIS_API_TOKEN_MAX_TTL: duration('90d').describe('The longest an API token may live; a token asked for without an expiry gets this one.'),
   OPENAI_BASE_URL: z.url().optional().describe('An OpenAI-compatible API (OpenAI, Azure OpenAI, a local server); OpenAI itself when only a key is set.'),
   OPENAI_API_KEY: z.string().min(1).optional().describe('Key for the model API; never logged or shown in errors.'),
   JARVIS_AI_CHAT_MODEL: z.string().min(1).optional().describe('Chat model for diagnosis and plans; AI answers are off without it (and a key or base URL).'),
@@ -134,10 +144,11 @@ export function parseEnv(source: Record<string, string | undefined>) {
     bootstrapAdmin: env.JARVIS_ADMIN_EMAIL && env.JARVIS_ADMIN_PASSWORD ? { email: env.JARVIS_ADMIN_EMAIL, password: env.JARVIS_ADMIN_PASSWORD } : undefined,
     loginAttemptsPerMinute: env.JARVIS_LOGIN_ATTEMPTS_PER_MINUTE,
     gitAllowFileUrls: env.JARVIS_GIT_ALLOW_FILE_URLS,
-    trustedProxies: env.JARVIS_TRUSTED_PROXIES.split(',').map((proxy) => proxy.trim()).filter(Boolean),
+    trustedProxies: env.JARVIS_TRUSTED_PROXIES,
     corsOrigins: env.JARVIS_CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
     accessTokenTtlMs: env.JARVIS_ACCESS_TOKEN_TTL,
     refreshTokenTtlMs: env.JARVIS_REFRESH_TOKEN_TTL,
+    apiTokenMaxTtlMs: env.JARVIS_API_TOKEN_MAX_TTL,
     ai: {
       baseUrl: env.OPENAI_BASE_URL?.replace(/\/$/, ''),
       apiKey: env.OPENAI_API_KEY,

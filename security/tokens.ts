@@ -4,6 +4,8 @@ import { errors, jwtVerify, SignJWT } from 'jose';
 export interface AccessClaims {
   userId: string;
   email: string;
+  /** The refresh-token family (the sign-in) the token was issued to: ending that session ends its access tokens too. */
+  sessionId: string;
 }
 
 const ISSUER = 'jarvis';
@@ -17,7 +19,7 @@ export class AccessTokens {
 
   async issue(claims: AccessClaims): Promise<{ token: string; expiresAt: Date }> {
     const expiresAt = new Date(Date.now() + this.ttlMs);
-    const token = await new SignJWT({ email: claims.email, typ: 'access' })
+    const token = await new SignJWT({ email: claims.email, sid: claims.sessionId, typ: 'access' })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(claims.userId)
       .setIssuer(ISSUER)
@@ -32,8 +34,8 @@ export class AccessTokens {
   async verify(token: string): Promise<AccessClaims | undefined> {
     try {
       const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE });
-      if (payload.typ !== 'access' || typeof payload.sub !== 'string' || typeof payload.email !== 'string') return undefined;
-      return { userId: payload.sub, email: payload.email };
+      if (payload.typ !== 'access' || typeof payload.sub !== 'string' || typeof payload.email !== 'string' || typeof payload.sid !== 'string') return undefined;
+      return { userId: payload.sub, email: payload.email, sessionId: payload.sid };
     } catch (error) {
       if (error instanceof errors.JOSEError) return undefined;
       throw error;

@@ -53,10 +53,24 @@ export function totpCode(secret: string, atMs = Date.now()): string {
   return String(binary).padStart(DIGITS, '0');
 }
 
-/** Accepts the current code and the ones just before and after it (clock drift). */
+/** The 30-second step a moment falls in (the counter a code is computed from). */
+export function totpStepAt(atMs: number): number {
+  return Math.floor(atMs / 1000 / STEP_SECONDS);
+}
+
+/**
+ * The step of the code among the current one and those just before and after
+ * it (clock drift), or undefined. Callers that must accept a code only once
+ * remember the step and refuse it, and older ones, afterwards.
+ */
+export function matchTotp(secret: string, code: string, atMs = Date.now()): number | undefined {
+  if (!/^\d{6}$/.test(code)) return undefined;
+  const drift = [-1, 0, 1].find((offset) => timingSafeEqual(Buffer.from(totpCode(secret, atMs + offset * STEP_SECONDS * 1000)), Buffer.from(code)));
+  return drift === undefined ? undefined : totpStepAt(atMs) + drift;
+}
+
 export function verifyTotp(secret: string, code: string, atMs = Date.now()): boolean {
-  if (!/^\d{6}$/.test(code)) return false;
-  return [-1, 0, 1].some((drift) => timingSafeEqual(Buffer.from(totpCode(secret, atMs + drift * STEP_SECONDS * 1000)), Buffer.from(code)));
+  return matchTotp(secret, code, atMs) !== undefined;
 }
 
 export function totpUri(secret: string, account: string, issuer = 'Jarvis'): string {

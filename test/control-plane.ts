@@ -41,6 +41,7 @@ export async function buildApiForTests(
       taskQueue,
       accessTokenTtlMs: 15 * 60_000,
       refreshTokenTtlMs: 30 * 86_400_000,
+      apiTokenMaxTtlMs: env.apiTokenMaxTtlMs,
       searchPath: env.searchPath,
       gitAllowFileUrls,
       ...(ai ? { ai } : {}),

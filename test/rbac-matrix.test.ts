@@ -98,6 +98,13 @@ async function planIn(environment: string): Promise<string> {
   return id;
 }
 
+/** A fresh user holding a role in that environment: managing their credentials needs admin there. */
+async function userIn(environment: string): Promise<string> {
+  const created = await api.services.users.createUser({ email: `managed-${(sequence += 1)}@example.org`, name: 'Managed', password: PASSWORD });
+  await api.services.users.grant(created.id, environment, 'viewer');
+  return created.id;
+}
+
 async function grantIn(environment: string): Promise<string> {
   await api.services.users.grant(targetUserId, environment, 'viewer');
   const grant = await api.prisma.roleGrant.findFirstOrThrow({ where: { userId: targetUserId, environment: { name: environment } } });
@@ -107,6 +114,10 @@ async function grantIn(environment: string): Promise<string> {
 const cases: Case[] = [
   { route: 'GET /auth/me', method: 'GET', request: async () => ({ url: '/auth/me' }), who: 'anyone', bound: false },
   { route: 'POST /auth/api-tokens', method: 'POST', request: async () => ({ url: '/auth/api-tokens', payload: { name: 'matrix' } }), who: 'anyone', bound: false },
+  { route: 'GET /auth/api-tokens', method: 'GET', request: async () => ({ url: '/auth/api-tokens' }), who: 'anyone', bound: false },
+  { route: 'DELETE /auth/api-tokens/:id', method: 'DELETE', request: async () => ({ url: `/auth/api-tokens/${crypto.randomUUID()}` }), who: 'anyone', bound: false },
+  // A wrong current password: allowed to ask (400), nothing changes.
+  { route: 'POST /auth/password', method: 'POST', request: async () => ({ url: '/auth/password', payload: { currentPassword: 'not the password', newPassword: 'another long password' } }), who: 'anyone', bound: false },
   { route: 'POST /auth/totp/setup', method: 'POST', request: async () => ({ url: '/auth/totp/setup' }), who: 'anyone', bound: false },
   { route: 'POST /auth/totp/enable', method: 'POST', request: async () => ({ url: '/auth/totp/enable', payload: { code: '000000' } }), who: 'anyone', bound: false },
   { route: 'POST /auth/totp/disable', method: 'POST', request: async () => ({ url: '/auth/totp/disable', payload: { code: '000000' } }), who: 'anyone', bound: false },
@@ -134,6 +145,20 @@ const cases: Case[] = [
   { route: 'POST /environments', method: 'POST', request: async () => ({ url: '/environments', payload: { name: `env-${(sequence += 1)}` } }), who: 'admin-anywhere', bound: false },
   { route: 'GET /users', method: 'GET', request: async () => ({ url: '/users' }), who: 'admin-anywhere', bound: false },
   { route: 'POST /users', method: 'POST', request: async () => ({ url: '/users', payload: { email: `u${(sequence += 1)}@example.org`, name: 'U', password: PASSWORD } }), who: 'admin-anywhere', bound: false },
+  { route: 'POST /users/:id/password', method: 'POST', request: async (environment) => ({ url: `/users/${await userIn(environment)}/password`, payload: { password: PASSWORD } }), who: { permission: 'administer', where: 'own' }, bound: true },
+  { route: 'POST /users/:id/disable', method: 'POST', request: async (environment) => ({ url: `/users/${await userIn(environment)}/disable` }), who: { permission: 'administer', where: 'own' }, bound: true },
+  { route: 'POST /users/:id/enable', method: 'POST', request: async (environment) => ({ url: `/users/${await userIn(environment)}/enable` }), who: { permission: 'administer', where: 'own' }, bound: true },
+  { route: 'GET /users/:id/api-tokens', method: 'GET', request: async (environment) => ({ url: `/users/${await userIn(environment)}/api-tokens` }), who: { permission: 'administer', where: 'own' }, bound: true },
+  {
+    route: 'DELETE /users/:id/api-tokens/:tokenId',
+    method: 'DELETE',
+    request: async (environment) => {
+      const userId = await userIn(environment);
+      return { url: `/users/${userId}/api-tokens/${(await api.services.auth.createApiToken(userId, 'matrix')).id}` };
+    },
+    who: { permission: 'administer', where: 'own' },
+    bound: true,
+  },
   { route: 'POST /users/:id/grants', method: 'POST', request: async (environment) => ({ url: `/users/${targetUserId}/grants`, payload: { environment, role: 'viewer' } }), who: { permission: 'administer', where: 'own' }, bound: true },
   { route: 'DELETE /users/:id/grants/:grantId', method: 'DELETE', request: async (environment) => ({ url: `/users/${targetUserId}/grants/${await grantIn(environment)}` }), who: { permission: 'administer', where: 'own' }, bound: true },
   { route: 'GET /connections', method: 'GET', request: async (environment) => ({ url: `/connections?environment=${environment}` }), who: { permission: 'read', where: 'own' }, bound: true },

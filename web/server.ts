@@ -1,14 +1,16 @@
 // The web app's server: `npm run web` (and part of `npm start`). Serves the
 // built client assets (compressed, cached for good: their names carry a hash)
 // and renders every page on the server with React Router.
-import { createRequestListener } from '@react-router/node';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { createBrotliCompress, createGzip } from 'node:zlib';
+import { createRequestHandler, type ServerBuild } from 'react-router';
 import { PROJECT_ROOT, loadEnv, type JarvisEnv } from '../config/env.js';
+import { TrustedProxies } from '../security/trusted-proxies.js';
+import { requestSource, sendFetchResponse, toFetchRequest } from './node-request.js';
 
 const BUILD_DIR = path.join(PROJECT_ROOT, 'web', 'build');
 const CLIENT_DIR = path.join(BUILD_DIR, 'client');
@@ -21,7 +23,6 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
   '.woff2': 'font/woff2',
 };
-export const CLIENT_ADDRESS_HEADER = 'x-jarvis-client-address';
 const COMPRESSIBLE = new Set(['.js', '.css', '.svg', '.json']);
 
 async function serveStatic(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
@@ -50,14 +51,19 @@ async function serveStatic(request: IncomingMessage, response: ServerResponse): 
 export async function startWeb(env: JarvisEnv, log: (line: string) => void) {
   const serverBuild = path.join(BUILD_DIR, 'server', 'index.js');
   if (!existsSync(serverBuild)) throw new Error('the web app is not built: run `npm run web:build`');
-  const build = await import(pathToFileURL(serverBuild).href);
-  const renderPage = createRequestListener({ build, mode: 'production' });
+  const build = (await import(pathToFileURL(serverBuild).href)) as ServerBuild;
+  const handle = createRequestHandler(build, 'production');
+  const proxies = new TrustedProxies(env.trustedProxies);
+  // Who the browser is (for the API's rate limits, sign-in backoff and audit)
+  // and the URL it asked for (for React Router's origin check of actions):
+  // from X-Forwarded-* only when the peer is one of JARVIS_TRUSTED_PROXIES.
+  const renderPage = async (request: IncomingMessage, response: ServerResponse) => {
+    const aborted = new AbortController();
+    response.once('close', () => aborted.abort());
+    const answer = await handle(toFetchRequest(request, requestSource(request, proxies), aborted.signal));
+    await sendFetchResponse(answer, response, request.method);
+  };
   const server = createServer((request, response) => {
-    // Who the browser is, for the API's per-client rate limits and audit: the
-    // first X-Forwarded-For entry behind a proxy (Traefik), else the peer. Set
-    // here only, whatever the browser sent under this name.
-    const forwarded = String(request.headers['x-forwarded-for'] ?? '').split(',')[0]?.trim();
-    request.headers[CLIENT_ADDRESS_HEADER] = forwarded || request.socket.remoteAddress || '';
     response.setHeader('x-frame-options', 'DENY');
     response.setHeader('referrer-policy', 'same-origin');
     serveStatic(request, response)

@@ -5,6 +5,7 @@ import fp from 'fastify-plugin';
 import { randomUUID } from 'node:crypto';
 import { JarvisProblem, type ProblemKind } from '../../runs/errors.js';
 import { AuthFailure } from '../services/auth-service.js';
+import { SignInRefused } from '../services/sign-in-backoff.js';
 import type { Problem } from '../schemas.js';
 
 const STATUS_BY_KIND: Record<ProblemKind, number> = { invalid: 400, 'not-found': 404, conflict: 409, forbidden: 403, unavailable: 502 };
@@ -47,6 +48,7 @@ export default fp(
     app.setErrorHandler((error: FastifyError, request, reply) => {
       if (error instanceof JarvisProblem) return sendProblem(reply, STATUS_BY_KIND[error.kind], error.message.split('\n')[0] ?? error.message, error.errors);
       if (error instanceof AuthFailure) return sendProblem(reply, 401, error.message);
+      if (error instanceof SignInRefused) return sendProblem(reply.header('retry-after', String(error.retryAfterSeconds)), 429, error.message);
       if (error instanceof HttpProblem) return sendProblem(reply, error.status, error.message);
       if (error.validation) {
         const errors = error.validation.map((issue) => ({

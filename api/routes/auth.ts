@@ -5,7 +5,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { principalOf } from '../plugins/auth.js';
 import { auditTarget } from '../plugins/audit.js';
 import { problemResponses } from '../schemas.js';
-import { AuthFailure, type AuthService, type IssuedTokens } from '../services/auth-service.js';
+import { AuthFailure, type ApiTokenView, type AuthService, type IssuedTokens } from '../services/auth-service.js';
+import type { UserService } from '../services/user-service.js';
 
 export const REFRESH_COOKIE = 'jarvis_refresh';
 
@@ -16,8 +17,24 @@ const Tokens = Type.Object({
   refreshTokenExpiresAt: Type.String({ format: 'date-time' }),
 });
 
+export const ApiToken = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  prefix: Type.String({ description: 'The first characters of the token, to tell tokens apart' }),
+  createdAt: Type.String({ format: 'date-time' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+  lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+
+export function apiTokenView(token: ApiTokenView) {
+  return { ...token, createdAt: token.createdAt.toISOString(), expiresAt: token.expiresAt.toISOString(), lastUsedAt: token.lastUsedAt?.toISOString() ?? null };
+}
+
+export const NewPassword = Type.String({ minLength: 12, maxLength: 200 });
+
 export interface AuthRouteOptions {
   auth: AuthService;
+  users: UserService;
   secureCookies: boolean;
   loginAttemptsPerMinute: number;
 }
@@ -47,7 +64,7 @@ function presentedRefreshToken(request: FastifyRequest): string {
   return token;
 }
 
-export const authRoutes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (app, { auth, secureCookies, loginAttemptsPerMinute }) => {
+export const authRoutes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (app, { auth, users, secureCookies, loginAttemptsPerMinute }) => {
   app.post(
     '/auth/login',
     {
@@ -67,7 +84,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (ap
       },
     },
     async (request, reply) => {
-      const { userId, tokens } = await auth.logIn(request.body.email, request.body.password, request.body.totp);
+      // request.ip is the client behind our proxies (JARVIS_TRUSTED_PROXIES), never what a client claims.
+      const { userId, tokens } = await auth.logIn(request.body.email, request.body.password, request.body.totp, request.ip);
       auditTarget(request, 'user', userId);
       return answerWithTokens(reply, tokens, secureCookies);
     },
@@ -131,27 +149,70 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRouteOptions> = async (ap
       async (request, reply) => {
         const principal = principalOf(request);
         auditTarget(request, 'user', principal.id, { totp: action });
-        await auth.confirmTotp(principal.id, request.body.code, enabled);
+        await auth.confirmTotp(principal.id, request.body.code, enabled, request.ip);
         return reply.code(204).send(null);
       },
     );
   }
 
   app.post(
+    '/auth/password',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Change your own password with the current one; your other sessions end, this one goes on',
+        body: Type.Object({ currentPassword: Type.String({ minLength: 1, maxLength: 200 }), newPassword: NewPassword }, { additionalProperties: false }),
+        response: { 204: Type.Null(), ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      auditTarget(request, 'user', principal.id, { password: 'change' });
+      await auth.checkPassword(principal.id, request.body.currentPassword, request.ip);
+      await users.changePassword(principal.id, request.body.newPassword, principal.sessionId);
+      auth.forget(principal.id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
     '/auth/api-tokens',
     {
       schema: {
         tags: ['auth'],
-        summary: 'Create an API token for the CLI or automation; it is shown once',
+        summary: 'Create an API token for the CLI or automation; it is shown once. Without expiresInDays it lives JARVIS_API_TOKEN_MAX_TTL; longer is refused',
         body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }), expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })) }, { additionalProperties: false }),
-        response: { 201: Type.Object({ id: Type.String(), token: Type.String(), prefix: Type.String() }), ...problemResponses },
+        response: { 201: Type.Object({ id: Type.String(), token: Type.String(), prefix: Type.String(), expiresAt: Type.String({ format: 'date-time' }) }), ...problemResponses },
       },
     },
     async (request, reply) => {
-      const expiresAt = request.body.expiresInDays ? new Date(Date.now() + request.body.expiresInDays * 86_400_000) : undefined;
-      const created = await auth.createApiToken(principalOf(request).id, request.body.name, expiresAt);
-      auditTarget(request, 'api-token', created.id, { name: request.body.name });
-      return reply.code(201).send(created);
+      auditTarget(request, 'api-token', undefined, { name: request.body.name });
+      const created = await auth.createApiToken(principalOf(request).id, request.body.name, request.body.expiresInDays);
+      auditTarget(request, 'api-token', created.id, { name: request.body.name, expiresAt: created.expiresAt.toISOString() });
+      return reply.code(201).send({ ...created, expiresAt: created.expiresAt.toISOString() });
+    },
+  );
+
+  app.get(
+    '/auth/api-tokens',
+    { schema: { tags: ['auth'], summary: 'Your API tokens that still work (prefixes only), newest first', response: { 200: Type.Array(ApiToken), ...problemResponses } } },
+    async (request) => (await auth.listApiTokens(principalOf(request).id)).map(apiTokenView),
+  );
+
+  app.delete(
+    '/auth/api-tokens/:id',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Revoke one of your API tokens; it stops working at once',
+        params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
+        response: { 204: Type.Null(), ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      auditTarget(request, 'api-token', request.params.id);
+      await auth.revokeApiToken(principalOf(request).id, request.params.id);
+      return reply.code(204).send(null);
     },
   );
 };

@@ -5,15 +5,68 @@ import { hashPassword } from '../../security/passwords.js';
 
 export const MIN_PASSWORD_LENGTH = 12;
 
+function checkPasswordLength(password: string): void {
+  if (password.length < MIN_PASSWORD_LENGTH) throw new JarvisProblem(`the password needs at least ${MIN_PASSWORD_LENGTH} characters`, 'invalid');
+}
+
 export class UserService {
   constructor(private readonly db: Database) {}
 
   async createUser(input: { email: string; name: string; password: string }): Promise<{ id: string; email: string }> {
-    if (input.password.length < MIN_PASSWORD_LENGTH) throw new JarvisProblem(`the password needs at least ${MIN_PASSWORD_LENGTH} characters`, 'invalid');
+    checkPasswordLength(input.password);
     const email = input.email.trim().toLowerCase();
     if (await this.db.user.findUnique({ where: { email } })) throw new JarvisProblem(`a user with email ${email} already exists`, 'conflict');
     const user = await this.db.user.create({ data: { email, name: input.name, passwordHash: await hashPassword(input.password) } });
     return { id: user.id, email: user.email };
+  }
+
+  /**
+   * The user's own change (the caller has checked the current password): every
+   * other session of theirs ends; the one they changed it from goes on. API
+   * tokens stay: automation keeps working.
+   */
+  async changePassword(userId: string, password: string, currentSessionId: string | undefined): Promise<void> {
+    checkPasswordLength(password);
+    const passwordHash = await hashPassword(password);
+    await this.db.$transaction([
+      this.db.user.update({ where: { id: userId }, data: { passwordHash } }),
+      this.db.refreshToken.updateMany({ where: { userId, revokedAt: null, ...(currentSessionId ? { NOT: { familyId: currentSessionId } } : {}) }, data: { revokedAt: new Date() } }),
+    ]);
+  }
+
+  /** An administrator's reset: whoever held the account's sessions or API tokens loses them all. */
+  async resetPassword(userId: string, password: string): Promise<void> {
+    checkPasswordLength(password);
+    await this.requireUser(userId);
+    const passwordHash = await hashPassword(password);
+    const now = new Date();
+    await this.db.$transaction([
+      this.db.user.update({ where: { id: userId }, data: { passwordHash } }),
+      this.db.refreshToken.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now } }),
+      this.db.apiToken.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: now } }),
+    ]);
+  }
+
+  /**
+   * A disabled user's sign-ins, sessions and API tokens are all refused (the
+   * API checks on every lookup); enabling them again restores what has not expired.
+   */
+  async setDisabled(userId: string, disabled: boolean): Promise<void> {
+    await this.requireUser(userId);
+    await this.db.user.update({ where: { id: userId }, data: { disabled } });
+  }
+
+  /** The user and the environments they hold a role in (who may manage them depends on it). */
+  async withEnvironments(userId: string): Promise<{ id: string; email: string; environments: string[] }> {
+    const user = await this.db.user.findUnique({ where: { id: userId }, include: { grants: { include: { environment: true } } } });
+    if (!user) throw new JarvisProblem(`no user ${userId}`, 'not-found');
+    return { id: user.id, email: user.email, environments: [...new Set(user.grants.map((grant) => grant.environment.name))] };
+  }
+
+  async requireUser(userId: string): Promise<{ id: string; email: string }> {
+    const user = await this.db.user.findUnique({ where: { id: userId } });
+    if (!user) throw new JarvisProblem(`no user ${userId}`, 'not-found');
+    return user;
   }
 
   async grant(userId: string, environment: string, role: Role): Promise<void> {

@@ -22,7 +22,7 @@ interface TokenAnswer {
   refreshToken: string;
 }
 
-/** Set by web/server.ts: the browser's address, forwarded so the API limits and audits each client, not the web server. */
+/** Set by web/node-request.ts (the browser's own copy is dropped there): the browser's address, forwarded so the API limits and audits each client, not the web server. */
 const CLIENT_ADDRESS_HEADER = 'x-jarvis-client-address';
 
 function forwardedFor(request: Request): Record<string, string> {

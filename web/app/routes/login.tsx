@@ -1,16 +1,13 @@
 import { data, Form, redirect, useActionData, useNavigation, useSearchParams, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from 'react-router';
 import { useT } from '../i18n/index.js';
 import { ApiProblem, logIn, startSession } from '../lib/api.server.js';
+import { safeRedirectPath } from '../lib/safe-redirect.js';
 import { sessionStorage } from '../lib/session.server.js';
 
 export const meta: MetaFunction = () => [{ title: 'Jarvis' }];
 
 /** The API's words for "this account needs its one-time code" (api/services/auth-service.ts). */
 const TOTP_REQUIRED = 'a one-time code from your authenticator app is required';
-
-function safeNext(value: string | null): string {
-  return value && value.startsWith('/') && !value.startsWith('//') ? value : '/dashboard';
-}
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const session = await sessionStorage.getSession(request.headers.get('cookie'));
@@ -30,7 +27,7 @@ export async function action({ request }: ActionFunctionArgs) {
   try {
     const tokens = await logIn(request, email, password, totp || undefined);
     const cookie = await startSession(request, email, tokens, remember);
-    return redirect(safeNext(new URL(request.url).searchParams.get('next')), { headers: { 'set-cookie': cookie } });
+    return redirect(safeRedirectPath(new URL(request.url).searchParams.get('next')), { headers: { 'set-cookie': cookie } });
   } catch (error) {
     if (!(error instanceof ApiProblem)) return data({ error: 'unavailable' as LoginError, email, askTotp: false }, { status: 503 });
     const { status, detail } = error.problem;

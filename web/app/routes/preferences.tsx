@@ -1,12 +1,8 @@
 // Language and environment choices, kept in plain cookies.
 import { redirect, type ActionFunctionArgs } from 'react-router';
 import { LANGUAGES } from '../i18n/index.js';
+import { safeRedirectPath } from '../lib/safe-redirect.js';
 import { environmentCookie, languageCookie } from '../lib/session.server.js';
-
-function safeReturn(value: FormDataEntryValue | null): string {
-  const path = typeof value === 'string' ? value : '/dashboard';
-  return path.startsWith('/') && !path.startsWith('//') ? path : '/dashboard';
-}
 
 export async function action({ request }: ActionFunctionArgs) {
   const form = await request.formData();
@@ -15,7 +11,7 @@ export async function action({ request }: ActionFunctionArgs) {
   if (typeof language === 'string' && (LANGUAGES as readonly string[]).includes(language)) headers.append('set-cookie', await languageCookie.serialize(language));
   const environment = form.get('environment');
   if (typeof environment === 'string' && /^[A-Za-z0-9._-]{1,100}$/.test(environment)) headers.append('set-cookie', await environmentCookie.serialize(environment));
-  return redirect(safeReturn(form.get('returnTo')), { headers });
+  return redirect(safeRedirectPath(form.get('returnTo')), { headers });
 }
 
 export function loader() {

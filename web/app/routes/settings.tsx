@@ -1,10 +1,11 @@
-// Settings: language, API tokens, TOTP enrolment, and (for admins) users,
-// role grants and environments.
+// Settings: language, password, API tokens, TOTP enrolment, and (for admins)
+// users (disable, reset a password), role grants and environments.
 import { data, Form, useActionData, useLoaderData, useLocation, type ActionFunctionArgs, type LoaderFunctionArgs } from 'react-router';
 import { LANGUAGES, useLanguage, useT } from '../i18n/index.js';
 import { ApiProblem, requireApi } from '../lib/api.server.js';
 import { holdsAnywhere, useShell } from '../lib/shell-data.js';
 import type { ConnectionView } from '../../../api/services/connection-service.js';
+import { ApiTokenList, PasswordChange, PasswordReset, UserAccessToggle, type ApiTokenRow } from '../lib/account-settings.js';
 import { TableHead } from '../lib/table-head.js';
 
 const ROLES = ['admin', 'operator', 'approver', 'viewer'] as const;
@@ -13,6 +14,7 @@ interface UserRow {
   id: string;
   email: string;
   name: string;
+  disabled: boolean;
   grants: Array<{ id?: string; environment: string; role: string }>;
 }
 
@@ -22,12 +24,13 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const api = await requireApi(request);
   const me = await api.get<{ grants: Array<{ role: string }> }>('/auth/me');
   const admin = me.grants.some((grant) => grant.role === 'admin');
-  const [users, environments, connections] = await Promise.all([
+  const [users, environments, connections, tokens] = await Promise.all([
     admin ? api.get<UserRow[]>('/users') : [],
     admin ? api.get<Array<{ name: string }>>('/environments') : [],
     api.get<ConnectionRow[]>('/connections'),
+    api.get<ApiTokenRow[]>('/auth/api-tokens'),
   ]);
-  return data({ users, environments: environments.map((environment) => environment.name), connections }, { headers: api.headers });
+  return data({ users, environments: environments.map((environment) => environment.name), connections, tokens }, { headers: api.headers });
 }
 
 /** Reads the connection form's settings: a JSON object, or a problem to show. */
@@ -41,7 +44,8 @@ function parseConfig(text: string): Record<string, unknown> | string {
   }
 }
 
-type Answer = { done?: 'token' | 'totpSetup' | 'totpEnabled' | 'user' | 'grant' | 'environment' | 'connection' | 'connectionDeleted'; token?: string; secret?: string; uri?: string; error?: string };
+type Done = 'token' | 'tokenRevoked' | 'password' | 'totpSetup' | 'totpEnabled' | 'user' | 'userReset' | 'userDisabled' | 'userEnabled' | 'grant' | 'environment' | 'connection' | 'connectionDeleted';
+type Answer = { done?: Done; token?: string; secret?: string; uri?: string; error?: string };
 
 export async function action({ request }: ActionFunctionArgs) {
   const api = await requireApi(request);
@@ -50,8 +54,27 @@ export async function action({ request }: ActionFunctionArgs) {
   try {
     switch (field('intent')) {
       case 'token': {
-        const created = await api.send<{ token: string }>('POST', '/auth/api-tokens', { name: field('name') || 'web', expiresInDays: 90 });
+        // No expiry asked: the longest the API allows (JARVIS_API_TOKEN_MAX_TTL).
+        const created = await api.send<{ token: string }>('POST', '/auth/api-tokens', { name: field('name') || 'web' });
         return data<Answer>({ done: 'token', token: created.token }, { headers: api.headers });
+      }
+      case 'token-revoke':
+        await api.send('DELETE', `/auth/api-tokens/${encodeURIComponent(field('id'))}`);
+        return data<Answer>({ done: 'tokenRevoked' }, { headers: api.headers });
+      case 'password': {
+        const newPassword = String(form.get('newPassword') ?? '');
+        if (newPassword !== String(form.get('confirmPassword') ?? '')) return data<Answer>({ error: 'passwordMismatch' }, { status: 400, headers: api.headers });
+        await api.send('POST', '/auth/password', { currentPassword: String(form.get('currentPassword') ?? ''), newPassword });
+        return data<Answer>({ done: 'password' }, { headers: api.headers });
+      }
+      case 'user-reset':
+        await api.send('POST', `/users/${encodeURIComponent(field('user'))}/password`, { password: String(form.get('password') ?? '') });
+        return data<Answer>({ done: 'userReset' }, { headers: api.headers });
+      case 'user-disable':
+      case 'user-enable': {
+        const disable = field('intent') === 'user-disable';
+        await api.send('POST', `/users/${encodeURIComponent(field('user'))}/${disable ? 'disable' : 'enable'}`);
+        return data<Answer>({ done: disable ? 'userDisabled' : 'userEnabled' }, { headers: api.headers });
       }
       case 'totp-setup': {
         const setup = await api.send<{ secret: string; uri: string }>('POST', '/auth/totp/setup');
@@ -94,7 +117,7 @@ export default function Settings() {
   const language = useLanguage();
   const shell = useShell();
   const location = useLocation();
-  const { users, environments, connections } = useLoaderData<typeof loader>();
+  const { users, environments, connections, tokens } = useLoaderData<typeof loader>();
   const adminIn = shell.me.grants.filter((grant) => grant.role === 'admin').map((grant) => grant.environment);
   const answer = useActionData<typeof action>() as Answer | undefined;
   const admin = holdsAnywhere(shell.me, ['admin']);
@@ -103,7 +126,7 @@ export default function Settings() {
       <h1>{t('settings.title')}</h1>
       {answer?.error ? (
         <p className="error" role="alert">
-          {answer.error}
+          {answer.error === 'passwordMismatch' ? t('settings.passwordMismatch') : answer.error}
         </p>
       ) : null}
       {answer?.done ? (
@@ -139,6 +162,9 @@ export default function Settings() {
           {t('settings.tokenOnce')} <code data-testid="new-token">{answer.token}</code>
         </p>
       ) : null}
+      <ApiTokenList tokens={tokens} />
+
+      <PasswordChange />
 
       <h2>{t('settings.totp')}</h2>
       <p className="muted">{t('settings.totpHelp')}</p>
@@ -220,17 +246,22 @@ export default function Settings() {
         <>
           <h2>{t('settings.users')}</h2>
           <table className="table">
-            <TableHead columns={[t('settings.email'), t('settings.name'), t('settings.grants')]} />
+            <TableHead columns={[t('settings.email'), t('settings.name'), t('settings.grants'), t('settings.userStatus')]} actions={t('settings.actions')} />
             <tbody>
               {users.map((user) => (
-                <tr key={user.id}>
+                <tr key={user.id} data-user={user.email}>
                   <td>{user.email}</td>
                   <td>{user.name}</td>
                   <td>{user.grants.map((grant) => `${grant.environment}: ${grant.role}`).join(', ')}</td>
+                  <td>{t(user.disabled ? 'settings.userDisabled' : 'settings.userActive')}</td>
+                  <td>
+                    <UserAccessToggle user={user} self={user.id === shell.me.id} />
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
+          <PasswordReset users={users.filter((user) => user.id !== shell.me.id)} />
           <h3>{t('settings.newUser')}</h3>
           <Form method="post" className="inline-form">
             <input type="hidden" name="intent" value="user" />
