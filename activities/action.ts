@@ -5,6 +5,7 @@ import { parseDuration, DURATION_HINT } from '../manifest/duration.js';
 import type { NodeStore } from '../infra/node-store.js';
 import type { ConnectionResolver } from '../security/connection-resolver.js';
 import type { EgressAllowlistSource } from './http/egress-policy.js';
+import type { ActionProcessPolicy } from './shell/action-sandbox.js';
 
 export type RiskLevel = 'low' | 'medium' | 'high';
 
@@ -34,6 +35,8 @@ export interface ActionContext {
   step: StepContext;
   attempt: number;
   signal: AbortSignal;
+  /** How the action's processes are started: which user, which PATH. */
+  processes: ActionProcessPolicy;
   log(stream: OutputLine['stream'], text: string): void;
   heartbeat(details?: unknown): void;
 }
@@ -48,6 +51,8 @@ export interface ActionDependencies {
   nodes?: NodeStore;
   /** On an agent: the node's own Docker socket, for node-local container actions. */
   dockerSocket?: string;
+  /** Which user action processes run as, with which PATH (default: the worker's user, a fixed PATH). */
+  processes?: ActionProcessPolicy;
   /** Which non-public addresses http and notify actions may reach, per environment (absent: public ones only). */
   egress?: EgressAllowlistSource;
 }

@@ -6,6 +6,7 @@ import { formatErrors, zodIssuesToErrors } from '../manifest/errors.js';
 import { redact } from '../manifest/redact.js';
 import type { ActionContext, ActionDefinition, ActionDependencies, StepContext } from './action.js';
 import { actionCatalog } from './catalog.js';
+import { DEFAULT_PROCESS_POLICY } from './shell/action-sandbox.js';
 
 /** What every action activity returns to the workflow. */
 export interface ActionResult {
@@ -36,6 +37,7 @@ function toActivity(action: ActionDefinition, deps: ActionDependencies): ActionA
       step,
       attempt,
       signal: activity.cancellationSignal,
+      processes: deps.processes ?? DEFAULT_PROCESS_POLICY,
       log: (stream, text) => deps.lineSink.write(step, attempt, { stream, text, at: new Date().toISOString() }),
       heartbeat: (details) => activity.heartbeat(details),
     };

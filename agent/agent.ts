@@ -3,21 +3,24 @@
 // task queue, the payload codec key and a long-lived credential kept in its
 // data directory), then polls only its own queue with node-local activities.
 // The control plane never connects to the node.
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type TLSConfig } from '@temporalio/worker';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { LineSink } from '../activities/action.js';
 import { createActivities, createConsoleLineSink } from '../activities/index.js';
 import { EncryptionCodec } from '../temporal/payload-codec.js';
+import { AgentKeyRing } from '../temporal/payload-keys.js';
 
 /** What POST /agents/enroll answers. */
 export const agentEnrollmentSchema = z.object({
   node: z.object({ id: z.string(), name: z.string(), environment: z.string() }),
   temporal: z.object({ address: z.string(), namespace: z.string() }),
   taskQueue: z.string(),
-  /** The workflow-payload key (base64), derived from the installation's secret; never the secret itself. */
+  /** The workflow-payload key of the node's environment (base64), derived from the installation's secret; never the secret itself. */
   codecKey: z.string(),
+  /** Its generation (absent from agents enrolled before keys rotated). */
+  codecKeyGeneration: z.number().int().min(0).optional(),
   /** Only in the answer to an enrollment token: the credential that replaces it from then on. */
   credential: z.string().optional(),
 });
@@ -40,6 +43,8 @@ export interface AgentOptions {
   dockerSocket: string;
   lineSink?: LineSink;
   shutdownGraceMs?: number;
+  /** TLS or mTLS to Temporal, from the agent host's TEMPORAL_TLS_* settings. */
+  tls?: TLSConfig;
 }
 
 async function askApi(apiUrl: string, bearer: string): Promise<AgentEnrollment> {
@@ -99,16 +104,36 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
+/**
+ * The agent's payload keys: its environment's, as enrolled; a payload of a
+ * newer generation (the key rotated when another node was removed) makes it
+ * ask the API again with its credential, and save what it is told.
+ */
+export function agentKeyRing(state: AgentState, dataDir: string): AgentKeyRing {
+  const keyOf = (enrollment: AgentState['enrollment']) => ({
+    environment: enrollment.node.environment,
+    key: Buffer.from(enrollment.codecKey, 'base64'),
+    ...(enrollment.codecKeyGeneration !== undefined ? { generation: enrollment.codecKeyGeneration } : {}),
+  });
+  return new AgentKeyRing(keyOf(state.enrollment), async () => {
+    const { credential: _none, ...enrollment } = await askApi(state.apiUrl, state.credential);
+    saveState(path.join(dataDir, AGENT_STATE_FILE), { ...state, enrollment });
+    return keyOf(enrollment);
+  });
+}
+
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
-  const { enrollment } = await enrollAgent(options);
-  const connection = await NativeConnection.connect({ address: enrollment.temporal.address });
+  const state = await enrollAgent(options);
+  const { enrollment } = state;
+  const connection = await NativeConnection.connect({ address: enrollment.temporal.address, ...(options.tls ? { tls: options.tls } : {}) });
   const worker = await Worker.create({
     connection,
     namespace: enrollment.temporal.namespace,
     taskQueue: enrollment.taskQueue,
     // Activities only: workflows run on the installation's workers, never on a node.
     activities: createActivities({ lineSink: options.lineSink ?? createConsoleLineSink(), playbooksDir: '', dockerSocket: options.dockerSocket }, 'node'),
-    dataConverter: { payloadCodecs: [new EncryptionCodec(Buffer.from(enrollment.codecKey, 'base64'))] },
+    // Its environment's payload key only: it reads and writes the payloads of its own environment's runs.
+    dataConverter: { payloadCodecs: [new EncryptionCodec(agentKeyRing(state, options.dataDir))] },
     shutdownGraceTime: options.shutdownGraceMs ?? 10_000,
   });
   const done = worker.run().finally(() => connection.close());

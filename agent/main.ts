@@ -1,6 +1,7 @@
 // The agent process: `npm run agent` or `npx jarvis agent --api URL --token T`.
 // Runs until SIGINT or SIGTERM, then lets running activities finish.
 import { loadEnv } from '../config/env.js';
+import { temporalTlsOf } from '../temporal/tls.js';
 import { startAgent, type AgentOptions } from './agent.js';
 
 export async function runAgentUntilStopped(options: AgentOptions): Promise<void> {
@@ -14,7 +15,7 @@ export async function runAgentUntilStopped(options: AgentOptions): Promise<void>
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const env = loadEnv();
-  await runAgentUntilStopped({ apiUrl: env.apiUrl, ...(env.agentToken ? { token: env.agentToken } : {}), dataDir: env.agentDataDir, dockerSocket: env.agentDockerSocket });
+  await runAgentUntilStopped({ apiUrl: env.apiUrl, ...(env.agentToken ? { token: env.agentToken } : {}), dataDir: env.agentDataDir, dockerSocket: env.agentDockerSocket, ...(env.temporalTls ? { tls: temporalTlsOf(env) } : {}) });
   // Native runtime handles can outlive a clean shutdown; everything is closed by now.
   process.exit(0);
 }

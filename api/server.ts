@@ -2,13 +2,14 @@
 import { loadEnv, type JarvisEnv } from '../config/env.js';
 import { openDatabase, type OpenedDatabase } from '../db/database.js';
 import { createTemporalClient } from '../temporal/client.js';
+import { temporalTlsOf } from '../temporal/tls.js';
 import { createDataConverter } from '../temporal/payload-codec.js';
 import { buildApi } from './app.js';
 import { createControlPlane } from './services.js';
 
 export async function startApi(env: JarvisEnv, temporalAddress: string, log: (line: string) => void, opened?: OpenedDatabase) {
   const database = opened ?? (await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir, log }));
-  const temporal = await createTemporalClient({ address: temporalAddress, namespace: env.namespace }, createDataConverter(env), 30_000);
+  const temporal = await createTemporalClient({ address: temporalAddress, namespace: env.namespace, tls: temporalTlsOf(env) }, createDataConverter(env), 30_000);
   const services = await createControlPlane(env, database, temporal);
   const admin = await services.users.bootstrapAdmin(env.bootstrapAdmin, ['dev', 'staging', 'prod']);
   if (admin) log(`created the first admin ${admin} (admin in dev, staging and prod)`);

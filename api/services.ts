@@ -8,8 +8,11 @@ import { RunService } from '../runs/run-service.js';
 import { GitSyncService, gitConfigCheck } from './services/git-sync-service.js';
 import { RunSummaryStore } from '../runs/run-summary-store.js';
 import { CredentialsCipher } from '../security/credentials-cipher.js';
+import { RUN_AUTHORITY_PURPOSE, RunAuthority } from '../security/run-authority.js';
 import { SecretKey } from '../security/secret-key.js';
 import { EncryptionCodec } from '../temporal/payload-codec.js';
+import { DerivedPayloadKeyRing } from '../temporal/payload-keys.js';
+import { PayloadKeyGenerations } from '../security/payload-key-generations.js';
 import { AccessTokens, LogTickets } from '../security/tokens.js';
 import { RunLogListener } from '../logs/run-log-listener.js';
 import { RunLogStore } from '../logs/run-log-store.js';
@@ -58,9 +61,12 @@ export async function createControlPlane(
   const connections = new ConnectionService(db, credentials, { git: gitConfigCheck(gitRuntime) });
   const pool = new pg.Pool({ connectionString: database.url, max: 8 });
   pool.on('error', reportIdleConnectionError);
+  // Not cached: an agent asking right after a rotation gets the new key.
+  const payloadKeyGenerations = new PayloadKeyGenerations(pool, 0);
+  const payloadKeys = new DerivedPayloadKeyRing(secret, payloadKeyGenerations);
   const logListener = new RunLogListener(database.url);
   await logListener.start();
-  const runs = new RunService(temporal, catalog, config.taskQueue, new RunSummaryStore(pool));
+  const runs = new RunService(temporal, catalog, config.taskQueue, new RunAuthority(secret.derive(RUN_AUTHORITY_PURPOSE)), new RunSummaryStore(pool));
   const audit = new AuditService(db);
   const logStore = new RunLogStore(pool);
   const nodes = new NodeStore(pool);
@@ -97,7 +103,8 @@ export async function createControlPlane(
     runbookVersions,
     connections,
     git: new GitSyncService(connections, runbookVersions, config.dataDir, gitRuntime),
-    payloadCodec: new EncryptionCodec(secret.derive('workflow-payloads')),
+    // For Temporal's UI, which also sends what Temporal writes in clear (markers): shown as they are, never acted on.
+    payloadCodec: new EncryptionCodec(payloadKeys, { acceptPlaintext: true }),
     logStore,
     logListener,
     logTickets: new LogTickets(secret.derive('log-tickets')),
@@ -107,8 +114,11 @@ export async function createControlPlane(
       // Agents are told the address they can reach, which may differ from the one the API uses.
       temporalAddress: config.agentTemporalAddress ?? (temporal.connection as Connection).options.address,
       namespace: temporal.options.namespace,
-      // The same derivation as createDataConverter: agents decrypt their activities' payloads and nothing else.
-      codecKey: secret.derive('workflow-payloads'),
+      // An agent gets its environment's payload key only: it decrypts its activities' payloads and nothing else.
+      codecKey: async (environment: string) => {
+        const generation = await payloadKeyGenerations.current(environment);
+        return { key: payloadKeys.environmentKey(environment, generation).key, generation };
+      },
       enrollmentTtlMs: config.enrollmentTokenTtlMs ?? ENROLLMENT_TTL_MS,
     },
     async close() {

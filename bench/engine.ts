@@ -4,7 +4,8 @@
 import type { ActivityInboundCallsInterceptor, ActivityExecuteInput, Next } from '@temporalio/worker';
 import { Context } from '@temporalio/activity';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../config/env.js';
+import { loadEnv, PROJECT_ROOT } from '../config/env.js';
+import { runAuthorityOf } from '../security/run-authority.js';
 import { loadManifest } from '../manifest/loader.js';
 import type { RunInput } from '../manifest/types.js';
 import { startLocalEngine } from '../test/local-engine.js';
@@ -30,7 +31,10 @@ function percentile(values: number[], p: number): number {
 const firstActivityAt = new Map<string, number>();
 class FirstActivityRecorder implements ActivityInboundCallsInterceptor {
   async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
-    const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
+    const info = Context.current().info;
+    // The first step, not the interpreter's own local activities (the start's signature check).
+    if (info.isLocal) return next(input);
+    const workflowId = info.workflowExecution?.workflowId ?? '';
     if (!firstActivityAt.has(workflowId)) firstActivityAt.set(workflowId, Date.now());
     return next(input);
   }
@@ -55,6 +59,8 @@ const engine = await startLocalEngine({
   interceptors: { activity: [() => ({ inbound: new FirstActivityRecorder() })] },
 });
 const client = engine.client;
+// Runs are signed as the API signs them: the interpreter checks it before its first step.
+const authority = runAuthorityOf(loadEnv());
 
 type Kind = 'interpreter' | 'handwritten';
 let sequence = 0;
@@ -64,7 +70,7 @@ async function oneRun(kind: Kind): Promise<number> {
   const startedAt = Date.now();
   const handle =
     kind === 'interpreter'
-      ? await client.workflow.start('runbookInterpreter', { taskQueue: TASK_QUEUE, workflowId, args: [runInput] })
+      ? await client.workflow.start('runbookInterpreter', { taskQueue: TASK_QUEUE, workflowId, args: [{ ...runInput, authorization: authority.signStart(workflowId, runInput) }] })
       : await client.workflow.start('handwrittenThreeSteps', { taskQueue: TASK_QUEUE, workflowId, args: [] });
   await handle.result();
   return (firstActivityAt.get(workflowId) ?? NaN) - startedAt;

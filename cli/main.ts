@@ -10,7 +10,9 @@ import { parseYaml, type CompiledManifest, type LoadResult } from '../manifest/l
 import { ROLES, type Role } from '../manifest/types.js';
 import { JarvisProblem } from '../runs/errors.js';
 import { replayHistory, RunService, type RunDetails, type RunSummary } from '../runs/run-service.js';
+import { runAuthorityOf } from '../security/run-authority.js';
 import { createTemporalClient } from '../temporal/client.js';
+import { temporalTlsOf } from '../temporal/tls.js';
 import { createDataConverter } from '../temporal/payload-codec.js';
 import { bundleWorkflows } from '../temporal/worker.js';
 import type { StepProgress } from '../workflows/messages.js';
@@ -32,8 +34,8 @@ let services: Promise<{ service: RunService; catalog: RunbookCatalog; close(): P
 function connect() {
   services ??= (async () => {
     const catalog = await RunbookCatalog.fromDirectory(env.runbooksDir);
-    const client = await createTemporalClient({ address: env.temporalAddress ?? `127.0.0.1:${env.temporalPort}`, namespace: env.namespace }, createDataConverter(env), 5_000);
-    return { service: new RunService(client, catalog, env.taskQueue), catalog, close: () => client.connection.close() };
+    const client = await createTemporalClient({ address: env.temporalAddress ?? `127.0.0.1:${env.temporalPort}`, namespace: env.namespace, tls: temporalTlsOf(env) }, createDataConverter(env), 5_000);
+    return { service: new RunService(client, catalog, env.taskQueue, runAuthorityOf(env)), catalog, close: () => client.connection.close() };
   })();
   return services;
 }

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { runAgentUntilStopped } from '../agent/main.js';
+import { temporalTlsOf } from '../temporal/tls.js';
 import type { JarvisEnv } from '../config/env.js';
 import type { NodeView } from '../infra/node-store.js';
 import type { Topology } from '../infra/topology.js';
@@ -150,7 +151,7 @@ export function registerNodeCommands(program: Command, env: JarvisEnv, apiSessio
     .option('--data-dir <dir>', 'where the agent keeps its credential', env.agentDataDir)
     .option('--docker-socket <path>', "the node's Docker socket", env.agentDockerSocket)
     .action(async (options: { api: string; token?: string; dataDir: string; dockerSocket: string }) => {
-      await runAgentUntilStopped({ apiUrl: options.api, ...(options.token ? { token: options.token } : {}), dataDir: options.dataDir, dockerSocket: options.dockerSocket });
+      await runAgentUntilStopped({ apiUrl: options.api, ...(options.token ? { token: options.token } : {}), dataDir: options.dataDir, dockerSocket: options.dockerSocket, ...(env.temporalTls ? { tls: temporalTlsOf(env) } : {}) });
       // Native runtime handles can outlive a clean shutdown; the agent is stopped by now.
       process.exit(0);
     });

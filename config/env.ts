@@ -32,12 +32,22 @@ const envSchema = z.object({
     .optional()
     .describe('PostgreSQL with pgvector; without it Jarvis runs the embedded PGlite.'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TLS: z.enum(['true', 'false'], 'true or false').optional().describe('TLS to Temporal with the system roots (implied by any TEMPORAL_TLS_* file).'),
+  TEMPORAL_TLS_CA_FILE: z.string().min(1).optional().describe("PEM of the CA that signed Temporal's server certificate."),
+  TEMPORAL_TLS_CERT_FILE: z.string().min(1).optional().describe("PEM of this process's client certificate (mTLS); needs TEMPORAL_TLS_KEY_FILE."),
+  TEMPORAL_TLS_KEY_FILE: z.string().min(1).optional().describe('PEM of the client certificate\'s key.'),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional().describe("The name Temporal's certificate is checked against, when not the address's host."),
   JARVIS_TASK_QUEUE: z.string().min(1).default('jarvis-runbooks'),
   JARVIS_DATA_DIR: z.string().min(1).default('./.data'),
   JARVIS_TEMPORAL_PORT: port(7233),
   JARVIS_TEMPORAL_UI_PORT: port(8233),
   JARVIS_TEMPORAL_HTTP_PORT: port(7243),
   JARVIS_WORKER_SHUTDOWN_GRACE: duration('30s'),
+  JARVIS_ACTION_USER: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_-]*\$?$|^\d+$/, 'a user name or uid')
+    .optional()
+    .describe('The user action processes run as when the worker runs as root (default nobody): it cannot read the secret key nor the worker.'),
   JARVIS_RUNBOOKS_DIR: z.string().optional(),
   JARVIS_PLAYBOOKS_DIR: z.string().optional(),
   JARVIS_USER: z.string().min(1).optional(),
@@ -118,17 +128,30 @@ export function parseEnv(source: Record<string, string | undefined>) {
     throw new ConfigError(`Invalid configuration:\n${problems}`);
   }
   const env = result.data;
+  if (Boolean(env.TEMPORAL_TLS_CERT_FILE) !== Boolean(env.TEMPORAL_TLS_KEY_FILE)) {
+    throw new ConfigError('Invalid configuration:\n  TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE go together (a client certificate and its key)');
+  }
+  const temporalTlsWanted = env.TEMPORAL_TLS === 'true' || Boolean(env.TEMPORAL_TLS_CA_FILE || env.TEMPORAL_TLS_CERT_FILE || env.TEMPORAL_TLS_SERVER_NAME);
   const dataDir = path.resolve(env.JARVIS_DATA_DIR);
   return {
     temporalAddress: env.TEMPORAL_ADDRESS,
     databaseUrl: env.DATABASE_URL,
     namespace: env.TEMPORAL_NAMESPACE,
+    temporalTls: temporalTlsWanted
+      ? {
+          ...(env.TEMPORAL_TLS_CA_FILE ? { caFile: path.resolve(env.TEMPORAL_TLS_CA_FILE) } : {}),
+          ...(env.TEMPORAL_TLS_CERT_FILE ? { certFile: path.resolve(env.TEMPORAL_TLS_CERT_FILE) } : {}),
+          ...(env.TEMPORAL_TLS_KEY_FILE ? { keyFile: path.resolve(env.TEMPORAL_TLS_KEY_FILE) } : {}),
+          ...(env.TEMPORAL_TLS_SERVER_NAME ? { serverName: env.TEMPORAL_TLS_SERVER_NAME } : {}),
+        }
+      : undefined,
     taskQueue: env.JARVIS_TASK_QUEUE,
     dataDir,
     temporalPort: env.JARVIS_TEMPORAL_PORT,
     temporalUiPort: env.JARVIS_TEMPORAL_UI_PORT,
     temporalHttpPort: env.JARVIS_TEMPORAL_HTTP_PORT,
     workerShutdownGraceMs: env.JARVIS_WORKER_SHUTDOWN_GRACE,
+    actionUser: env.JARVIS_ACTION_USER,
     runbooksDir: path.resolve(env.JARVIS_RUNBOOKS_DIR ?? path.join(PROJECT_ROOT, 'runbooks')),
     playbooksDir: path.resolve(env.JARVIS_PLAYBOOKS_DIR ?? path.join(PROJECT_ROOT, 'runbooks', 'playbooks')),
     actingUser: env.JARVIS_USER,

@@ -198,8 +198,20 @@ export class NodeStore {
     return node;
   }
 
-  async remove(id: string): Promise<void> {
-    await this.pool.query('DELETE FROM nodes WHERE id = $1', [id]);
+  /**
+   * Removes a node. When its agent had enrolled, it held its environment's
+   * payload key: the environment moves on to the key's next generation, which
+   * the other agents fetch with their credentials and this one no longer can.
+   */
+  async remove(id: string): Promise<{ rotatedKeyOf?: string }> {
+    const { rows } = await this.pool.query<{ environment: string }>(
+      `WITH gone AS (DELETE FROM nodes WHERE id = $1 RETURNING environment_id, agent_credential_hash IS NOT NULL AS held_key)
+       UPDATE environments e SET payload_key_generation = e.payload_key_generation + 1
+       FROM gone WHERE e.id = gone.environment_id AND gone.held_key
+       RETURNING e.name AS environment`,
+      [id],
+    );
+    return rows[0] ? { rotatedKeyOf: rows[0].environment } : {};
   }
 
   /** Nodes with an enrolled agent, for the health schedule. */

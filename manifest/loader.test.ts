@@ -30,6 +30,13 @@ describe('the manifest loader', () => {
     expect(result.compiled.runbook.version).toMatch(/^[0-9a-f]{12}$/);
   });
 
+  it('refuses an inputs schema with a keyword JSON Schema does not know, so `secret: true` cannot silently mean nothing', () => {
+    const manifest = (token: string) => `name: secretive\ntitle: Secretive\ninputs: { type: object, properties: { token: ${token} } }\nsteps:\n  - id: hi\n    action: core.noop\n`;
+    expect(errorsOf(loadManifestText(manifest('{ type: string, secret: true }')))).toEqual([expect.stringMatching(/^inputs: not a valid JSON Schema: strict mode: unknown keyword: "secret"/)]);
+    expect(loadManifestText(manifest('{ type: string, x-secret: true }')).ok).toBe(true);
+    expect(loadManifestText(manifest('{ type: string, format: password }')).ok).toBe(true);
+  });
+
   it('reports an unknown action with the actions that exist', () => {
     expect(load('  - id: a\n    action: docker.explode\n')).toEqual([expect.stringMatching(/^steps\[0\]\.action: unknown action "docker.explode" \(known: core.noop, shell.run/)]);
   });

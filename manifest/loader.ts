@@ -7,7 +7,7 @@ import { actionCatalog, actionIds, findAction } from '../activities/catalog.js';
 import { isNodeName } from './node-names.js';
 import type { ActionDefinition } from '../activities/action.js';
 import { parseDuration } from './duration.js';
-import { createInputsAjv } from './json-schema.js';
+import { compileInputsSchemaStrictly } from './json-schema.js';
 import { joinPath, zodIssuesToErrors, type ManifestError } from './errors.js';
 import { collectPaths, parseExpression, ExpressionSyntaxError } from './expression.js';
 import { manifestEnvelopeSchema, stepSchema, type RawStep } from './schema.js';
@@ -89,7 +89,7 @@ function inputNamesOf(schema: Record<string, unknown> | undefined, errors: Manif
     return undefined;
   }
   try {
-    createInputsAjv().compile(schema);
+    compileInputsSchemaStrictly(schema);
   } catch (error) {
     errors.push({ path: 'inputs', message: `not a valid JSON Schema: ${(error as Error).message}` });
     return undefined;

@@ -2,6 +2,7 @@
 // interpreter workflow receives. Every default is resolved here, so a run is
 // reproducible from its workflow input alone. Pure types: shared with the
 // workflow sandbox.
+import type { SignedAuthorization } from '../security/run-authority.js';
 
 export const ROLES = ['admin', 'operator', 'approver', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
@@ -88,4 +89,6 @@ export interface RunInput {
   rerunOf?: string;
   /** The AI Ops plan this run executes: its outcome goes back into the knowledge base. */
   planId?: string;
+  /** The API's signature over this start (security/run-authority.ts); a run without a valid one is refused. */
+  authorization?: SignedAuthorization;
 }

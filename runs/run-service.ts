@@ -33,6 +33,7 @@ import {
   type RunResult,
 } from '../workflows/messages.js';
 import { ENVIRONMENT_ATTRIBUTE, RERUN_OF_ATTRIBUTE, RUNBOOK_ATTRIBUTE, STARTED_BY_ATTRIBUTE } from '../workflows/search-attributes.js';
+import type { RunAuthority } from '../security/run-authority.js';
 import { JarvisProblem } from './errors.js';
 import { validateRunInputs } from './inputs.js';
 import { buildTimeline, type TimelineEntry } from './timeline.js';
@@ -92,6 +93,12 @@ export interface RunStatistics {
   daily: DailyOutcome[];
 }
 
+/** Where a run was found: its environment and the execution read. */
+export interface RunLocation {
+  environment: string;
+  executionId: string;
+}
+
 export interface RunPage {
   runs: RunSummary[];
   /** Pass back as `cursor` for the next page; absent on the last one. */
@@ -113,13 +120,18 @@ function quote(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-function newRunId(runbook: string): string {
-  return `${runbook}-${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+/** A run's id names its environment: its payloads are encrypted with that environment's key (temporal/payload-keys.ts). */
+function newRunId(runbook: string, environment: string): string {
+  return `${runbook}@${environment}.${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 }
 
-/** With a concurrency key, the workflow id is the key: Temporal itself refuses a second run on it. */
-function keyedRunId(runbook: string, key: string): string {
-  return `${runbook}@${key.replace(/[^A-Za-z0-9._:-]+/g, '_')}`;
+/**
+ * With a concurrency key, the workflow id is the key: Temporal itself refuses
+ * a second run on it. The environment is part of it, so a run id never
+ * names runs of two environments.
+ */
+function keyedRunId(runbook: string, environment: string, key: string): string {
+  return `${runbook}@${environment}:${key.replace(/[^A-Za-z0-9._:-]+/g, '_')}`;
 }
 
 function summarize(description: Omit<WorkflowExecutionInfo, "raw">): RunSummary {
@@ -183,6 +195,8 @@ export class RunService {
     private readonly client: Client,
     private readonly catalog: RunbookCatalog,
     private readonly taskQueue: string,
+    /** Signs starts and decisions: workers refuse what the API did not sign. */
+    private readonly authority: RunAuthority,
     /** The run-summary projection, when the installation has a database. */
     private readonly summaries?: RunSummaryStore,
   ) {}
@@ -209,7 +223,7 @@ export class RunService {
     }
     const inputs = validateRunInputs(runbook, request.inputs);
     const key = runbook.concurrencyKey === undefined ? undefined : String(renderString(runbook.concurrencyKey, { inputs }));
-    const id = key === undefined ? newRunId(runbook.name) : keyedRunId(runbook.name, key);
+    const id = key === undefined ? newRunId(runbook.name, request.environment) : keyedRunId(runbook.name, request.environment, key);
     const input: RunInput = {
       runbook,
       children: compiled.children,
@@ -219,6 +233,7 @@ export class RunService {
       ...(request.rerunOf ? { rerunOf: request.rerunOf } : {}),
       ...(request.planId ? { planId: request.planId } : {}),
     };
+    input.authorization = this.authority.signStart(id, input);
     try {
       const handle = await this.client.workflow.start(INTERPRETER_WORKFLOW, {
         taskQueue: this.taskQueue,
@@ -284,8 +299,9 @@ export class RunService {
     return { runs, ...(token && token.length > 0 ? { nextCursor: writeCursor(token, query) } : {}) };
   }
 
-  private async describe(id: string): Promise<{ handle: WorkflowHandle; description: WorkflowExecutionDescription }> {
-    const handle = this.client.workflow.getHandle(id);
+  /** `executionId`: that execution of the run, as authorized; otherwise its latest. */
+  private async describe(id: string, executionId?: string): Promise<{ handle: WorkflowHandle; description: WorkflowExecutionDescription }> {
+    const handle = this.client.workflow.getHandle(id, executionId);
     try {
       return { handle, description: await handle.describe() };
     } catch (error) {
@@ -294,12 +310,21 @@ export class RunService {
     }
   }
 
-  /** The environment a run belongs to, for authorization before anything else is read. */
-  async runEnvironment(id: string): Promise<string> {
+  /**
+   * The environment a run belongs to and the execution it was read from, for
+   * authorization before anything else is read. What is then read or done
+   * names that execution, so a run id whose newer execution belongs to
+   * another environment cannot be reached through the authorized one.
+   */
+  async locateRun(id: string): Promise<RunLocation> {
     const stored = await this.summaries?.find(id);
-    if (stored) return stored.progress.environment;
+    if (stored) return { environment: stored.progress.environment, executionId: stored.executionId };
     const { description } = await this.describe(id);
-    return description.typedSearchAttributes.get(ENVIRONMENT_ATTRIBUTE) ?? '';
+    return { environment: description.typedSearchAttributes.get(ENVIRONMENT_ATTRIBUTE) ?? '', executionId: description.runId };
+  }
+
+  async runEnvironment(id: string): Promise<string> {
+    return (await this.locateRun(id)).environment;
   }
 
   /**
@@ -380,16 +405,18 @@ export class RunService {
     });
   }
 
-  async approveStep(id: string, stepId: string, user: string, roles: Role[], comment?: string): Promise<ApprovalAnswer> {
-    return this.decide(id, (handle) => handle.executeUpdate(approveStepUpdate, { args: [{ stepId, user, roles, ...(comment ? { comment } : {}) }] }));
+  async approveStep(id: string, stepId: string, user: string, roles: Role[], comment?: string, executionId?: string): Promise<ApprovalAnswer> {
+    const authorization = this.authority.signDecision({ workflowId: id, stepId, decision: 'approve', user, roles, ...(comment ? { note: comment } : {}) });
+    return this.decide(id, executionId, (handle) => handle.executeUpdate(approveStepUpdate, { args: [{ stepId, user, roles, ...(comment ? { comment } : {}), authorization }] }));
   }
 
-  async rejectStep(id: string, stepId: string, user: string, roles: Role[], reason: string): Promise<ApprovalAnswer> {
-    return this.decide(id, (handle) => handle.executeUpdate(rejectStepUpdate, { args: [{ stepId, user, roles, reason }] }));
+  async rejectStep(id: string, stepId: string, user: string, roles: Role[], reason: string, executionId?: string): Promise<ApprovalAnswer> {
+    const authorization = this.authority.signDecision({ workflowId: id, stepId, decision: 'reject', user, roles, note: reason });
+    return this.decide(id, executionId, (handle) => handle.executeUpdate(rejectStepUpdate, { args: [{ stepId, user, roles, reason, authorization }] }));
   }
 
-  private async decide(id: string, send: (handle: WorkflowHandle) => Promise<ApprovalAnswer>): Promise<ApprovalAnswer> {
-    const { handle, description } = await this.describe(id);
+  private async decide(id: string, executionId: string | undefined, send: (handle: WorkflowHandle) => Promise<ApprovalAnswer>): Promise<ApprovalAnswer> {
+    const { handle, description } = await this.describe(id, executionId);
     if (description.status.name !== 'RUNNING') throw new JarvisProblem(`run ${id} is ${description.status.name.toLowerCase()}, not waiting for a decision`, 'conflict');
     try {
       return await send(handle);
@@ -399,15 +426,15 @@ export class RunService {
     }
   }
 
-  async cancelRun(id: string): Promise<void> {
-    const { handle, description } = await this.describe(id);
+  async cancelRun(id: string, executionId?: string): Promise<void> {
+    const { handle, description } = await this.describe(id, executionId);
     if (description.status.name !== 'RUNNING') throw new JarvisProblem(`run ${id} is already ${description.status.name.toLowerCase()}`, 'conflict');
     await handle.cancel();
   }
 
   /** The workflow input a run was started with: the exact manifest version and inputs. */
-  private async originalInput(id: string): Promise<RunInput> {
-    const history = await this.fetchHistory(id);
+  private async originalInput(id: string, executionId?: string): Promise<RunInput> {
+    const history = await this.fetchHistory(id, executionId);
     // Histories hold payloads as the codecs left them (encrypted).
     const input = await this.decodePayload<RunInput>(history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]);
     if (!input) throw new JarvisProblem(`run ${id} has no recorded input`, 'invalid');
@@ -415,8 +442,8 @@ export class RunService {
   }
 
   /** A new run with the same manifest version and inputs, linked to the original. */
-  async rerun(id: string, startedBy: string): Promise<{ id: string; runId: string }> {
-    const original = await this.originalInput(id);
+  async rerun(id: string, startedBy: string, executionId?: string): Promise<{ id: string; runId: string }> {
+    const original = await this.originalInput(id, executionId);
     return this.startRun({
       runbook: { runbook: original.runbook, children: original.children },
       inputs: original.inputs,
@@ -430,8 +457,8 @@ export class RunService {
    * Resets a failed run to just before its failed step, so steps that completed
    * are not executed again. Refused when compensations already undid work.
    */
-  async resume(id: string, requestedBy: string): Promise<{ id: string; runId: string; fromStep: string }> {
-    const { handle, description } = await this.describe(id);
+  async resume(id: string, requestedBy: string, executionId?: string): Promise<{ id: string; runId: string; fromStep: string }> {
+    const { handle, description } = await this.describe(id, executionId);
     if (description.status.name !== 'FAILED' && description.status.name !== 'TIMED_OUT') {
       throw new JarvisProblem(`run ${id} is ${description.status.name.toLowerCase()}; only a failed run can be resumed`, 'conflict');
     }
@@ -479,14 +506,14 @@ export class RunService {
     return { id, runId: response.runId ?? '', fromStep: failedStep.stepId };
   }
 
-  async fetchHistory(id: string): Promise<protoTypes.api.history.v1.IHistory> {
-    const { handle } = await this.describe(id);
+  async fetchHistory(id: string, executionId?: string): Promise<protoTypes.api.history.v1.IHistory> {
+    const { handle } = await this.describe(id, executionId);
     return handle.fetchHistory();
   }
 
   /** The run's step timeline, built from its history, with each step's arguments and output (secrets masked). */
-  async timeline(id: string): Promise<TimelineEntry[]> {
-    const history = await this.fetchHistory(id);
+  async timeline(id: string, executionId?: string): Promise<TimelineEntry[]> {
+    const history = await this.fetchHistory(id, executionId);
     const input = await this.decodePayload<RunInput>(history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]);
     const secrets = input ? secretInputValues(input.runbook, input.inputs) : [];
     const shown = async (payload: Payload | undefined, pick: (value: unknown) => unknown) => {
@@ -504,8 +531,8 @@ export class RunService {
   }
 
   /** A run's inputs as it was started (secret ones masked) and its runbook's name and version. */
-  async runInputs(id: string): Promise<{ runbook: string; version: string; inputs: Record<string, unknown> }> {
-    const input = await this.originalInput(id);
+  async runInputs(id: string, executionId?: string): Promise<{ runbook: string; version: string; inputs: Record<string, unknown> }> {
+    const input = await this.originalInput(id, executionId);
     return { runbook: input.runbook.name, version: input.runbook.version, inputs: maskSecretInputs(input.runbook, input.inputs) };
   }
 

@@ -2,7 +2,7 @@
 // the data directory (never a built-in fallback). Purpose-specific keys are
 // derived from it, so one secret serves token signing and encryption.
 import { hkdfSync, randomBytes } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 export const SECRET_KEY_FILE = 'secret.key';
@@ -17,7 +17,7 @@ export class SecretKey {
     if (configured) return new SecretKey(decode(configured, 'JARVIS_SECRET_KEY'), 'environment');
     const file = path.join(dataDir, SECRET_KEY_FILE);
     if (existsSync(file)) return new SecretKey(decode(readFileSync(file, 'utf8').trim(), file), 'file');
-    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const material = randomBytes(32);
     // Written aside, then linked into place: the link fails if another process won the race,
     // and nobody ever reads a half-written key.
@@ -45,4 +45,13 @@ function decode(text: string, where: string): Buffer {
   const material = Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
   if (material.length < 32) throw new Error(`${where} must hold at least 32 random bytes in base64 (openssl rand -base64 32)`);
   return material;
+}
+
+/**
+ * The data directory holds the secret key and, embedded, the database files:
+ * only the installation's own user may enter it (action processes run as another).
+ */
+export function ensurePrivateDataDir(dataDir: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
 }

@@ -1,17 +1,19 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 
 export interface TemporalTarget {
   address: string;
   namespace: string;
+  /** TLS or mTLS (temporal/tls.ts); plain TCP without. */
+  tls?: TLSConfig;
 }
 
 /** Connects to Temporal, retrying for a while so a server that is still starting is waited for. */
-export async function connectToTemporal(address: string, timeoutMs = 10_000): Promise<Connection> {
+export async function connectToTemporal(address: string, timeoutMs = 10_000, tls?: TLSConfig): Promise<Connection> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      const connection = await Connection.connect({ address, connectTimeout: 2_000, ...(tls ? { tls } : {}) });
       await connection.workflowService.getSystemInfo({});
       return connection;
     } catch (error) {
@@ -24,6 +26,6 @@ export async function connectToTemporal(address: string, timeoutMs = 10_000): Pr
 }
 
 export async function createTemporalClient(target: TemporalTarget, dataConverter: DataConverter, timeoutMs?: number): Promise<Client> {
-  const connection = await connectToTemporal(target.address, timeoutMs);
+  const connection = await connectToTemporal(target.address, timeoutMs, target.tls);
   return new Client({ connection, namespace: target.namespace, dataConverter });
 }

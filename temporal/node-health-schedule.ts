@@ -5,6 +5,7 @@ import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type Schedu
 import type { JarvisEnv } from '../config/env.js';
 import type { NodeHealthCheckInput } from '../workflows/node-health.js';
 import { createTemporalClient } from './client.js';
+import { temporalTlsOf } from './tls.js';
 import { createDataConverter } from './payload-codec.js';
 
 export const NODE_HEALTH_SCHEDULE_ID = 'jarvis-node-health';
@@ -46,7 +47,7 @@ export async function ensureNodeHealthSchedule(client: Client, options: NodeHeal
 
 /** At a worker's start (npm start, npm run worker): the schedule as configured. */
 export async function ensureNodeHealthScheduleFromEnv(env: JarvisEnv, address: string): Promise<void> {
-  const client = await createTemporalClient({ address, namespace: env.namespace }, createDataConverter(env), 30_000);
+  const client = await createTemporalClient({ address, namespace: env.namespace, tls: temporalTlsOf(env) }, createDataConverter(env), 30_000);
   try {
     await ensureNodeHealthSchedule(client, { taskQueue: env.taskQueue, intervalMs: env.nodeHealthIntervalMs, pickupTimeoutMs: env.nodeHealthPickupTimeoutMs });
   } finally {

@@ -5,6 +5,7 @@ import { startApi } from '../api/server.js';
 import { startWeb } from '../web/server.js';
 import { loadEnv } from '../config/env.js';
 import { openDatabase } from '../db/database.js';
+import { ensurePrivateDataDir } from '../security/secret-key.js';
 import { ensureTemporal } from './dev-server.js';
 import { ensureNodeHealthScheduleFromEnv } from './node-health-schedule.js';
 import { createWorkerFromEnv } from './worker.js';
@@ -12,6 +13,7 @@ import { openWorkerStores } from './worker-stores.js';
 
 const env = loadEnv();
 const log = (line: string) => console.log(`[jarvis] ${line}`);
+ensurePrivateDataDir(env.dataDir);
 
 const temporal = await ensureTemporal({
   temporalAddress: env.temporalAddress,

@@ -2,13 +2,14 @@
 // SIGINT or SIGTERM, then lets running activities finish within the grace time.
 import { loadEnv } from '../config/env.js';
 import { connectToTemporal } from './client.js';
+import { temporalTlsOf } from './tls.js';
 import { ensureNodeHealthScheduleFromEnv } from './node-health-schedule.js';
 import { createWorkerFromEnv } from './worker.js';
 import { openWorkerStores } from './worker-stores.js';
 
 const env = loadEnv();
 const address = env.temporalAddress ?? `127.0.0.1:${env.temporalPort}`;
-await (await connectToTemporal(address, 60_000)).close();
+await (await connectToTemporal(address, 60_000, temporalTlsOf(env))).close();
 // Without DATABASE_URL (the embedded database belongs to `npm start`), lines go to this process's output.
 const stores = openWorkerStores(env.databaseUrl, env);
 const { worker, connection } = await createWorkerFromEnv(env, address, stores);

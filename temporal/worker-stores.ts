@@ -20,6 +20,10 @@ import { RunSummaryStore } from '../runs/run-summary-store.js';
 import { DatabaseConnectionResolver, type ConnectionResolver } from '../security/connection-resolver.js';
 import { CredentialsCipher } from '../security/credentials-cipher.js';
 import { SecretKey } from '../security/secret-key.js';
+import { SqlAuditLog } from '../security/sql-audit-log.js';
+import { PayloadKeyGenerations } from '../security/payload-key-generations.js';
+import type { KeyGenerationSource } from './payload-keys.js';
+import type { RefusalAudit } from '../runs/run-authorization-activities.js';
 
 export interface WorkerStores {
   lineSink: LineSink;
@@ -30,6 +34,10 @@ export interface WorkerStores {
   knowledge?: Omit<KnowledgeDependencies, 'lineSink'>;
   /** Each environment's egress allowlist (http and notify actions). */
   egress?: EgressAllowlistSource;
+  /** Where refusals of what reached the worker through Temporal alone are audited. */
+  audit?: RefusalAudit;
+  /** The current generation of each environment's payload key: node activities are written with the key agents hold. */
+  keyGenerations?: KeyGenerationSource;
   close(): Promise<void>;
 }
 
@@ -42,6 +50,7 @@ export function workerStoreOptions(stores: Omit<WorkerStores, 'close'>) {
     ...(stores.nodes ? { nodes: stores.nodes } : {}),
     ...(stores.knowledge ? { knowledge: stores.knowledge } : {}),
     ...(stores.egress ? { egress: stores.egress } : {}),
+    ...(stores.audit ? { audit: stores.audit } : {}),
   };
 }
 
@@ -59,6 +68,8 @@ export function openWorkerStores(databaseUrl: string | undefined, keys: Pick<Jar
     runSummaries: new RunSummaryStore(pool),
     nodes: new NodeStore(pool),
     egress: new EgressAllowlistStore(pool),
+    audit: new SqlAuditLog(pool),
+    keyGenerations: new PayloadKeyGenerations(pool),
     connections: new DatabaseConnectionResolver(pool, new CredentialsCipher([SecretKey.load(keys.secretKey, keys.dataDir).derive('credentials')])),
     async close() {
       await lineSink.flush();

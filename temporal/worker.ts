@@ -1,17 +1,21 @@
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkerInterceptors, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Worker, bundleWorkflowCode, type TLSConfig, type WorkerInterceptors, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import path from 'node:path';
 import { PROJECT_ROOT, type JarvisEnv } from '../config/env.js';
 import type { DataConverter } from '@temporalio/common';
 import type { ActionDependencies } from '../activities/action.js';
 import type { EgressAllowlistSource } from '../activities/http/egress-policy.js';
 import { createActivities, createConsoleLineSink } from '../activities/index.js';
+import { resolveActionProcessPolicy, type ActionProcessPolicy } from '../activities/shell/action-sandbox.js';
 import { createKnowledgeActivities, type KnowledgeDependencies } from '../ai/knowledge-activities.js';
 import { createNodeHealthActivities } from '../activities/nodes/health-check-activities.js';
 import type { NodeStore } from '../infra/node-store.js';
 import { createRunSummaryActivities } from '../runs/run-summary-activity.js';
+import { createRunAuthorizationActivities, type RefusalAudit } from '../runs/run-authorization-activities.js';
+import { runAuthorityOf, type RunAuthority } from '../security/run-authority.js';
 import type { RunSummaryStore } from '../runs/run-summary-store.js';
 import type { ConnectionResolver } from '../security/connection-resolver.js';
 import { createDataConverter } from './payload-codec.js';
+import { temporalTlsOf } from './tls.js';
 import { workerStoreOptions, type WorkerStores } from './worker-stores.js';
 
 export const WORKFLOWS_PATH = path.join(PROJECT_ROOT, 'workflows', 'index.ts');
@@ -32,6 +36,8 @@ const quietBundlerLogger = {
 
 export interface RunbookWorkerOptions {
   address: string;
+  /** TLS or mTLS to Temporal (temporal/tls.ts). */
+  tls?: TLSConfig;
   namespace: string;
   taskQueue: string;
   workflowBundle: WorkflowBundleWithSourceMap | { codePath: string };
@@ -50,21 +56,29 @@ export interface RunbookWorkerOptions {
   egress?: EgressAllowlistSource;
   /** Encrypts payloads: the same converter as every client of the installation. */
   dataConverter: DataConverter;
+  /** Which user action processes run as, with which PATH. */
+  processes?: ActionProcessPolicy;
+  /** Checks that runs and decisions come from the API (the installation's run-authorization key). */
+  authority: RunAuthority;
+  /** Where refused starts and decisions are audited; none without a database. */
+  audit?: RefusalAudit;
   /** Benchmarks observe activities through interceptors. */
   interceptors?: WorkerInterceptors;
 }
 
 export async function createRunbookWorker(options: RunbookWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
-  const connection = await NativeConnection.connect({ address: options.address });
+  const connection = await NativeConnection.connect({ address: options.address, ...(options.tls ? { tls: options.tls } : {}) });
   const activities = {
     ...createActivities({
       lineSink: options.lineSink ?? createConsoleLineSink(),
       playbooksDir: options.playbooksDir,
+      ...(options.processes ? { processes: options.processes } : {}),
       ...(options.connections ? { connections: options.connections } : {}),
       ...(options.nodes ? { nodes: options.nodes } : {}),
       ...(options.egress ? { egress: options.egress } : {}),
     }),
     ...createRunSummaryActivities(options.runSummaries),
+    ...createRunAuthorizationActivities(options.authority, options.audit),
     ...createNodeHealthActivities(options.nodes),
     ...createKnowledgeActivities(options.knowledge ? { ...options.knowledge, ...(options.lineSink ? { lineSink: options.lineSink } : {}) } : undefined),
   };
@@ -83,6 +97,11 @@ export async function createRunbookWorker(options: RunbookWorkerOptions): Promis
 }
 
 
+/** How the installation's workers start action processes (see activities/shell/action-sandbox.ts). */
+export function actionProcessPolicyOf(env: Pick<JarvisEnv, 'actionUser' | 'searchPath'>): ActionProcessPolicy {
+  return resolveActionProcessPolicy(env.actionUser, env.searchPath);
+}
+
 /** The worker of an installation, configured from its environment (npm start and npm run worker). */
 export async function createWorkerFromEnv(env: JarvisEnv, address: string, stores: WorkerStores) {
   return createRunbookWorker({
@@ -92,7 +111,10 @@ export async function createWorkerFromEnv(env: JarvisEnv, address: string, store
     workflowBundle: await bundleWorkflows(),
     shutdownGraceMs: env.workerShutdownGraceMs,
     playbooksDir: env.playbooksDir,
-    dataConverter: createDataConverter(env),
+    processes: actionProcessPolicyOf(env),
+    authority: runAuthorityOf(env),
+    ...(env.temporalTls ? { tls: temporalTlsOf(env) } : {}),
+    dataConverter: createDataConverter(env, stores.keyGenerations ? { generations: stores.keyGenerations } : {}),
     ...workerStoreOptions(stores),
   });
 }

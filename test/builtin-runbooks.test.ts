@@ -1,15 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadEnv, PROJECT_ROOT } from '../config/env.js';
+import { PROJECT_ROOT } from '../config/env.js';
 import { loadManifest } from '../manifest/loader.js';
 import { emptyAllowlist, parseAllowlist } from '../activities/http/egress-policy.js';
 import { collectingLineSink } from './line-sinks.js';
 import { createRunService, scratchDir, startWorker, uniqueTaskQueue } from './harness.js';
 
-const env = loadEnv();
 const lineSink = collectingLineSink();
 let worker: Awaited<ReturnType<typeof startWorker>>;
 let runs: Awaited<ReturnType<typeof createRunService>>;
@@ -87,18 +85,6 @@ describe('the built-in runbooks and actions', () => {
     expect(outputs.ping).toMatchObject({ exitCode: 0, failedHosts: [], recap: { localhost: { ok: 2, failed: 0, unreachable: 0 } } });
     const logged = lineSink.lines.filter((line) => line.step.runId === id).map((line) => line.text);
     expect(logged).toEqual(expect.arrayContaining([expect.stringContaining('"msg": "hello ansible"'), expect.stringMatching(/^PLAY RECAP/)]));
-  });
-
-  it('postgres-backup dumps, proves the dump restores, and keeps only the newest dumps', async () => {
-    const directory = scratchDir();
-    const inputs = { databaseUrl: env.testDatabaseUrl, directory, keep: 1 };
-    const first = await runToEnd('postgres-backup', inputs);
-    expect(first.outputs.backup).toMatchObject({ verified: true, removed: [] });
-    expect(first.outputs.backup?.bytes).toBeGreaterThan(0);
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
-    const second = await runToEnd('postgres-backup', inputs);
-    expect(second.outputs.backup?.removed).toEqual([path.basename(String(first.outputs.backup?.file))]);
-    expect(readdirSync(directory)).toEqual([path.basename(String(second.outputs.backup?.file))]);
   });
 
   it('a webhook notification posts a chat-style message', async () => {

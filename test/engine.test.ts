@@ -216,9 +216,9 @@ describe('the interpreter workflow', () => {
 
   it('refuses a second start on a busy concurrency key, naming the run that holds it', async () => {
     const first = await runs.service.startRun({ runbook: 'locked', inputs: { host: 'db-1' }, environment: 'dev', startedBy: 'alice' });
-    expect(first.id).toBe('locked@db-1');
+    expect(first.id).toBe('locked@dev:db-1');
     await expect(runs.service.startRun({ runbook: 'locked', inputs: { host: 'db-1' }, environment: 'dev', startedBy: 'bob' })).rejects.toThrow(
-      /already running for concurrency key "db-1": run locked@db-1 .*started by alice/,
+      /already running for concurrency key "db-1": run locked@dev:db-1 .*started by alice/,
     );
     const other = await runs.service.startRun({ runbook: 'locked', inputs: { host: 'db-2' }, environment: 'dev', startedBy: 'bob' });
     await runs.service.cancelRun(first.id);

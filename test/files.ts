@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -9,9 +9,14 @@ export function writeManifests(manifests: Record<string, string>): string {
   return directory;
 }
 
-/** A scratch folder for side-effect counters and flag files. */
+/**
+ * A scratch folder for side-effect counters and flag files, writable by
+ * everyone (sticky, like /tmp): action processes run as another user.
+ */
 export function scratchDir(): string {
-  return mkdtempSync(path.join(os.tmpdir(), 'jarvis-test-'));
+  const directory = mkdtempSync(path.join(os.tmpdir(), 'jarvis-test-'));
+  chmodSync(directory, 0o1777);
+  return directory;
 }
 
 /** A step that fails twice and succeeds on its third attempt, counting attempts in the file its `counter` input names. */

@@ -9,10 +9,11 @@ import { collectingLineSink } from './line-sinks.js';
 
 export { scratchDir, writeManifests } from './files.js';
 import { loadEnv, PROJECT_ROOT } from '../config/env.js';
+import { runAuthorityOf } from '../security/run-authority.js';
 import { RunbookCatalog } from '../manifest/catalog.js';
 import { RunService } from '../runs/run-service.js';
 import { createDataConverter } from '../temporal/payload-codec.js';
-import { createRunbookWorker } from '../temporal/worker.js';
+import { actionProcessPolicyOf, createRunbookWorker } from '../temporal/worker.js';
 import { workerStoreOptions, type WorkerStores } from '../temporal/worker-stores.js';
 
 /** The installation's data converter (payload encryption), as every process of the suite loads it. */
@@ -32,8 +33,11 @@ export async function startWorker(taskQueue: string, address = inject('temporalA
     workflowBundle: { codePath: inject('workflowBundlePath') },
     shutdownGraceMs: 1_000,
     playbooksDir: path.join(PROJECT_ROOT, 'runbooks', 'playbooks'),
+    // Action processes as the installation runs them (as root: another user, a minimal environment).
+    processes: actionProcessPolicyOf(loadEnv()),
+    authority: runAuthorityOf(loadEnv()),
     ...workerStoreOptions(stores ?? { lineSink: collectingLineSink() }),
-    dataConverter: testDataConverter(),
+    dataConverter: createDataConverter(loadEnv(), stores?.keyGenerations ? { generations: stores.keyGenerations } : {}),
   });
   const running = worker.run();
   return {
@@ -51,5 +55,5 @@ export async function createRunService(taskQueue: string, runbooksDir: string, a
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, dataConverter: testDataConverter() });
   const catalog = await RunbookCatalog.fromDirectory(runbooksDir);
-  return { client, service: new RunService(client, catalog, taskQueue), close: () => connection.close() };
+  return { client, service: new RunService(client, catalog, taskQueue, runAuthorityOf(loadEnv())), close: () => connection.close() };
 }

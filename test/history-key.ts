@@ -5,6 +5,7 @@ import { createDataConverter } from '../temporal/payload-codec.js';
 
 export const RECORDED_HISTORIES_SECRET_KEY = Buffer.from('jarvis recorded histories key 32').toString('base64');
 
+/** The first recorded histories predate payload encryption: their replay alone accepts payloads in clear. */
 export function recordedHistoriesDataConverter() {
-  return createDataConverter({ ...loadEnv(), secretKey: RECORDED_HISTORIES_SECRET_KEY });
+  return createDataConverter({ ...loadEnv(), secretKey: RECORDED_HISTORIES_SECRET_KEY }, { acceptPlaintext: true });
 }

@@ -7,7 +7,8 @@ import { loadEnv, PROJECT_ROOT } from '../config/env.js';
 import { findTemporalBinary, startDevServer } from '../temporal/dev-server.js';
 import { freePort } from '../temporal/free-port.js';
 import { createDataConverter } from '../temporal/payload-codec.js';
-import { bundleWorkflows, createRunbookWorker } from '../temporal/worker.js';
+import { runAuthorityOf } from '../security/run-authority.js';
+import { actionProcessPolicyOf, bundleWorkflows, createRunbookWorker } from '../temporal/worker.js';
 import { workerStoreOptions, type WorkerStores } from '../temporal/worker-stores.js';
 import { collectingLineSink } from './line-sinks.js';
 
@@ -34,6 +35,8 @@ export async function startLocalEngine(options: LocalEngineOptions) {
     workflowBundle: await bundleWorkflows(options.workflowsPath),
     shutdownGraceMs: 1_000,
     playbooksDir: env.playbooksDir,
+    processes: actionProcessPolicyOf(env),
+    authority: runAuthorityOf(env),
     ...workerStoreOptions(options.stores ?? { lineSink: collectingLineSink() }),
     dataConverter: createDataConverter(env),
     ...(options.interceptors ? { interceptors: options.interceptors } : {}),

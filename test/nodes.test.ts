@@ -180,7 +180,7 @@ describe('nodes and agents', () => {
     expect(audit).toMatchObject({ actorEmail: 'ada@example.org', targetId: nodeId });
   });
 
-  it('starts an agent with the token: it gets its queue and the codec key (not the secret key), keeps a 0600 credential, and the token cannot be used again', async () => {
+  it("starts an agent with the token: it gets its queue and its environment's codec key (not the secret key, nor another environment's), keeps a 0600 credential, and the token cannot be used again", async () => {
     const agent = await startAgent({ apiUrl, token, dataDir: agentDir, dockerSocket: env.testDockerSocket, lineSink: collectingLineSink(), shutdownGraceMs: 500 });
     agents.push(agent);
     expect(agent.enrollment).toMatchObject({ node: { id: nodeId, name: 'edge-1', environment: 'dev' }, taskQueue: 'jarvis-node-dev-edge-1' });
@@ -188,7 +188,9 @@ describe('nodes and agents', () => {
     expect(statSync(stateFile).mode & 0o777).toBe(0o600);
     const saved = readFileSync(stateFile, 'utf8');
     const secret = SecretKey.load(env.secretKey, env.dataDir);
-    expect(saved).toContain(secret.derive('workflow-payloads').toString('base64'));
+    expect(saved).toContain(secret.derive('workflow-payloads:dev').toString('base64'));
+    expect(saved).not.toContain(secret.derive('workflow-payloads').toString('base64'));
+    expect(saved).not.toContain(secret.derive('workflow-payloads:prod').toString('base64'));
     expect(saved).not.toContain(secret.derive('credentials').toString('base64'));
     expect(saved).not.toContain(token);
 

@@ -10,12 +10,13 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../config/env.js';
 import type { HardwareProfile } from '../infra/node-profile.js';
-import { sshCommandArgs, withSshKey } from '../infra/ssh-target.js';
+import { sshCommandArgs, withSshSession } from '../infra/ssh-target.js';
 import { runProcess } from '../activities/shell/run-process.js';
+import { DEFAULT_PROCESS_POLICY } from '../activities/shell/action-sandbox.js';
 import { startApiForTests } from './api-harness.js';
 import { startFakeProvider, type FakeProvider } from './fake-vps-providers.js';
 import { writeManifests } from './files.js';
-import { startVpsTarget, type VpsTarget } from './vps-target.js';
+import { memoryHostKeyPins, startVpsTarget, type VpsTarget } from './vps-target.js';
 
 const TOKEN = 'hcloud-token-provision-0001';
 let target: VpsTarget;
@@ -55,10 +56,14 @@ async function failureOf(run: Awaited<ReturnType<typeof provision>>): Promise<st
 
 const adopt = { name: 'edge-1', sshConnection: 'edge-ssh', swarm: 'init', updatePackages: false, labels: { role: 'edge' } };
 
+const testHostKeys = { pins: memoryHostKeyPins(), pinnedBy: 'the test' };
+
 /** Whether `user` can log in to the target with the test key, from the test machine. */
 async function canLogIn(user: string): Promise<boolean> {
-  return withSshKey({ host: target.address, port: 22, user, privateKey: target.privateKey }, async (session) => {
-    const result = await runProcess({ command: 'ssh', args: sshCommandArgs({ host: target.address, port: 22, user, privateKey: '' }, user, session.keyFile, 'true'), timeoutMs: 20_000 });
+  const login = { connection: { id: 'test', name: 'test' }, host: target.address, port: 22, user, privateKey: target.privateKey };
+  return withSshSession(login, testHostKeys, DEFAULT_PROCESS_POLICY, async (session) => {
+    await session.trustHostKey();
+    const result = await runProcess({ command: 'ssh', args: sshCommandArgs(login, user, session, 'true'), timeoutMs: 20_000 });
     return result.exitCode === 0;
   });
 }
@@ -86,6 +91,10 @@ describe('provision-vps with the ssh provider', () => {
       ['health', 'succeeded'],
     ]);
     expect(await stepOutput(first, 'wait-ssh')).toMatchObject({ user: 'root', host: target.address });
+    // The first step that reached the host pinned its key on the connection; every later one checked it.
+    const hostKey = (await target.exec('ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub')).split(' ')[1];
+    const edge = (await api.services.connections.list(['dev'])).find((connection) => connection.name === 'edge-ssh');
+    expect(edge?.hostKeys).toEqual([expect.objectContaining({ address: `${target.address}:22`, type: 'ssh-ed25519', fingerprint: hostKey })]);
     expect((await stepOutput(first, 'harden')).changed).toBeGreaterThan(0);
 
     // SSH: keys only, no root; the deploy user logs in with the provisioning key and may sudo.

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { loadEnv } from '../config/env.js';
+import type { HostKeyPins, PinnedHostKey } from '../security/connection-resolver.js';
 import { scratchDir } from './files.js';
 
 const execFileAsync = promisify(execFile);
@@ -79,4 +80,16 @@ export async function startVpsTarget(): Promise<VpsTarget> {
     await remove();
     throw error;
   }
+}
+
+/** Host key pins held in memory, for the test's own logins to a target (trust on first use, like a connection's). */
+export function memoryHostKeyPins(): HostKeyPins {
+  const pins = new Map<string, PinnedHostKey>();
+  return {
+    pinned: async (address) => pins.get(address),
+    pin: async (address, key, pinnedBy) => {
+      if (!pins.has(address)) pins.set(address, { address, ...key, pinnedAt: new Date().toISOString(), pinnedBy });
+      return pins.get(address)!;
+    },
+  };
 }

@@ -94,7 +94,7 @@ describe('AI Ops in the browser', () => {
 
     // A failed run, diagnosed from its page with the keyboard.
     await alice.goto(`${stack.webUrl}/runbooks/orders-migrate`);
-    await Promise.all([alice.waitForURL('**/runs/orders-migrate-*'), alice.click('.schema-form button[type=submit]')]);
+    await Promise.all([alice.waitForURL(/\/runs\/orders-migrate(@|%40)/), alice.click('.schema-form button[type=submit]')]);
     const runUrl = alice.url();
     await alice.waitForSelector('.run-header .status-failed', { timeout: 30_000 });
     await alice.waitForSelector('.log-lines >> text=connection refused');

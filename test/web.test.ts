@@ -113,7 +113,7 @@ describe('the web app', () => {
     await stack.screenshot(alice, '03-form-error');
     await alice.fill('#field-version', 'v1.2');
     await alice.fill('#field-token', 'registry-secret-123');
-    await Promise.all([alice.waitForURL('**/runs/deploy-demo-*'), alice.click('.schema-form button[type=submit]')]);
+    await Promise.all([alice.waitForURL(/\/runs\/deploy-demo(@|%40)/), alice.click('.schema-form button[type=submit]')]);
     const runUrl = alice.url();
 
     // Logs arrive live; the starter cannot approve.
@@ -139,7 +139,7 @@ describe('the web app', () => {
 
     // A failing run, resumed from its failed step once the cause is fixed.
     await alice.goto(`${stack.webUrl}/runbooks/needs-flag`);
-    await Promise.all([alice.waitForURL('**/runs/needs-flag-*'), alice.click('.schema-form button[type=submit]')]);
+    await Promise.all([alice.waitForURL(/\/runs\/needs-flag(@|%40)/), alice.click('.schema-form button[type=submit]')]);
     await alice.waitForSelector('.run-header .status-failed', { timeout: 20_000 });
     await alice.waitForSelector('.log-lines >> text=flag missing');
     await stack.screenshot(alice, '06-run-failed');
@@ -160,7 +160,7 @@ describe('the web app', () => {
     await alice.goto(`${stack.webUrl}/runbooks/deploy-demo`);
     await alice.fill('#field-version', 'v1.3');
     await alice.fill('#field-token', 'registry-secret-456');
-    await Promise.all([alice.waitForURL('**/runs/deploy-demo-*'), alice.click('.schema-form button[type=submit]')]);
+    await Promise.all([alice.waitForURL(/\/runs\/deploy-demo(@|%40)/), alice.click('.schema-form button[type=submit]')]);
     await alice.click('summary:has-text("Inputs")');
     await alice.fill('#compare-run', decodeURIComponent(firstId));
     await alice.click('button:has-text("Compare")');
@@ -274,7 +274,7 @@ describe('the web app', () => {
     const alice = await signIn(stack.browser, stack.webUrl, 'alice@example.org', PASSWORD);
     await alice.goto(`${stack.webUrl}/runbooks/deploy-demo`);
     await alice.fill('#field-version', 'v2.0');
-    await Promise.all([alice.waitForURL('**/runs/deploy-demo-*'), alice.click('.schema-form button[type=submit]')]);
+    await Promise.all([alice.waitForURL(/\/runs\/deploy-demo(@|%40)/), alice.click('.schema-form button[type=submit]')]);
     await alice.waitForSelector('.approval-panel');
     const bob = await signIn(stack.browser, stack.webUrl, 'bob@example.org', PASSWORD);
     await bob.goto(`${stack.webUrl}/approvals`);
@@ -313,7 +313,7 @@ describe('the web app', () => {
       await alice.waitForSelector('#container-follow ~ .virtual-list >> text=serving');
       await alice.waitForSelector('[data-testid=container-stats]:has-text("memory")');
       await stack.screenshot(alice, '11-containers');
-      await Promise.all([alice.waitForURL('**/runs/container-restart-*'), alice.click(`button[aria-label="Restart ${name}"]`)]);
+      await Promise.all([alice.waitForURL(/\/runs\/container-restart(@|%40)/), alice.click(`button[aria-label="Restart ${name}"]`)]);
       await alice.waitForSelector('.run-header .status-completed', { timeout: 20_000 });
       // A stopped container counts as in error on the dashboard.
       await container.stop();
@@ -379,7 +379,7 @@ describe('the web app', () => {
   it('says when no AI model is configured: a diagnosis and a chat answer come from retrieval, with their sources', async () => {
     const alice = await signIn(stack.browser, stack.webUrl, 'alice@example.org', PASSWORD);
     await alice.goto(`${stack.webUrl}/runbooks/broken-probe`);
-    await Promise.all([alice.waitForURL('**/runs/broken-probe-*'), alice.click('.schema-form button[type=submit]')]);
+    await Promise.all([alice.waitForURL(/\/runs\/broken-probe(@|%40)/), alice.click('.schema-form button[type=submit]')]);
     await alice.waitForSelector('.run-header .status-failed', { timeout: 20_000 });
     await alice.click('[data-testid=diagnose]');
     await alice.waitForSelector('[data-testid=diagnosis] [data-testid=ai-offline]', { timeout: 20_000 });

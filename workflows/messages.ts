@@ -2,6 +2,7 @@
 // and by every client (CLI, API).
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { Role } from '../manifest/types.js';
+import type { SignedAuthorization } from '../security/run-authority.js';
 
 export type StepStatus = 'pending' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'skipped' | 'rejected' | 'cancelled';
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'rejected' | 'cancelled';
@@ -75,6 +76,8 @@ export interface ApproveStepRequest {
   /** The roles the acting user holds in the run's environment, resolved by the caller. */
   roles: Role[];
   comment?: string;
+  /** The API's signature over this decision; without a valid one the decision ends the run refused. */
+  authorization?: SignedAuthorization;
 }
 
 export interface RejectStepRequest {
@@ -82,6 +85,7 @@ export interface RejectStepRequest {
   user: string;
   roles: Role[];
   reason: string;
+  authorization?: SignedAuthorization;
 }
 
 export interface ApprovalAnswer {
@@ -97,4 +101,6 @@ export const rejectStepUpdate = defineUpdate<ApprovalAnswer, [RejectStepRequest]
 
 /** Failure types the interpreter raises itself. */
 export const APPROVAL_REJECTED = 'ApprovalRejected';
+/** A start or a decision that did not come from Jarvis's API (no valid signature). */
+export const RUN_REFUSED = 'RunRefused';
 export const UNKNOWN_ACTION = 'UnknownAction';

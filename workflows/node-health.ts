@@ -1,7 +1,7 @@
 // The node health check the `jarvis-node-health` schedule runs: every node with
 // an agent is asked for a health sample on its own task queue; an agent that
 // does not pick the task up in time marks its node unreachable.
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { ActionActivity, ActionResult } from '../activities/index.js';
 import type { NodeHealthActivities } from '../activities/nodes/health-check-activities.js';
 import type { NodeHealth } from '../infra/node-health.js';
@@ -20,6 +20,8 @@ export interface NodeHealthCheckResult {
 }
 
 const PROFILE_MAX_AGE_MS = 60 * 60_000;
+/** Checks recorded before payloads had a key per environment sent them without naming the node's environment. */
+const ENVIRONMENT_KEYS_PATCH = 'environment-payload-keys';
 
 const inventory = proxyActivities<NodeHealthActivities>({
   startToCloseTimeout: '30 seconds',
@@ -35,10 +37,13 @@ function reasonOf(error: unknown): string {
 export async function nodeHealthCheck(input: NodeHealthCheckInput): Promise<NodeHealthCheckResult> {
   const result: NodeHealthCheckResult = { online: [], unreachable: [] };
   const nodes = await inventory.listAgentNodes();
+  // The activity id names the node's environment, so its payloads get that environment's key: the only one its agent holds.
+  const namedForEnvironment = patched(ENVIRONMENT_KEYS_PATCH);
   await Promise.all(
     nodes.map(async (node) => {
       const label = `${node.environment}/${node.name}`;
-      const onNode = proxyActivities<Record<string, ActionActivity>>({
+      const onNode = (check: 'health' | 'profile') => proxyActivities<Record<string, ActionActivity>>({
+        ...(namedForEnvironment ? { activityId: `node-health@${node.environment}:${node.name}:${check}` } : {}),
         taskQueue: node.taskQueue,
         scheduleToStartTimeout: input.pickupTimeoutMs,
         startToCloseTimeout: '1 minute',
@@ -47,9 +52,9 @@ export async function nodeHealthCheck(input: NodeHealthCheckInput): Promise<Node
       });
       const step = { runId: workflowInfo().workflowId, stepId: `health-${node.name}`, runbook: 'node-health', environment: node.environment };
       try {
-        const health = (await onNode['node.health']!({}, step)) as ActionResult;
+        const health = (await onNode('health')['node.health']!({}, step)) as ActionResult;
         const stale = !node.profileCollectedAt || Date.now() - Date.parse(node.profileCollectedAt) > (input.profileMaxAgeMs ?? PROFILE_MAX_AGE_MS);
-        const profile = stale ? ((await onNode['node.profile']!({}, step)) as ActionResult).output : undefined;
+        const profile = stale ? ((await onNode('profile')['node.profile']!({}, step)) as ActionResult).output : undefined;
         await inventory.recordNodeHealth({ id: node.id, health: health.output as NodeHealth, ...(profile ? { profile: profile as HardwareProfile } : {}) });
         result.online.push(label);
       } catch (error) {

@@ -23,14 +23,18 @@ import { isNodeName, nodeTaskQueue } from '../manifest/node-names.js';
 import { redact, secretInputValues } from '../manifest/redact.js';
 import { evaluateCondition, renderValue } from '../manifest/template.js';
 import type { ActionStep, ApprovalStep, ChildRunbookStep, CompiledRunbook, RunInput, Step } from '../manifest/types.js';
+import type { RunAuthorizationActivities } from '../runs/run-authorization-activities.js';
 import type { RunSummaryActivities } from '../runs/run-summary-activity.js';
 import { knowledgeIngest } from './knowledge-ingest.js';
 import {
   APPROVAL_REJECTED,
   approveStepUpdate,
+  RUN_REFUSED,
   progressQuery,
   rejectStepUpdate,
   type ApprovalAnswer,
+  type ApproveStepRequest,
+  type RejectStepRequest,
   type CompensationProgress,
   type RunProgress,
   type RunResult,
@@ -54,10 +58,18 @@ const DEFAULT_PICKUP_TIMEOUT_MS = 5 * 60_000;
 const PROJECTION_PATCH = 'run-summary-projection';
 /** Runs recorded before AI Ops ingestion existed replay without starting it. */
 const KNOWLEDGE_PATCH = 'knowledge-ingest';
+/** Runs recorded before starts and decisions were signed by the API replay without checking them. */
+const SIGNED_START_PATCH = 'signed-start';
+const SIGNED_DECISIONS_PATCH = 'signed-decisions';
 
 const { recordRunSummary } = proxyLocalActivities<RunSummaryActivities>({
   startToCloseTimeout: '10 seconds',
   retry: { maximumAttempts: 3, initialInterval: '200 milliseconds' },
+});
+
+const { verifyRunStart, verifyDecision } = proxyLocalActivities<RunAuthorizationActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { maximumAttempts: 5, initialInterval: '200 milliseconds' },
 });
 
 function now(): string {
@@ -131,6 +143,8 @@ class RunbookRun {
   private sendAllSteps = true;
   private closed = false;
   private published = 0;
+  /** Why the run is refused: a decision reached it without the API's signature. */
+  private refusal?: string;
 
   constructor(private readonly input: RunInput) {
     this.secrets = secretInputValues(input.runbook, input.inputs);
@@ -199,50 +213,86 @@ class RunbookRun {
     setHandler(progressQuery, () => this.progress);
     setHandler(
       approveStepUpdate,
-      (request) => {
-        const entry = this.approvals.get(request.stepId)!;
-        const progress = this.stepsById.get(request.stepId)!.approval!;
-        progress.approvedBy.push({ user: request.user, at: now(), ...(request.comment ? { comment: request.comment } : {}) });
-        if (progress.approvedBy.length >= entry.step.approvals) entry.decision = 'approved';
-        this.touch(this.stepsById.get(request.stepId)!);
-        this.requestPublish();
-        return this.approvalAnswer(request.stepId);
-      },
-      {
-        validator: (request) => {
-          const entry = this.validateDecider(request.stepId, request.user, request.roles);
-          if (request.user === this.input.startedBy && !entry.step.allowStarter) {
-            throw new Error(`${request.user} started this run and cannot approve it: another ${entry.step.role} must approve (four-eyes)`);
-          }
-          if (this.stepsById.get(request.stepId)?.approval?.approvedBy.some((decision) => decision.user === request.user)) {
-            throw new Error(`${request.user} has already approved step "${request.stepId}"`);
-          }
-        },
-      },
+      (request) => (this.decisionsAreSigned() ? this.verified(request, 'approve').then(() => this.approve(request)) : this.approve(request)),
+      { validator: (request) => this.validateApproval(request) },
     );
     setHandler(
       rejectStepUpdate,
-      (request) => {
-        const entry = this.approvals.get(request.stepId)!;
-        this.stepsById.get(request.stepId)!.approval!.rejectedBy = { user: request.user, at: now(), reason: request.reason };
-        entry.decision = 'rejected';
-        this.touch(this.stepsById.get(request.stepId)!);
-        this.requestPublish();
-        return this.approvalAnswer(request.stepId);
-      },
-      {
-        validator: (request) => {
-          this.validateDecider(request.stepId, request.user, request.roles);
-          if (!request.reason?.trim()) throw new Error('a rejection needs a reason');
-        },
-      },
+      (request) => (this.decisionsAreSigned() ? this.verified(request, 'reject').then(() => this.reject(request)) : this.reject(request)),
+      { validator: (request) => this.validateRejection(request) },
     );
+  }
+
+  private decisionsAreSigned(): boolean {
+    return patched(SIGNED_DECISIONS_PATCH);
+  }
+
+  /**
+   * Has the API's signature of a decision checked; a decision that did not
+   * come from the API ends the run refused. The step is validated again
+   * afterwards: another decision may have landed while this one was checked.
+   */
+  private async verified(request: ApproveStepRequest | RejectStepRequest, decision: 'approve' | 'reject'): Promise<void> {
+    const verdict = await verifyDecision({
+      claim: {
+        workflowId: workflowInfo().workflowId,
+        stepId: request.stepId,
+        decision,
+        user: request.user,
+        roles: request.roles,
+        ...(decision === 'approve' ? ((request as ApproveStepRequest).comment ? { note: (request as ApproveStepRequest).comment } : {}) : { note: (request as RejectStepRequest).reason }),
+      },
+      ...(request.authorization ? { authorization: request.authorization } : {}),
+      receivedAt: now(),
+      environment: this.input.environment,
+    });
+    if (!verdict.ok) {
+      this.refusal ??= `refused: a decision on step "${request.stepId}" in the name of ${request.user} did not come from Jarvis (${verdict.reason})`;
+      throw ApplicationFailure.nonRetryable(this.refusal, RUN_REFUSED);
+    }
+    if (decision === 'approve') this.validateApproval(request as ApproveStepRequest);
+    else this.validateRejection(request as RejectStepRequest);
+  }
+
+  private approve(request: ApproveStepRequest): ApprovalAnswer {
+    const entry = this.approvals.get(request.stepId)!;
+    const progress = this.stepsById.get(request.stepId)!.approval!;
+    progress.approvedBy.push({ user: request.user, at: now(), ...(request.comment ? { comment: request.comment } : {}) });
+    if (progress.approvedBy.length >= entry.step.approvals) entry.decision = 'approved';
+    this.touch(this.stepsById.get(request.stepId)!);
+    this.requestPublish();
+    return this.approvalAnswer(request.stepId);
+  }
+
+  private reject(request: RejectStepRequest): ApprovalAnswer {
+    const entry = this.approvals.get(request.stepId)!;
+    this.stepsById.get(request.stepId)!.approval!.rejectedBy = { user: request.user, at: now(), reason: request.reason };
+    entry.decision = 'rejected';
+    this.touch(this.stepsById.get(request.stepId)!);
+    this.requestPublish();
+    return this.approvalAnswer(request.stepId);
+  }
+
+  private validateApproval(request: ApproveStepRequest): void {
+    const entry = this.validateDecider(request.stepId, request.user, request.roles);
+    if (request.user === this.input.startedBy && !entry.step.allowStarter) {
+      throw new Error(`${request.user} started this run and cannot approve it: another ${entry.step.role} must approve (four-eyes)`);
+    }
+    if (this.stepsById.get(request.stepId)?.approval?.approvedBy.some((decision) => decision.user === request.user)) {
+      throw new Error(`${request.user} has already approved step "${request.stepId}"`);
+    }
+  }
+
+  private validateRejection(request: RejectStepRequest): void {
+    this.validateDecider(request.stepId, request.user, request.roles);
+    if (!request.reason?.trim()) throw new Error('a rejection needs a reason');
   }
 
   private validateDecider(stepId: string, user: string, roles: readonly string[]) {
     const entry = this.approvals.get(stepId);
     const step = this.stepsById.get(stepId);
     if (!step) throw new Error(`this run has no step "${stepId}"`);
+    if (this.refusal) throw new Error(this.refusal);
     if (!entry || entry.decision || step.status !== 'waiting') {
       throw new Error(`step "${stepId}" is not waiting for approval (it is ${step.status})`);
     }
@@ -280,8 +330,20 @@ class RunbookRun {
     }
   }
 
+  /**
+   * A run acts only on the API's say-so: its start must carry the API's
+   * signature. A child runbook is started by its parent, which was checked.
+   */
+  private async verifyStart(): Promise<void> {
+    const info = workflowInfo();
+    if (info.parent || !patched(SIGNED_START_PATCH)) return;
+    const verdict = await verifyRunStart({ workflowId: info.workflowId, startedAt: info.startTime.toISOString(), input: this.input });
+    if (!verdict.ok) throw new StepFailure('(run)', { message: `refused: ${verdict.reason}`, type: RUN_REFUSED }, undefined);
+  }
+
   private async runToEnd(): Promise<RunResult> {
     try {
+      await this.verifyStart();
       await this.runSequence(this.input.runbook.steps);
       this.finish('succeeded');
       await this.reportToKnowledge();
@@ -299,7 +361,8 @@ class RunbookRun {
       const rejected = failure.original.type === APPROVAL_REJECTED;
       const message = compensationErrors.length > 0 ? `${failure.message} (and ${compensationErrors.join('; ')})` : failure.message;
       this.finish(rejected ? 'rejected' : 'failed', message);
-      await this.reportToKnowledge();
+      // What did not come from Jarvis teaches the knowledge base nothing.
+      if (failure.original.type !== RUN_REFUSED) await this.reportToKnowledge();
       throw ApplicationFailure.create({
         message,
         type: failure.original.type,
@@ -479,9 +542,9 @@ class RunbookRun {
       approvedBy: [],
       ...(step.deadlineMs ? { deadline: new Date(Date.now() + step.deadlineMs).toISOString() } : {}),
     };
-    const decided = step.deadlineMs
-      ? await condition(() => entry.decision !== undefined, step.deadlineMs)
-      : await condition(() => entry.decision !== undefined).then(() => true);
+    const settled = () => entry.decision !== undefined || this.refusal !== undefined;
+    const decided = step.deadlineMs ? await condition(settled, step.deadlineMs) : await condition(settled).then(() => true);
+    if (this.refusal) throw new StepFailure(step.id, { message: this.refusal, type: RUN_REFUSED }, undefined);
     if (!decided) {
       throw new StepFailure(step.id, { message: `no decision before the approval deadline (${progress.approval.deadline})`, type: APPROVAL_REJECTED }, undefined);
     }

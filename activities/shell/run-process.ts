@@ -1,11 +1,15 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { OutputLine } from '../action.js';
+import { DEFAULT_PROCESS_POLICY, type ProcessIdentity } from './action-sandbox.js';
 
 export interface RunProcessOptions {
   command: string;
   args: string[];
+  /** The whole environment of the process: nothing of the worker's own is passed on. */
   env?: Record<string, string>;
+  /** Another user to run as (the worker must be root). */
+  user?: ProcessIdentity;
   cwd?: string;
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -42,7 +46,8 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(options.command, options.args, {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env },
+      env: options.env ?? { PATH: DEFAULT_PROCESS_POLICY.path },
+      ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

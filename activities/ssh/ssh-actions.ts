@@ -1,7 +1,9 @@
 // Reaching a machine over SSH through an `ssh` connection of the run's
 // environment: wait until it answers, run a command, read its hardware
 // profile. The key is written to a private temporary folder per action and
-// removed afterwards; it never reaches a log or the run's history.
+// removed afterwards; it never reaches a log or the run's history. The
+// machine's host key is pinned on the connection by the first step that
+// reaches it; a step that meets another key fails for good.
 import { ApplicationFailure } from '@temporalio/activity';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,14 +11,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { PROJECT_ROOT } from '../../config/env.js';
 import { hardwareProfileSchema } from '../../infra/node-profile.js';
-import { sshCommandArgs, SshTargetError, sshTargetFrom, withSshKey, type SshSession, type SshTarget } from '../../infra/ssh-target.js';
+import { HostKeyMismatchError, HostKeyUnavailableError } from '../../infra/ssh-host-keys.js';
+import { sshCommandArgs, SshTargetError, sshTargetFrom, withSshSession, type SshSession, type SshTarget } from '../../infra/ssh-target.js';
 import { parseDuration } from '../../manifest/duration.js';
 import { defineAction, durationArgument, type ActionContext, type ActionDependencies } from '../action.js';
 import { openConnection } from '../connections.js';
 import { runActionProcess } from '../shell/action-process.js';
+import { actionEnvironment } from '../shell/action-sandbox.js';
 import { lastLines, runProcess } from '../shell/run-process.js';
 
 const PROFILE_SCRIPT = path.join(PROJECT_ROOT, 'infra', 'remote', 'collect-profile.py');
+
+/** ssh's own exit code when it fails (a remote command's is passed through). */
+const SSH_FAILED = 255;
 
 export const sshTargetArguments = {
   connection: z.string().min(1).describe('An `ssh` connection: config {host, port, user}, its secret the private key'),
@@ -33,7 +40,33 @@ export function sshTargetFor(deps: ActionDependencies, context: ActionContext, c
   return openConnection(deps, context, connection, (resolved) => sshTargetFrom(resolved, host), SshTargetError);
 }
 
-/** Opens the step's target, picks its login and holds the key on disk while `work` runs. */
+/**
+ * Holds the target's key on disk while `work` runs, with the connection's
+ * host key pins; a key other than the pinned one fails the step for good.
+ */
+export async function withTargetSession<Result>(
+  deps: ActionDependencies,
+  context: ActionContext,
+  target: SshTarget,
+  work: (session: SshSession) => Promise<Result>,
+): Promise<Result> {
+  if (!deps.connections) throw ApplicationFailure.nonRetryable('this worker has no database, so it cannot reach connections', 'NoConnections');
+  const trust = {
+    pins: deps.connections.hostKeys(target.connection.id),
+    pinnedBy: `run ${context.step.runId} step ${context.step.stepId}`,
+    log: (text: string) => context.log('system', text),
+  };
+  try {
+    return await withSshSession(target, trust, context.processes, work);
+  } catch (error) {
+    if (error instanceof HostKeyMismatchError) throw ApplicationFailure.nonRetryable(error.message, 'HostKeyMismatch');
+    if (error instanceof HostKeyUnavailableError) throw ApplicationFailure.retryable(error.message, 'SshUnreachable');
+    if (error instanceof SshTargetError) throw ApplicationFailure.nonRetryable(error.message, 'BadConnection');
+    throw error;
+  }
+}
+
+/** Opens the step's target, picks its login, pins or checks its host key and holds the key on disk while `work` runs. */
 async function onTarget<Result>(
   deps: ActionDependencies,
   context: ActionContext,
@@ -41,7 +74,10 @@ async function onTarget<Result>(
   work: (target: SshTarget, user: string, session: SshSession) => Promise<Result>,
 ): Promise<Result> {
   const target = await sshTargetFor(deps, context, args.connection, args.host);
-  return withSshKey(target, (session) => work(target, args.user || target.user, session));
+  return withTargetSession(deps, context, target, async (session) => {
+    await session.trustHostKey();
+    return work(target, args.user || target.user, session);
+  });
 }
 
 /** Wraps a command so it runs as root through sudo when the login is not root. */
@@ -49,14 +85,20 @@ function asRoot(user: string, command: string): string {
   return user === 'root' ? command : `sudo -n ${command}`;
 }
 
-/** Runs one command on the target; resolves with its exit code and output lines (not logged). */
-async function runRemote(target: SshTarget, user: string, session: SshSession, command: string, timeoutMs: number, signal?: AbortSignal) {
-  return runProcess({
+/** Runs one command on the target as the action user; resolves with its exit code and output lines (not logged). */
+async function runRemote(context: ActionContext, target: SshTarget, user: string, session: SshSession, command: string, timeoutMs: number) {
+  const result = await runProcess({
     command: 'ssh',
-    args: sshCommandArgs(target, user, session.keyFile, command),
+    args: sshCommandArgs(target, user, session, command),
+    env: actionEnvironment(context.processes, session.folder),
+    ...(context.processes.user ? { user: context.processes.user } : {}),
+    cwd: session.folder,
     timeoutMs,
-    ...(signal ? { signal } : {}),
+    signal: context.signal,
   });
+  // 255: ssh itself failed (the remote command did not run).
+  if (result.exitCode === SSH_FAILED) await session.checkHostKeyRefusal(result.lines);
+  return result;
 }
 
 export const sshWait = defineAction({
@@ -96,13 +138,23 @@ export const sshWait = defineAction({
     const logins = [...new Set([...args.users, target.user])];
     const deadline = Date.now() + (parseDuration(args.timeout) ?? 300_000);
     const started = Date.now();
-    return withSshKey(target, async (session) => {
+    return withTargetSession(deps, context, target, async (session) => {
       let attempts = 0;
       let lastError = '';
       for (;;) {
-        for (const user of logins) {
+        // Until the machine answers, there is no host key to pin or check.
+        const answered = await session.trustHostKey().then(
+          () => true,
+          (error: unknown) => {
+            if (!(error instanceof HostKeyUnavailableError)) throw error;
+            attempts += 1;
+            lastError = error.message;
+            return false;
+          },
+        );
+        for (const user of answered ? logins : []) {
           attempts += 1;
-          const result = await runRemote(target, user, session, 'true', 30_000, context.signal);
+          const result = await runRemote(context, target, user, session, 'true', 30_000);
           if (result.exitCode === 0) {
             context.log('system', `ssh ${user}@${target.host}:${target.port} answered after ${attempts} attempt(s)`);
             return {
@@ -165,9 +217,11 @@ export const sshCommand = defineAction({
       context.log('system', `ssh ${user}@${target.host}: ${args.command}`);
       const result = await runActionProcess(context, {
         command: 'ssh',
-        args: sshCommandArgs(target, user, session.keyFile, command),
+        args: sshCommandArgs(target, user, session, command),
+        home: session.folder,
         timeoutMs: parseDuration(args.timeout),
       });
+      if (result.exitCode === SSH_FAILED) await session.checkHostKeyRefusal(result.lines);
       const stdout = result.lines.filter((line) => line.stream === 'stdout').map((line) => line.text);
       if (result.exitCode !== 0) {
         const reason = result.timedOut ? 'timed out' : `exited with code ${result.exitCode}`;
@@ -198,7 +252,7 @@ export const sshProfile = defineAction({
     return onTarget(deps, context, args, async (target, user, session) => {
       // base64 keeps the script clear of every shell's quoting rules on the way.
       const command = asRoot(user, `python3 -c 'import base64; exec(base64.b64decode("${script}"))'`);
-      const result = await runRemote(target, user, session, command, 60_000, context.signal);
+      const result = await runRemote(context, target, user, session, command, 60_000);
       const stdout = result.lines
         .filter((line) => line.stream === 'stdout')
         .map((line) => line.text)

@@ -1,9 +1,15 @@
 // Temporal's codec-server protocol, so Temporal's own web UI can show the
-// decrypted inputs and results of runs to signed-in users.
+// decrypted inputs and results of runs to signed-in admins: each payload only
+// to an admin of its environment (the one its key names); the others come
+// back as they were, encrypted.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Payload, PayloadCodec } from '@temporalio/common';
+import { environmentOfKeyId } from '../../temporal/payload-keys.js';
+import { payloadKeyId } from '../../temporal/payload-codec.js';
 import { requireAdministrator } from '../guards.js';
+import { principalOf } from '../plugins/auth.js';
+import { environmentsWhere } from '../rbac.js';
 import { problemResponses } from '../schemas.js';
 
 const JsonPayload = Type.Object({ metadata: Type.Optional(Type.Record(Type.String(), Type.String())), data: Type.Optional(Type.String()) });
@@ -25,7 +31,14 @@ export const codecRoutes: FastifyPluginAsyncTypebox<{ codec: PayloadCodec }> = a
     { schema: { tags: ['codec'], summary: "Decrypt payloads for Temporal's web UI (admins)", body: Payloads, response: { 200: Payloads, ...problemResponses } } },
     async (request) => {
       requireAdministrator(request);
-      return { payloads: (await codec.decode(request.body.payloads.map(fromJson))).map(toJson) };
+      const administered = new Set(environmentsWhere(principalOf(request), 'administer'));
+      const payloads = request.body.payloads.map(fromJson);
+      const decodable = payloads.map((payload) => {
+        const environment = environmentOfKeyId(payloadKeyId(payload) ?? '');
+        return environment === undefined || administered.has(environment);
+      });
+      const decoded = await codec.decode(payloads.filter((_, index) => decodable[index]));
+      return { payloads: payloads.map((payload, index) => toJson(decodable[index] ? decoded.shift()! : payload)) };
     },
   );
   app.post(

@@ -16,6 +16,16 @@ const Connection = Type.Object({
   config: Type.Record(Type.String(), Type.Unknown()),
   hasSecret: Type.Boolean(),
   secretKeyId: Type.Union([Type.String(), Type.Null()]),
+  hostKeys: Type.Array(
+    Type.Object({
+      address: Type.String({ description: 'host:port' }),
+      type: Type.String(),
+      fingerprint: Type.String({ description: 'SHA256:..., as ssh-keygen -l prints it' }),
+      pinnedAt: Type.String(),
+      pinnedBy: Type.Union([Type.String(), Type.Null()]),
+    }),
+    { description: 'SSH host keys pinned by the first step that reached each address; later steps must meet the same key' },
+  ),
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
@@ -74,16 +84,31 @@ export const connectionRoutes: FastifyPluginAsyncTypebox<{ connections: Connecti
     {
       schema: {
         tags: ['connections'],
-        summary: 'Change settings or replace (or, with null, remove) the secret',
+        summary: 'Change settings, replace (or, with null, remove) the secret, or forget the pinned SSH host keys (hostKeys: null)',
         params: IdParams,
-        body: Type.Object({ config: Type.Optional(Config), secret: Type.Optional(Type.Union([Secret, Type.Null()])) }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            config: Type.Optional(Config),
+            secret: Type.Optional(Type.Union([Secret, Type.Null()])),
+            hostKeys: Type.Optional(Type.Null({ description: 'null forgets every pinned SSH host key: the next step trusts the key it meets' })),
+          },
+          { additionalProperties: false },
+        ),
         response: { 200: Connection, ...problemResponses },
       },
     },
     async (request) => {
-      auditTarget(request, 'connection', request.params.id, { config: request.body.config !== undefined, secret: request.body.secret === undefined ? 'kept' : request.body.secret === null ? 'removed' : 'replaced' });
+      const changes = {
+        config: request.body.config !== undefined,
+        secret: request.body.secret === undefined ? 'kept' : request.body.secret === null ? 'removed' : 'replaced',
+        hostKeys: request.body.hostKeys === null ? 'forgotten' : 'kept',
+      };
+      auditTarget(request, 'connection', request.params.id, changes);
       requirePermission(request, 'administer', await connections.environmentOf(request.params.id));
-      return connections.update(request.params.id, request.body);
+      const { forgotten, ...updated } = await connections.update(request.params.id, request.body);
+      // The audit entry keeps which keys were trusted before, so a reset can be told from a key change later.
+      if (forgotten.length > 0) auditTarget(request, 'connection', request.params.id, { ...changes, forgottenHostKeys: forgotten.map((key) => `${key.address} ${key.fingerprint}`) });
+      return updated;
     },
   );
 

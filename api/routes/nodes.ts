@@ -19,8 +19,8 @@ import { problemResponses } from '../schemas.js';
 export interface AgentSettings {
   temporalAddress: string;
   namespace: string;
-  /** The workflow-payload key, derived from the secret key (never the secret key or the credentials key). */
-  codecKey: Buffer;
+  /** The current workflow-payload key of an environment, derived from the secret key (never the secret key, another environment's, or the credentials key). */
+  codecKey(environment: string): Promise<{ key: Buffer; generation: number }>;
   enrollmentTtlMs: number;
   /** Enrollment attempts per minute per client address. */
   enrollmentsPerMinute?: number;
@@ -50,7 +50,8 @@ const Enrollment = Type.Object({
   node: Type.Object({ id: Type.String(), name: Type.String(), environment: Type.String() }),
   temporal: Type.Object({ address: Type.String(), namespace: Type.String() }),
   taskQueue: Type.String(),
-  codecKey: Type.String({ description: 'base64 of the workflow-payload key' }),
+  codecKey: Type.String({ description: "base64 of the node's environment's current workflow-payload key" }),
+  codecKeyGeneration: Type.Integer({ minimum: 0, description: 'its generation: it moves on when a node that held the key is removed' }),
   credential: Type.Optional(Type.String({ description: 'Only for an enrollment token: the agent credential to use from now on' })),
 });
 const Topology = Type.Object({
@@ -137,7 +138,8 @@ export const nodeRoutes: FastifyPluginAsyncTypebox<{ nodes: NodeStore; agents: A
       auditTarget(request, 'node', request.params.id);
       const node = await nodeIn(request.params.id, 'administer', request);
       auditTarget(request, 'node', node.id, { environment: node.environment, name: node.name });
-      await nodes.remove(node.id);
+      const { rotatedKeyOf } = await nodes.remove(node.id);
+      if (rotatedKeyOf) auditTarget(request, 'node', node.id, { environment: node.environment, name: node.name, rotatedPayloadKeyOf: rotatedKeyOf });
       return reply.code(204).send(null);
     },
   );
@@ -161,11 +163,13 @@ export const nodeRoutes: FastifyPluginAsyncTypebox<{ nodes: NodeStore; agents: A
       const node = enrolled?.node ?? (token?.startsWith('jag_') ? await nodes.authenticateAgent(token) : undefined);
       if (!node || !node.taskQueue) return sendProblem(reply, 401, 'the enrollment token is unknown, used or expired, or the agent credential is not valid');
       auditTarget(request, 'node', node.id, { environment: node.environment, name: node.name, via: 'agent', enrolled: Boolean(enrolled) });
+      const codec = await agents.codecKey(node.environment);
       return {
         node: { id: node.id, name: node.name, environment: node.environment },
         temporal: { address: agents.temporalAddress, namespace: agents.namespace },
         taskQueue: node.taskQueue,
-        codecKey: agents.codecKey.toString('base64'),
+        codecKey: codec.key.toString('base64'),
+        codecKeyGeneration: codec.generation,
         ...(enrolled ? { credential: enrolled.credential } : {}),
       };
     },

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { FastifyRequest } from 'fastify';
 import { JarvisProblem } from '../../runs/errors.js';
-import type { RunService } from '../../runs/run-service.js';
+import type { RunLocation, RunService } from '../../runs/run-service.js';
 import { auditTarget } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
 import { requirePermission } from '../guards.js';
@@ -40,11 +40,14 @@ const StartedRun = Type.Object({ id: Type.String(), runId: Type.String() });
 const ApprovalAnswer = Type.Object({ stepId: Type.String(), decision: Type.String(), approvals: Type.Integer(), required: Type.Integer() });
 
 export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService }> = async (app, { runs }) => {
-  /** Authorizes an action on a run by the role the caller holds in the run's environment. */
-  async function authorizeRun(request: FastifyRequest, id: string, permission: Permission): Promise<string> {
-    const environment = await runs.runEnvironment(id);
-    requirePermission(request, permission, environment);
-    return environment;
+  /**
+   * Authorizes an action on a run by the role the caller holds in the run's
+   * environment; what follows acts on the execution that was authorized.
+   */
+  async function authorizeRun(request: FastifyRequest, id: string, permission: Permission): Promise<RunLocation> {
+    const location = await runs.locateRun(id);
+    requirePermission(request, permission, location.environment);
+    return location;
   }
 
   app.get(
@@ -140,8 +143,8 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService }> = async 
       },
     },
     async (request) => {
-      await authorizeRun(request, request.params.id, 'read');
-      return runs.timeline(request.params.id);
+      const { executionId } = await authorizeRun(request, request.params.id, 'read');
+      return runs.timeline(request.params.id, executionId);
     },
   );
 
@@ -156,8 +159,8 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService }> = async 
       },
     },
     async (request) => {
-      await authorizeRun(request, request.params.id, 'read');
-      return runs.runInputs(request.params.id);
+      const { executionId } = await authorizeRun(request, request.params.id, 'read');
+      return runs.runInputs(request.params.id, executionId);
     },
   );
 
@@ -165,8 +168,8 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService }> = async 
     '/runs/:id/history',
     { schema: { tags: ['runs'], summary: "The run's Temporal history as JSON, for download or replay", params: RunIdParams, response: { 200: Type.Object({}, { additionalProperties: true }), ...problemResponses } } },
     async (request, reply) => {
-      await authorizeRun(request, request.params.id, 'read');
-      const history = historyToJSON(await runs.fetchHistory(request.params.id));
+      const { executionId } = await authorizeRun(request, request.params.id, 'read');
+      const history = historyToJSON(await runs.fetchHistory(request.params.id, executionId));
       return reply.header('content-disposition', `attachment; filename="${request.params.id.replace(/[^A-Za-z0-9._-]/g, '_')}.history.json"`).type('application/json').send(history);
     },
   );
@@ -176,8 +179,8 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService }> = async 
     { schema: { tags: ['runs'], summary: 'Cancel a running run; completed steps are compensated', params: RunIdParams, response: { 202: Type.Object({ id: Type.String() }), ...problemResponses } } },
     async (request, reply) => {
       auditTarget(request, 'run', request.params.id);
-      await authorizeRun(request, request.params.id, 'execute');
-      await runs.cancelRun(request.params.id);
+      const { executionId } = await authorizeRun(request, request.params.id, 'execute');
+      await runs.cancelRun(request.params.id, executionId);
       return reply.code(202).send({ id: request.params.id });
     },
   );
@@ -187,8 +190,8 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService }> = async 
     { schema: { tags: ['runs'], summary: 'A new run with the same manifest version and inputs', params: RunIdParams, response: { 201: StartedRun, ...problemResponses } } },
     async (request, reply) => {
       auditTarget(request, 'run', request.params.id);
-      await authorizeRun(request, request.params.id, 'execute');
-      const started = await runs.rerun(request.params.id, principalOf(request).email);
+      const { executionId } = await authorizeRun(request, request.params.id, 'execute');
+      const started = await runs.rerun(request.params.id, principalOf(request).email, executionId);
       auditTarget(request, 'run', request.params.id, { newRun: started.id });
       return reply.code(201).send(started);
     },
@@ -206,8 +209,8 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService }> = async 
     },
     async (request, reply) => {
       auditTarget(request, 'run', request.params.id);
-      await authorizeRun(request, request.params.id, 'execute');
-      return reply.code(202).send(await runs.resume(request.params.id, principalOf(request).email));
+      const { executionId } = await authorizeRun(request, request.params.id, 'execute');
+      return reply.code(202).send(await runs.resume(request.params.id, principalOf(request).email, executionId));
     },
   );
 
@@ -225,9 +228,9 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService }> = async 
     async (request) => {
       const { id, step } = request.params;
       auditTarget(request, 'run-step', `${id}/${step}`);
-      const environment = await authorizeRun(request, id, 'read');
+      const { environment, executionId } = await authorizeRun(request, id, 'read');
       const principal = principalOf(request);
-      const answer = await runs.approveStep(id, step, principal.email, rolesIn(principal, environment), request.body?.comment);
+      const answer = await runs.approveStep(id, step, principal.email, rolesIn(principal, environment), request.body?.comment, executionId);
       app.metrics.approvals.inc({ decision: 'approve' });
       return answer;
     },
@@ -247,9 +250,9 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService }> = async 
     async (request) => {
       const { id, step } = request.params;
       auditTarget(request, 'run-step', `${id}/${step}`, { reason: request.body.reason });
-      const environment = await authorizeRun(request, id, 'read');
+      const { environment, executionId } = await authorizeRun(request, id, 'read');
       const principal = principalOf(request);
-      const answer = await runs.rejectStep(id, step, principal.email, rolesIn(principal, environment), request.body.reason);
+      const answer = await runs.rejectStep(id, step, principal.email, rolesIn(principal, environment), request.body.reason, executionId);
       app.metrics.approvals.inc({ decision: 'reject' });
       return answer;
     },

@@ -12,11 +12,28 @@ export interface ConnectionView {
   /** Whether credentials are stored; they are never returned. */
   hasSecret: boolean;
   secretKeyId: string | null;
+  /** SSH host keys pinned per address (`ssh` connections: trust on first use). */
+  hostKeys: HostKeyView[];
   createdAt: string;
   updatedAt: string;
 }
 
-type ConnectionRow = Awaited<ReturnType<Database['connection']['findFirstOrThrow']>> & { environment: { name: string } };
+export interface HostKeyView {
+  address: string;
+  type: string;
+  fingerprint: string;
+  pinnedAt: string;
+  pinnedBy: string | null;
+}
+
+type HostKeyRow = Awaited<ReturnType<Database['sshHostKey']['findFirstOrThrow']>>;
+type ConnectionRow = Awaited<ReturnType<Database['connection']['findFirstOrThrow']>> & { environment: { name: string }; hostKeys: HostKeyRow[] };
+
+const withDetails = { environment: true, hostKeys: { orderBy: { address: 'asc' } } } as const;
+
+function hostKeyView(row: HostKeyRow): HostKeyView {
+  return { address: row.address, type: row.keyType, fingerprint: row.fingerprint, pinnedAt: row.pinnedAt.toISOString(), pinnedBy: row.pinnedBy };
+}
 
 function view(row: ConnectionRow): ConnectionView {
   return {
@@ -27,6 +44,7 @@ function view(row: ConnectionRow): ConnectionView {
     config: row.config as Record<string, unknown>,
     hasSecret: row.secretCiphertext !== null,
     secretKeyId: row.secretKeyId,
+    hostKeys: row.hostKeys.map(hostKeyView),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -49,7 +67,7 @@ export class ConnectionService {
   }
 
   async list(environments: string[]): Promise<ConnectionView[]> {
-    const rows = await this.db.connection.findMany({ where: { environment: { name: { in: environments } } }, include: { environment: true }, orderBy: { name: 'asc' } });
+    const rows = await this.db.connection.findMany({ where: { environment: { name: { in: environments } } }, include: withDetails, orderBy: { name: 'asc' } });
     return rows.map(view);
   }
 
@@ -70,28 +88,36 @@ export class ConnectionService {
     const sealed = input.secret === undefined ? undefined : this.cipher.seal(input.secret, `connection:${id}`);
     const row = await this.db.connection.create({
       data: { id, name: input.name, type: input.type, environmentId: environment.id, config: input.config as object, secretCiphertext: sealed?.ciphertext, secretKeyId: sealed?.keyId },
-      include: { environment: true },
+      include: withDetails,
     });
     return view(row);
   }
 
-  async update(id: string, input: { config?: Record<string, unknown>; secret?: string | null }): Promise<ConnectionView> {
+  /**
+   * `hostKeys: null` forgets the SSH host keys pinned on the connection (the
+   * next step pins the key it meets); `forgotten` lists them, for the audit log.
+   */
+  async update(id: string, input: { config?: Record<string, unknown>; secret?: string | null; hostKeys?: null }): Promise<ConnectionView & { forgotten: HostKeyView[] }> {
     if (input.config) {
       const current = await this.db.connection.findUnique({ where: { id } });
       if (!current) throw new JarvisProblem(`no connection ${id}`, 'not-found');
       await this.checkConfig(current.type, input.config);
     }
     const sealed = typeof input.secret === 'string' ? this.cipher.seal(input.secret, `connection:${id}`) : undefined;
-    const row = await this.db.connection.update({
-      where: { id },
-      data: {
-        ...(input.config ? { config: input.config as object } : {}),
-        ...(sealed ? { secretCiphertext: sealed.ciphertext, secretKeyId: sealed.keyId } : {}),
-        ...(input.secret === null ? { secretCiphertext: null, secretKeyId: null } : {}),
-      },
-      include: { environment: true },
+    return this.db.$transaction(async (tx) => {
+      const forgotten = input.hostKeys === null ? await tx.sshHostKey.findMany({ where: { connectionId: id }, orderBy: { address: 'asc' } }) : [];
+      const row = await tx.connection.update({
+        where: { id },
+        data: {
+          ...(input.config ? { config: input.config as object } : {}),
+          ...(sealed ? { secretCiphertext: sealed.ciphertext, secretKeyId: sealed.keyId } : {}),
+          ...(input.secret === null ? { secretCiphertext: null, secretKeyId: null } : {}),
+          ...(input.hostKeys === null ? { hostKeys: { deleteMany: {} } } : {}),
+        },
+        include: withDetails,
+      });
+      return { ...view(row), forgotten: forgotten.map(hostKeyView) };
     });
-    return view(row);
   }
 
   async remove(id: string): Promise<void> {

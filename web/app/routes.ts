@@ -13,6 +13,8 @@ export default [
   route('ai/chat', 'routes/ai-chat-stream.tsx'),
   route('ai/diagnose', 'routes/ai-diagnose.tsx'),
   route('ai/feedback', 'routes/ai-feedback.tsx'),
+  route('temporal-ui/auth', 'routes/temporal-ui-auth.tsx'),
+  route('temporal-codec/:operation', 'routes/temporal-codec.tsx'),
   layout('routes/shell.tsx', [
     index('routes/home.tsx'),
     route('dashboard', 'routes/dashboard.tsx'),

@@ -1,0 +1,58 @@
+// Temporal's web UI behind Jarvis: Traefik's forward auth asks the web app,
+// which lets only signed-in admins through, and the UI's codec calls reach
+// the API with the browser's own Jarvis session (Temporal's UI sends cookies,
+// never a bearer token).
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { writeManifests } from './files.js';
+import { ADMIN, signIn, startWebStack, type WebStack } from './web-stack.js';
+
+const VIEWER = { email: 'viewer@example.org', password: 'viewer password 12' };
+let stack: WebStack;
+let adminToken: string;
+
+beforeAll(async () => {
+  stack = await startWebStack(writeManifests({}), inject('temporalAddress'));
+  adminToken = (await stack.api<{ accessToken: string }>('POST', '/auth/login', ADMIN)).accessToken;
+  const viewer = await stack.api<{ id: string }>('POST', '/users', { ...VIEWER, name: 'Viewer' }, adminToken);
+  await stack.api('POST', `/users/${viewer.id}/grants`, { environment: 'dev', role: 'viewer' }, adminToken);
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const forwardAuth = (request: { get(url: string, options: object): Promise<{ status(): number }> }) =>
+  request.get(`${stack.webUrl}/temporal-ui/auth`, { headers: { 'x-forwarded-uri': '/temporal/namespaces/default/workflows' }, maxRedirects: 0 });
+
+describe("Temporal's web UI behind Jarvis", () => {
+  it('sends someone who is not signed in to the sign-in page, coming back to where they were going', async () => {
+    const response = await fetch(`${stack.webUrl}/temporal-ui/auth`, { redirect: 'manual', headers: { 'x-forwarded-uri': '/temporal/namespaces/default/workflows' } });
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toBe(`/login?next=${encodeURIComponent('/temporal/namespaces/default/workflows')}`);
+    const elsewhere = await fetch(`${stack.webUrl}/temporal-ui/auth`, { redirect: 'manual', headers: { 'x-forwarded-uri': '//evil.example/x' } });
+    expect(elsewhere.headers.get('location')).toBe(`/login?next=${encodeURIComponent('/temporal')}`);
+    const decode = await fetch(`${stack.webUrl}/temporal-codec/decode`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ payloads: [] }) });
+    expect(decode.status).toBe(401);
+  });
+
+  it('refuses a signed-in user who is admin nowhere, and lets an admin through', async () => {
+    const viewer = await signIn(stack.browser, stack.webUrl, VIEWER.email, VIEWER.password);
+    expect((await forwardAuth(viewer.context().request)).status()).toBe(403);
+    const admin = await signIn(stack.browser, stack.webUrl, ADMIN.email, ADMIN.password);
+    expect((await forwardAuth(admin.context().request)).status()).toBe(204);
+    await Promise.all([viewer.context().close(), admin.context().close()]);
+  });
+
+  it("decodes payloads for the UI with the admin's browser session", async () => {
+    const clear = { metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('{"greeting":"hello"}').toString('base64') };
+    const encoded = await stack.api<{ payloads: Array<{ metadata: Record<string, string> }> }>('POST', '/codec/encode', { payloads: [clear] }, adminToken);
+    expect(Buffer.from(encoded.payloads[0]!.metadata.encoding!, 'base64').toString()).toBe('binary/encrypted');
+    const viewer = await signIn(stack.browser, stack.webUrl, VIEWER.email, VIEWER.password);
+    expect((await viewer.context().request.post(`${stack.webUrl}/temporal-codec/decode`, { data: encoded })).status()).toBe(403);
+    const admin = await signIn(stack.browser, stack.webUrl, ADMIN.email, ADMIN.password);
+    const decoded = await admin.context().request.post(`${stack.webUrl}/temporal-codec/decode`, { data: encoded });
+    expect(decoded.status()).toBe(200);
+    expect(await decoded.json()).toEqual({ payloads: [clear] });
+    await Promise.all([viewer.context().close(), admin.context().close()]);
+  });
+});
