@@ -118,6 +118,12 @@ function withInputDefaults(runbook: CompiledRunbook, inputs: Record<string, unkn
   return { ...withDefaults, ...inputs };
 }
 
+/** What the API signed as a decision's note: an approval's comment, a rejection's reason. */
+function noteOf(request: ApproveStepRequest | RejectStepRequest): { note?: string } {
+  const note = 'reason' in request ? request.reason : request.comment;
+  return note === undefined ? {} : { note };
+}
+
 class StepFailure extends Error {
   constructor(
     readonly stepId: string,
@@ -240,7 +246,7 @@ class RunbookRun {
         decision,
         user: request.user,
         roles: request.roles,
-        ...(decision === 'approve' ? ((request as ApproveStepRequest).comment ? { note: (request as ApproveStepRequest).comment } : {}) : { note: (request as RejectStepRequest).reason }),
+        ...noteOf(request),
       },
       ...(request.authorization ? { authorization: request.authorization } : {}),
       receivedAt: now(),
