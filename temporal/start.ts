@@ -30,7 +30,7 @@ log(`Temporal at ${temporal.address}${temporal.uiUrl ? `, web UI at ${temporal.u
 
 const database = await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir, log });
 const stores = openWorkerStores(database.url, env);
-const { worker, connection } = await createWorkerFromEnv(env, temporal.address, stores);
+const { worker, connection } = await createWorkerFromEnv(env, temporal.address, stores, log);
 log(`Worker polling task queue "${env.taskQueue}"; data in ${env.dataDir}`);
 await ensureNodeHealthScheduleFromEnv(env, temporal.address);
 log(`Node health checked every ${env.nodeHealthIntervalMs / 1000}s (schedule jarvis-node-health)`);

@@ -111,7 +111,13 @@ export function openProcessLedger(dataDir: string, log: (line: string) => void):
 }
 
 /** The worker of an installation, configured from its environment (npm start and npm run worker). */
-export async function createWorkerFromEnv(env: JarvisEnv, address: string, stores: WorkerStores) {
+export async function createWorkerFromEnv(env: JarvisEnv, address: string, stores: WorkerStores, log: (line: string) => void = console.log) {
+  const processes = { ...actionProcessPolicyOf(env), ledger: openProcessLedger(env.dataDir, log) };
+  log(
+    processes.user
+      ? `Action processes run as ${processes.user.name}, with a minimal environment`
+      : 'Action processes run as this worker\'s own user (it is not root), with a minimal environment: start the worker as root to run them as another user (JARVIS_ACTION_USER)',
+  );
   return createRunbookWorker({
     address,
     namespace: env.namespace,
@@ -119,7 +125,7 @@ export async function createWorkerFromEnv(env: JarvisEnv, address: string, store
     workflowBundle: await bundleWorkflows(),
     shutdownGraceMs: env.workerShutdownGraceMs,
     playbooksDir: env.playbooksDir,
-    processes: { ...actionProcessPolicyOf(env), ledger: openProcessLedger(env.dataDir, console.log) },
+    processes,
     authority: runAuthorityOf(env),
     ...(env.temporalTls ? { tls: temporalTlsOf(env) } : {}),
     dataConverter: createDataConverter(env, stores.keyGenerations ? { generations: stores.keyGenerations } : {}),
