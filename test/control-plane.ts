@@ -2,7 +2,6 @@
 // PostgreSQL database and the API made by the same factories as server.ts.
 import type { Client } from '@temporalio/client';
 import type { AiSettings } from '../ai/model-provider.js';
-import type { RunServiceHooks } from '../runs/run-service.js';
 import { buildApi } from '../api/app.js';
 import { createControlPlane } from '../api/services.js';
 import { loadEnv } from '../config/env.js';
@@ -30,10 +29,10 @@ export async function buildApiForTests(
   runbooksDir: string,
   taskQueue: string,
   temporal: Client,
-  options: { ai?: AiSettings; gitAllowFileUrls?: boolean; runHooks?: RunServiceHooks } = {},
+  options: { ai?: AiSettings; gitAllowFileUrls?: boolean } = {},
 ) {
   const env = loadEnv();
-  const { ai, gitAllowFileUrls = env.gitAllowFileUrls, runHooks } = options;
+  const { ai, gitAllowFileUrls = env.gitAllowFileUrls } = options;
   const services = await createControlPlane(
     {
       dataDir: env.dataDir,
@@ -46,7 +45,6 @@ export async function buildApiForTests(
       searchPath: env.searchPath,
       gitAllowFileUrls,
       ...(ai ? { ai } : {}),
-      ...(runHooks ? { runHooks } : {}),
     },
     database,
     temporal,

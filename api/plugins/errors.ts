@@ -31,20 +31,16 @@ export class HttpProblem extends Error {
   }
 }
 
-/** The problem+json body of an answer to `url`. */
-export function problemOf(url: string, status: number, detail: string, errors?: Problem['errors']): Problem {
-  return {
+export function sendProblem(reply: FastifyReply, status: number, detail: string, errors?: Problem['errors']): FastifyReply {
+  const problem: Problem = {
     type: `https://jarvis.dev/problems/${status}`,
     title: TITLES[status] ?? 'Error',
     status,
     detail,
-    instance: url.split('?')[0],
+    instance: reply.request.url.split('?')[0],
     ...(errors && errors.length > 0 ? { errors } : {}),
   };
-}
-
-export function sendProblem(reply: FastifyReply, status: number, detail: string, errors?: Problem['errors']): FastifyReply {
-  return reply.code(status).type('application/problem+json').send(problemOf(reply.request.url, status, detail, errors));
+  return reply.code(status).type('application/problem+json').send(problem);
 }
 
 export default fp(
