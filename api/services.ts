@@ -4,7 +4,7 @@ import type { Client, Connection } from '@temporalio/client';
 import type { JarvisEnv } from '../config/env.js';
 import type { Database } from '../db/database.js';
 import { RunbookCatalog } from '../manifest/catalog.js';
-import { RunService } from '../runs/run-service.js';
+import { RunService, type RunServiceHooks } from '../runs/run-service.js';
 import { GitSyncService, gitConfigCheck } from './services/git-sync-service.js';
 import { RunSummaryStore } from '../runs/run-summary-store.js';
 import { CredentialsCipher } from '../security/credentials-cipher.js';
@@ -40,6 +40,8 @@ export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runb
   Partial<Pick<JarvisEnv, 'agentTemporalAddress' | 'enrollmentTokenTtlMs' | 'gitAllowFileUrls' | 'searchPath'>> & {
     /** The model API; without it (or without a chat model) AI Ops answers from retrieval alone. */
     ai?: AiSettings;
+    /** Crash points for tests (a start interrupted as a killed API would interrupt it); none in production. */
+    runHooks?: RunServiceHooks;
   };
 
 const OFFLINE_AI: AiSettings = { timeoutMs: 60_000, maxRetries: 3 };
@@ -66,7 +68,7 @@ export async function createControlPlane(
   const payloadKeys = new DerivedPayloadKeyRing(secret, payloadKeyGenerations);
   const logListener = new RunLogListener(database.url);
   await logListener.start();
-  const runs = new RunService(temporal, catalog, config.taskQueue, new RunAuthority(secret.derive(RUN_AUTHORITY_PURPOSE)), new RunSummaryStore(pool));
+  const runs = new RunService(temporal, catalog, config.taskQueue, new RunAuthority(secret.derive(RUN_AUTHORITY_PURPOSE)), new RunSummaryStore(pool), config.runHooks);
   const audit = new AuditService(db);
   const logStore = new RunLogStore(pool);
   const nodes = new NodeStore(pool);

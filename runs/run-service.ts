@@ -50,6 +50,21 @@ export interface StartRunRequest {
   rerunOf?: string;
   /** The AI Ops plan the run executes. */
   planId?: string;
+  /** From `idempotencyToken`: a retried start with the same token answers the run the first one started. */
+  idempotency?: string;
+}
+
+export interface StartedRun {
+  id: string;
+  runId: string;
+  /** True when an earlier start with the same idempotency token had already started this run. */
+  replayed?: boolean;
+}
+
+/** Crash points for tests: where a start can be interrupted as a killed process would interrupt it. */
+export interface RunServiceHooks {
+  /** Called once the workflow has started, before the caller hears of it. */
+  afterWorkflowStart?(id: string): Promise<void> | void;
 }
 
 export interface RunSummary {
@@ -134,6 +149,23 @@ function keyedRunId(runbook: string, environment: string, key: string): string {
   return `${runbook}@${environment}:${key.replace(/[^A-Za-z0-9._:-]+/g, '_')}`;
 }
 
+/** The memo field that holds a start's idempotency token, compared when Temporal reports the id already taken. */
+const IDEMPOTENCY_MEMO = 'jarvisIdempotency';
+
+/**
+ * A caller's Idempotency-Key as a stable token: the same user and key give the
+ * same token in every API process, before and after a crash, and two users'
+ * keys never meet. Hex, so it fits a run id's suffix.
+ */
+export function idempotencyToken(userId: string, key: string): string {
+  return createHash('sha256').update(`${userId}\n${key}`).digest('hex').slice(0, 32);
+}
+
+/** An idempotent start's id: the token is the suffix, so a retry names the same workflow. */
+function idempotentRunId(runbook: string, environment: string, token: string): string {
+  return `${runbook}@${environment}.${token}`;
+}
+
 function summarize(description: Omit<WorkflowExecutionInfo, "raw">): RunSummary {
   const attributes = description.typedSearchAttributes;
   return {
@@ -199,6 +231,7 @@ export class RunService {
     private readonly authority: RunAuthority,
     /** The run-summary projection, when the installation has a database. */
     private readonly summaries?: RunSummaryStore,
+    private readonly hooks: RunServiceHooks = {},
   ) {}
 
   compileRunbook(name: string): CompiledManifest {
@@ -212,7 +245,18 @@ export class RunService {
     return result.compiled;
   }
 
-  async startRun(request: StartRunRequest): Promise<{ id: string; runId: string }> {
+  /**
+   * Idempotent starts (`request.idempotency`) rely on Temporal's own id
+   * uniqueness rather than on a key stored before or after the start: the
+   * workflow id is derived from the token (or, for a concurrency-keyed
+   * runbook, fixed by its key) and the token rides in the memo. A retry after
+   * the API died between "started" and "answered" then hits the same id,
+   * Temporal answers "already started", and the run holding the token is
+   * answered as the one run. Storing the key first would need a second
+   * protocol for a key stored whose start never happened, and a start whose
+   * answer was lost (timeout) could still start twice.
+   */
+  async startRun(request: StartRunRequest): Promise<StartedRun> {
     const compiled = typeof request.runbook === 'string' ? this.compileRunbook(request.runbook) : request.runbook;
     const { runbook } = compiled;
     if (!runbook.environments.includes(request.environment)) {
@@ -223,7 +267,18 @@ export class RunService {
     }
     const inputs = validateRunInputs(runbook, request.inputs);
     const key = runbook.concurrencyKey === undefined ? undefined : String(renderString(runbook.concurrencyKey, { inputs }));
-    const id = key === undefined ? newRunId(runbook.name, request.environment) : keyedRunId(runbook.name, request.environment, key);
+    const token = request.idempotency;
+    const id =
+      key !== undefined
+        ? keyedRunId(runbook.name, request.environment, key)
+        : token !== undefined
+          ? idempotentRunId(runbook.name, request.environment, token)
+          : newRunId(runbook.name, request.environment);
+    // A keyed id is reused once its run closes, so Temporal's conflict cannot tell a retry that comes after the run ended: look first.
+    if (key !== undefined && token !== undefined) {
+      const earlier = await this.startedWithToken(id, token);
+      if (earlier) return earlier;
+    }
     const input: RunInput = {
       runbook,
       children: compiled.children,
@@ -240,6 +295,9 @@ export class RunService {
         workflowId: id,
         args: [input],
         workflowIdConflictPolicy: 'FAIL',
+        // A token's id names one run forever (within Temporal's retention), even after that run closed.
+        ...(key === undefined && token !== undefined ? { workflowIdReusePolicy: 'REJECT_DUPLICATE' as const } : {}),
+        ...(token !== undefined ? { memo: { [IDEMPOTENCY_MEMO]: token } } : {}),
         typedSearchAttributes: [
           { key: RUNBOOK_ATTRIBUTE, value: runbook.name },
           { key: ENVIRONMENT_ATTRIBUTE, value: request.environment },
@@ -247,15 +305,30 @@ export class RunService {
           ...(request.rerunOf ? [{ key: RERUN_OF_ATTRIBUTE, value: request.rerunOf }] : []),
         ],
       });
+      await this.hooks.afterWorkflowStart?.(id);
       return { id, runId: handle.firstExecutionRunId };
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      const earlier = token === undefined ? undefined : await this.startedWithToken(id, token);
+      if (earlier) return earlier;
       const holder = await this.client.workflow.getHandle(id).describe();
       const who = holder.typedSearchAttributes.get(STARTED_BY_ATTRIBUTE) ?? 'someone';
+      if (key === undefined) throw new JarvisProblem(`run ${id} already exists and was not started with this idempotency key`, 'conflict');
       throw new JarvisProblem(
         `runbook "${runbook.name}" is already running for concurrency key "${key}": run ${id} (execution ${holder.runId}), started by ${who} at ${holder.startTime.toISOString()}. Wait for it to finish or cancel it.`,
         'conflict',
       );
+    }
+  }
+
+  /** The latest execution of `id` when it was started with `token`. */
+  private async startedWithToken(id: string, token: string): Promise<StartedRun | undefined> {
+    try {
+      const description = await this.client.workflow.getHandle(id).describe();
+      return description.memo?.[IDEMPOTENCY_MEMO] === token ? { id, runId: description.runId, replayed: true } : undefined;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return undefined;
+      throw error;
     }
   }
 

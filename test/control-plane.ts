@@ -2,6 +2,7 @@
 // PostgreSQL database and the API made by the same factories as server.ts.
 import type { Client } from '@temporalio/client';
 import type { AiSettings } from '../ai/model-provider.js';
+import type { RunServiceHooks } from '../runs/run-service.js';
 import { buildApi } from '../api/app.js';
 import { createControlPlane } from '../api/services.js';
 import { loadEnv } from '../config/env.js';
@@ -29,10 +30,10 @@ export async function buildApiForTests(
   runbooksDir: string,
   taskQueue: string,
   temporal: Client,
-  options: { ai?: AiSettings; gitAllowFileUrls?: boolean } = {},
+  options: { ai?: AiSettings; gitAllowFileUrls?: boolean; runHooks?: RunServiceHooks } = {},
 ) {
   const env = loadEnv();
-  const { ai, gitAllowFileUrls = env.gitAllowFileUrls } = options;
+  const { ai, gitAllowFileUrls = env.gitAllowFileUrls, runHooks } = options;
   const services = await createControlPlane(
     {
       dataDir: env.dataDir,
@@ -45,6 +46,7 @@ export async function buildApiForTests(
       searchPath: env.searchPath,
       gitAllowFileUrls,
       ...(ai ? { ai } : {}),
+      ...(runHooks ? { runHooks } : {}),
     },
     database,
     temporal,

@@ -31,16 +31,20 @@ export class HttpProblem extends Error {
   }
 }
 
-export function sendProblem(reply: FastifyReply, status: number, detail: string, errors?: Problem['errors']): FastifyReply {
-  const problem: Problem = {
+/** The problem+json body of an answer to `url`. */
+export function problemOf(url: string, status: number, detail: string, errors?: Problem['errors']): Problem {
+  return {
     type: `https://jarvis.dev/problems/${status}`,
     title: TITLES[status] ?? 'Error',
     status,
     detail,
-    instance: reply.request.url.split('?')[0],
+    instance: url.split('?')[0],
     ...(errors && errors.length > 0 ? { errors } : {}),
   };
-  return reply.code(status).type('application/problem+json').send(problem);
+}
+
+export function sendProblem(reply: FastifyReply, status: number, detail: string, errors?: Problem['errors']): FastifyReply {
+  return reply.code(status).type('application/problem+json').send(problemOf(reply.request.url, status, detail, errors));
 }
 
 export default fp(

@@ -19,7 +19,7 @@ const Entry = Type.Object({
 const Filter = Type.Object({
   actor: Type.Optional(Type.String({ maxLength: 200, description: 'Actor email' })),
   action: Type.Optional(Type.String({ maxLength: 200, description: 'Text the action contains, e.g. execute' })),
-  outcome: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure'), Type.Literal('denied')])),
+  outcome: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure'), Type.Literal('denied'), Type.Literal('pending')])),
   from: Type.Optional(Type.String({ format: 'date-time' })),
   to: Type.Optional(Type.String({ format: 'date-time' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 200 })),

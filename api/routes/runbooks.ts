@@ -4,7 +4,7 @@ import type { Database } from '../../db/database.js';
 import type { RunbookCatalog } from '../../manifest/catalog.js';
 import { parseYaml } from '../../manifest/loader.js';
 import { JarvisProblem } from '../../runs/errors.js';
-import type { RunService } from '../../runs/run-service.js';
+import { idempotencyToken, type RunService } from '../../runs/run-service.js';
 import { requireAdministrator } from '../guards.js';
 import { auditTarget } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
@@ -146,13 +146,20 @@ export const runbookRoutes: FastifyPluginAsyncTypebox<RunbookRouteOptions> = asy
       const key = request.headers['idempotency-key'];
       if (key) {
         const earlier = await db.idempotencyKey.findUnique({ where: { userId_key: { userId: principal.id, key } } });
-        if (earlier) return reply.code(200).send({ id: earlier.runId });
+        if (earlier) {
+          auditTarget(request, 'run', earlier.runId, { runbook: compiled.runbook.name, environment, replayed: true });
+          return reply.code(200).send({ id: earlier.runId });
+        }
       }
-      const started = await runs.startRun({ runbook: compiled, inputs: request.body.inputs ?? {}, environment, startedBy: principal.email });
-      if (key) await db.idempotencyKey.create({ data: { userId: principal.id, key, runId: started.id } });
+      // The key makes the workflow id (RunService.startRun): a retry after a crash before the row below is written still finds the one run.
+      const idempotency = key ? { idempotency: idempotencyToken(principal.id, key) } : {};
+      const started = await runs.startRun({ runbook: compiled, inputs: request.body.inputs ?? {}, environment, startedBy: principal.email, ...idempotency });
+      // The row outlives Temporal's retention of the run; two retries racing here name the same run, so the second write is skipped.
+      if (key) await db.idempotencyKey.createMany({ data: [{ userId: principal.id, key, runId: started.id }], skipDuplicates: true });
+      auditTarget(request, 'run', started.id, { runbook: compiled.runbook.name, environment, ...(started.replayed ? { replayed: true } : {}) });
+      if (started.replayed) return reply.code(200).send({ id: started.id, runId: started.runId });
       app.metrics.runsStarted.inc({ runbook: compiled.runbook.name, environment });
-      auditTarget(request, 'run', started.id, { runbook: compiled.runbook.name, environment });
-      return reply.code(201).send(started);
+      return reply.code(201).send({ id: started.id, runId: started.runId });
     },
   );
 };
