@@ -17,6 +17,12 @@ export interface StepContext {
   environment: string;
   /** Values of inputs marked secret, redacted from log lines before they are stored. */
   secrets?: string[];
+  /**
+   * The attempts the manifest allows for the action's own failures: from this
+   * attempt on, a failure is final. The retry policy allows a few more, for
+   * attempts that end with their worker. Absent in runs started before.
+   */
+  maxAttempts?: number;
 }
 
 export interface OutputLine {

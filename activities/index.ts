@@ -54,7 +54,8 @@ function toActivity(action: ActionDefinition, deps: ActionDependencies): ActionA
       throw ApplicationFailure.create({
         message,
         type: original?.type ?? failure.name,
-        nonRetryable: original?.nonRetryable ?? false,
+        // The manifest's attempts bound the action's own failures; only a lost worker earns the extra ones.
+        nonRetryable: (original?.nonRetryable ?? false) || (step.maxAttempts !== undefined && attempt >= step.maxAttempts),
         details: [{ attempt } satisfies ActionFailureDetails, ...(original?.details ?? [])],
       });
     } finally {

@@ -3,7 +3,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { connectToTemporal } from './client.js';
+import { connectToTemporal, waitForTemporal } from './client.js';
 import { freePort } from './free-port.js';
 import { devServerSearchAttributeFlags, registerSearchAttributes } from './search-attributes.js';
 
@@ -145,7 +145,8 @@ export async function ensureTemporal(options: EnsureTemporalOptions): Promise<Ru
       running = { address: environment.address, stop: () => environment.teardown() };
     }
   }
-  const connection = await connectToTemporal(running.address, 30_000);
+  // A server of our own is up by now; another one (TEMPORAL_ADDRESS) is waited for as long as it takes.
+  const connection = options.temporalAddress ? await waitForTemporal(running.address, options.log) : await connectToTemporal(running.address, 30_000);
   try {
     const added = await registerSearchAttributes(connection, options.namespace);
     if (added.length > 0) options.log(`Registered search attributes: ${added.join(', ')}`);

@@ -1,7 +1,7 @@
 // The worker process: `npm run worker`. It polls the runbook task queue until
 // SIGINT or SIGTERM, then lets running activities finish within the grace time.
 import { loadEnv } from '../config/env.js';
-import { connectToTemporal } from './client.js';
+import { waitForTemporal } from './client.js';
 import { temporalTlsOf } from './tls.js';
 import { ensureNodeHealthScheduleFromEnv } from './node-health-schedule.js';
 import { createWorkerFromEnv } from './worker.js';
@@ -9,7 +9,8 @@ import { openWorkerStores } from './worker-stores.js';
 
 const env = loadEnv();
 const address = env.temporalAddress ?? `127.0.0.1:${env.temporalPort}`;
-await (await connectToTemporal(address, 60_000, temporalTlsOf(env))).close();
+// A worker started before Temporal (or while it is down) waits for it rather than exiting.
+await (await waitForTemporal(address, (line) => console.log(`jarvis worker: ${line}`), temporalTlsOf(env))).close();
 // Without DATABASE_URL (the embedded database belongs to `npm start`), lines go to this process's output.
 const stores = openWorkerStores(env.databaseUrl, env);
 const { worker, connection } = await createWorkerFromEnv(env, address, stores);

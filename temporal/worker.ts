@@ -6,6 +6,7 @@ import type { ActionDependencies } from '../activities/action.js';
 import type { EgressAllowlistSource } from '../activities/http/egress-policy.js';
 import { createActivities, createConsoleLineSink } from '../activities/index.js';
 import { resolveActionProcessPolicy, type ActionProcessPolicy } from '../activities/shell/action-sandbox.js';
+import { ProcessLedger } from '../activities/shell/process-ledger.js';
 import { createKnowledgeActivities, type KnowledgeDependencies } from '../ai/knowledge-activities.js';
 import { createNodeHealthActivities } from '../activities/nodes/health-check-activities.js';
 import type { NodeStore } from '../infra/node-store.js';
@@ -102,9 +103,16 @@ export function actionProcessPolicyOf(env: Pick<JarvisEnv, 'actionUser' | 'searc
   return resolveActionProcessPolicy(env.actionUser, env.searchPath);
 }
 
+/** This worker process's record of the action process groups it starts, after ending those a crashed worker left running. */
+export function openProcessLedger(dataDir: string, log: (line: string) => void): ProcessLedger {
+  const { ledger, killed } = ProcessLedger.open(path.join(dataDir, 'action-processes'));
+  if (killed.length > 0) log(`Killed ${killed.length} action process group(s) that a crashed worker left running: ${killed.join(', ')}`);
+  return ledger;
+}
+
 /** The worker of an installation, configured from its environment (npm start and npm run worker). */
 export async function createWorkerFromEnv(env: JarvisEnv, address: string, stores: WorkerStores, log: (line: string) => void = console.log) {
-  const processes = actionProcessPolicyOf(env);
+  const processes = { ...actionProcessPolicyOf(env), ledger: openProcessLedger(env.dataDir, log) };
   log(
     processes.user
       ? `Action processes run as ${processes.user.name}, with a minimal environment`

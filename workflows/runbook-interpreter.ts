@@ -61,6 +61,17 @@ const KNOWLEDGE_PATCH = 'knowledge-ingest';
 /** Runs recorded before starts and decisions were signed by the API replay without checking them. */
 const SIGNED_START_PATCH = 'signed-start';
 const SIGNED_DECISIONS_PATCH = 'signed-decisions';
+/**
+ * Runs recorded before a worker crash was retried for every step replay with
+ * the manifest's attempts as the retry policy (and send the activity no count).
+ */
+const CRASH_RETRY_PATCH = 'crash-retry';
+/**
+ * Attempts a step gets beyond the manifest's, for attempts that end with their
+ * worker (heartbeat or start-to-close timeout): the action's own failures are
+ * final from the manifest's last attempt on (activities/index.ts).
+ */
+const CRASH_RETRY_ATTEMPTS = 2;
 
 const { recordRunSummary } = proxyLocalActivities<RunSummaryActivities>({
   startToCloseTimeout: '10 seconds',
@@ -496,6 +507,8 @@ class RunbookRun {
   private async runAction(step: ActionStep, activityId: string, onAttempts: (attempts: number) => void, scope = this.scope()): Promise<unknown> {
     // A step on a node goes to that node's agent; every other step keeps exactly the options (and commands) it always had.
     const node = step.node !== undefined ? this.nodeOf(step, scope) : undefined;
+    const retriesCrashes = patched(CRASH_RETRY_PATCH);
+    const maximumAttempts = retriesCrashes ? step.retry.maxAttempts + CRASH_RETRY_ATTEMPTS : step.retry.maxAttempts;
     const options: ActivityOptions = {
       activityId,
       ...(node !== undefined
@@ -504,7 +517,7 @@ class RunbookRun {
       startToCloseTimeout: step.timeoutMs,
       ...(step.heartbeatTimeoutMs ? { heartbeatTimeout: step.heartbeatTimeoutMs } : {}),
       retry: {
-        maximumAttempts: step.retry.maxAttempts,
+        maximumAttempts,
         initialInterval: step.retry.initialIntervalMs,
         backoffCoefficient: step.retry.backoffCoefficient,
         maximumInterval: step.retry.maximumIntervalMs,
@@ -521,6 +534,7 @@ class RunbookRun {
         runbook: this.input.runbook.name,
         environment: this.input.environment,
         secrets: this.secrets,
+        ...(retriesCrashes ? { maxAttempts: step.retry.maxAttempts } : {}),
       });
       onAttempts(result.attempt);
       return result.output;
@@ -530,7 +544,7 @@ class RunbookRun {
         onAttempts(1);
         throw ApplicationFailure.nonRetryable(`node ${node} did not pick up the step (agent offline?)`, 'NodeUnavailable');
       }
-      if (!isCancellation(error)) onAttempts(describeFailure(error).attempt ?? step.retry.maxAttempts);
+      if (!isCancellation(error)) onAttempts(describeFailure(error).attempt ?? maximumAttempts);
       throw error;
     }
   }

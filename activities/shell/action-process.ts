@@ -34,6 +34,7 @@ async function runInHome(context: ActionContext, options: ActionProcessOptions, 
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       env: actionEnvironment(context.processes, home, options.env),
       ...(context.processes.user ? { user: context.processes.user } : {}),
+      ...(context.processes.ledger ? { ledger: context.processes.ledger } : {}),
       signal: context.signal,
       onLine: (line) => {
         lineCount += 1;

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { chown, cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { ProcessLedger } from './process-ledger.js';
 
 /** The account action processes run as. */
 export interface ProcessIdentity {
@@ -23,6 +24,8 @@ export interface ActionProcessPolicy {
   user?: ProcessIdentity;
   /** PATH of action processes (not a secret: the worker's own search path). */
   path: string;
+  /** Where the worker records the process groups it starts, so the next worker ends them after a crash. */
+  ledger?: ProcessLedger;
 }
 
 const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { OutputLine } from '../action.js';
 import { DEFAULT_PROCESS_POLICY, type ProcessIdentity } from './action-sandbox.js';
+import type { ProcessLedger } from './process-ledger.js';
 
 export interface RunProcessOptions {
   command: string;
@@ -14,6 +15,8 @@ export interface RunProcessOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   onLine?(line: OutputLine): void;
+  /** Where the worker records the groups it started, for the next worker to end after a crash. */
+  ledger?: ProcessLedger;
 }
 
 export interface ProcessResult {
@@ -37,9 +40,36 @@ export function lastLines(result: { lines: Array<{ text: string }> }, count = 5)
 /** How many of the last lines a result keeps: outputs end up in the run history. */
 export const KEPT_LINES = 500;
 
+// Reads the worker's pipe: a line means the process ended and the watchdog
+// leaves; end of file without one means the worker died, and the group dies too.
+const WATCHDOG_SCRIPT = 'read -r _ || kill -KILL -"$1"';
+
+/**
+ * Starts the watchdog of a process group: a small shell that outlives the
+ * worker only to kill the group once the worker is gone (however it ended,
+ * SIGKILL included, the kernel closes the worker's end of the pipe). It runs
+ * as the group's user, with nothing of the worker's environment.
+ */
+function watchGroup(pgid: number, user: ProcessIdentity | undefined): { release(): void } {
+  const watchdog: ChildProcess = spawn('/bin/sh', ['-c', WATCHDOG_SCRIPT, 'jarvis-watchdog', String(pgid)], {
+    env: { PATH: DEFAULT_PROCESS_POLICY.path },
+    ...(user ? { uid: user.uid, gid: user.gid } : {}),
+    cwd: '/',
+    detached: true,
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  // A watchdog that is gone has nothing left to hear; the ledger is the second line.
+  watchdog.on('error', () => {});
+  watchdog.stdin!.on('error', () => {});
+  // Not waited for: the worker's event loop must not stay up for its watchdogs.
+  watchdog.unref();
+  return { release: () => watchdog.stdin!.end('ended\n') };
+}
+
 /**
  * Runs a process in its own process group, reads stdout and stderr line by
- * line, and kills the whole group on timeout or cancellation.
+ * line, and kills the whole group on timeout or cancellation, or when the
+ * worker itself dies (see watchGroup).
  */
 export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
   const started = Date.now();
@@ -51,6 +81,8 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const watchdog = child.pid !== undefined ? watchGroup(child.pid, options.user) : undefined;
+    const forget = child.pid !== undefined ? options.ledger?.record(child.pid) : undefined;
     const lines: OutputLine[] = [];
     let lineCount = 0;
     let timedOut = false;
@@ -89,6 +121,8 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessResult> {
       reject(error);
     });
     child.on('exit', (exitCode, signal) => {
+      watchdog?.release();
+      forget?.();
       if (timer) clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       void Promise.all([stdoutDone, stderrDone]).then(() =>
