@@ -31,10 +31,21 @@ export interface OutputLine {
   at: string;
 }
 
-/** Where activities send output lines as they happen (the database log, later). */
+/** How long a flush may wait for its lines to be stored, and what it does meanwhile. */
+export interface FlushOptions {
+  /** Called about every second while the flush waits, so the activity is not timed out. */
+  heartbeat?: () => void;
+  /** The time (ms since the epoch) by which the flush gives up; the lines stay buffered. */
+  deadline?: number;
+  /** Stops the wait (the activity was cancelled); the lines stay buffered. */
+  signal?: AbortSignal;
+}
+
+/** Where activities send output lines as they happen (the run's log). */
 export interface LineSink {
   write(step: StepContext, attempt: number, line: OutputLine): void;
-  flush(): Promise<void>;
+  /** Resolves once the lines written so far are stored; rejects if they could not be in time. */
+  flush(options?: FlushOptions): Promise<void>;
 }
 
 export interface ActionContext {

@@ -4,7 +4,7 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { formatErrors, zodIssuesToErrors } from '../manifest/errors.js';
 import { redact } from '../manifest/redact.js';
-import type { ActionContext, ActionDefinition, ActionDependencies, StepContext } from './action.js';
+import type { ActionContext, ActionDefinition, ActionDependencies, LineSink, StepContext } from './action.js';
 import { actionCatalog } from './catalog.js';
 import { DEFAULT_PROCESS_POLICY } from './shell/action-sandbox.js';
 
@@ -21,11 +21,46 @@ export interface ActionFailureDetails {
 
 export type ActionActivity = (args: unknown, step: StepContext) => Promise<ActionResult>;
 
+/** Time left to report a result after the final flush gives up, before the attempt's start-to-close timeout. */
+const FLUSH_MARGIN_MS = 2_000;
+
+/**
+ * Waits until the attempt's lines are stored, heartbeating with the action's
+ * last details meanwhile. A successful attempt whose lines the database did not
+ * take in time fails, retryably, rather than complete without them; a failed
+ * attempt keeps its own failure (its lines stay buffered and are stored later).
+ */
+async function storeLines(sink: LineSink, context: ActionContext, startedAt: number, succeeded: boolean, lastBeat: () => unknown): Promise<void> {
+  const activity = Context.current();
+  const timeoutMs = activity.info.startToCloseTimeoutMs;
+  try {
+    await sink.flush({
+      heartbeat: () => activity.heartbeat(lastBeat()),
+      signal: context.signal,
+      ...(timeoutMs > 0 ? { deadline: startedAt + timeoutMs - FLUSH_MARGIN_MS } : {}),
+    });
+  } catch (error) {
+    if (!succeeded) return;
+    if (context.signal.aborted) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    context.log('system', `attempt ${context.attempt} succeeded but its log lines could not be stored in time: ${reason}`);
+    throw ApplicationFailure.create({
+      message: `the step's log lines could not be stored: ${reason}`,
+      type: 'LogStoreUnavailable',
+      nonRetryable: false,
+      details: [{ attempt: context.attempt } satisfies ActionFailureDetails],
+    });
+  }
+}
+
 function toActivity(action: ActionDefinition, deps: ActionDependencies): ActionActivity {
   const perform = action.create(deps);
   return async (args, step) => {
     const activity = Context.current();
     const attempt = activity.info.attempt;
+    const startedAt = Date.now();
+    let lastBeat: unknown;
+    let succeeded = false;
     const parsed = action.input.safeParse(args ?? {});
     if (!parsed.success) {
       throw ApplicationFailure.nonRetryable(
@@ -39,10 +74,11 @@ function toActivity(action: ActionDefinition, deps: ActionDependencies): ActionA
       signal: activity.cancellationSignal,
       processes: deps.processes ?? DEFAULT_PROCESS_POLICY,
       log: (stream, text) => deps.lineSink.write(step, attempt, { stream, text, at: new Date().toISOString() }),
-      heartbeat: (details) => activity.heartbeat(details),
+      heartbeat: (details) => activity.heartbeat((lastBeat = details)),
     };
     try {
       const output = await perform(parsed.data, context);
+      succeeded = true;
       return { output, attempt };
     } catch (error) {
       if (error instanceof CancelledFailure) throw error;
@@ -59,7 +95,8 @@ function toActivity(action: ActionDefinition, deps: ActionDependencies): ActionA
         details: [{ attempt } satisfies ActionFailureDetails, ...(original?.details ?? [])],
       });
     } finally {
-      await deps.lineSink.flush();
+      // A thrown flush failure replaces the result: success is reported only once the lines are stored.
+      await storeLines(deps.lineSink, context, startedAt, succeeded, () => lastBeat);
     }
   };
 }

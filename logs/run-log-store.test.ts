@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { useMigratedDatabase } from '../test/databases.js';
 import { REDACTED } from '../manifest/redact.js';
@@ -30,6 +31,19 @@ describe('the run log store', () => {
     await Promise.all(Array.from({ length: 20 }, (_, writer) => store.append('busy', Array.from({ length: 10 }, (_, index) => line(`${writer}-${index}`)))));
     const lines = await store.linesAfter('busy', 0);
     expect(lines.map((entry) => entry.seq)).toEqual(Array.from({ length: 200 }, (_, index) => index + 1));
+  });
+
+  it('stores a batch once when it is appended again after its answer was lost', async () => {
+    const store = new RunLogStore(database.pool);
+    const batch = randomUUID();
+    await store.append('retried', [line('1'), line('2')], batch);
+    await store.append('retried', [line('1'), line('2')], batch);
+    await store.append('retried', [line('3')], randomUUID());
+    expect((await store.linesAfter('retried', 0)).map((entry) => [entry.seq, entry.text])).toEqual([
+      [1, '1'],
+      [2, '2'],
+      [3, '3'],
+    ]);
   });
 
   it('redacts secret input values before a line is stored', async () => {

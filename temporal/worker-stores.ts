@@ -72,7 +72,8 @@ export function openWorkerStores(databaseUrl: string | undefined, keys: Pick<Jar
     keyGenerations: new PayloadKeyGenerations(pool),
     connections: new DatabaseConnectionResolver(pool, new CredentialsCipher([SecretKey.load(keys.secretKey, keys.dataDir).derive('credentials')])),
     async close() {
-      await lineSink.flush();
+      // Lines the database still did not take are reported, not a reason to leave the pool open.
+      await lineSink.flush().catch((error: unknown) => console.error('log lines left unstored at shutdown', error));
       await pool.end();
     },
   };
