@@ -18,7 +18,7 @@ const { temporal } = proto;
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import Long from 'long';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { RunbookCatalog } from '../manifest/catalog.js';
 import type { CompiledManifest, LoadResult } from '../manifest/loader.js';
 import { maskSecretInputs, redact, secretInputValues } from '../manifest/redact.js';
@@ -179,6 +179,27 @@ function summarize(description: Omit<WorkflowExecutionInfo, "raw">): RunSummary 
     startedAt: description.startTime.toISOString(),
     ...(description.closeTime ? { closedAt: description.closeTime.toISOString() } : {}),
   };
+}
+
+/**
+ * A run's progress by query. A closed run is replayed on a worker to answer,
+ * which a busy worker may not do in time: asked three times before the run
+ * is shown without its steps.
+ */
+async function queryProgress(handle: WorkflowHandle): Promise<RunProgress | undefined> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await handle.query(progressQuery);
+    } catch (error) {
+      if (attempt >= 3 || error instanceof WorkflowNotFoundError) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+    }
+  }
+}
+
+/** The execution as listed, its memo hidden (a protobuf message keeps its defaults on its prototype, so it is not spread). */
+function withoutMemo(raw: protoTypes.api.workflow.v1.IWorkflowExecutionInfo): protoTypes.api.workflow.v1.IWorkflowExecutionInfo {
+  return Object.assign(Object.create(raw) as protoTypes.api.workflow.v1.IWorkflowExecutionInfo, { memo: null });
 }
 
 /** A page cursor: Temporal's page token, tied to the query it pages through. */
@@ -363,9 +384,11 @@ export class RunService {
       pageSize: filter.limit ?? 50,
       ...(filter.cursor ? { nextPageToken: readCursor(filter.cursor, query) } : {}),
     });
+    // A summary needs no memo, and a memo is encrypted under its run's environment key (an idempotent
+    // start's token), which a list has no per-run context to pick: it is left out rather than decoded.
     const runs = await Promise.all(
       (response.executions ?? []).map(async (raw) =>
-        summarize(await executionInfoFromRaw(raw, this.client.options.loadedDataConverter, raw, this.client.options.namespace)),
+        summarize(await executionInfoFromRaw(withoutMemo(raw), this.client.options.loadedDataConverter, raw, this.client.options.namespace)),
       ),
     );
     const token = response.nextPageToken;
@@ -433,7 +456,7 @@ export class RunService {
         }
       }
     } else {
-      details.progress = await handle.query(progressQuery).catch(() => undefined);
+      details.progress = await queryProgress(handle);
     }
     if (closed && details.progress && details.progress.status !== 'running') {
       await this.rebuildSummary(id, description.runId, details.progress);
@@ -515,7 +538,8 @@ export class RunService {
   }
 
   /** A new run with the same manifest version and inputs, linked to the original. */
-  async rerun(id: string, startedBy: string, executionId?: string): Promise<{ id: string; runId: string }> {
+  /** `idempotency`: a token (idempotencyToken) naming the re-run, so a retried request answers the same one. */
+  async rerun(id: string, startedBy: string, executionId?: string, idempotency?: string): Promise<StartedRun> {
     const original = await this.originalInput(id, executionId);
     return this.startRun({
       runbook: { runbook: original.runbook, children: original.children },
@@ -523,6 +547,7 @@ export class RunService {
       environment: original.environment,
       startedBy,
       rerunOf: id,
+      ...(idempotency !== undefined ? { idempotency } : {}),
     });
   }
 
@@ -574,7 +599,8 @@ export class RunService {
       workflowExecution: { workflowId: id, runId: description.runId },
       reason: `resume from failed step "${failedStep.stepId}" requested by ${requestedBy}`,
       workflowTaskFinishEventId: Long.fromNumber(failedStep.workflowTaskCompletedEventId),
-      requestId: randomUUID(),
+      // One request id per failed execution: Temporal takes a repeated reset of it as the same one.
+      requestId: `resume:${description.runId}:${failedStep.workflowTaskCompletedEventId}`,
     });
     return { id, runId: response.runId ?? '', fromStep: failedStep.stepId };
   }

@@ -140,6 +140,10 @@ describe('a start with an Idempotency-Key', () => {
     expect((await execute(restarted, 'held-keyed', 'web-2')).statusCode).toBe(409);
 
     expect((await executionsOf('held-keyed')).filter((execution) => execution.startsWith(`${id}/`))).toEqual([`${id}/${runId}`]);
+    // The token rides in the run's memo, encrypted under its environment's key: lists leave it out instead of failing on it.
+    const listed = await restarted.app.inject({ method: 'GET', url: '/runs?runbook=held-keyed', headers: { authorization: `Bearer ${token}` } });
+    expect(listed.statusCode, listed.body).toBe(200);
+    expect(listed.json().map((run: { id: string }) => run.id)).toContain(id);
   });
 
   it('answers the one run even when it ended before the retry came', async () => {
@@ -163,5 +167,22 @@ describe('a start with an Idempotency-Key', () => {
     const [first, second] = answers.map((answer) => answer.json().id as string);
     expect(second).toBe(first);
     expect((await executionsOf('held')).filter((execution) => execution.startsWith(`${first}/`))).toHaveLength(1);
+  });
+
+  it('answers the one re-run when the API died between starting it and answering', async () => {
+    const original = await execute(restarted, 'held', 'web-5');
+    const { id } = original.json();
+    const rerun = (api: Api) => api.app.inject({ method: 'POST', url: `/runs/${id}/rerun`, headers: { authorization: `Bearer ${token}`, 'idempotency-key': 'rerun-5' } });
+    expect((await rerun(crashing)).statusCode).toBe(500);
+    const retried = await rerun(restarted);
+    expect(retried.statusCode, retried.body).toBe(200);
+    const again = await rerun(restarted);
+    expect(again.json().id).toBe(retried.json().id);
+    expect(retried.json().id).not.toBe(id);
+    const reruns = (await executionsOf('held')).filter((execution) => execution.startsWith(`${retried.json().id}/`));
+    expect(reruns).toEqual([`${retried.json().id}/${retried.json().runId}`]);
+    const fresh = await restarted.app.inject({ method: 'POST', url: `/runs/${id}/rerun`, headers: { authorization: `Bearer ${token}` } });
+    expect(fresh.statusCode).toBe(201);
+    expect(fresh.json().id).not.toBe(retried.json().id);
   });
 });

@@ -91,6 +91,48 @@ describe('live logs', () => {
     expect(stored).toEqual([]);
   });
 
+  it('go on where they were when the log store fails for a while: told to the client, nothing lost or doubled', async () => {
+    const started = await api.app.inject({ method: 'POST', url: '/runbooks/chatty/execute', headers: { authorization: `Bearer ${token}` }, payload: { environment: 'dev', inputs: { count: 300, token: 'x' } } });
+    const { id } = started.json();
+    await api.temporal.workflow.getHandle(id).result();
+    const store = api.services.logStore;
+    const linesAfter = store.linesAfter.bind(store);
+    let failures = 0;
+    store.linesAfter = async (...args: Parameters<typeof store.linesAfter>) => {
+      if (failures < 3) {
+        failures += 1;
+        throw new Error('connection terminated unexpectedly');
+      }
+      return linesAfter(...args);
+    };
+    try {
+      const statuses: boolean[] = [];
+      const ticket = await ticketFor(id);
+      const lines: StoredLine[] = await new Promise((resolve, reject) => {
+        const received: StoredLine[] = [];
+        const socket = new WebSocket(`ws://${baseUrl}/ws/runs/${id}?ticket=${ticket}`);
+        const timer = setTimeout(() => reject(new Error(`only ${received.length} lines after 30s`)), 30_000);
+        socket.on('message', (data) => {
+          const message = JSON.parse(String(data)) as { type: string; lines?: StoredLine[]; readable?: boolean };
+          if (message.type === 'status') statuses.push(message.readable!);
+          if (message.type !== 'lines') return;
+          received.push(...message.lines!);
+          if (received[received.length - 1]!.seq >= 301) {
+            clearTimeout(timer);
+            socket.close();
+            resolve(received);
+          }
+        });
+        socket.on('error', reject);
+      });
+      expect(failures).toBe(3);
+      expect(statuses).toEqual([false, true]);
+      expect(lines.map((line) => line.seq)).toEqual(Array.from({ length: 301 }, (_, index) => index + 1));
+    } finally {
+      store.linesAfter = linesAfter;
+    }
+  });
+
   it('refuses a socket without a valid ticket or from a foreign origin', async () => {
     const started = await api.app.inject({ method: 'POST', url: '/runbooks/chatty/execute', headers: { authorization: `Bearer ${token}` }, payload: { environment: 'dev', inputs: { count: 1, token: 'x' } } });
     const { id } = started.json();

@@ -28,6 +28,8 @@ export function spawnWorkerProcess(env: ProcessEnv): { child: ChildProcess; outp
     child.stderr!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`worker exited with ${code} before it was ready:\n${output}`)));
   });
+  // A test that kills the worker without awaiting `ready` leaves no unhandled rejection; awaiting it still throws.
+  ready.catch(() => undefined);
   return { child, output: () => output, ready };
 }
 

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { FastifyRequest } from 'fastify';
 import { JarvisProblem } from '../../runs/errors.js';
-import type { RunLocation, RunService } from '../../runs/run-service.js';
+import { idempotencyToken, type RunLocation, type RunService } from '../../runs/run-service.js';
 import { auditTarget } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
 import { requirePermission } from '../guards.js';
@@ -187,13 +187,25 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService }> = async 
 
   app.post(
     '/runs/:id/rerun',
-    { schema: { tags: ['runs'], summary: 'A new run with the same manifest version and inputs', params: RunIdParams, response: { 201: StartedRun, ...problemResponses } } },
+    {
+      schema: {
+        tags: ['runs'],
+        summary: 'A new run with the same manifest version and inputs; an Idempotency-Key header makes a retried request return the same run',
+        params: RunIdParams,
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }),
+        response: { 200: StartedRun, 201: StartedRun, ...problemResponses },
+      },
+    },
     async (request, reply) => {
       auditTarget(request, 'run', request.params.id);
       const { executionId } = await authorizeRun(request, request.params.id, 'execute');
-      const started = await runs.rerun(request.params.id, principalOf(request).email, executionId);
-      auditTarget(request, 'run', request.params.id, { newRun: started.id });
-      return reply.code(201).send(started);
+      const principal = principalOf(request);
+      const key = request.headers['idempotency-key'];
+      // As for a start, the key makes the new run's workflow id: a retry after a crash finds the one re-run.
+      const idempotency = key ? idempotencyToken(principal.id, `rerun of ${request.params.id}\n${key}`) : undefined;
+      const started = await runs.rerun(request.params.id, principal.email, executionId, idempotency);
+      auditTarget(request, 'run', request.params.id, { newRun: started.id, ...(started.replayed ? { replayed: true } : {}) });
+      return reply.code(started.replayed ? 200 : 201).send({ id: started.id, runId: started.runId });
     },
   );
 

@@ -37,12 +37,15 @@ export function useLiveLog(runId: string, onProgress: (message: ProgressMessage)
           delay = 500;
         };
         socket.onmessage = (event) => {
-          const message = JSON.parse(String(event.data)) as { type: string; lines?: LogLine[] } & ProgressMessage;
+          const message = JSON.parse(String(event.data)) as { type: string; lines?: LogLine[]; readable?: boolean } & ProgressMessage;
           if (message.type === 'lines' && message.lines) {
             const fresh = message.lines.filter((line) => line.seq > lastSeq.current);
             if (fresh.length === 0) return;
             lastSeq.current = fresh[fresh.length - 1]!.seq;
             setLines((current) => current.concat(fresh));
+          } else if (message.type === 'status') {
+            // The server cannot read the log for a while: shown like a lost connection until it can again.
+            setConnected(message.readable === true);
           } else if (message.type === 'progress') {
             progressHandler.current(message);
           }
