@@ -165,14 +165,15 @@ describe('Temporal is not trusted for identity', () => {
   it('refuses a run started directly through Temporal: no step runs, and the refusal is audited', async () => {
     const marker = path.join(scratchDir(), 'direct-start');
     const compiled = api.services.runs.compileRunbook('gated');
-    const input: RunInput = { runbook: compiled.runbook, children: compiled.children, inputs: { marker }, environment: 'prod', startedBy: 'admin@example.org' };
+    // A NUL (which PostgreSQL text cannot hold) must not make the refusal unauditable.
+    const input: RunInput = { runbook: compiled.runbook, children: compiled.children, inputs: { marker }, environment: 'prod', startedBy: 'admin@example.org\u0000' };
     const id = `gated-direct-${Date.now().toString(36)}`;
     await attacker.workflow.start(INTERPRETER_WORKFLOW, { taskQueue: api.taskQueue, workflowId: id, args: [input] });
     const outcome = await resultOf(id);
     expect(outcome.type).toBe(RUN_REFUSED);
     expect(outcome.error).toContain('not started through Jarvis');
     expect(existsSync(marker)).toBe(false);
-    expect(await auditEntries('run.start.refused', id)).toMatchObject([{ outcome: 'denied', actorEmail: 'admin@example.org' }]);
+    expect(await auditEntries('run.start.refused', id)).toMatchObject([{ outcome: 'denied', actorEmail: 'admin@example.org\uFFFD' }]);
   });
 
   it("refuses a run started with another run's signature", async () => {

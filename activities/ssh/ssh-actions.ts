@@ -92,6 +92,8 @@ async function runRemote(context: ActionContext, target: SshTarget, user: string
     args: sshCommandArgs(target, user, session, command),
     env: actionEnvironment(context.processes, session.folder),
     ...(context.processes.user ? { user: context.processes.user } : {}),
+    // Recorded like a shell step's process, so a worker that starts after a crash ends an ssh left running.
+    ...(context.processes.ledger ? { ledger: context.processes.ledger } : {}),
     cwd: session.folder,
     timeoutMs,
     signal: context.signal,

@@ -25,7 +25,8 @@ function storable<T>(value: T): T {
   return value;
 }
 
-function rowOf<T extends Partial<AuditRecord>>(entry: T) {
+/** An entry as it can be stored (NUL replaced), for every writer of the audit log. */
+export function rowOf<T extends Partial<AuditRecord>>(entry: T) {
   return storable({ ...entry, details: (entry.details ?? {}) as object });
 }
 
