@@ -1,13 +1,12 @@
 // What an action is: the one registry entry that validates manifests, documents
 // the action and performs it as a Temporal activity.
 import { z } from 'zod';
+import type { ActionDescription } from '../manifest/action-catalog.js';
 import { parseDuration, DURATION_HINT } from '../manifest/duration.js';
 import type { NodeStore } from '../infra/node-store.js';
 import type { ConnectionResolver } from '../security/connection-resolver.js';
 import type { EgressAllowlistSource } from './http/egress-policy.js';
 import type { ActionProcessPolicy } from './shell/action-sandbox.js';
-
-export type RiskLevel = 'low' | 'medium' | 'high';
 
 /** Who a step belongs to; passed by the workflow to every activity. */
 export interface StepContext {
@@ -74,31 +73,9 @@ export interface ActionDependencies {
   egress?: EgressAllowlistSource;
 }
 
-export interface ActionDefaults {
-  timeout: string;
-  heartbeatTimeout?: string;
-  retry: {
-    maxAttempts: number;
-    initialInterval: string;
-    backoff: number;
-    maxInterval: string;
-    nonRetryable?: string[];
-  };
-}
-
-export interface ActionDefinition<Input extends z.ZodObject = z.ZodObject, Output extends z.ZodType = z.ZodType> {
-  id: string;
-  title: string;
-  description: string;
-  risk: RiskLevel;
-  input: Input;
+/** An action's description, which manifests compile against, and how it is performed. */
+export interface ActionDefinition<Input extends z.ZodObject = z.ZodObject, Output extends z.ZodType = z.ZodType> extends ActionDescription<Input> {
   output: Output;
-  defaults: ActionDefaults;
-  /**
-   * `node`: the action runs on a node's agent (its own task queue), so a step
-   * using it must name the node; every other action runs on the main workers.
-   */
-  runsOn?: 'node';
   create(deps: ActionDependencies): (args: z.output<Input>, context: ActionContext) => Promise<z.input<Output>>;
 }
 

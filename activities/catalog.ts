@@ -1,6 +1,7 @@
-// The action catalog: the one registry of what a runbook step can do. It
-// validates manifests, documents actions and, through createActivities, gives
-// the worker its activities.
+// The action catalog: the one registry of what a runbook step can do. Callers
+// hand it to the manifest compiler; it documents actions and, through
+// createActivities, gives the worker its activities.
+import { actionCatalogOf, type ActionCatalog } from '../manifest/action-catalog.js';
 import type { ActionDefinition } from './action.js';
 import { ansiblePlaybook } from './ansible/ansible-playbook.js';
 import { coreNoop } from './core/noop.js';
@@ -16,7 +17,7 @@ import { shellRun } from './shell/shell-run.js';
 import { sshCommand, sshProfile, sshWait } from './ssh/ssh-actions.js';
 import { vpsServerCreate, vpsServerDestroy, vpsServerWait } from './vps/vps-actions.js';
 
-export const actionCatalog: readonly ActionDefinition[] = [
+export const actionCatalog: ActionCatalog<ActionDefinition> = actionCatalogOf([
   coreNoop,
   shellRun,
   httpRequest,
@@ -48,14 +49,4 @@ export const actionCatalog: readonly ActionDefinition[] = [
   sshWait,
   sshCommand,
   sshProfile,
-] as unknown as readonly ActionDefinition[];
-
-const actionsById = new Map(actionCatalog.map((action) => [action.id, action]));
-
-export function findAction(id: string): ActionDefinition | undefined {
-  return actionsById.get(id);
-}
-
-export function actionIds(): string[] {
-  return [...actionsById.keys()];
-}
+] as unknown as readonly ActionDefinition[]);

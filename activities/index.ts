@@ -103,7 +103,7 @@ function toActivity(action: ActionDefinition, deps: ActionDependencies): ActionA
 
 /** `main`: what the installation's workers run; `node`: what a node's agent runs on its own machine. */
 export function createActivities(deps: ActionDependencies, where: 'main' | 'node' = 'main'): Record<string, ActionActivity> {
-  const actions = actionCatalog.filter((action) => (action.runsOn === 'node') === (where === 'node'));
+  const actions = actionCatalog.all.filter((action) => (action.runsOn === 'node') === (where === 'node'));
   return Object.fromEntries(actions.map((action) => [action.id, toActivity(action, deps)]));
 }
 

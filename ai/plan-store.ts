@@ -1,7 +1,7 @@
 // AI Ops plans in PostgreSQL (ai_plans) and the per-environment policy of
 // which catalog actions a plan may use (ai_action_policies).
 import type pg from 'pg';
-import type { RiskLevel } from '../activities/action.js';
+import type { RiskLevel } from '../manifest/action-catalog.js';
 import type { ManifestError } from '../manifest/errors.js';
 
 export type PlanStatus = 'proposed' | 'submitted' | 'succeeded' | 'failed' | 'rejected';

@@ -3,8 +3,8 @@
 // the environment's action policy, every target named in the arguments known
 // to the inventory or to the diagnosed run — and scores its risk from the
 // actions' risk levels. Submission wraps a valid plan in approvals.
-import type { RiskLevel } from '../activities/action.js';
-import { findAction } from '../activities/catalog.js';
+import { actionCatalog } from '../activities/catalog.js';
+import type { RiskLevel } from '../manifest/action-catalog.js';
 import { loadManifest, type CompiledManifest } from '../manifest/loader.js';
 import type { ManifestError } from '../manifest/errors.js';
 import type { ActionPolicy, PlanRisk } from './plan-store.js';
@@ -68,7 +68,7 @@ function valuesOf(value: unknown): unknown[] {
 }
 
 export function scoreRisk(steps: Array<{ id: string; action: string }>): PlanRisk {
-  const scored = steps.map((step) => ({ id: step.id, action: step.action, risk: findAction(step.action)?.risk ?? ('high' as RiskLevel) }));
+  const scored = steps.map((step) => ({ id: step.id, action: step.action, risk: actionCatalog.find(step.action)?.risk ?? ('high' as RiskLevel) }));
   const level = scored.reduce<RiskLevel>((highest, step) => (RISK_ORDER[step.risk] > RISK_ORDER[highest] ? step.risk : highest), 'low');
   return { level, score: scored.reduce((total, step) => total + RISK_SCORE[step.risk], 0), steps: scored };
 }
@@ -77,7 +77,7 @@ export function validatePlan(manifest: unknown, context: PlanContext): PlanValid
   const errors: ManifestError[] = [];
   const root = asRecord(manifest);
   if (!root) return { valid: false, errors: [{ path: '(root)', message: 'a plan is a runbook manifest (an object)' }], risk: scoreRisk([]) };
-  const loaded = loadManifest(root);
+  const loaded = loadManifest(root, actionCatalog);
   if (!loaded.ok) errors.push(...loaded.errors);
   if (loaded.ok && !loaded.compiled.runbook.environments.includes(context.environment)) {
     errors.push({ path: 'environments', message: `the plan must be allowed in ${context.environment}` });
@@ -96,7 +96,7 @@ export function validatePlan(manifest: unknown, context: PlanContext): PlanValid
     }
     if (step.compensate !== undefined) errors.push({ path: `${path}.compensate`, message: 'plans do not compensate: each step is approved as it is written' });
     const id = typeof step.id === 'string' ? step.id : `#${index + 1}`;
-    const definition = findAction(step.action);
+    const definition = actionCatalog.find(step.action);
     if (!definition) return; // the loader reported it
     actionSteps.push({ id, action: step.action });
     const { policy } = context;
@@ -164,7 +164,7 @@ export function gatedManifest(manifest: Record<string, unknown>): Record<string,
     { id: freshId(PLAN_APPROVAL_STEP), title: 'Approve the AI-proposed plan before anything runs', approval: { role: 'approver', allowStarter: false } },
   ];
   for (const step of steps) {
-    if (findAction(String(step.action))?.risk === 'high') {
+    if (actionCatalog.find(String(step.action))?.risk === 'high') {
       gated.push({ id: freshId(`approve-${String(step.id)}`.slice(0, 90)), title: `Approve the high-risk step ${String(step.id)} (${String(step.action)})`, approval: { role: 'approver', allowStarter: false } });
     }
     gated.push(step);

@@ -31,7 +31,7 @@ export interface Inventory {
 }
 
 function actionSummaries(policy: ActionPolicy): string {
-  return actionCatalog
+  return actionCatalog.all
     .filter((action) => !policy.deniedActions.includes(action.id) && (policy.allowedActions === null || policy.allowedActions.includes(action.id)))
     .map((action) => {
       let schema = '';

@@ -3,6 +3,7 @@
 import type { Client, Connection } from '@temporalio/client';
 import type { JarvisEnv } from '../config/env.js';
 import type { Database } from '../db/database.js';
+import { actionCatalog } from '../activities/catalog.js';
 import { RunbookCatalog } from '../manifest/catalog.js';
 import { RunService, type RunServiceHooks } from '../runs/run-service.js';
 import { GitSyncService, gitConfigCheck } from './services/git-sync-service.js';
@@ -55,7 +56,7 @@ export async function createControlPlane(
 ): Promise<ApiDependencies & { close(): Promise<void> }> {
   const db = database.prisma;
   const secret = SecretKey.load(config.secretKey, config.dataDir);
-  const catalog = await RunbookCatalog.fromDirectory(config.runbooksDir);
+  const catalog = await RunbookCatalog.fromDirectory(config.runbooksDir, actionCatalog);
   const runbookVersions = new RunbookVersionService(db, catalog);
   await runbookVersions.loadActive();
   const credentials = new CredentialsCipher([secret.derive('credentials')]);

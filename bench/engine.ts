@@ -6,6 +6,7 @@ import { Context } from '@temporalio/activity';
 import path from 'node:path';
 import { loadEnv, PROJECT_ROOT } from '../config/env.js';
 import { runAuthorityOf } from '../security/run-authority.js';
+import { actionCatalog } from '../activities/catalog.js';
 import { loadManifest } from '../manifest/loader.js';
 import type { RunInput } from '../manifest/types.js';
 import { startLocalEngine } from '../test/local-engine.js';
@@ -48,7 +49,7 @@ const compiled = loadManifest({
     { id: 'two', action: 'core.noop', with: { message: 'two' } },
     { id: 'three', action: 'core.noop', with: { message: 'three' } },
   ],
-});
+}, actionCatalog);
 if (!compiled.ok) throw new Error(JSON.stringify(compiled.errors));
 const runInput: RunInput = { runbook: compiled.compiled.runbook, children: {}, inputs: {}, environment: 'dev', startedBy: 'bench' };
 

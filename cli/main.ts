@@ -4,6 +4,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Command, Option } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { actionCatalog } from '../activities/catalog.js';
 import { loadEnv } from '../config/env.js';
 import { RunbookCatalog } from '../manifest/catalog.js';
 import { parseYaml, type CompiledManifest, type LoadResult } from '../manifest/loader.js';
@@ -30,10 +31,12 @@ const env = loadEnv();
 
 class CommandFailed extends Error {}
 
+const loadRunbooks = () => RunbookCatalog.fromDirectory(env.runbooksDir, actionCatalog);
+
 let services: Promise<{ service: RunService; catalog: RunbookCatalog; close(): Promise<void> }> | undefined;
 function connect() {
   services ??= (async () => {
-    const catalog = await RunbookCatalog.fromDirectory(env.runbooksDir);
+    const catalog = await loadRunbooks();
     const client = await createTemporalClient({ address: env.temporalAddress ?? `127.0.0.1:${env.temporalPort}`, namespace: env.namespace, tls: temporalTlsOf(env) }, createDataConverter(env), 5_000);
     return { service: new RunService(client, catalog, env.taskQueue, runAuthorityOf(env)), catalog, close: () => client.connection.close() };
   })();
@@ -126,7 +129,7 @@ runbooks
   .option('--tag <tag>', 'only runbooks with this tag')
   .addOption(outputOption())
   .action(async (options: { category?: string; tag?: string; output: OutputFormat }) => {
-    const catalog = await RunbookCatalog.fromDirectory(env.runbooksDir);
+    const catalog = await loadRunbooks();
     const entries = catalog.list().filter((entry) => (!options.category || entry.category === options.category) && (!options.tag || entry.tags.includes(options.tag)));
     printData(options.output, entries, [
       { header: 'name', value: (entry) => entry.name },
@@ -143,7 +146,7 @@ runbooks
   .argument('<name>')
   .addOption(outputOption())
   .action(async (name: string, options: { output: OutputFormat }) => {
-    const catalog = await RunbookCatalog.fromDirectory(env.runbooksDir);
+    const catalog = await loadRunbooks();
     const result = catalog.compile(name);
     if (!result) throw new JarvisProblem(`no runbook named "${name}" in ${env.runbooksDir}`, 'not-found');
     if (!result.ok) throw new JarvisProblem(`runbook "${name}" is invalid:`, 'invalid', result.errors);
@@ -174,7 +177,7 @@ runbooks
   .description('check a manifest file and list every mistake with its path')
   .argument('<file>')
   .action(async (file: string) => {
-    const catalog = await RunbookCatalog.fromDirectory(env.runbooksDir);
+    const catalog = await loadRunbooks();
     const result = compileFile(catalog, file);
     console.log(`${file}: valid runbook "${result.runbook.name}" (version ${result.runbook.version}, ${result.runbook.steps.length} steps)`);
   });
@@ -204,7 +207,7 @@ run
   .option('-w, --watch', 'follow the run until it ends; exit non-zero unless it succeeds')
   .action(async (name: string, options: { input: string[]; inputsFile?: string; env: string; as?: string; watch?: boolean }) => {
     const runs = await operations();
-    const file = /\.ya?ml$/.test(name) ? compileFile(await RunbookCatalog.fromDirectory(env.runbooksDir), name) : undefined;
+    const file = /\.ya?ml$/.test(name) ? compileFile(await loadRunbooks(), name) : undefined;
     const runbook = file?.runbook ?? (await runs.runbook(name));
     const inputs = { ...(options.inputsFile ? readInputsFile(options.inputsFile) : {}), ...parseInputPairs(options.input, runbook) };
     const started = await runs.start(file ?? name, inputs, options.env, actor(options.as));

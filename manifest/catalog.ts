@@ -1,6 +1,7 @@
 // The runbook catalog: every manifest in a folder, by name.
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { ActionCatalog } from './action-catalog.js';
 import type { ManifestError } from './errors.js';
 import { loadManifest, parseYaml, type LoadResult } from './loader.js';
 import { manifestEnvelopeSchema } from './schema.js';
@@ -50,9 +51,11 @@ export class RunbookCatalog {
   private constructor(
     private readonly sources: Map<string, Source>,
     private readonly unreadable: CatalogEntry[],
+    private readonly actions: ActionCatalog,
   ) {}
 
-  static async fromDirectory(directory: string): Promise<RunbookCatalog> {
+  /** The runbooks of a folder, compiled against `actions`. */
+  static async fromDirectory(directory: string, actions: ActionCatalog): Promise<RunbookCatalog> {
     const files = (await readdir(directory).catch(() => [] as string[])).filter((name) => /\.ya?ml$/.test(name)).sort();
     const sources = new Map<string, Source>();
     const unreadable: CatalogEntry[] = [];
@@ -67,7 +70,7 @@ export class RunbookCatalog {
       }
       sources.set(runbookName, { file, value: parsed.value });
     }
-    return new RunbookCatalog(sources, unreadable);
+    return new RunbookCatalog(sources, unreadable, actions);
   }
 
   private readonly lookupRunbook = (name: string): unknown => this.sources.get(name)?.value;
@@ -114,12 +117,12 @@ export class RunbookCatalog {
 
   compile(name: string): LoadResult | undefined {
     const source = this.sources.get(name);
-    return source ? loadManifest(source.value, { lookupRunbook: this.lookupRunbook }) : undefined;
+    return source ? loadManifest(source.value, this.actions, { lookupRunbook: this.lookupRunbook }) : undefined;
   }
 
   /** Compiles a manifest that is not in the catalog; its `runbook` steps may still use catalog runbooks. */
   compileValue(value: unknown): LoadResult {
-    return loadManifest(value, { lookupRunbook: this.lookupRunbook });
+    return loadManifest(value, this.actions, { lookupRunbook: this.lookupRunbook });
   }
 
   list(): CatalogEntry[] {

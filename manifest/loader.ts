@@ -3,13 +3,12 @@
 import { createHash } from 'node:crypto';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { actionCatalog, actionIds, findAction } from '../activities/catalog.js';
-import { isNodeName } from './node-names.js';
-import type { ActionDefinition } from '../activities/action.js';
+import type { ActionCatalog, ActionDescription } from './action-catalog.js';
 import { parseDuration } from './duration.js';
 import { compileInputsSchemaStrictly } from './json-schema.js';
 import { joinPath, zodIssuesToErrors, type ManifestError } from './errors.js';
 import { collectPaths, parseExpression, ExpressionSyntaxError } from './expression.js';
+import { isNodeName } from './node-names.js';
 import { manifestEnvelopeSchema, stepSchema, type RawStep } from './schema.js';
 import { conditionSource, isTemplate, templateExpressions } from './template.js';
 import type { ActionStep, CompiledRunbook, Step } from './types.js';
@@ -49,10 +48,10 @@ export function parseYaml(text: string): { value?: unknown; errors: ManifestErro
   return { value: document.toJS(), errors: [] };
 }
 
-export function loadManifestText(text: string, options: LoadOptions = {}): LoadResult {
+export function loadManifestText(text: string, actions: ActionCatalog, options: LoadOptions = {}): LoadResult {
   const parsed = parseYaml(text);
   if (parsed.errors.length > 0) return { ok: false, errors: parsed.errors };
-  return loadManifest(parsed.value, options);
+  return loadManifest(parsed.value, actions, options);
 }
 
 /** Runbook versions are content hashes of the compiled form. */
@@ -60,7 +59,8 @@ function versionOf(runbook: Omit<CompiledRunbook, 'version'>): string {
   return createHash('sha256').update(JSON.stringify(runbook)).digest('hex').slice(0, 12);
 }
 
-export function loadManifest(value: unknown, options: LoadOptions = {}): LoadResult {
+/** Compiles a manifest against the actions of `actions`, the catalog its runs will have. */
+export function loadManifest(value: unknown, actions: ActionCatalog, options: LoadOptions = {}): LoadResult {
   const envelope = manifestEnvelopeSchema.safeParse(value ?? {});
   const errors: ManifestError[] = [];
   if (!envelope.success) {
@@ -70,7 +70,7 @@ export function loadManifest(value: unknown, options: LoadOptions = {}): LoadRes
   const raw = (value ?? {}) as Record<string, unknown>;
   const rawSteps = Array.isArray(raw.steps) ? raw.steps : [];
   const inputsSchema = envelope.success ? envelope.data.inputs : isObject(raw.inputs) ? raw.inputs : undefined;
-  const compiler = new StepCompiler(errors, inputNamesOf(inputsSchema, errors), options, typeof raw.name === 'string' ? raw.name : '');
+  const compiler = new StepCompiler(errors, inputNamesOf(inputsSchema, errors), actions, options, typeof raw.name === 'string' ? raw.name : '');
   const steps = compiler.compileTopLevel(rawSteps);
   if (envelope.success && envelope.data.concurrencyKey !== undefined) {
     compiler.checkTemplates(envelope.data.concurrencyKey, 'concurrencyKey', new Set(), { inputsOnly: true });
@@ -111,6 +111,7 @@ class StepCompiler {
   constructor(
     private readonly errors: ManifestError[],
     private readonly inputNames: Set<string> | undefined,
+    private readonly actions: ActionCatalog,
     private readonly options: LoadOptions,
     private readonly runbookName: string,
   ) {}
@@ -223,7 +224,7 @@ class StepCompiler {
   }
 
   private compileAction(step: RawStep, path: string, available: Set<string>, selfStepId?: string): ActionStep | undefined {
-    const action = findAction(step.action!);
+    const action = this.actions.find(step.action!);
     const args = step.with ?? {};
     this.checkTemplates(args, `${path}.with`, available, { selfStepId });
     const compensate = (step.compensate ?? []).flatMap((child, index) => {
@@ -236,7 +237,7 @@ class StepCompiler {
       return compiled?.kind === 'action' ? [compiled] : [];
     });
     if (!action) {
-      this.errors.push({ path: `${path}.action`, message: `unknown action "${step.action}" (known: ${actionIds().join(', ')})` });
+      this.errors.push({ path: `${path}.action`, message: `unknown action "${step.action}" (known: ${this.actions.all.map((known) => known.id).join(', ')})` });
       return undefined;
     }
     this.checkArguments(action, args, `${path}.with`);
@@ -269,12 +270,12 @@ class StepCompiler {
   }
 
   /** Node-local actions run on the agent of the node a step names; no other action may name one. */
-  private checkNode(action: ActionDefinition, step: RawStep, path: string, available: Set<string>, selfStepId?: string): void {
+  private checkNode(action: ActionDescription, step: RawStep, path: string, available: Set<string>, selfStepId?: string): void {
     if (action.runsOn === 'node' && step.node === undefined) {
       this.errors.push({ path: `${path}.node`, message: `required: ${action.id} runs on a node's agent, so name the node (node: web-1 or node: \${{ inputs.node }})` });
     }
     if (action.runsOn !== 'node' && step.node !== undefined) {
-      const nodeLocal = actionCatalog.filter((entry) => entry.runsOn === 'node').map((entry) => entry.id);
+      const nodeLocal = this.actions.all.filter((entry) => entry.runsOn === 'node').map((entry) => entry.id);
       this.errors.push({ path: `${path}.node`, message: `"node" applies only to node-local actions (${nodeLocal.join(', ')}); ${action.id} runs on the main workers` });
     }
     if (step.pickupTimeout !== undefined && step.node === undefined) {
@@ -286,7 +287,7 @@ class StepCompiler {
   }
 
   /** Checks literal arguments against the action's input schema; templated ones are checked when the step runs. */
-  private checkArguments(action: ActionDefinition, args: Record<string, unknown>, path: string): void {
+  private checkArguments(action: ActionDescription, args: Record<string, unknown>, path: string): void {
     const shape = action.input.shape as Record<string, z.ZodType>;
     for (const [name, value] of Object.entries(args)) {
       const field = shape[name];
@@ -371,7 +372,7 @@ class StepCompiler {
       this.errors.push({ path, message: `unknown runbook "${name}"` });
       return;
     }
-    const child = loadManifest(raw, { ...this.options, chain });
+    const child = loadManifest(raw, this.actions, { ...this.options, chain });
     if (!child.ok) {
       const recursion = child.errors.find((error) => error.message.includes('would start itself again'));
       const first = recursion ?? child.errors[0];

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../config/env.js';
+import { actionCatalog } from '../activities/catalog.js';
 import { loadManifest } from '../manifest/loader.js';
 import { emptyAllowlist, parseAllowlist } from '../activities/http/egress-policy.js';
 import { collectingLineSink } from './line-sinks.js';
@@ -53,7 +54,7 @@ async function runToEnd(runbook: string, inputs: Record<string, unknown>) {
 
 /** Runs a one-off manifest made of these steps, the way `jarvis run start FILE` does. */
 async function runInline(steps: unknown[]) {
-  const compiled = runs.service.expectValid(loadManifest({ name: 'inline', title: 'Inline', steps }), 'inline manifest is invalid:');
+  const compiled = runs.service.expectValid(loadManifest({ name: 'inline', title: 'Inline', steps }, actionCatalog), 'inline manifest is invalid:');
   const { id } = await runs.service.startRun({ runbook: compiled, inputs: {}, environment: 'dev', startedBy: 'alice' });
   const result = (await runs.client.workflow.getHandle(id).result()) as { outputs: Record<string, Record<string, unknown>> };
   return { id, outputs: result.outputs };

@@ -10,6 +10,7 @@ import { collectingLineSink } from './line-sinks.js';
 export { scratchDir, writeManifests } from './files.js';
 import { loadEnv, PROJECT_ROOT } from '../config/env.js';
 import { runAuthorityOf } from '../security/run-authority.js';
+import { actionCatalog } from '../activities/catalog.js';
 import { RunbookCatalog } from '../manifest/catalog.js';
 import { RunService } from '../runs/run-service.js';
 import { createDataConverter } from '../temporal/payload-codec.js';
@@ -54,6 +55,6 @@ export async function startWorker(taskQueue: string, address = inject('temporalA
 export async function createRunService(taskQueue: string, runbooksDir: string, address = inject('temporalAddress')) {
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, dataConverter: testDataConverter() });
-  const catalog = await RunbookCatalog.fromDirectory(runbooksDir);
+  const catalog = await RunbookCatalog.fromDirectory(runbooksDir, actionCatalog);
   return { client, service: new RunService(client, catalog, taskQueue, runAuthorityOf(loadEnv())), close: () => connection.close() };
 }

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_STATE_FILE, startAgent, type RunningAgent } from '../agent/agent.js';
 import { loadEnv, PROJECT_ROOT } from '../config/env.js';
 import type { HardwareProfile } from '../infra/node-profile.js';
+import { actionCatalog } from '../activities/catalog.js';
 import { loadManifestText } from '../manifest/loader.js';
 import { SecretKey } from '../security/secret-key.js';
 import { ensureNodeHealthSchedule } from '../temporal/node-health-schedule.js';
@@ -366,7 +367,7 @@ describe('nodes and agents', () => {
 });
 
 describe('manifests with node steps', () => {
-  const compile = (steps: string) => loadManifestText(`name: n\ntitle: N\nsteps:\n${steps}`);
+  const compile = (steps: string) => loadManifestText(`name: n\ntitle: N\nsteps:\n${steps}`, actionCatalog);
 
   it('require a node for node-local actions and refuse one on any other action, with the path', () => {
     const result = compile('  - id: a\n    action: node.health\n  - id: b\n    action: core.noop\n    node: web-1\n  - id: c\n    action: core.noop\n    pickupTimeout: 1m\n  - id: d\n    action: node.health\n    node: Not_A_Node\n');

@@ -7,6 +7,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../config/env.js';
+import { actionCatalog } from '../activities/catalog.js';
 import { RunbookCatalog } from '../manifest/catalog.js';
 import { RunService } from '../runs/run-service.js';
 import { runAuthorityOf } from '../security/run-authority.js';
@@ -15,7 +16,7 @@ import { startLocalEngine } from './local-engine.js';
 
 const engine = await startLocalEngine({ name: 'record', taskQueue: 'record', secretKey: RECORDED_HISTORIES_SECRET_KEY });
 const client = engine.client;
-const service = new RunService(client, await RunbookCatalog.fromDirectory(path.join(PROJECT_ROOT, 'test', 'fixtures', 'runbooks')), 'record', runAuthorityOf({ secretKey: RECORDED_HISTORIES_SECRET_KEY, dataDir: '' }));
+const service = new RunService(client, await RunbookCatalog.fromDirectory(path.join(PROJECT_ROOT, 'test', 'fixtures', 'runbooks'), actionCatalog), 'record', runAuthorityOf({ secretKey: RECORDED_HISTORIES_SECRET_KEY, dataDir: '' }));
 
 const historiesDir = path.join(PROJECT_ROOT, 'test', 'histories');
 // A replay must use the recorded workflow id: child run ids are derived from it.

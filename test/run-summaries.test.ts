@@ -6,6 +6,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { actionCatalog } from '../activities/catalog.js';
 import { RunbookCatalog } from '../manifest/catalog.js';
 import { loadEnv } from '../config/env.js';
 import { RunService } from '../runs/run-service.js';
@@ -115,7 +116,7 @@ describe('the run-summary projection', () => {
     const unreachable = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }), dataConverter: testDataConverter() });
     const pool = new pg.Pool({ connectionString: api.databaseUrl });
     try {
-      const offline = new RunService(unreachable, await RunbookCatalog.fromDirectory(work), 'nowhere', runAuthorityOf(loadEnv()), new RunSummaryStore(pool));
+      const offline = new RunService(unreachable, await RunbookCatalog.fromDirectory(work, actionCatalog), 'nowhere', runAuthorityOf(loadEnv()), new RunSummaryStore(pool));
       // (Any call to Temporal would fail after its connection timeout.)
       expect(await offline.showRun(id)).toEqual(viaApi);
     } finally {

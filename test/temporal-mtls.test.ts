@@ -4,6 +4,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { loadEnv, parseEnv } from '../config/env.js';
+import { actionCatalog } from '../activities/catalog.js';
 import { RunbookCatalog } from '../manifest/catalog.js';
 import { RunService } from '../runs/run-service.js';
 import { runAuthorityOf } from '../security/run-authority.js';
@@ -64,7 +65,7 @@ describe('Temporal over mutual TLS', () => {
     const connection = await connectToTemporal(terminator.address, 10_000, tls);
     try {
       const client = new Client({ connection, dataConverter: testDataConverter() });
-      const runs = new RunService(client, await RunbookCatalog.fromDirectory(writeManifests({ hello })), taskQueue, runAuthorityOf(loadEnv()));
+      const runs = new RunService(client, await RunbookCatalog.fromDirectory(writeManifests({ hello }), actionCatalog), taskQueue, runAuthorityOf(loadEnv()));
       const { id } = await runs.startRun({ runbook: 'hello', inputs: {}, environment: 'dev', startedBy: 'operator@example.org' });
       const result = (await client.workflow.getHandle(id).result()) as { outputs: { hi: { stdout: string } } };
       expect(result.outputs.hi.stdout).toBe('hello over mTLS');

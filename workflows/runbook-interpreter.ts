@@ -25,6 +25,7 @@ import { evaluateCondition, renderValue } from '../manifest/template.js';
 import type { ActionStep, ApprovalStep, ChildRunbookStep, CompiledRunbook, RunInput, Step } from '../manifest/types.js';
 import type { RunAuthorizationActivities } from '../runs/run-authorization-activities.js';
 import type { RunSummaryActivities } from '../runs/run-summary-activity.js';
+import { approvalBlocker, approvalBlockerMessage } from './approval-rule.js';
 import { knowledgeIngest } from './knowledge-ingest.js';
 import {
   APPROVAL_REJECTED,
@@ -291,35 +292,27 @@ class RunbookRun {
   }
 
   private validateApproval(request: ApproveStepRequest): void {
-    const entry = this.validateDecider(request.stepId, request.user, request.roles);
-    if (request.user === this.input.startedBy && !entry.step.allowStarter) {
-      throw new Error(`${request.user} started this run and cannot approve it: another ${entry.step.role} must approve (four-eyes)`);
-    }
-    if (this.stepsById.get(request.stepId)?.approval?.approvedBy.some((decision) => decision.user === request.user)) {
-      throw new Error(`${request.user} has already approved step "${request.stepId}"`);
-    }
+    this.validateDecision(request, 'approve');
   }
 
   private validateRejection(request: RejectStepRequest): void {
-    this.validateDecider(request.stepId, request.user, request.roles);
+    this.validateDecision(request, 'reject');
     if (!request.reason?.trim()) throw new Error('a rejection needs a reason');
   }
 
-  private validateDecider(stepId: string, user: string, roles: readonly string[]) {
-    const entry = this.approvals.get(stepId);
+  private validateDecision({ stepId, user, roles }: ApproveStepRequest | RejectStepRequest, decision: 'approve' | 'reject'): void {
     const step = this.stepsById.get(stepId);
     if (!step) throw new Error(`this run has no step "${stepId}"`);
     if (this.refusal) throw new Error(this.refusal);
-    if (!entry || entry.decision || step.status !== 'waiting') {
-      throw new Error(`step "${stepId}" is not waiting for approval (it is ${step.status})`);
-    }
-    if (!user?.trim()) throw new Error('the approver must be named');
-    if (!roles.includes(entry.step.role) && !roles.includes('admin')) {
-      throw new Error(`${user} lacks the ${entry.step.role} role in ${this.input.environment}, which step "${stepId}" requires`);
-    }
-    const deadline = step.approval?.deadline;
-    if (deadline && Date.parse(deadline) <= Date.now()) throw new Error(`the deadline of step "${stepId}" has passed`);
-    return entry;
+    const blocker = approvalBlocker({
+      user,
+      roles,
+      startedBy: this.input.startedBy,
+      step: { status: step.status, approval: step.approval, decided: this.approvals.get(stepId)?.decision !== undefined },
+      decision,
+      now: Date.now(),
+    });
+    if (blocker) throw new Error(approvalBlockerMessage(blocker, { user, stepId, environment: this.input.environment }));
   }
 
   private approvalAnswer(stepId: string): ApprovalAnswer {

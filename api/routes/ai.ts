@@ -5,7 +5,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { PassThrough } from 'node:stream';
-import { findAction } from '../../activities/catalog.js';
+import { actionCatalog } from '../../activities/catalog.js';
 import { KNOWLEDGE_KINDS, type KnowledgeKind } from '../../ai/knowledge-documents.js';
 import { JarvisProblem } from '../../runs/errors.js';
 import type { RunService } from '../../runs/run-service.js';
@@ -348,7 +348,7 @@ export const aiRoutes: FastifyPluginAsyncTypebox<AiRouteOptions> = async (app, {
       const { environment } = request.params;
       auditTarget(request, 'ai-policy', environment, { ...request.body });
       requirePermission(request, 'administer', environment);
-      const unknown = [...(request.body.allowedActions ?? []), ...request.body.deniedActions].filter((action) => !findAction(action));
+      const unknown = [...(request.body.allowedActions ?? []), ...request.body.deniedActions].filter((action) => !actionCatalog.find(action));
       if (unknown.length > 0) throw new JarvisProblem(`not catalog actions: ${unknown.join(', ')}`, 'invalid');
       return plans.setPolicy(environment, request.body);
     },

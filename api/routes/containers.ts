@@ -9,6 +9,7 @@ import { Writable, type Readable } from 'node:stream';
 import { PROJECT_ROOT } from '../../config/env.js';
 import { demultiplexLogs, EndpointError, listContainers, openDockerEndpoint } from '../../infra/docker-endpoint.js';
 import { listStacks } from '../../infra/swarm-stack.js';
+import { actionCatalog } from '../../activities/catalog.js';
 import { RunbookCatalog } from '../../manifest/catalog.js';
 import { JarvisProblem } from '../../runs/errors.js';
 import type { RunService } from '../../runs/run-service.js';
@@ -75,7 +76,7 @@ export function cpuPercent(stats: DockerStats): number {
 
 export const containerRoutes: FastifyPluginAsyncTypebox<ContainerRouteOptions> = async (app, { runs, connections, tickets, allowedOrigins }) => {
   // The container runbooks ship with Jarvis: they do not depend on the configured catalog folder.
-  const builtins = await RunbookCatalog.fromDirectory(path.join(PROJECT_ROOT, 'runbooks'));
+  const builtins = await RunbookCatalog.fromDirectory(path.join(PROJECT_ROOT, 'runbooks'), actionCatalog);
 
   async function endpointFor(environment: string, endpoint: string) {
     const connection = await connections.resolve(environment, endpoint);

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { FastifyRequest } from 'fastify';
 import { JarvisProblem } from '../../runs/errors.js';
+import { approvalBlocker } from '../../workflows/approval-rule.js';
 import { idempotencyToken, type RunLocation, type RunService } from '../../runs/run-service.js';
 import { auditTarget } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
@@ -111,12 +112,8 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService }> = async 
       const waiting = await runs.waitingApprovals(environmentsWhere(principal, 'approve'));
       return waiting.map((entry) => {
         const roles = principal.grants.filter((grant) => grant.environment === entry.environment).map((grant) => grant.role);
-        const approval = entry.step.approval;
-        let blockedBecause: string | undefined;
-        if (approval && !roles.includes(approval.role) && !roles.includes('admin')) blockedBecause = 'role';
-        else if (approval && entry.startedBy === principal.email && !approval.allowStarter) blockedBecause = 'starter';
-        else if (approval?.approvedBy.some((decision) => decision.user === principal.email)) blockedBecause = 'already-approved';
-        return { ...entry, canDecide: blockedBecause === undefined, ...(blockedBecause ? { blockedBecause } : {}) };
+        const blocker = approvalBlocker({ user: principal.email, roles, startedBy: entry.startedBy, step: entry.step, decision: 'approve', now: Date.now() });
+        return { ...entry, canDecide: blocker === undefined, ...(blocker ? { blockedBecause: blocker.reason } : {}) };
       });
     },
   );

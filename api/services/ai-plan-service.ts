@@ -11,6 +11,7 @@ import type { ActionPolicy, PlanStore, StoredPlan } from '../../ai/plan-store.js
 import { gatedManifest, planManifest, validatePlan, type PlanContext, type PlanValidation } from '../../ai/plan-validation.js';
 import type { NodeStore } from '../../infra/node-store.js';
 import type { RunLogStore } from '../../logs/run-log-store.js';
+import { actionCatalog } from '../../activities/catalog.js';
 import { loadManifest } from '../../manifest/loader.js';
 import { JarvisProblem } from '../../runs/errors.js';
 import type { RunService } from '../../runs/run-service.js';
@@ -146,7 +147,7 @@ export class AiPlanService {
     const targets = plan.runId ? await this.evidence.runTargets(plan.runId) : new Set<string>();
     const validation = validatePlan(plan.manifest, (await this.planContext(plan.environment, targets)).context);
     if (!validation.valid) throw new JarvisProblem(`plan ${id} is not valid and cannot be submitted`, 'conflict', validation.errors);
-    const loaded = loadManifest(gatedManifest(plan.manifest));
+    const loaded = loadManifest(gatedManifest(plan.manifest), actionCatalog);
     if (!loaded.ok) throw new JarvisProblem(`plan ${id} cannot be wrapped in its approvals`, 'conflict', loaded.errors);
     if (!(await this.deps.plans.claimForSubmission(id, caller.email))) throw new JarvisProblem(`plan ${id} was already submitted`, 'conflict');
     try {

@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'react';
 import { data, Form, Link, useActionData, useLoaderData, useRevalidator, type ActionFunctionArgs, type LoaderFunctionArgs } from 'react-router';
-import { formatDateTime, useLanguage, useT, type MessageKey } from '../i18n/index.js';
+import type { ApprovalBlockerReason } from '../../../workflows/approval-rule.js';
+import { formatDateTime, useLanguage, useT } from '../i18n/index.js';
+import { approvalBlockerText } from '../lib/approval-blocker.js';
 import { ApiProblem, decideStep, requireApi } from '../lib/api.server.js';
 
 interface WaitingApproval {
@@ -9,7 +11,7 @@ interface WaitingApproval {
   environment: string;
   startedBy: string;
   canDecide: boolean;
-  blockedBecause?: 'role' | 'starter' | 'already-approved';
+  blockedBecause?: ApprovalBlockerReason;
   step: { id: string; title?: string; startedAt?: string; approval?: { role: string; required: number; deadline?: string; approvedBy: unknown[] } };
 }
 
@@ -29,12 +31,6 @@ export async function action({ request }: ActionFunctionArgs) {
     return data({ error: error.problem.detail ?? String(error.problem.status) }, { status: error.problem.status, headers: api.headers });
   }
 }
-
-const BLOCKED: Record<NonNullable<WaitingApproval['blockedBecause']>, MessageKey> = {
-  role: 'approvals.blocked.role',
-  starter: 'approval.starter',
-  'already-approved': 'approval.already',
-};
 
 function Countdown({ deadline }: { deadline: string }) {
   const t = useT();
@@ -103,7 +99,7 @@ export default function Approvals() {
                 </div>
               </Form>
             ) : (
-              <p className="notice">{t(BLOCKED[entry.blockedBecause ?? 'role'], { role: entry.step.approval?.role ?? '', environment: entry.environment })}</p>
+              <p className="notice">{approvalBlockerText(entry.blockedBecause ?? 'role', t, { role: entry.step.approval?.role ?? '', environment: entry.environment })}</p>
             )}
           </li>
         ))}

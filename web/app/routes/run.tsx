@@ -4,6 +4,7 @@ import { data, Form, Link, redirect, useActionData, useFetcher, useLoaderData, u
 import { formatDateTime, formatDuration, useLanguage, useT, type Translate } from '../i18n/index.js';
 import { DiagnoseButton, DiagnosisPanel } from '../lib/ai-diagnosis.js';
 import { parseLineRange } from '../lib/ai-types.js';
+import { approvalBlockerText } from '../lib/approval-blocker.js';
 import { ApiProblem, decideStep, requireApi } from '../lib/api.server.js';
 import { LogViewer, useLiveLog } from '../lib/live-log.js';
 import { rolesIn, useShell } from '../lib/shell-data.js';
@@ -11,6 +12,7 @@ import { StatusBadge } from '../lib/status.js';
 import { VirtualList } from '../lib/virtual-list.js';
 import type { RunDetails } from '../../../runs/run-service.js';
 import type { TimelineEntry } from '../../../runs/timeline.js';
+import { approvalBlocker } from '../../../workflows/approval-rule.js';
 import type { StepProgress } from '../../../workflows/messages.js';
 
 /** Each step's timeline entry (compensations aside). */
@@ -103,12 +105,9 @@ function ApprovalPanel({ step, run, t }: { step: StepProgress; run: RunDetails; 
   const shell = useShell();
   const navigation = useNavigation();
   const approval = step.approval!;
-  const roles = rolesIn(shell.me, run.environment ?? '');
-  const isStarter = run.startedBy === shell.me.email;
-  let blocked: string | undefined;
-  if (!roles.includes(approval.role as 'approver') && !roles.includes('admin')) blocked = t('approval.needsRole', { role: approval.role, environment: run.environment ?? '' });
-  else if (isStarter && !approval.allowStarter) blocked = t('approval.starter');
-  else if (approval.approvedBy.some((decision) => decision.user === shell.me.email)) blocked = t('approval.already');
+  const environment = run.environment ?? '';
+  const blocker = approvalBlocker({ user: shell.me.email, roles: rolesIn(shell.me, environment), startedBy: run.startedBy, step, decision: 'approve', now: Date.now() });
+  const blocked = blocker ? approvalBlockerText(blocker.reason, t, { role: approval.role, environment }) : undefined;
   const hintId = `approval-hint-${step.id}`;
   return (
     <section className="approval-panel glass" aria-labelledby={`approval-${step.id}`}>

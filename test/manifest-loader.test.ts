@@ -3,8 +3,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { PROJECT_ROOT } from '../config/env.js';
-import { loadManifestText, type LoadResult } from './loader.js';
-import { manifestJsonSchema } from './json-schema-document.js';
+import { actionCatalog } from '../activities/catalog.js';
+import { manifestJsonSchema } from '../manifest/json-schema-document.js';
+import { loadManifestText, type LoadOptions, type LoadResult } from '../manifest/loader.js';
 
 const header = `
 name: broken
@@ -17,13 +18,13 @@ function errorsOf(result: LoadResult): string[] {
   return result.ok ? [] : result.errors.map((error) => `${error.path}: ${error.message}`);
 }
 
-function load(steps: string, options?: Parameters<typeof loadManifestText>[1]): string[] {
-  return errorsOf(loadManifestText(`${header}steps:\n${steps}`, options));
+function load(steps: string, options?: LoadOptions): string[] {
+  return errorsOf(loadManifestText(`${header}steps:\n${steps}`, actionCatalog, options));
 }
 
 describe('the manifest loader', () => {
   it('compiles a valid manifest with defaults from the action catalog and a content version', () => {
-    const result = loadManifestText(`${header}steps:\n  - id: hi\n    action: core.noop\n`);
+    const result = loadManifestText(`${header}steps:\n  - id: hi\n    action: core.noop\n`, actionCatalog);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.compiled.runbook.steps[0]).toMatchObject({ kind: 'action', action: 'core.noop', timeoutMs: 30_000, retry: { maxAttempts: 3 } });
@@ -32,9 +33,9 @@ describe('the manifest loader', () => {
 
   it('refuses an inputs schema with a keyword JSON Schema does not know, so `secret: true` cannot silently mean nothing', () => {
     const manifest = (token: string) => `name: secretive\ntitle: Secretive\ninputs: { type: object, properties: { token: ${token} } }\nsteps:\n  - id: hi\n    action: core.noop\n`;
-    expect(errorsOf(loadManifestText(manifest('{ type: string, secret: true }')))).toEqual([expect.stringMatching(/^inputs: not a valid JSON Schema: strict mode: unknown keyword: "secret"/)]);
-    expect(loadManifestText(manifest('{ type: string, x-secret: true }')).ok).toBe(true);
-    expect(loadManifestText(manifest('{ type: string, format: password }')).ok).toBe(true);
+    expect(errorsOf(loadManifestText(manifest('{ type: string, secret: true }'), actionCatalog))).toEqual([expect.stringMatching(/^inputs: not a valid JSON Schema: strict mode: unknown keyword: "secret"/)]);
+    expect(loadManifestText(manifest('{ type: string, x-secret: true }'), actionCatalog).ok).toBe(true);
+    expect(loadManifestText(manifest('{ type: string, format: password }'), actionCatalog).ok).toBe(true);
   });
 
   it('reports an unknown action with the actions that exist', () => {
@@ -110,7 +111,7 @@ steps:
   - id: a
     action: core.noop
     when: "\${{ inputs.host == }}"
-`),
+`, actionCatalog),
     );
     expect(errors).toEqual([
       'name: lowercase letters, digits and "-" only',
@@ -121,7 +122,7 @@ steps:
   });
 
   it('reports YAML syntax errors with their line', () => {
-    expect(errorsOf(loadManifestText('name: x\nsteps: [\n'))[0]).toMatch(/^\(yaml\): .*line \d+/);
+    expect(errorsOf(loadManifestText('name: x\nsteps: [\n', actionCatalog))[0]).toMatch(/^\(yaml\): .*line \d+/);
   });
 
   it('publishes a JSON Schema of the format that matches the committed file', () => {
@@ -135,7 +136,7 @@ describe('the README', () => {
   it('shows a manifest example that the loader accepts', () => {
     const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
     const example = /```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
-    const result = loadManifestText(example ?? '');
+    const result = loadManifestText(example ?? '', actionCatalog);
     expect(result.ok ? [] : result.errors).toEqual([]);
   });
 });
