@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../config/env.js';
-import { freePort } from '../temporal/free-port.js';
+import { freePort } from '../config/free-port.js';
 import { createServerDatabase } from './databases.js';
 import { scratchDir } from './files.js';
 
