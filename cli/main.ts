@@ -8,7 +8,7 @@ import { loadEnv } from '../config/env.js';
 import { RunbookCatalog } from '../manifest/catalog.js';
 import { parseYaml, type CompiledManifest, type LoadResult } from '../manifest/loader.js';
 import { ROLES, type Role } from '../manifest/types.js';
-import { JarvisProblem } from '../runs/errors.js';
+import { JarvisProblem } from '../manifest/errors.js';
 import { replayHistory, RunService, type RunDetails, type RunSummary } from '../runs/run-service.js';
 import { runAuthorityOf } from '../security/run-authority.js';
 import { createTemporalClient } from '../temporal/client.js';

@@ -3,7 +3,7 @@
 // user's token (RBAC and audit apply).
 import type { CompiledManifest } from '../manifest/loader.js';
 import type { CompiledRunbook, Role } from '../manifest/types.js';
-import { JarvisProblem, type ProblemKind } from '../runs/errors.js';
+import { JarvisProblem, type ProblemKind } from '../manifest/errors.js';
 import type { ListRunsFilter, RunDetails, RunService, RunSummary } from '../runs/run-service.js';
 import type { ApprovalAnswer } from '../workflows/messages.js';
 

@@ -34,7 +34,7 @@ import {
 } from '../workflows/messages.js';
 import { ENVIRONMENT_ATTRIBUTE, RERUN_OF_ATTRIBUTE, RUNBOOK_ATTRIBUTE, STARTED_BY_ATTRIBUTE } from '../workflows/search-attributes.js';
 import type { RunAuthority } from '../security/run-authority.js';
-import { JarvisProblem } from './errors.js';
+import { JarvisProblem } from '../manifest/errors.js';
 import { validateRunInputs } from './inputs.js';
 import { buildTimeline, type TimelineEntry } from './timeline.js';
 import { TEMPORAL_STATUS_OF, type DailyOutcome, type RunSummaryStore, type StoredRunSummary, type WaitingApproval } from './run-summary-store.js';

@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { Database } from '../../db/database.js';
 import { ROLES } from '../../manifest/types.js';
-import { JarvisProblem } from '../../runs/errors.js';
+import { JarvisProblem } from '../../manifest/errors.js';
 import { requireAdministrator, requirePermission } from '../guards.js';
 import { auditTarget } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';

@@ -10,7 +10,7 @@ import { PROJECT_ROOT } from '../../config/env.js';
 import { demultiplexLogs, EndpointError, listContainers, openDockerEndpoint } from '../../infra/docker-endpoint.js';
 import { listStacks } from '../../infra/swarm-stack.js';
 import { RunbookCatalog } from '../../manifest/catalog.js';
-import { JarvisProblem } from '../../runs/errors.js';
+import { JarvisProblem } from '../../manifest/errors.js';
 import type { RunService } from '../../runs/run-service.js';
 import { requirePermission } from '../guards.js';
 import { admitSocket } from '../socket-admission.js';

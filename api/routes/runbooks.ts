@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { Database } from '../../db/database.js';
 import type { RunbookCatalog } from '../../manifest/catalog.js';
 import { parseYaml } from '../../manifest/loader.js';
-import { JarvisProblem } from '../../runs/errors.js';
+import { JarvisProblem } from '../../manifest/errors.js';
 import { idempotencyToken, type RunService } from '../../runs/run-service.js';
 import { requireAdministrator } from '../guards.js';
 import { auditTarget } from '../plugins/audit.js';

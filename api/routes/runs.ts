@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { FastifyRequest } from 'fastify';
-import { JarvisProblem } from '../../runs/errors.js';
+import { JarvisProblem } from '../../manifest/errors.js';
 import type { RunLocation, RunService } from '../../runs/run-service.js';
 import { auditTarget } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';

@@ -1,6 +1,6 @@
 import type { Database } from '../../db/database.js';
 import type { Role } from '../../manifest/types.js';
-import { JarvisProblem } from '../../runs/errors.js';
+import { JarvisProblem } from '../../manifest/errors.js';
 import { hashPassword } from '../../security/passwords.js';
 
 export const MIN_PASSWORD_LENGTH = 12;
