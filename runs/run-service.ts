@@ -10,12 +10,11 @@ import {
   type WorkflowExecutionInfo,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { defaultPayloadConverter, type DataConverter, type Payload } from '@temporalio/common';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import type { temporal as protoTypes } from '@temporalio/proto';
 
 const { temporal } = proto;
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import Long from 'long';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -616,13 +615,4 @@ export class RunService {
     for (const codec of [...(this.client.options.dataConverter.payloadCodecs ?? [])].reverse()) decoded = await codec.decode(decoded);
     return defaultPayloadConverter.fromPayload<T>(decoded[0]!);
   }
-}
-
-export async function replayHistory(
-  history: protoTypes.api.history.v1.IHistory,
-  workflowBundle: WorkflowBundleWithSourceMap | { codePath: string },
-  dataConverter: DataConverter,
-  workflowId = 'replayed-run',
-): Promise<void> {
-  await Worker.runReplayHistory({ workflowBundle, replayName: 'jarvis-replay', dataConverter }, history, workflowId);
 }
