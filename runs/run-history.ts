@@ -48,7 +48,7 @@ export function findResumePoint(events: protoTypes.api.history.v1.IHistoryEvent[
       if (origin?.activityId.startsWith('compensate:')) compensated.push(origin.activityId.split(':')[2] ?? origin.activityId);
     }
   }
-  return { ...(failedStep ? { failedStep } : {}), compensated };
+  return { failedStep, compensated };
 }
 
 export class RunHistory {
