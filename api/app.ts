@@ -10,7 +10,6 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { Database } from '../db/database.js';
 import type { RunLogListener } from '../logs/run-log-listener.js';
 import type { RunLogStore } from '../logs/run-log-store.js';
 import type { LogTickets } from '../security/tokens.js';
@@ -44,18 +43,24 @@ import type { AiService } from './services/ai-service.js';
 import type { AuditService } from './services/audit-service.js';
 import type { AuthService } from './services/auth-service.js';
 import type { ConnectionService } from './services/connection-service.js';
+import type { EnvironmentService } from './services/environment-service.js';
+import type { HealthService } from './services/health-service.js';
+import type { IdempotencyKeyService } from './services/idempotency-key-service.js';
 import type { RunbookVersionService } from './services/runbook-version-service.js';
 import type { GitSyncService } from './services/git-sync-service.js';
 import type { UserService } from './services/user-service.js';
 
 export interface ApiDependencies {
-  db: Database;
   temporal: Client;
   runs: RunService;
   catalog: RunbookCatalog;
   auth: AuthService;
   audit: AuditService;
   users: UserService;
+  environments: EnvironmentService;
+  /** The runs callers' Idempotency-Keys started. */
+  idempotencyKeys: IdempotencyKeyService;
+  health: HealthService;
   connections: ConnectionService;
   runbookVersions: RunbookVersionService;
   git: GitSyncService;
@@ -157,18 +162,18 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
 
   // One WebSocket server for every socket route (run logs, container logs).
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
-  await app.register(healthRoutes, { db: deps.db, temporal: deps.temporal });
+  await app.register(healthRoutes, { health: deps.health });
   await app.register(authRoutes, { auth: deps.auth, users: deps.users, secureCookies: settings.secureCookies, loginAttemptsPerMinute: settings.loginAttemptsPerMinute ?? 10 });
-  await app.register(runbookRoutes, { catalog: deps.catalog, runs: deps.runs, db: deps.db, versions: deps.runbookVersions });
+  await app.register(runbookRoutes, { catalog: deps.catalog, runs: deps.runs, idempotencyKeys: deps.idempotencyKeys, versions: deps.runbookVersions });
   await app.register(runRoutes, { runs: deps.runs });
-  await app.register(adminRoutes, { db: deps.db, users: deps.users, auth: deps.auth });
+  await app.register(adminRoutes, { environments: deps.environments, users: deps.users, auth: deps.auth });
   await app.register(connectionRoutes, { connections: deps.connections });
   await app.register(egressRoutes, { allowlists: deps.egressAllowlists });
   await app.register(containerRoutes, { runs: deps.runs, connections: deps.connections, tickets: deps.logTickets, allowedOrigins: settings.corsOrigins });
   await app.register(gitRoutes, { git: deps.git });
   await app.register(nodeRoutes, { nodes: deps.nodes, agents: deps.agents });
   await app.register(aiRoutes, { ai: deps.ai, plans: deps.aiPlans, runs: deps.runs });
-  await app.register(auditRoutes, { db: deps.db });
+  await app.register(auditRoutes, { audit: deps.audit });
   await app.register(codecRoutes, { codec: deps.payloadCodec });
   await app.register(liveLogRoutes, { runs: deps.runs, store: deps.logStore, listener: deps.logListener, tickets: deps.logTickets, allowedOrigins: settings.corsOrigins });
   return app;

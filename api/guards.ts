@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { JarvisProblem } from '../runs/errors.js';
+import { JarvisProblem } from '../manifest/errors.js';
 import { principalOf } from './plugins/auth.js';
 import { can, environmentsWhere, type Permission } from './rbac.js';
 

@@ -5,7 +5,8 @@ import type { JarvisEnv } from '../config/env.js';
 import type { Database } from '../db/database.js';
 import { actionCatalog } from '../activities/catalog.js';
 import { RunbookCatalog } from '../manifest/catalog.js';
-import { RunService, type RunServiceHooks } from '../runs/run-service.js';
+import { RunService } from '../runs/run-service.js';
+import type { RunServiceHooks } from '../runs/run-starts.js';
 import { GitSyncService, gitConfigCheck } from './services/git-sync-service.js';
 import { RunSummaryStore } from '../runs/run-summary-store.js';
 import { CredentialsCipher } from '../security/credentials-cipher.js';
@@ -26,6 +27,9 @@ import { PlanStore } from '../ai/plan-store.js';
 import { aiCallers } from './services/ai-audit.js';
 import { AiPlanService } from './services/ai-plan-service.js';
 import { AiService } from './services/ai-service.js';
+import { EnvironmentService } from './services/environment-service.js';
+import { HealthService } from './services/health-service.js';
+import { IdempotencyKeyService } from './services/idempotency-key-service.js';
 import path from 'node:path';
 import pg from 'pg';
 import { reportIdleConnectionError } from '../db/pool-errors.js';
@@ -91,7 +95,6 @@ export async function createControlPlane(
   // Runbook descriptions join the knowledge base in the background: the API does not wait for embeddings to serve.
   const runbooksIngested = aiService.ingestRunbooks().catch((error: unknown) => console.error('could not ingest runbook descriptions into the knowledge base', error));
   return {
-    db,
     temporal,
     catalog,
     runs,
@@ -103,6 +106,9 @@ export async function createControlPlane(
     ai: aiService,
     aiPlans,
     users: new UserService(db),
+    environments: new EnvironmentService(db),
+    idempotencyKeys: new IdempotencyKeyService(db),
+    health: new HealthService(db, temporal),
     runbookVersions,
     connections,
     git: new GitSyncService(connections, runbookVersions, config.dataDir, gitRuntime),

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { stringify } from 'yaml';
-import { JarvisProblem } from '../runs/errors.js';
+import { JarvisProblem } from '../manifest/errors.js';
 import type { Citation } from '../ai/diagnosis-evidence.js';
 import type { PlanView } from '../api/services/ai-plan-service.js';
 import type { DiagnosisResult, SearchHit } from '../api/services/ai-service.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { CompiledRunbook } from '../manifest/types.js';
-import { JarvisProblem } from '../runs/errors.js';
+import { JarvisProblem } from '../manifest/errors.js';
 
 /**
  * Turns `--input key=value` pairs into typed inputs: a value is kept as text

@@ -7,7 +7,7 @@ import { temporalTlsOf } from '../temporal/tls.js';
 import type { JarvisEnv } from '../config/env.js';
 import type { NodeView } from '../infra/node-store.js';
 import type { Topology } from '../infra/topology.js';
-import { JarvisProblem } from '../runs/errors.js';
+import { JarvisProblem } from '../manifest/errors.js';
 import { OUTPUT_FORMATS, printData, renderTable, type OutputFormat } from './output.js';
 import type { ApiRunOperations } from './run-operations.js';
 

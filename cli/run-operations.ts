@@ -3,9 +3,9 @@
 // user's token (RBAC and audit apply).
 import type { CompiledManifest } from '../manifest/loader.js';
 import type { CompiledRunbook, Role } from '../manifest/types.js';
-import { JarvisProblem, type ProblemKind } from '../runs/errors.js';
-import type { ListRunsFilter, RunDetails, RunService, RunSummary } from '../runs/run-service.js';
-import type { ApprovalAnswer } from '../workflows/messages.js';
+import { JarvisProblem, type ProblemKind } from '../manifest/errors.js';
+import type { RunService } from '../runs/run-service.js';
+import type { ApprovalAnswer, ListRunsFilter, RunDetails, RunSummary } from '../runs/run-contract.js';
 
 export interface Actor {
   user: string;

@@ -8,7 +8,7 @@ import { UserService } from '../api/services/user-service.js';
 import type { JarvisEnv } from '../config/env.js';
 import { openDatabase } from '../db/database.js';
 import { ROLES, type Role } from '../manifest/types.js';
-import { JarvisProblem } from '../runs/errors.js';
+import { JarvisProblem } from '../manifest/errors.js';
 import { OUTPUT_FORMATS, printData, type OutputFormat } from './output.js';
 import { readStdin } from './stdin.js';
 

@@ -1,6 +1,6 @@
 import { formatDuration } from '../manifest/duration.js';
-import type { RunDetails, RunService } from '../runs/run-service.js';
-import type { StepProgress } from '../workflows/messages.js';
+import type { RunService } from '../runs/run-service.js';
+import type { RunDetails, StepProgress } from '../runs/run-contract.js';
 
 const FINAL_TEMPORAL_STATUSES = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT']);
 

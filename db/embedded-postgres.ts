@@ -5,7 +5,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { mkdirSync } from 'node:fs';
-import { freePort } from '../temporal/free-port.js';
+import { freePort } from '../config/free-port.js';
 
 export interface EmbeddedPostgres {
   url: string;

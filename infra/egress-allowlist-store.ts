@@ -4,7 +4,7 @@
 // change applies to the next step that runs.
 import type pg from 'pg';
 import { ALLOWLIST_HINT, parseAllowlist, type EgressAllowlist, type EgressAllowlistSource } from '../activities/http/egress-policy.js';
-import { JarvisProblem } from '../runs/errors.js';
+import { JarvisProblem } from '../manifest/errors.js';
 
 export interface EgressAllowlistView {
   environment: string;

@@ -4,7 +4,7 @@
 // that workers and the API both have.
 import type pg from 'pg';
 import { randomUUID } from 'node:crypto';
-import { JarvisProblem } from '../runs/errors.js';
+import { JarvisProblem } from '../manifest/errors.js';
 import { hashOpaqueToken, newOpaqueToken } from '../security/tokens.js';
 import type { NodeHealth } from './node-health.js';
 import { nodeTaskQueue } from '../manifest/node-names.js';

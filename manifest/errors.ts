@@ -35,3 +35,18 @@ export function zodIssuesToErrors(base: string, issues: readonly z.core.$ZodIssu
 export function formatErrors(errors: readonly ManifestError[]): string {
   return errors.map((error) => `${error.path}: ${error.message}`).join('\n');
 }
+
+/** `unavailable`: a system Jarvis relies on (a Docker engine, a provider) could not be reached. */
+export type ProblemKind = 'invalid' | 'conflict' | 'not-found' | 'forbidden' | 'unavailable';
+
+/** An error the user can fix; its message says how. Mapped to 4xx by the API and to exit codes by the CLI. */
+export class JarvisProblem extends Error {
+  override name = 'JarvisProblem';
+  constructor(
+    message: string,
+    readonly kind: ProblemKind,
+    readonly errors: ManifestError[] = [],
+  ) {
+    super(errors.length > 0 ? `${message}\n${formatErrors(errors)}` : message);
+  }
+}

@@ -2,7 +2,7 @@ import type { ErrorObject } from 'ajv';
 import { createInputsAjv } from '../manifest/json-schema.js';
 import type { ManifestError } from '../manifest/errors.js';
 import type { CompiledRunbook } from '../manifest/types.js';
-import { JarvisProblem } from './errors.js';
+import { JarvisProblem } from '../manifest/errors.js';
 
 const ajv = createInputsAjv();
 

@@ -4,7 +4,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { connectToTemporal, waitForTemporal } from './client.js';
-import { freePort } from './free-port.js';
+import { freePort } from '../config/free-port.js';
 import { devServerSearchAttributeFlags, registerSearchAttributes } from './search-attributes.js';
 
 /** The newest Temporal CLI that `go install` can build (later ones carry a replace directive). */

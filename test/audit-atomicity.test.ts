@@ -5,7 +5,7 @@
 // trigger, which binds the database owner as well.
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { idempotencyToken } from '../runs/run-service.js';
+import { idempotencyToken } from '../runs/run-ids.js';
 import { startApiForTests } from './api-harness.js';
 import { writeManifests } from './harness.js';
 
@@ -56,7 +56,7 @@ describe('a state-changing request whose audit entry cannot be written', () => {
     await refuseAuditWrites('INSERT');
     const answer = await api.app.inject({ method: 'POST', url: '/runbooks/noop/execute', headers: { ...admin, 'idempotency-key': 'audit-down' }, payload: { environment: 'prod' } });
     expect(answer.statusCode).toBe(500);
-    // The key names the run the request would have started (runs/run-service.ts): Temporal has none.
+    // The key names the run the request would have started (runs/run-ids.ts): Temporal has none.
     const erin = await api.prisma.user.findUniqueOrThrow({ where: { email: 'erin@example.org' } });
     await expect(api.temporal.workflow.getHandle(`noop@prod.${idempotencyToken(erin.id, 'audit-down')}`).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
   });

@@ -2,7 +2,7 @@
 // PostgreSQL database and the API made by the same factories as server.ts.
 import type { Client } from '@temporalio/client';
 import type { AiSettings } from '../ai/model-provider.js';
-import type { RunServiceHooks } from '../runs/run-service.js';
+import type { RunServiceHooks } from '../runs/run-starts.js';
 import { buildApi } from '../api/app.js';
 import { createControlPlane } from '../api/services.js';
 import { loadEnv } from '../config/env.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { processStartTime } from '../activities/shell/process-ledger.js';
 import { startDevServer } from '../temporal/dev-server.js';
-import { freePort } from '../temporal/free-port.js';
+import { freePort } from '../config/free-port.js';
 import { createRunService, scratchDir, startWorker, testDataConverter, uniqueTaskQueue, writeManifests } from './harness.js';
 import { spawnWorkerProcess } from './processes.js';
 

@@ -6,7 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { loadEnv, PROJECT_ROOT } from '../config/env.js';
 import { findTemporalBinary, startDevServer } from '../temporal/dev-server.js';
 import { bundleWorkflows } from '../temporal/worker.js';
-import { freePort } from '../temporal/free-port.js';
+import { freePort } from '../config/free-port.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

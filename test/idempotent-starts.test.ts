@@ -5,7 +5,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadEnv } from '../config/env.js';
-import { idempotencyToken } from '../runs/run-service.js';
+import { idempotencyToken } from '../runs/run-ids.js';
 import { openWorkerStores } from '../temporal/worker-stores.js';
 import { RUNBOOK_ATTRIBUTE } from '../workflows/search-attributes.js';
 import { buildApiForTests, createMigratedDatabase } from './control-plane.js';

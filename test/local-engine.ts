@@ -5,7 +5,7 @@ import type { WorkerInterceptors } from '@temporalio/worker';
 import path from 'node:path';
 import { loadEnv, PROJECT_ROOT } from '../config/env.js';
 import { findTemporalBinary, startDevServer } from '../temporal/dev-server.js';
-import { freePort } from '../temporal/free-port.js';
+import { freePort } from '../config/free-port.js';
 import { createDataConverter } from '../temporal/payload-codec.js';
 import { runAuthorityOf } from '../security/run-authority.js';
 import { actionProcessPolicyOf, bundleWorkflows, createRunbookWorker } from '../temporal/worker.js';

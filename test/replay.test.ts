@@ -3,7 +3,7 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } f
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { PROJECT_ROOT } from '../config/env.js';
-import { replayHistory } from '../runs/run-service.js';
+import { replayHistory } from '../temporal/replay-history.js';
 import { bundleWorkflows } from '../temporal/worker.js';
 import { recordedHistoriesDataConverter } from './history-key.js';
 

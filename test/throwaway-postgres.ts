@@ -6,7 +6,7 @@ import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '../temporal/free-port.js';
+import { freePort } from '../config/free-port.js';
 
 const run = promisify(execFile);
 

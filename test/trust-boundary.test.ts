@@ -10,7 +10,7 @@ import { inject } from 'vitest';
 import { loadEnv } from '../config/env.js';
 import { SECRET_KEY_FILE } from '../security/secret-key.js';
 import type { RunInput } from '../manifest/types.js';
-import { INTERPRETER_WORKFLOW } from '../runs/run-service.js';
+import { INTERPRETER_WORKFLOW } from '../runs/run-contract.js';
 import { runAuthorityOf } from '../security/run-authority.js';
 import { EncryptionCodec, installationKeyRing } from '../temporal/payload-codec.js';
 import { AgentKeyRing, type AgentKey } from '../temporal/payload-keys.js';

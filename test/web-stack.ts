@@ -1,4 +1,4 @@
-// The whole product started as `npm start` starts it (temporal/start.ts), on a
+// The whole product started as `npm start` starts it (start.ts), on a
 // given Temporal server (or its own dev server) and a fresh PostgreSQL
 // database, plus a Chromium driven by playwright-core, for browser tests and bench:web.
 import { spawn } from 'node:child_process';
@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../config/env.js';
-import { freePort } from '../temporal/free-port.js';
+import { freePort } from '../config/free-port.js';
 import { createServerDatabase } from './databases.js';
 import { scratchDir } from './files.js';
 
@@ -23,7 +23,7 @@ export async function startWebStack(runbooksDir: string, temporalAddress?: strin
     : { JARVIS_TEMPORAL_PORT: String(await freePort()), JARVIS_TEMPORAL_UI_PORT: String(await freePort()), JARVIS_TEMPORAL_HTTP_PORT: String(await freePort()) };
   const webUrl = `http://127.0.0.1:${webPort}`;
   const apiUrl = `http://127.0.0.1:${apiPort}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'temporal/start.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'start.ts'], {
     cwd: PROJECT_ROOT,
     env: {
       ...process.env,

@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { z } from 'zod';
 import { NODE_NAME_PATTERN } from '../../manifest/node-names.js';
 import { hardwareProfileSchema } from '../../infra/node-profile.js';
-import { JarvisProblem } from '../../runs/errors.js';
+import { JarvisProblem } from '../../manifest/errors.js';
 import { defineAction } from '../action.js';
 
 export const nodeRegister = defineAction({

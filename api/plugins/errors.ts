@@ -3,7 +3,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 import { randomUUID } from 'node:crypto';
-import { JarvisProblem, type ProblemKind } from '../../runs/errors.js';
+import { JarvisProblem, type ProblemKind } from '../../manifest/errors.js';
 import { AuthFailure } from '../services/auth-service.js';
 import { SignInRefused } from '../services/sign-in-backoff.js';
 import type { Problem } from '../schemas.js';

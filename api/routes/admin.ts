@@ -2,14 +2,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import type { Database } from '../../db/database.js';
 import { ROLES } from '../../manifest/types.js';
-import { JarvisProblem } from '../../runs/errors.js';
+import { JarvisProblem } from '../../manifest/errors.js';
 import { requireAdministrator, requirePermission } from '../guards.js';
 import { auditTarget } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
 import { problemResponses } from '../schemas.js';
 import type { AuthService } from '../services/auth-service.js';
+import type { EnvironmentService } from '../services/environment-service.js';
 import type { UserService } from '../services/user-service.js';
 import { ApiToken, apiTokenView, NewPassword } from './auth.js';
 
@@ -19,21 +19,11 @@ const Environment = Type.Object({ name: Type.String(), description: Type.String(
 const Grant = Type.Object({ id: Type.String(), environment: Type.String(), role: Type.String() });
 const User = Type.Object({ id: Type.String(), email: Type.String(), name: Type.String(), disabled: Type.Boolean(), totpEnabled: Type.Boolean(), grants: Type.Array(Grant) });
 
-export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Database; users: UserService; auth: AuthService }> = async (app, { db, users, auth }) => {
-  const findUsers = async (where: { id?: string } = {}) =>
-    (await db.user.findMany({ where, include: { grants: { include: { environment: true } } }, orderBy: { email: 'asc' } })).map((user) => ({
-      id: user.id,
-      email: user.email,
-      name: user.name,
-      disabled: user.disabled,
-      totpEnabled: user.totpEnabled,
-      grants: user.grants.map((grant) => ({ id: grant.id, environment: grant.environment.name, role: grant.role })),
-    }));
-
+export const adminRoutes: FastifyPluginAsyncTypebox<{ environments: EnvironmentService; users: UserService; auth: AuthService }> = async (app, { environments, users, auth }) => {
   app.get(
     '/environments',
     { schema: { tags: ['admin'], summary: 'Environments', response: { 200: Type.Array(Environment), ...problemResponses } } },
-    async () => (await db.environment.findMany({ orderBy: { name: 'asc' } })).map(({ name, description }) => ({ name, description })),
+    async () => environments.listEnvironments(),
   );
 
   app.post(
@@ -49,10 +39,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Database; users: UserS
     async (request, reply) => {
       auditTarget(request, 'environment', request.body.name);
       requireAdministrator(request);
-      if (await db.environment.findUnique({ where: { name: request.body.name } })) throw new JarvisProblem(`environment ${request.body.name} already exists`, 'conflict');
-      const created = await db.environment.create({ data: { name: request.body.name, description: request.body.description ?? '' } });
+      const created = await environments.createEnvironment(request.body.name, request.body.description ?? '');
       await users.grant(principalOf(request).id, created.name, 'admin');
-      return reply.code(201).send({ name: created.name, description: created.description });
+      return reply.code(201).send(created);
     },
   );
 
@@ -61,7 +50,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Database; users: UserS
     { schema: { tags: ['admin'], summary: 'Users with their grants', response: { 200: Type.Array(User), ...problemResponses } } },
     async (request) => {
       requireAdministrator(request);
-      return findUsers();
+      return users.listUsers();
     },
   );
 
@@ -83,7 +72,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Database; users: UserS
       requireAdministrator(request);
       const created = await users.createUser(request.body);
       auditTarget(request, 'user', created.id, { email: created.email });
-      return reply.code(201).send((await findUsers({ id: created.id }))[0]!);
+      return reply.code(201).send((await users.listUsers({ id: created.id }))[0]!);
     },
   );
 
@@ -138,7 +127,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Database; users: UserS
         if (disabled && request.params.id === principalOf(request).id) throw new JarvisProblem('you cannot disable your own account', 'conflict');
         await users.setDisabled(request.params.id, disabled);
         auth.forget(request.params.id);
-        return (await findUsers({ id: request.params.id }))[0]!;
+        return (await users.listUsers({ id: request.params.id }))[0]!;
       },
     );
   }
@@ -191,9 +180,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Database; users: UserS
     async (request, reply) => {
       auditTarget(request, 'user', request.params.id, request.body);
       requirePermission(request, 'administer', request.body.environment);
-      if (!(await db.user.findUnique({ where: { id: request.params.id } }))) throw new JarvisProblem(`no user ${request.params.id}`, 'not-found');
+      await users.requireUser(request.params.id);
       await users.grant(request.params.id, request.body.environment, request.body.role);
-      return reply.code(201).send((await findUsers({ id: request.params.id }))[0]!);
+      return reply.code(201).send((await users.listUsers({ id: request.params.id }))[0]!);
     },
   );
 
@@ -209,10 +198,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ db: Database; users: UserS
     },
     async (request, reply) => {
       auditTarget(request, 'user', request.params.id, { grantId: request.params.grantId });
-      const grant = await db.roleGrant.findFirst({ where: { id: request.params.grantId, userId: request.params.id }, include: { environment: true } });
-      if (!grant) throw new JarvisProblem(`no grant ${request.params.grantId} for that user`, 'not-found');
-      requirePermission(request, 'administer', grant.environment.name);
-      await db.roleGrant.delete({ where: { id: grant.id } });
+      const grant = await users.findGrant(request.params.id, request.params.grantId);
+      requirePermission(request, 'administer', grant.environment);
+      await users.withdrawGrant(grant.id);
       return reply.code(204).send(null);
     },
   );

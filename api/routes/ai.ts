@@ -7,7 +7,7 @@ import { Type } from '@sinclair/typebox';
 import { PassThrough } from 'node:stream';
 import { actionCatalog } from '../../activities/catalog.js';
 import { KNOWLEDGE_KINDS, type KnowledgeKind } from '../../ai/knowledge-documents.js';
-import { JarvisProblem } from '../../runs/errors.js';
+import { JarvisProblem } from '../../manifest/errors.js';
 import type { RunService } from '../../runs/run-service.js';
 import { requirePermission } from '../guards.js';
 import { auditTarget } from '../plugins/audit.js';

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type, type Static } from '@sinclair/typebox';
-import type { Database } from '../../db/database.js';
+import { Type } from '@sinclair/typebox';
 import { requireAdministrator } from '../guards.js';
 import { problemResponses } from '../schemas.js';
+import type { AuditEntryView, AuditService } from '../services/audit-service.js';
 
 const Entry = Type.Object({
   id: Type.String(),
@@ -24,7 +24,6 @@ const Filter = Type.Object({
   to: Type.Optional(Type.String({ format: 'date-time' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 200 })),
 });
-type AuditEntryView = Static<typeof Entry>;
 
 const CSV_COLUMNS: Array<keyof AuditEntryView> = ['id', 'at', 'actorEmail', 'action', 'targetType', 'targetId', 'ip', 'userAgent', 'outcome', 'details'];
 
@@ -35,38 +34,13 @@ function csvCell(value: unknown): string {
   return `"${safe.replace(/"/g, '""')}"`;
 }
 
-export const auditRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
-  async function findEntries(filter: Static<typeof Filter>): Promise<AuditEntryView[]> {
-    const rows = await db.auditEntry.findMany({
-      where: {
-        ...(filter.actor ? { actorEmail: filter.actor } : {}),
-        ...(filter.action ? { action: { contains: filter.action } } : {}),
-        ...(filter.outcome ? { outcome: filter.outcome } : {}),
-        ...(filter.from || filter.to ? { at: { ...(filter.from ? { gte: new Date(filter.from) } : {}), ...(filter.to ? { lte: new Date(filter.to) } : {}) } } : {}),
-      },
-      orderBy: { id: 'desc' },
-      take: filter.limit ?? 200,
-    });
-    return rows.map((row) => ({
-      id: row.id.toString(),
-      at: row.at.toISOString(),
-      actorEmail: row.actorEmail,
-      action: row.action,
-      targetType: row.targetType,
-      targetId: row.targetId,
-      ip: row.ip,
-      userAgent: row.userAgent,
-      outcome: row.outcome,
-      details: row.details,
-    }));
-  }
-
+export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService }> = async (app, { audit }) => {
   app.get(
     '/audit',
     { schema: { tags: ['audit'], summary: 'The audit log, newest first', querystring: Filter, response: { 200: Type.Array(Entry), ...problemResponses } } },
     async (request) => {
       requireAdministrator(request);
-      return findEntries(request.query);
+      return audit.findEntries(request.query);
     },
   );
 
@@ -75,7 +49,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
     { schema: { tags: ['audit'], summary: 'The audit log as CSV', querystring: Filter } },
     async (request, reply) => {
       requireAdministrator(request);
-      const entries = await findEntries(request.query);
+      const entries = await audit.findEntries(request.query);
       const csv = [CSV_COLUMNS.join(','), ...entries.map((entry) => CSV_COLUMNS.map((column) => csvCell(entry[column])).join(','))].join('\r\n');
       return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="jarvis-audit.csv"').send(`${csv}\r\n`);
     },

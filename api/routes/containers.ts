@@ -11,7 +11,7 @@ import { demultiplexLogs, EndpointError, listContainers, openDockerEndpoint } fr
 import { listStacks } from '../../infra/swarm-stack.js';
 import { actionCatalog } from '../../activities/catalog.js';
 import { RunbookCatalog } from '../../manifest/catalog.js';
-import { JarvisProblem } from '../../runs/errors.js';
+import { JarvisProblem } from '../../manifest/errors.js';
 import type { RunService } from '../../runs/run-service.js';
 import { requirePermission } from '../guards.js';
 import { admitSocket } from '../socket-admission.js';

@@ -7,7 +7,7 @@ import { Type } from '@sinclair/typebox';
 import { NODE_NAME_PATTERN, nodeTaskQueue } from '../../manifest/node-names.js';
 import type { NodeStore, NodeView } from '../../infra/node-store.js';
 import { topologyToDot } from '../../infra/topology.js';
-import { JarvisProblem } from '../../runs/errors.js';
+import { JarvisProblem } from '../../manifest/errors.js';
 import { requirePermission } from '../guards.js';
 import { auditTarget } from '../plugins/audit.js';
 import { bearerToken, principalOf } from '../plugins/auth.js';

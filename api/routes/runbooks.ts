@@ -1,15 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { Database } from '../../db/database.js';
 import type { RunbookCatalog } from '../../manifest/catalog.js';
 import { parseYaml } from '../../manifest/loader.js';
-import { JarvisProblem } from '../../runs/errors.js';
-import { idempotencyToken, type RunService } from '../../runs/run-service.js';
+import { JarvisProblem } from '../../manifest/errors.js';
+import { idempotencyToken } from '../../runs/run-ids.js';
+import type { RunService } from '../../runs/run-service.js';
 import { requireAdministrator } from '../guards.js';
 import { auditTarget } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
 import { can, environmentsWhere, rolesIn, satisfiesRole } from '../rbac.js';
 import { problemResponses, RunbookNameParams } from '../schemas.js';
+import type { IdempotencyKeyService } from '../services/idempotency-key-service.js';
 import type { RunbookVersionService } from '../services/runbook-version-service.js';
 
 const RunbookSummary = Type.Object({
@@ -26,13 +27,13 @@ const ManifestError = Type.Object({ path: Type.String(), message: Type.String() 
 export interface RunbookRouteOptions {
   catalog: RunbookCatalog;
   runs: RunService;
-  db: Database;
+  idempotencyKeys: IdempotencyKeyService;
   versions: RunbookVersionService;
 }
 
 const Version = Type.Object({ name: Type.String(), version: Type.String(), source: Type.String(), active: Type.Boolean(), importedAt: Type.String() });
 
-export const runbookRoutes: FastifyPluginAsyncTypebox<RunbookRouteOptions> = async (app, { catalog, runs, db, versions }) => {
+export const runbookRoutes: FastifyPluginAsyncTypebox<RunbookRouteOptions> = async (app, { catalog, runs, idempotencyKeys, versions }) => {
   app.get(
     '/runbooks',
     {
@@ -145,17 +146,16 @@ export const runbookRoutes: FastifyPluginAsyncTypebox<RunbookRouteOptions> = asy
       }
       const key = request.headers['idempotency-key'];
       if (key) {
-        const earlier = await db.idempotencyKey.findUnique({ where: { userId_key: { userId: principal.id, key } } });
+        const earlier = await idempotencyKeys.startedRun(principal.id, key);
         if (earlier) {
-          auditTarget(request, 'run', earlier.runId, { runbook: compiled.runbook.name, environment, replayed: true });
-          return reply.code(200).send({ id: earlier.runId });
+          auditTarget(request, 'run', earlier, { runbook: compiled.runbook.name, environment, replayed: true });
+          return reply.code(200).send({ id: earlier });
         }
       }
       // The key makes the workflow id (RunService.startRun): a retry after a crash before the row below is written still finds the one run.
       const idempotency = key ? { idempotency: idempotencyToken(principal.id, key) } : {};
       const started = await runs.startRun({ runbook: compiled, inputs: request.body.inputs ?? {}, environment, startedBy: principal.email, ...idempotency });
-      // The row outlives Temporal's retention of the run; two retries racing here name the same run, so the second write is skipped.
-      if (key) await db.idempotencyKey.createMany({ data: [{ userId: principal.id, key, runId: started.id }], skipDuplicates: true });
+      if (key) await idempotencyKeys.remember(principal.id, key, started.id);
       auditTarget(request, 'run', started.id, { runbook: compiled.runbook.name, environment, ...(started.replayed ? { replayed: true } : {}) });
       if (started.replayed) return reply.code(200).send({ id: started.id, runId: started.runId });
       app.metrics.runsStarted.inc({ runbook: compiled.runbook.name, environment });

@@ -13,7 +13,7 @@ import type { NodeStore } from '../../infra/node-store.js';
 import type { RunLogStore } from '../../logs/run-log-store.js';
 import { actionCatalog } from '../../activities/catalog.js';
 import { loadManifest } from '../../manifest/loader.js';
-import { JarvisProblem } from '../../runs/errors.js';
+import { JarvisProblem } from '../../manifest/errors.js';
 import type { RunService } from '../../runs/run-service.js';
 import { aiCallers, ModelCallAudit, type Caller } from './ai-audit.js';
 import type { AuditService } from './audit-service.js';

@@ -10,7 +10,7 @@ import { LOCAL_EMBEDDING_MODEL } from '../../ai/local-embedder.js';
 import type { CallAccounting, ChatMessage, ModelProvider } from '../../ai/model-provider.js';
 import type { RunLogStore } from '../../logs/run-log-store.js';
 import type { RunbookCatalog } from '../../manifest/catalog.js';
-import { JarvisProblem } from '../../runs/errors.js';
+import { JarvisProblem } from '../../manifest/errors.js';
 import type { RunService } from '../../runs/run-service.js';
 import type { Problem } from '../schemas.js';
 import { aiCallers, ModelCallAudit, publicAccounting, type Caller, type PublicAccounting } from './ai-audit.js';

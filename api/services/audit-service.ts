@@ -25,6 +25,30 @@ function storable<T>(value: T): T {
   return value;
 }
 
+/** Which entries to read, newest first; `action` is text the action contains. */
+export interface AuditFilter {
+  actor?: string;
+  action?: string;
+  outcome?: AuditRecord['outcome'];
+  /** ISO 8601 times bounding when the entries were written. */
+  from?: string;
+  to?: string;
+  limit?: number;
+}
+
+export interface AuditEntryView {
+  id: string;
+  at: string;
+  actorEmail: string | null;
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  outcome: string;
+  details: unknown;
+}
+
 /** An entry as it can be stored (NUL replaced), for every writer of the audit log. */
 export function rowOf<T extends Partial<AuditRecord>>(entry: T) {
   return storable({ ...entry, details: (entry.details ?? {}) as object });
@@ -45,5 +69,30 @@ export class AuditService {
 
   async complete(id: bigint, entry: AuditRecord): Promise<void> {
     await this.db.auditEntry.update({ where: { id }, data: rowOf(entry) });
+  }
+
+  async findEntries(filter: AuditFilter): Promise<AuditEntryView[]> {
+    const rows = await this.db.auditEntry.findMany({
+      where: {
+        ...(filter.actor ? { actorEmail: filter.actor } : {}),
+        ...(filter.action ? { action: { contains: filter.action } } : {}),
+        ...(filter.outcome ? { outcome: filter.outcome } : {}),
+        ...(filter.from || filter.to ? { at: { ...(filter.from ? { gte: new Date(filter.from) } : {}), ...(filter.to ? { lte: new Date(filter.to) } : {}) } } : {}),
+      },
+      orderBy: { id: 'desc' },
+      take: filter.limit ?? 200,
+    });
+    return rows.map((row) => ({
+      id: row.id.toString(),
+      at: row.at.toISOString(),
+      actorEmail: row.actorEmail,
+      action: row.action,
+      targetType: row.targetType,
+      targetId: row.targetId,
+      ip: row.ip,
+      userAgent: row.userAgent,
+      outcome: row.outcome,
+      details: row.details,
+    }));
   }
 }

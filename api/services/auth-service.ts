@@ -2,7 +2,7 @@
 // them), one-time codes and API tokens; and who a bearer credential is.
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../../db/database.js';
-import { JarvisProblem } from '../../runs/errors.js';
+import { JarvisProblem } from '../../manifest/errors.js';
 import type { CredentialsCipher } from '../../security/credentials-cipher.js';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from '../../security/passwords.js';
 import { matchTotp, newTotpSecret, totpUri } from '../../security/totp.js';

@@ -1,5 +1,5 @@
 import type { Database } from '../../db/database.js';
-import { JarvisProblem } from '../../runs/errors.js';
+import { JarvisProblem } from '../../manifest/errors.js';
 import type { ResolvedConnection } from '../../security/connection-resolver.js';
 import type { CredentialsCipher } from '../../security/credentials-cipher.js';
 

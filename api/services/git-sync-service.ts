@@ -11,9 +11,8 @@ import { parse as parseYamlText } from 'yaml';
 import { checkGitConfig, fetchRepository, GitError, readOrchFiles, type GitRuntime } from '../../infra/git-manifests.js';
 import { stackManifestSchema } from '../../infra/swarm-stack.js';
 import type { ManifestError } from '../../manifest/errors.js';
-import { zodIssuesToErrors } from '../../manifest/errors.js';
+import { JarvisProblem, zodIssuesToErrors } from '../../manifest/errors.js';
 import { parseYaml } from '../../manifest/loader.js';
-import { JarvisProblem } from '../../runs/errors.js';
 import type { ConfigCheck, ConnectionService } from './connection-service.js';
 import type { ImportScope, PreparedImport, RunbookVersionService } from './runbook-version-service.js';
 

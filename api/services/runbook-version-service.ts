@@ -10,7 +10,7 @@
 import type { Database } from '../../db/database.js';
 import { listedEnvironments, type RunbookCatalog } from '../../manifest/catalog.js';
 import { parseYaml } from '../../manifest/loader.js';
-import { JarvisProblem } from '../../runs/errors.js';
+import { JarvisProblem } from '../../manifest/errors.js';
 
 export interface RunbookVersionView {
   name: string;

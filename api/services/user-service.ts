@@ -1,6 +1,6 @@
 import type { Database } from '../../db/database.js';
 import type { Role } from '../../manifest/types.js';
-import { JarvisProblem } from '../../runs/errors.js';
+import { JarvisProblem } from '../../manifest/errors.js';
 import { hashPassword } from '../../security/passwords.js';
 
 export const MIN_PASSWORD_LENGTH = 12;
@@ -9,8 +9,30 @@ function checkPasswordLength(password: string): void {
   if (password.length < MIN_PASSWORD_LENGTH) throw new JarvisProblem(`the password needs at least ${MIN_PASSWORD_LENGTH} characters`, 'invalid');
 }
 
+export interface UserView {
+  id: string;
+  email: string;
+  name: string;
+  disabled: boolean;
+  totpEnabled: boolean;
+  grants: Array<{ id: string; environment: string; role: string }>;
+}
+
 export class UserService {
   constructor(private readonly db: Database) {}
+
+  /** Users with their role grants, by email; `id` narrows it to that user. */
+  async listUsers(where: { id?: string } = {}): Promise<UserView[]> {
+    const users = await this.db.user.findMany({ where, include: { grants: { include: { environment: true } } }, orderBy: { email: 'asc' } });
+    return users.map((user) => ({
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      disabled: user.disabled,
+      totpEnabled: user.totpEnabled,
+      grants: user.grants.map((grant) => ({ id: grant.id, environment: grant.environment.name, role: grant.role })),
+    }));
+  }
 
   async createUser(input: { email: string; name: string; password: string }): Promise<{ id: string; email: string }> {
     checkPasswordLength(input.password);
@@ -76,6 +98,17 @@ export class UserService {
       create: { userId, environmentId: target.id, role },
       update: {},
     });
+  }
+
+  /** One of the user's grants and the environment it is in (withdrawing it needs the admin role there). */
+  async findGrant(userId: string, grantId: string): Promise<{ id: string; environment: string }> {
+    const grant = await this.db.roleGrant.findFirst({ where: { id: grantId, userId }, include: { environment: true } });
+    if (!grant) throw new JarvisProblem(`no grant ${grantId} for that user`, 'not-found');
+    return { id: grant.id, environment: grant.environment.name };
+  }
+
+  async withdrawGrant(grantId: string): Promise<void> {
+    await this.db.roleGrant.delete({ where: { id: grantId } });
   }
 
   /** The first admin, from JARVIS_ADMIN_EMAIL and JARVIS_ADMIN_PASSWORD, only while no user exists. */

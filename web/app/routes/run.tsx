@@ -10,7 +10,7 @@ import { LogViewer, useLiveLog } from '../lib/live-log.js';
 import { rolesIn, useShell } from '../lib/shell-data.js';
 import { StatusBadge } from '../lib/status.js';
 import { VirtualList } from '../lib/virtual-list.js';
-import type { RunDetails } from '../../../runs/run-service.js';
+import type { RunDetails } from '../../../runs/run-contract.js';
 import type { TimelineEntry } from '../../../runs/timeline.js';
 import { approvalBlocker } from '../../../workflows/approval-rule.js';
 import type { StepProgress } from '../../../workflows/messages.js';

@@ -1,15 +1,15 @@
 // `npm start`: the whole product on one machine. Starts (or reuses) Temporal,
 // registers what it needs, opens the database (applying migrations), runs the
 // worker and the API, and says how to start a run.
-import { startApi } from '../api/server.js';
-import { startWeb } from '../web/server.js';
-import { loadEnv } from '../config/env.js';
-import { openDatabase } from '../db/database.js';
-import { ensurePrivateDataDir } from '../security/secret-key.js';
-import { ensureTemporal } from './dev-server.js';
-import { ensureNodeHealthScheduleFromEnv } from './node-health-schedule.js';
-import { createWorkerFromEnv } from './worker.js';
-import { openWorkerStores } from './worker-stores.js';
+import { startApi } from './api/server.js';
+import { startWeb } from './web/server.js';
+import { loadEnv } from './config/env.js';
+import { openDatabase } from './db/database.js';
+import { ensurePrivateDataDir } from './security/secret-key.js';
+import { ensureTemporal } from './temporal/dev-server.js';
+import { ensureNodeHealthScheduleFromEnv } from './temporal/node-health-schedule.js';
+import { createWorkerFromEnv } from './temporal/worker.js';
+import { openWorkerStores } from './temporal/worker-stores.js';
 
 const env = loadEnv();
 const log = (line: string) => console.log(`[jarvis] ${line}`);

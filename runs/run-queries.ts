@@ -1,0 +1,257 @@
+// Reading runs: lists, one run's details, where a run lives, dashboard figures
+// and waiting approvals. Running state comes from Temporal; closed runs from
+// the run-summary projection when it holds them.
+import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
+import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
+import type { temporal as protoTypes } from '@temporalio/proto';
+import { createHash } from 'node:crypto';
+import { JarvisProblem } from '../manifest/errors.js';
+import { progressQuery, type RunProgress, type RunResult } from '../workflows/messages.js';
+import { ENVIRONMENT_ATTRIBUTE, RERUN_OF_ATTRIBUTE, RUNBOOK_ATTRIBUTE, STARTED_BY_ATTRIBUTE } from '../workflows/search-attributes.js';
+import { INTERPRETER_WORKFLOW, type ListRunsFilter, type RunDetails, type RunLocation, type RunPage, type RunStatistics, type RunSummary } from './run-contract.js';
+import { TEMPORAL_STATUS_OF, type RunSummaryStore, type StoredRunSummary, type WaitingApproval } from './run-summary-store.js';
+
+const STATUS_NAMES: Record<string, string> = {
+  running: 'Running',
+  completed: 'Completed',
+  succeeded: 'Completed',
+  failed: 'Failed',
+  cancelled: 'Canceled',
+  canceled: 'Canceled',
+  terminated: 'Terminated',
+  'timed-out': 'TimedOut',
+};
+
+function quote(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+function summarize(description: Omit<WorkflowExecutionInfo, "raw">): RunSummary {
+  const attributes = description.typedSearchAttributes;
+  return {
+    id: description.workflowId,
+    runId: description.runId,
+    runbook: attributes.get(RUNBOOK_ATTRIBUTE),
+    environment: attributes.get(ENVIRONMENT_ATTRIBUTE),
+    startedBy: attributes.get(STARTED_BY_ATTRIBUTE),
+    rerunOf: attributes.get(RERUN_OF_ATTRIBUTE),
+    status: description.status.name,
+    startedAt: description.startTime.toISOString(),
+    ...(description.closeTime ? { closedAt: description.closeTime.toISOString() } : {}),
+  };
+}
+
+/** A page cursor: Temporal's page token, tied to the query it pages through. */
+function cursorTag(query: string): string {
+  return createHash('sha256').update(query).digest('base64url').slice(0, 12);
+}
+
+function writeCursor(token: Uint8Array, query: string): string {
+  return `${cursorTag(query)}.${Buffer.from(token).toString('base64url')}`;
+}
+
+function readCursor(cursor: string, query: string): Buffer {
+  const [tag, token] = cursor.split('.');
+  if (!tag || !token || tag !== cursorTag(query)) {
+    throw new JarvisProblem('the cursor does not belong to this list (were the filters changed?); list again from the first page', 'invalid');
+  }
+  return Buffer.from(token, 'base64url');
+}
+
+/** A closed run's projection is final: it is written with the highest sequence number. */
+const FINAL_SEQUENCE = 2 ** 31 - 1;
+
+function detailsFromSummary(stored: StoredRunSummary): RunDetails {
+  const { progress } = stored;
+  return {
+    id: stored.workflowId,
+    runId: stored.executionId,
+    runbook: progress.runbook,
+    environment: progress.environment,
+    startedBy: progress.startedBy,
+    ...(progress.rerunOf ? { rerunOf: progress.rerunOf } : {}),
+    status: TEMPORAL_STATUS_OF[progress.status],
+    startedAt: progress.startedAt,
+    ...(progress.endedAt ? { closedAt: progress.endedAt } : {}),
+    ...(progress.error ? { error: progress.error } : {}),
+    progress,
+    pendingAttempts: [],
+  };
+}
+
+/** The execution as listed, its memo hidden (a protobuf message keeps its defaults on its prototype, so it is not spread). */
+function withoutMemo(raw: protoTypes.api.workflow.v1.IWorkflowExecutionInfo): protoTypes.api.workflow.v1.IWorkflowExecutionInfo {
+  return Object.assign(Object.create(raw) as protoTypes.api.workflow.v1.IWorkflowExecutionInfo, { memo: null });
+}
+
+/**
+ * A run's progress by query. A closed run is replayed on a worker to answer,
+ * which a busy worker may not do in time: asked three times before the run
+ * is shown without its steps.
+ */
+async function queryProgress(handle: WorkflowHandle): Promise<RunProgress | undefined> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await handle.query(progressQuery);
+    } catch (error) {
+      if (attempt >= 3 || error instanceof WorkflowNotFoundError) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+    }
+  }
+}
+
+export class RunQueries {
+  constructor(
+    private readonly client: Client,
+    /** The run-summary projection, when the installation has a database. */
+    private readonly summaries?: RunSummaryStore,
+  ) {}
+
+  async listRuns(filter: ListRunsFilter = {}): Promise<RunSummary[]> {
+    return (await this.listRunPage(filter)).runs;
+  }
+
+  /** One page of runs from Temporal visibility, newest first. */
+  async listRunPage(filter: ListRunsFilter = {}): Promise<RunPage> {
+    const clauses = [`WorkflowType = ${quote(INTERPRETER_WORKFLOW)}`];
+    if (filter.runbook) clauses.push(`${RUNBOOK_ATTRIBUTE.name} = ${quote(filter.runbook)}`);
+    if (filter.environment) clauses.push(`${ENVIRONMENT_ATTRIBUTE.name} = ${quote(filter.environment)}`);
+    if (filter.environments) {
+      if (filter.environments.length === 0) return { runs: [] };
+      clauses.push(`${ENVIRONMENT_ATTRIBUTE.name} IN (${filter.environments.map(quote).join(', ')})`);
+    }
+    if (filter.startedBy) clauses.push(`${STARTED_BY_ATTRIBUTE.name} = ${quote(filter.startedBy)}`);
+    if (filter.status) {
+      const status = STATUS_NAMES[filter.status.toLowerCase()];
+      if (!status) throw new JarvisProblem(`unknown status "${filter.status}" (use ${Object.keys(STATUS_NAMES).join(', ')})`, 'invalid');
+      clauses.push(`ExecutionStatus = ${quote(status)}`);
+    }
+    for (const [bound, operator] of [[filter.startedAfter, '>='], [filter.startedBefore, '<']] as const) {
+      if (bound === undefined) continue;
+      if (Number.isNaN(Date.parse(bound))) throw new JarvisProblem(`"${bound}" is not a date and time (use ISO 8601, e.g. 2026-11-23T10:00:00Z)`, 'invalid');
+      clauses.push(`StartTime ${operator} ${quote(new Date(bound).toISOString())}`);
+    }
+    const query = clauses.join(' AND ');
+    const response = await this.client.workflowService.listWorkflowExecutions({
+      namespace: this.client.options.namespace,
+      query,
+      pageSize: filter.limit ?? 50,
+      ...(filter.cursor ? { nextPageToken: readCursor(filter.cursor, query) } : {}),
+    });
+    // A summary needs no memo, and a memo is encrypted under its run's environment key (an idempotent
+    // start's token), which a list has no per-run context to pick: it is left out rather than decoded.
+    const runs = await Promise.all(
+      (response.executions ?? []).map(async (raw) =>
+        summarize(await executionInfoFromRaw(withoutMemo(raw), this.client.options.loadedDataConverter, raw, this.client.options.namespace)),
+      ),
+    );
+    const token = response.nextPageToken;
+    return { runs, ...(token && token.length > 0 ? { nextCursor: writeCursor(token, query) } : {}) };
+  }
+
+  /** `executionId`: that execution of the run, as authorized; otherwise its latest. */
+  async describe(id: string, executionId?: string): Promise<{ handle: WorkflowHandle; description: WorkflowExecutionDescription }> {
+    const handle = this.client.workflow.getHandle(id, executionId);
+    try {
+      return { handle, description: await handle.describe() };
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw new JarvisProblem(`no run with id "${id}"`, 'not-found');
+      throw error;
+    }
+  }
+
+  /**
+   * The environment a run belongs to and the execution it was read from, for
+   * authorization before anything else is read. What is then read or done
+   * names that execution, so a run id whose newer execution belongs to
+   * another environment cannot be reached through the authorized one.
+   */
+  async locateRun(id: string): Promise<RunLocation> {
+    const stored = await this.summaries?.find(id);
+    if (stored) return { environment: stored.progress.environment, executionId: stored.executionId };
+    const { description } = await this.describe(id);
+    return { environment: description.typedSearchAttributes.get(ENVIRONMENT_ATTRIBUTE) ?? '', executionId: description.runId };
+  }
+
+  async runEnvironment(id: string): Promise<string> {
+    return (await this.locateRun(id)).environment;
+  }
+
+  /**
+   * One run with its progress. A closed run is read from the projection alone;
+   * a running one (or one without a usable row) from Temporal, and a closed
+   * run's missing or stale row is rebuilt from what Temporal answered.
+   */
+  async showRun(id: string): Promise<RunDetails> {
+    const stored = await this.summaries?.find(id);
+    if (stored && stored.progress.status !== 'running') return detailsFromSummary(stored);
+    const { handle, description } = await this.describe(id);
+    const details: RunDetails = { ...summarize(description), pendingAttempts: [] };
+    for (const pending of description.raw.pendingActivities ?? []) {
+      const activityId = pending.activityId ?? '';
+      if (!activityId.startsWith('step:')) continue;
+      details.pendingAttempts.push({
+        stepId: activityId.slice('step:'.length),
+        attempt: pending.attempt ?? 1,
+        ...(pending.lastFailure?.message ? { lastFailure: pending.lastFailure.message } : {}),
+      });
+    }
+    const closed = description.status.name !== 'RUNNING';
+    if (description.status.name === 'COMPLETED') {
+      details.progress = ((await handle.result()) as RunResult).progress;
+    } else if (description.status.name === 'FAILED') {
+      try {
+        await handle.result();
+      } catch (error) {
+        if (error instanceof WorkflowFailedError) {
+          details.error = error.cause?.message ?? error.message;
+          const failureDetails = (error.cause as { details?: Array<{ progress?: RunProgress }> } | undefined)?.details;
+          details.progress = failureDetails?.[0]?.progress;
+        }
+      }
+    } else {
+      details.progress = await queryProgress(handle);
+    }
+    if (closed && details.progress && details.progress.status !== 'running') {
+      await this.rebuildSummary(id, description.runId, details.progress);
+    }
+    if (details.progress) {
+      for (const pending of details.pendingAttempts) {
+        const step = details.progress.steps.find((candidate) => candidate.id === pending.stepId);
+        if (step) step.attempts = Math.max(step.attempts, pending.attempt);
+      }
+    }
+    return details;
+  }
+
+  /** Approval steps waiting for a decision in these environments, oldest first (from the projection). */
+  async waitingApprovals(environments: string[]): Promise<WaitingApproval[]> {
+    return (await this.summaries?.waitingApprovals(environments)) ?? [];
+  }
+
+  /** Figures for the dashboard: running runs (Temporal), finished ones per day and recent failures (projection). */
+  async runStatistics(environments: string[], days: number): Promise<RunStatistics> {
+    if (environments.length === 0) return { running: 0, failedLast24h: 0, recentFailures: [], daily: [] };
+    const query = `WorkflowType = ${quote(INTERPRETER_WORKFLOW)} AND ExecutionStatus = 'Running' AND ${ENVIRONMENT_ATTRIBUTE.name} IN (${environments.map(quote).join(', ')})`;
+    const [running, recentFailures, daily] = await Promise.all([
+      this.client.workflow.count(query).then((answer) => answer.count),
+      this.summaries?.recentFailures(environments, 24, 100) ?? [],
+      this.summaries?.dailyOutcomes(environments, days) ?? [],
+    ]);
+    return { running, failedLast24h: recentFailures.length, recentFailures: recentFailures.slice(0, 10), daily };
+  }
+
+  /** Writes a closed run's projection row from what Temporal answered. */
+  private async rebuildSummary(workflowId: string, executionId: string, progress: RunProgress): Promise<void> {
+    if (!this.summaries) return;
+    const { steps, ...run } = progress;
+    await this.summaries.record({
+      workflowId,
+      executionId,
+      sequence: FINAL_SEQUENCE,
+      complete: true,
+      run,
+      steps: steps.map((step, position) => ({ position, step })),
+    });
+  }
+}
