@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import { data, Form, Link, useActionData, useLoaderData, useRevalidator, type ActionFunctionArgs, type LoaderFunctionArgs } from 'react-router';
+import { data, Form, Link, useRevalidator } from 'react-router';
+import type { Route } from './+types/approvals.js';
 import { formatDateTime, useLanguage, useT, type MessageKey } from '../i18n/index.js';
 import { ApiProblem, decideStep, requireApi } from '../lib/api.server.js';
 
@@ -13,12 +14,12 @@ interface WaitingApproval {
   step: { id: string; title?: string; startedAt?: string; approval?: { role: string; required: number; deadline?: string; approvedBy: unknown[] } };
 }
 
-export async function loader({ request }: LoaderFunctionArgs) {
+export async function loader({ request }: Route.LoaderArgs) {
   const api = await requireApi(request);
   return data({ approvals: await api.get<WaitingApproval[]>('/approvals') }, { headers: api.headers });
 }
 
-export async function action({ request }: ActionFunctionArgs) {
+export async function action({ request }: Route.ActionArgs) {
   const api = await requireApi(request);
   const form = await request.formData();
   try {
@@ -53,11 +54,10 @@ function Countdown({ deadline }: { deadline: string }) {
   );
 }
 
-export default function Approvals() {
+export default function Approvals({ loaderData, actionData: answer }: Route.ComponentProps) {
   const t = useT();
   const language = useLanguage();
-  const { approvals } = useLoaderData<typeof loader>();
-  const answer = useActionData<typeof action>();
+  const { approvals } = loaderData;
   const revalidator = useRevalidator();
   // The inbox follows decisions taken elsewhere and new waits.
   useEffect(() => {
