@@ -3,9 +3,10 @@
 // user's token (RBAC and audit apply).
 import type { CompiledManifest } from '../manifest/loader.js';
 import type { CompiledRunbook, Role } from '../manifest/types.js';
-import { JarvisProblem, type ProblemKind } from '../manifest/errors.js';
+import { JarvisProblem } from '../manifest/errors.js';
 import type { RunService } from '../runs/run-service.js';
 import type { ApprovalAnswer, ListRunsFilter, RunDetails, RunSummary } from '../runs/run-contract.js';
+import type { ApiClient } from './api-client.js';
 
 export interface Actor {
   user: string;
@@ -57,55 +58,19 @@ export class TemporalRunOperations implements RunOperations {
   }
 }
 
-const KIND_BY_STATUS: Record<number, ProblemKind> = { 400: 'invalid', 401: 'forbidden', 403: 'forbidden', 404: 'not-found', 409: 'conflict', 502: 'unavailable' };
-
 /** The same operations through the API, as the user the token belongs to (`--as` and `--role` do not apply). */
 export class ApiRunOperations implements RunOperations {
   readonly via = 'api' as const;
-  constructor(
-    readonly baseUrl: string,
-    private readonly token: string,
-  ) {}
-
-  /** One API call as the session's user; problems come back as JarvisProblem with the API's words. */
-  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const text = await this.request(method, path, body);
-    return (text ? JSON.parse(text) : undefined) as T;
-  }
-
-  /** One API call whose answer is text, not JSON (Graphviz DOT). */
-  text(method: string, path: string): Promise<string> {
-    return this.request(method, path);
-  }
-
-  private async request(method: string, path: string, body?: unknown): Promise<string> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      });
-    } catch (error) {
-      throw new JarvisProblem(`cannot reach the API at ${this.baseUrl}: ${(error as Error).message}`, 'not-found');
-    }
-    const text = await response.text();
-    if (!response.ok) {
-      const problem = (text ? JSON.parse(text) : undefined) as { detail?: string; errors?: Array<{ path: string; message: string }> } | undefined;
-      const detail = response.status === 401 ? 'the API session is not valid: run `npx jarvis login` again' : (problem?.detail ?? `HTTP ${response.status}`);
-      throw new JarvisProblem(detail, KIND_BY_STATUS[response.status] ?? 'invalid', problem?.errors ?? []);
-    }
-    return text;
-  }
+  constructor(private readonly api: ApiClient) {}
 
   runbook(name: string) {
-    return this.call<CompiledRunbook>('GET', `/runbooks/${encodeURIComponent(name)}`);
+    return this.api.call<CompiledRunbook>('GET', `/runbooks/${encodeURIComponent(name)}`);
   }
   async start(runbook: string | CompiledManifest, inputs: Record<string, unknown>, environment: string) {
     if (typeof runbook !== 'string') {
       throw new JarvisProblem('through the API only catalog runbooks can be started; run the file without an API session (npx jarvis logout)', 'invalid');
     }
-    return this.call<{ id: string }>('POST', `/runbooks/${encodeURIComponent(runbook)}/execute`, { environment, inputs });
+    return this.api.call<{ id: string }>('POST', `/runbooks/${encodeURIComponent(runbook)}/execute`, { environment, inputs });
   }
   list(filter: ListRunsFilter) {
     const query = new URLSearchParams(
@@ -113,24 +78,24 @@ export class ApiRunOperations implements RunOperations {
         value === undefined ? [] : [[key, String(value)]],
       ),
     );
-    return this.call<RunSummary[]>('GET', `/runs?${query}`);
+    return this.api.call<RunSummary[]>('GET', `/runs?${query}`);
   }
   showRun(id: string) {
-    return this.call<RunDetails>('GET', `/runs/${encodeURIComponent(id)}`);
+    return this.api.call<RunDetails>('GET', `/runs/${encodeURIComponent(id)}`);
   }
   approve(id: string, step: string, _actor: Actor, comment?: string) {
-    return this.call<ApprovalAnswer>('POST', `/runs/${encodeURIComponent(id)}/steps/${encodeURIComponent(step)}/approve`, comment ? { comment } : {});
+    return this.api.call<ApprovalAnswer>('POST', `/runs/${encodeURIComponent(id)}/steps/${encodeURIComponent(step)}/approve`, comment ? { comment } : {});
   }
   reject(id: string, step: string, _actor: Actor, reason: string) {
-    return this.call<ApprovalAnswer>('POST', `/runs/${encodeURIComponent(id)}/steps/${encodeURIComponent(step)}/reject`, { reason });
+    return this.api.call<ApprovalAnswer>('POST', `/runs/${encodeURIComponent(id)}/steps/${encodeURIComponent(step)}/reject`, { reason });
   }
   async cancel(id: string) {
-    await this.call('POST', `/runs/${encodeURIComponent(id)}/cancel`);
+    await this.api.call('POST', `/runs/${encodeURIComponent(id)}/cancel`);
   }
   rerun(id: string) {
-    return this.call<{ id: string }>('POST', `/runs/${encodeURIComponent(id)}/rerun`);
+    return this.api.call<{ id: string }>('POST', `/runs/${encodeURIComponent(id)}/rerun`);
   }
   resume(id: string) {
-    return this.call<{ id: string; runId: string; fromStep: string }>('POST', `/runs/${encodeURIComponent(id)}/resume`);
+    return this.api.call<{ id: string; runId: string; fromStep: string }>('POST', `/runs/${encodeURIComponent(id)}/resume`);
   }
 }

@@ -50,3 +50,19 @@ export async function watchRun(service: Pick<RunService, 'showRun'>, id: string,
 export function runOutcome(details: RunDetails): string {
   return details.progress?.status ?? details.status.toLowerCase();
 }
+
+/** The command failed and has said why already: exit 1 without another message. */
+export class CommandFailed extends Error {}
+
+/** Reports a started run and, with --watch, follows it to its end; a run that does not succeed fails the command. */
+export async function reportStarted(service: Pick<RunService, 'showRun'>, started: { id: string }, watch: boolean, verb: string): Promise<void> {
+  console.log(`${verb} run ${started.id}`);
+  if (!watch) {
+    console.log(`Follow it with: npx jarvis run show ${started.id}`);
+    return;
+  }
+  const details = await watchRun(service, started.id, (line) => console.log(`  ${line}`));
+  const outcome = runOutcome(details);
+  console.log(`Run ${started.id} ${outcome}${details.error ? `: ${details.error}` : ''}`);
+  if (outcome !== 'succeeded') throw new CommandFailed();
+}

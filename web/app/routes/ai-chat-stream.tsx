@@ -1,7 +1,8 @@
 // The chat's answer streamed to the browser: the API's server-sent events
 // passed through as they come, called with the session's token so the browser
 // never holds it. The browser posts {environment, runId?, messages}.
-import { data, type ActionFunctionArgs } from 'react-router';
+import { data } from 'react-router';
+import type { Route } from './+types/ai-chat-stream.js';
 import { z } from 'zod';
 import { ApiProblem, requireApi } from '../lib/api.server.js';
 
@@ -14,7 +15,7 @@ const ChatRequest = z.object({
     .max(50),
 });
 
-export async function action({ request }: ActionFunctionArgs) {
+export async function action({ request }: Route.ActionArgs) {
   const api = await requireApi(request);
   const parsed = ChatRequest.safeParse(await request.json().catch(() => undefined));
   if (!parsed.success) return data({ status: 400, detail: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') }, { status: 400, headers: api.headers });

@@ -1,10 +1,11 @@
 // Diagnoses a failed run (form field runId) or a described problem
 // (environment and text) through the API, for the run page and the AI page.
-import { data, type ActionFunctionArgs } from 'react-router';
+import { data } from 'react-router';
+import type { Route } from './+types/ai-diagnose.js';
 import { ApiProblem, requireApi } from '../lib/api.server.js';
 import type { Diagnosis } from '../lib/ai-types.js';
 
-export async function action({ request }: ActionFunctionArgs) {
+export async function action({ request }: Route.ActionArgs) {
   const api = await requireApi(request);
   const form = await request.formData();
   const runId = String(form.get('runId') ?? '').trim();

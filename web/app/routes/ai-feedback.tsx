@@ -1,8 +1,9 @@
 // Thumbs up or down on an AI answer (or a knowledge document), which weighs future retrieval.
-import { data, type ActionFunctionArgs } from 'react-router';
+import { data } from 'react-router';
+import type { Route } from './+types/ai-feedback.js';
 import { ApiProblem, requireApi } from '../lib/api.server.js';
 
-export async function action({ request }: ActionFunctionArgs) {
+export async function action({ request }: Route.ActionArgs) {
   const api = await requireApi(request);
   const form = await request.formData();
   const vote = String(form.get('vote') ?? '');

@@ -2,7 +2,8 @@
 // to the knowledge base; and plans (a goal becomes a proposed runbook with its
 // risk, submitted to start a run that waits for approval).
 import { useState } from 'react';
-import { data, Form, Link, redirect, useActionData, useLoaderData, useNavigation, type ActionFunctionArgs, type LoaderFunctionArgs } from 'react-router';
+import { data, Form, Link, redirect, useNavigation } from 'react-router';
+import type { Route } from './+types/ai.js';
 import { formatDateTime, useLanguage, useT, type MessageKey, type Translate } from '../i18n/index.js';
 import { OfflineBanner } from '../lib/ai-answer.js';
 import { AiChat } from '../lib/ai-chat.js';
@@ -16,7 +17,7 @@ import '../ai.css';
 
 const problemText = (error: ApiProblem) => error.problem.detail ?? error.problem.title ?? String(error.problem.status);
 
-export async function loader({ request }: LoaderFunctionArgs) {
+export async function loader({ request }: Route.LoaderArgs) {
   const api = await requireApi(request);
   const url = new URL(request.url);
   const me = await api.get<{ grants: Array<{ environment: string }> }>('/auth/me');
@@ -55,7 +56,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 type ActionAnswer = { intent: string; error?: string; errors?: PlanError[]; noted?: string };
 
-export async function action({ request }: ActionFunctionArgs) {
+export async function action({ request }: Route.ActionArgs) {
   const api = await requireApi(request);
   const form = await request.formData();
   const intent = String(form.get('intent') ?? '');
@@ -206,11 +207,10 @@ function PlanPanel({ environment, run, goal, plan, planError, answer, t }: { env
   );
 }
 
-export default function AiOps() {
+export default function AiOps({ loaderData, actionData: answer }: Route.ComponentProps) {
   const t = useT();
   const shell = useShell();
-  const { environment, q, hits, searchError, plan, planError, run, goal, model } = useLoaderData<typeof loader>();
-  const answer = useActionData<typeof action>();
+  const { environment, q, hits, searchError, plan, planError, run, goal, model } = loaderData;
   const roles = rolesIn(shell.me, environment);
   const [chatModel, setChatModel] = useState<string | null | undefined>(model);
   const offline = chatModel === null || plan?.model === null;

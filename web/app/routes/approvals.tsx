@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import { data, Form, Link, useActionData, useLoaderData, useRevalidator, type ActionFunctionArgs, type LoaderFunctionArgs } from 'react-router';
+import { data, Form, Link, useRevalidator } from 'react-router';
+import type { Route } from './+types/approvals.js';
 import type { ApprovalBlockerReason } from '../../../workflows/approval-rule.js';
 import { formatDateTime, useLanguage, useT } from '../i18n/index.js';
 import { approvalBlockerText } from '../lib/approval-blocker.js';
@@ -15,12 +16,12 @@ interface WaitingApproval {
   step: { id: string; title?: string; startedAt?: string; approval?: { role: string; required: number; deadline?: string; approvedBy: unknown[] } };
 }
 
-export async function loader({ request }: LoaderFunctionArgs) {
+export async function loader({ request }: Route.LoaderArgs) {
   const api = await requireApi(request);
   return data({ approvals: await api.get<WaitingApproval[]>('/approvals') }, { headers: api.headers });
 }
 
-export async function action({ request }: ActionFunctionArgs) {
+export async function action({ request }: Route.ActionArgs) {
   const api = await requireApi(request);
   const form = await request.formData();
   try {
@@ -49,11 +50,10 @@ function Countdown({ deadline }: { deadline: string }) {
   );
 }
 
-export default function Approvals() {
+export default function Approvals({ loaderData, actionData: answer }: Route.ComponentProps) {
   const t = useT();
   const language = useLanguage();
-  const { approvals } = useLoaderData<typeof loader>();
-  const answer = useActionData<typeof action>();
+  const { approvals } = loaderData;
   const revalidator = useRevalidator();
   // The inbox follows decisions taken elsewhere and new waits.
   useEffect(() => {

@@ -1,7 +1,8 @@
 // Containers of the Docker endpoints (docker connections) of the selected
 // environment: grouped by stack or Compose project, with their state, logs,
 // and restart / stop / start as runs (approved first in prod).
-import { data, Form, Link, redirect, useActionData, useLoaderData, useNavigation, useSearchParams, type ActionFunctionArgs, type LoaderFunctionArgs } from 'react-router';
+import { data, Form, Link, redirect, useNavigation, useSearchParams } from 'react-router';
+import type { Route } from './+types/containers.js';
 import type { ContainerSummary } from '../../../infra/docker-endpoint.js';
 import { useT } from '../i18n/index.js';
 import { ApiProblem, requireApi } from '../lib/api.server.js';
@@ -16,7 +17,7 @@ interface Connection {
   environment: string;
 }
 
-export async function loader({ request }: LoaderFunctionArgs) {
+export async function loader({ request }: Route.LoaderArgs) {
   const api = await requireApi(request);
   const url = new URL(request.url);
   const me = await api.get<{ grants: Array<{ environment: string }> }>('/auth/me');
@@ -40,7 +41,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return data({ environment, endpoints: endpoints.map((connection) => connection.name), endpoint, groups, problem, logs }, { headers: api.headers });
 }
 
-export async function action({ request }: ActionFunctionArgs) {
+export async function action({ request }: Route.ActionArgs) {
   const api = await requireApi(request);
   const form = await request.formData();
   const verb = String(form.get('intent') ?? '');
@@ -63,13 +64,12 @@ function groupLabel(group: string, t: ReturnType<typeof useT>): string {
   return t('containers.standalone');
 }
 
-export default function Containers() {
+export default function Containers({ loaderData, actionData: answer }: Route.ComponentProps) {
   const t = useT();
   const shell = useShell();
   const navigation = useNavigation();
   const [params] = useSearchParams();
-  const { environment, endpoints, endpoint, groups, problem, logs } = useLoaderData<typeof loader>();
-  const answer = useActionData<typeof action>();
+  const { environment, endpoints, endpoint, groups, problem, logs } = loaderData;
   const roles = rolesIn(shell.me, environment);
   const mayOperate = roles.includes('operator') || roles.includes('admin');
   return (

@@ -1,4 +1,5 @@
-import { data, Link, useLoaderData, type LoaderFunctionArgs } from 'react-router';
+import { data, Link } from 'react-router';
+import type { Route } from './+types/dashboard.js';
 import { formatDateTime, formatDuration, useLanguage, useT } from '../i18n/index.js';
 import { requireApi } from '../lib/api.server.js';
 import { selectedEnvironment } from '../lib/session.server.js';
@@ -37,7 +38,7 @@ async function nodeCounts(api: Awaited<ReturnType<typeof requireApi>>, environme
   return { total: nodes.length, online: count('online'), pending: count('pending'), unreachable: count('unreachable') };
 }
 
-export async function loader({ request }: LoaderFunctionArgs) {
+export async function loader({ request }: Route.LoaderArgs) {
   const api = await requireApi(request);
   const { environment } = await selectedEnvironment(request, (await api.get<{ grants: Array<{ environment: string }> }>('/auth/me')).grants);
   const [stats, containers, nodes] = await Promise.all([
@@ -111,11 +112,11 @@ function HintWidget({ label, hint }: { label: string; hint: string }) {
   );
 }
 
-export default function Dashboard() {
+export default function Dashboard({ loaderData }: Route.ComponentProps) {
   const t = useT();
   const language = useLanguage();
   const shell = useShell();
-  const { stats, containers, nodes } = useLoaderData<typeof loader>();
+  const { stats, containers, nodes } = loaderData;
   return (
     <section>
       <h1>{t('dashboard.title')}</h1>

@@ -1,7 +1,8 @@
 // Infra: the nodes of the selected environment (status, last seen, hardware,
 // labels), one node's details, the network topology as a graph, and, for
 // admins, enrolling a node for its agent or removing one.
-import { data, Form, Link, useActionData, useLoaderData, useNavigation, useSearchParams, type ActionFunctionArgs, type LoaderFunctionArgs } from 'react-router';
+import { data, Form, Link, useNavigation, useSearchParams } from 'react-router';
+import type { Route } from './+types/infra.js';
 import type { NodeView } from '../../../infra/node-store.js';
 import type { Topology } from '../../../infra/topology.js';
 import { formatDateTime, formatDuration, useLanguage, useT, type MessageKey, type Translate } from '../i18n/index.js';
@@ -11,7 +12,7 @@ import { rolesIn, useShell } from '../lib/shell-data.js';
 import { TopologyGraph } from '../lib/topology-graph.js';
 import { TableHead } from '../lib/table-head.js';
 
-export async function loader({ request }: LoaderFunctionArgs) {
+export async function loader({ request }: Route.LoaderArgs) {
   const api = await requireApi(request);
   const me = await api.get<{ grants: Array<{ environment: string }> }>('/auth/me');
   const { environment } = await selectedEnvironment(request, me.grants);
@@ -21,7 +22,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return data({ environment, nodes, topology }, { headers: api.headers });
 }
 
-export async function action({ request }: ActionFunctionArgs) {
+export async function action({ request }: Route.ActionArgs) {
   const api = await requireApi(request);
   const form = await request.formData();
   const intent = String(form.get('intent') ?? '');
@@ -152,14 +153,13 @@ function NodeDetails({ node, t }: { node: NodeView; t: Translate }) {
   );
 }
 
-export default function Infra() {
+export default function Infra({ loaderData, actionData: answer }: Route.ComponentProps) {
   const t = useT();
   const language = useLanguage();
   const shell = useShell();
   const navigation = useNavigation();
   const [params] = useSearchParams();
-  const { environment, nodes, topology } = useLoaderData<typeof loader>();
-  const answer = useActionData<typeof action>();
+  const { environment, nodes, topology } = loaderData;
   const isAdmin = rolesIn(shell.me, environment).includes('admin');
   const selected = nodes.find((node) => node.id === params.get('node'));
   return (

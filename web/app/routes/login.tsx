@@ -1,15 +1,16 @@
-import { data, Form, redirect, useActionData, useNavigation, useSearchParams, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from 'react-router';
+import { data, Form, redirect, useNavigation, useSearchParams } from 'react-router';
+import type { Route } from './+types/login.js';
 import { useT } from '../i18n/index.js';
 import { ApiProblem, logIn, startSession } from '../lib/api.server.js';
 import { safeRedirectPath } from '../lib/safe-redirect.js';
 import { sessionStorage } from '../lib/session.server.js';
 
-export const meta: MetaFunction = () => [{ title: 'Jarvis' }];
+export const meta: Route.MetaFunction = () => [{ title: 'Jarvis' }];
 
 /** The API's words for "this account needs its one-time code" (api/services/auth-service.ts). */
 const TOTP_REQUIRED = 'a one-time code from your authenticator app is required';
 
-export async function loader({ request }: LoaderFunctionArgs) {
+export async function loader({ request }: Route.LoaderArgs) {
   const session = await sessionStorage.getSession(request.headers.get('cookie'));
   if (session.get('accessToken')) throw redirect('/dashboard');
   return null;
@@ -17,7 +18,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 type LoginError = 'invalid' | 'totp' | 'totpInvalid' | 'tooMany' | 'unavailable' | 'missing';
 
-export async function action({ request }: ActionFunctionArgs) {
+export async function action({ request }: Route.ActionArgs) {
   const form = await request.formData();
   const email = String(form.get('email') ?? '').trim();
   const password = String(form.get('password') ?? '');
@@ -38,9 +39,8 @@ export async function action({ request }: ActionFunctionArgs) {
   }
 }
 
-export default function Login() {
+export default function Login({ actionData: answer }: Route.ComponentProps) {
   const t = useT();
-  const answer = useActionData<typeof action>();
   const navigation = useNavigation();
   const [params] = useSearchParams();
   const busy = navigation.state !== 'idle';

@@ -1,10 +1,11 @@
 // Language and environment choices, kept in plain cookies.
-import { redirect, type ActionFunctionArgs } from 'react-router';
+import { redirect } from 'react-router';
+import type { Route } from './+types/preferences.js';
 import { LANGUAGES } from '../i18n/index.js';
 import { safeRedirectPath } from '../lib/safe-redirect.js';
 import { environmentCookie, languageCookie } from '../lib/session.server.js';
 
-export async function action({ request }: ActionFunctionArgs) {
+export async function action({ request }: Route.ActionArgs) {
   const form = await request.formData();
   const headers = new Headers();
   const language = form.get('language');

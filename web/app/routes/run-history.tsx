@@ -1,8 +1,8 @@
 // The run's Temporal history as a JSON download.
-import type { LoaderFunctionArgs } from 'react-router';
+import type { Route } from './+types/run-history.js';
 import { requireApi } from '../lib/api.server.js';
 
-export async function loader({ request, params }: LoaderFunctionArgs) {
+export async function loader({ request, params }: Route.LoaderArgs) {
   const api = await requireApi(request);
   const id = params.id ?? '';
   const history = await api.get<unknown>(`/runs/${encodeURIComponent(id)}/history`);

@@ -1,6 +1,7 @@
 // One run: header, step timeline, approvals, live logs and recovery actions.
 import { useEffect, useState } from 'react';
-import { data, Form, Link, redirect, useActionData, useFetcher, useLoaderData, useNavigation, useRevalidator, useSearchParams, type ActionFunctionArgs, type LoaderFunctionArgs } from 'react-router';
+import { data, Form, Link, redirect, useFetcher, useNavigation, useRevalidator, useSearchParams } from 'react-router';
+import type { Route } from './+types/run.js';
 import { formatDateTime, formatDuration, useLanguage, useT, type Translate } from '../i18n/index.js';
 import { DiagnoseButton, DiagnosisPanel } from '../lib/ai-diagnosis.js';
 import { parseLineRange } from '../lib/ai-types.js';
@@ -22,14 +23,14 @@ function timelineByStep(timeline: TimelineEntry[]): Map<string, TimelineEntry> {
 
 type InputsAnswer = { runbook: string; inputs: Record<string, unknown> } | { error: string };
 
-export async function loader({ request, params }: LoaderFunctionArgs) {
+export async function loader({ request, params }: Route.LoaderArgs) {
   const api = await requireApi(request);
   const id = encodeURIComponent(params.id ?? '');
   // The history-based timeline and the inputs load after the page shows (a long run's history is large).
   return data({ run: await api.get<RunDetails>(`/runs/${id}`) }, { headers: api.headers });
 }
 
-export async function action({ request, params }: ActionFunctionArgs) {
+export async function action({ request, params }: Route.ActionArgs) {
   const api = await requireApi(request);
   const id = encodeURIComponent(params.id ?? '');
   const form = await request.formData();
@@ -215,17 +216,16 @@ function InputsComparison({ mine, other, t, onCompare, defaultOther }: { mine?: 
   );
 }
 
-export default function RunPage() {
+export default function RunPage({ loaderData, actionData: answer }: Route.ComponentProps) {
   const t = useT();
   const language = useLanguage();
   const shell = useShell();
-  const { run: loaded } = useLoaderData<typeof loader>();
+  const { run: loaded } = loaderData;
   const timelineFetcher = useFetcher<TimelineEntry[]>();
   const inputsFetcher = useFetcher<InputsAnswer>();
   const compareFetcher = useFetcher<InputsAnswer>();
   const [showDetails, setShowDetails] = useState(false);
   const timeline = timelineFetcher.data ?? [];
-  const answer = useActionData<typeof action>();
   const revalidator = useRevalidator();
   // A citation's address: /runs/:id?step=X&lines=FROM-TO opens the run at those log lines.
   const [searchParams] = useSearchParams();

@@ -1,6 +1,7 @@
 // One runbook: description, steps, and the form generated from its inputs.
 import { useState } from 'react';
-import { data, Form, redirect, useActionData, useLoaderData, useNavigation, type ActionFunctionArgs, type LoaderFunctionArgs } from 'react-router';
+import { data, Form, redirect, useNavigation } from 'react-router';
+import type { Route } from './+types/runbook.js';
 import { useT } from '../i18n/index.js';
 import { ApiProblem, requireApi } from '../lib/api.server.js';
 import { formToValue, SchemaFields, validateInputs, type FieldError, type JsonSchema } from '../lib/schema-form.js';
@@ -28,7 +29,7 @@ interface Runbook {
   steps: RunbookStep[];
 }
 
-export async function loader({ request, params }: LoaderFunctionArgs) {
+export async function loader({ request, params }: Route.LoaderArgs) {
   const api = await requireApi(request);
   const runbook = await api.get<Runbook>(`/runbooks/${encodeURIComponent(params.name ?? '')}`);
   return data({ runbook }, { headers: api.headers });
@@ -46,7 +47,7 @@ function withoutSecrets(schema: JsonSchema, value: Record<string, unknown>): Rec
   return kept;
 }
 
-export async function action({ request, params }: ActionFunctionArgs) {
+export async function action({ request, params }: Route.ActionArgs) {
   const api = await requireApi(request);
   const name = params.name ?? '';
   const form = await request.formData();
@@ -81,10 +82,9 @@ function StepList({ steps }: { steps: RunbookStep[] }) {
   );
 }
 
-export default function RunbookPage() {
+export default function RunbookPage({ loaderData, actionData: answer }: Route.ComponentProps) {
   const t = useT();
-  const { runbook } = useLoaderData<typeof loader>();
-  const answer = useActionData<typeof action>();
+  const { runbook } = loaderData;
   const shell = useShell();
   const navigation = useNavigation();
   const [clientErrors, setClientErrors] = useState<ShownError[] | undefined>();

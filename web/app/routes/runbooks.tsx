@@ -1,4 +1,5 @@
-import { data, Form, Link, useLoaderData, useSearchParams, type LoaderFunctionArgs } from 'react-router';
+import { data, Form, Link, useSearchParams } from 'react-router';
+import type { Route } from './+types/runbooks.js';
 import { useT } from '../i18n/index.js';
 import { requireApi } from '../lib/api.server.js';
 
@@ -11,7 +12,7 @@ interface RunbookSummary {
   valid: boolean;
 }
 
-export async function loader({ request }: LoaderFunctionArgs) {
+export async function loader({ request }: Route.LoaderArgs) {
   const api = await requireApi(request);
   const url = new URL(request.url);
   const query = new URLSearchParams();
@@ -24,9 +25,9 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return data({ runbooks, categories }, { headers: api.headers });
 }
 
-export default function Runbooks() {
+export default function Runbooks({ loaderData }: Route.ComponentProps) {
   const t = useT();
-  const { runbooks, categories } = useLoaderData<typeof loader>();
+  const { runbooks, categories } = loaderData;
   const [params] = useSearchParams();
   return (
     <section>

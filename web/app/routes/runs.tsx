@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
-import { data, Form, Link, useLoaderData, useRevalidator, useSearchParams, type LoaderFunctionArgs } from 'react-router';
+import { data, Form, Link, useRevalidator, useSearchParams } from 'react-router';
+import type { Route } from './+types/runs.js';
 import { formatDateTime, formatDuration, useLanguage, useT } from '../i18n/index.js';
 import { requireApi } from '../lib/api.server.js';
 import { useShell } from '../lib/shell-data.js';
@@ -18,7 +19,7 @@ interface RunSummary {
 
 const FILTERS = ['status', 'runbook', 'environment', 'startedBy', 'cursor'] as const;
 
-export async function loader({ request }: LoaderFunctionArgs) {
+export async function loader({ request }: Route.LoaderArgs) {
   const api = await requireApi(request);
   const url = new URL(request.url);
   const query = new URLSearchParams({ limit: '25' });
@@ -34,11 +35,11 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return data({ runs, nextCursor: headers.get('x-next-cursor') }, { headers: api.headers });
 }
 
-export default function Runs() {
+export default function Runs({ loaderData }: Route.ComponentProps) {
   const t = useT();
   const language = useLanguage();
   const shell = useShell();
-  const { runs, nextCursor } = useLoaderData<typeof loader>();
+  const { runs, nextCursor } = loaderData;
   const [params] = useSearchParams();
   const revalidator = useRevalidator();
   const anyRunning = runs.some((run) => run.status === 'RUNNING');

@@ -1,6 +1,7 @@
 // Settings: language, password, API tokens, TOTP enrolment, and (for admins)
 // users (disable, reset a password), role grants and environments.
-import { data, Form, useActionData, useLoaderData, useLocation, type ActionFunctionArgs, type LoaderFunctionArgs } from 'react-router';
+import { data, Form, useLocation } from 'react-router';
+import type { Route } from './+types/settings.js';
 import { LANGUAGES, useLanguage, useT } from '../i18n/index.js';
 import { ApiProblem, requireApi } from '../lib/api.server.js';
 import { holdsAnywhere, useShell } from '../lib/shell-data.js';
@@ -20,7 +21,7 @@ interface UserRow {
 
 type ConnectionRow = ConnectionView;
 
-export async function loader({ request }: LoaderFunctionArgs) {
+export async function loader({ request }: Route.LoaderArgs) {
   const api = await requireApi(request);
   const me = await api.get<{ grants: Array<{ role: string }> }>('/auth/me');
   const admin = me.grants.some((grant) => grant.role === 'admin');
@@ -47,7 +48,7 @@ function parseConfig(text: string): Record<string, unknown> | string {
 type Done = 'token' | 'tokenRevoked' | 'password' | 'totpSetup' | 'totpEnabled' | 'user' | 'userReset' | 'userDisabled' | 'userEnabled' | 'grant' | 'environment' | 'connection' | 'connectionDeleted';
 type Answer = { done?: Done; token?: string; secret?: string; uri?: string; error?: string };
 
-export async function action({ request }: ActionFunctionArgs) {
+export async function action({ request }: Route.ActionArgs) {
   const api = await requireApi(request);
   const form = await request.formData();
   const field = (name: string) => String(form.get(name) ?? '').trim();
@@ -112,14 +113,14 @@ export async function action({ request }: ActionFunctionArgs) {
   }
 }
 
-export default function Settings() {
+export default function Settings({ loaderData, actionData }: Route.ComponentProps) {
   const t = useT();
   const language = useLanguage();
   const shell = useShell();
   const location = useLocation();
-  const { users, environments, connections, tokens } = useLoaderData<typeof loader>();
+  const { users, environments, connections, tokens } = loaderData;
   const adminIn = shell.me.grants.filter((grant) => grant.role === 'admin').map((grant) => grant.environment);
-  const answer = useActionData<typeof action>() as Answer | undefined;
+  const answer = actionData as Answer | undefined;
   const admin = holdsAnywhere(shell.me, ['admin']);
   return (
     <section className="settings">

@@ -1,12 +1,13 @@
 // The signed-in layout: sidebar, header (environment, infrastructure light,
 // pending approvals, user and sign-out) and the page.
-import { data, Form, NavLink, Outlet, useLocation, type LoaderFunctionArgs, type ShouldRevalidateFunction } from 'react-router';
+import { data, Form, NavLink, Outlet, useLocation, type ShouldRevalidateFunction } from 'react-router';
+import type { Route } from './+types/shell.js';
 import { useT, type MessageKey } from '../i18n/index.js';
 import { readiness, requireApi } from '../lib/api.server.js';
 import { selectedEnvironment, webConfig } from '../lib/session.server.js';
 import { holdsAnywhere, rolesIn, useShell, type Role, type ShellData } from '../lib/shell-data.js';
 
-export async function loader({ request }: LoaderFunctionArgs) {
+export async function loader({ request }: Route.LoaderArgs) {
   const api = await requireApi(request);
   const [me, ready, approvals] = await Promise.all([
     api.get<ShellData['me']>('/auth/me'),

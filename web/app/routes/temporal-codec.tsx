@@ -2,10 +2,11 @@
 // credentials): the browser sends its Jarvis session cookie, which the web
 // server turns into the user's API token for the API's codec routes. The API
 // decides who may decode what.
-import { data, type ActionFunctionArgs } from 'react-router';
+import { data } from 'react-router';
+import type { Route } from './+types/temporal-codec.js';
 import { ApiProblem, requireApi } from '../lib/api.server.js';
 
-export async function action({ request, params }: ActionFunctionArgs) {
+export async function action({ request, params }: Route.ActionArgs) {
   const operation = params.operation;
   if (request.method !== 'POST' || (operation !== 'decode' && operation !== 'encode')) return data({ title: 'not found' }, { status: 404 });
   const api = await requireApi(request).catch((thrown: unknown) => {

@@ -1,7 +1,8 @@
 // Traefik's forward-auth check for Temporal's web UI (served under /temporal):
 // only a signed-in Jarvis user who is admin in at least one environment gets
 // through; anyone else is sent to sign in, or refused.
-import { redirect, type LoaderFunctionArgs } from 'react-router';
+import { redirect } from 'react-router';
+import type { Route } from './+types/temporal-ui-auth.js';
 import { requireApi } from '../lib/api.server.js';
 
 export const TEMPORAL_UI_PATH = '/temporal';
@@ -12,7 +13,7 @@ function forwardedPath(request: Request): string {
   return uri === TEMPORAL_UI_PATH || (uri.startsWith(`${TEMPORAL_UI_PATH}/`) && !/[\\\s]|\/\//.test(uri)) ? uri : TEMPORAL_UI_PATH;
 }
 
-export async function loader({ request }: LoaderFunctionArgs) {
+export async function loader({ request }: Route.LoaderArgs) {
   const api = await requireApi(request).catch((thrown: unknown) => {
     if (thrown instanceof Response && thrown.status >= 300 && thrown.status < 400) throw redirect(`/login?next=${encodeURIComponent(forwardedPath(request))}`);
     throw thrown;

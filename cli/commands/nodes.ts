@@ -1,18 +1,11 @@
-// `jarvis nodes list|show|enroll`, `jarvis network topology` (through the API)
-// and `jarvis agent` (the agent a node runs).
+// `jarvis nodes list|show|enroll`: the node inventory, through the API.
 import type { Command } from 'commander';
-import { Option } from 'commander';
-import { runAgentUntilStopped } from '../agent/main.js';
-import { temporalTlsOf } from '../temporal/tls.js';
-import type { JarvisEnv } from '../config/env.js';
-import type { NodeView } from '../infra/node-store.js';
-import type { Topology } from '../infra/topology.js';
-import { JarvisProblem } from '../manifest/errors.js';
-import { OUTPUT_FORMATS, printData, renderTable, type OutputFormat } from './output.js';
-import type { ApiRunOperations } from './run-operations.js';
+import type { NodeView } from '../../infra/node-store.js';
+import { JarvisProblem } from '../../manifest/errors.js';
+import type { CliContext } from '../context.js';
+import { collect, outputOption } from '../options.js';
+import { printData, renderTable, type OutputFormat } from '../output.js';
 
-const outputOption = () => new Option('-o, --output <format>', 'table, json or yaml').choices(OUTPUT_FORMATS).default('table');
-const collect = (value: string, previous: string[]) => [...previous, value];
 const gib = (bytes: number | undefined) => (bytes === undefined ? '' : `${(bytes / 2 ** 30).toFixed(1)} GiB`);
 
 function parseLabels(pairs: string[]): Record<string, string> {
@@ -56,7 +49,7 @@ function renderNode(node: NodeView): string {
   return lines.join('\n');
 }
 
-export function registerNodeCommands(program: Command, env: JarvisEnv, apiSession: () => ApiRunOperations): void {
+export function registerNodeCommands(program: Command, context: CliContext): void {
   const nodes = program.command('nodes').description('the node inventory: machines with their profile, labels and status (through the API)');
 
   nodes
@@ -66,7 +59,7 @@ export function registerNodeCommands(program: Command, env: JarvisEnv, apiSessio
     .addOption(outputOption())
     .action(async (options: { environment?: string; output: OutputFormat }) => {
       const query = options.environment ? `?${new URLSearchParams({ environment: options.environment })}` : '';
-      const listed = await apiSession().call<NodeView[]>('GET', `/nodes${query}`);
+      const listed = await context.api().call<NodeView[]>('GET', `/nodes${query}`);
       printData(options.output, listed, [
         { header: 'name', value: (node) => node.name },
         { header: 'env', value: (node) => node.environment },
@@ -88,7 +81,7 @@ export function registerNodeCommands(program: Command, env: JarvisEnv, apiSessio
     .requiredOption('-e, --environment <environment>', 'the node’s environment')
     .addOption(outputOption())
     .action(async (name: string, options: { environment: string; output: OutputFormat }) => {
-      const listed = await apiSession().call<NodeView[]>('GET', `/nodes?${new URLSearchParams({ environment: options.environment })}`);
+      const listed = await context.api().call<NodeView[]>('GET', `/nodes?${new URLSearchParams({ environment: options.environment })}`);
       const node = listed.find((entry) => entry.name === name || entry.id === name);
       if (!node) throw new JarvisProblem(`no node ${name} in ${options.environment}`, 'not-found');
       printData(options.output, node, renderNode);
@@ -103,14 +96,14 @@ export function registerNodeCommands(program: Command, env: JarvisEnv, apiSessio
     .option('--address <address>', 'how the node is reached, when known')
     .addOption(outputOption())
     .action(async (name: string, options: { environment: string; label: string[]; address?: string; output: OutputFormat }) => {
-      const session = apiSession();
-      const answer = await session.call<{ node: NodeView; token: string; expiresAt: string; taskQueue: string }>('POST', '/nodes/enroll', {
+      const api = context.api();
+      const answer = await api.call<{ node: NodeView; token: string; expiresAt: string; taskQueue: string }>('POST', '/nodes/enroll', {
         environment: options.environment,
         name,
         labels: parseLabels(options.label),
         ...(options.address ? { address: options.address } : {}),
       });
-      const command = `npx jarvis agent --api ${session.baseUrl} --token ${answer.token}`;
+      const command = `npx jarvis agent --api ${api.baseUrl} --token ${answer.token}`;
       printData(options.output, { ...answer, command }, () =>
         [
           `Node ${answer.node.name} enrolled in ${answer.node.environment} (pending until its agent starts).`,
@@ -119,40 +112,5 @@ export function registerNodeCommands(program: Command, env: JarvisEnv, apiSessio
           `  ${command}`,
         ].join('\n'),
       );
-    });
-
-  program
-    .command('network')
-    .description('the network of the grid')
-    .command('topology')
-    .description('nodes, Swarm clusters and shared-subnet links of an environment')
-    .requiredOption('-e, --environment <environment>', 'the environment')
-    .addOption(new Option('-f, --format <format>', 'json or Graphviz dot').choices(['json', 'dot']).default('json'))
-    .addOption(new Option('-o, --output <format>', 'with --format json: json (default), yaml or table (the links)').choices(OUTPUT_FORMATS))
-    .action(async (options: { environment: string; format: 'json' | 'dot'; output?: OutputFormat }) => {
-      const query = new URLSearchParams({ environment: options.environment, format: options.format });
-      if (options.format === 'dot') return void process.stdout.write(await apiSession().text('GET', `/network/topology?${query}`));
-      const topology = await apiSession().call<Topology>('GET', `/network/topology?${query}`);
-      printData(options.output ?? 'json', topology, (data) =>
-        renderTable(data.links, [
-          { header: 'from', value: (link) => link.from },
-          { header: 'to', value: (link) => link.to },
-          { header: 'kind', value: (link) => link.kind },
-          { header: 'subnet', value: (link) => link.subnet },
-        ]),
-      );
-    });
-
-  program
-    .command('agent')
-    .description("run this machine's Jarvis agent: enroll with a token once, then poll the node's own task queue")
-    .option('--api <url>', 'the API', env.apiUrl)
-    .option('--token <token>', 'the enrollment token (only the first time; or JARVIS_AGENT_TOKEN)', env.agentToken)
-    .option('--data-dir <dir>', 'where the agent keeps its credential', env.agentDataDir)
-    .option('--docker-socket <path>', "the node's Docker socket", env.agentDockerSocket)
-    .action(async (options: { api: string; token?: string; dataDir: string; dockerSocket: string }) => {
-      await runAgentUntilStopped({ apiUrl: options.api, ...(options.token ? { token: options.token } : {}), dataDir: options.dataDir, dockerSocket: options.dockerSocket, ...(env.temporalTls ? { tls: temporalTlsOf(env) } : {}) });
-      // Native runtime handles can outlive a clean shutdown; the agent is stopped by now.
-      process.exit(0);
     });
 }

@@ -1,16 +1,14 @@
 // `jarvis ai diagnose|plan|search`: AI Ops through the API, so roles, the
 // audit of every model call and the approvals of plan runs apply.
 import type { Command } from 'commander';
-import { Option } from 'commander';
 import { stringify } from 'yaml';
-import { JarvisProblem } from '../manifest/errors.js';
-import type { Citation } from '../ai/diagnosis-evidence.js';
-import type { PlanView } from '../api/services/ai-plan-service.js';
-import type { DiagnosisResult, SearchHit } from '../api/services/ai-service.js';
-import { OUTPUT_FORMATS, printData, renderTable, type OutputFormat } from './output.js';
-import type { ApiRunOperations } from './run-operations.js';
-
-const outputOption = () => new Option('-o, --output <format>', 'table, json or yaml').choices(OUTPUT_FORMATS).default('table');
+import { JarvisProblem } from '../../manifest/errors.js';
+import type { Citation } from '../../ai/diagnosis-evidence.js';
+import type { PlanView } from '../../api/services/ai-plan-service.js';
+import type { DiagnosisResult, SearchHit } from '../../api/services/ai-service.js';
+import type { CliContext } from '../context.js';
+import { outputOption } from '../options.js';
+import { printData, renderTable, type OutputFormat } from '../output.js';
 
 function describeCitation(citation: Citation): string {
   const where = [
@@ -57,7 +55,7 @@ function renderPlan(plan: PlanView): string {
   return lines.join('\n');
 }
 
-export function registerAiCommands(program: Command, apiSession: () => ApiRunOperations): void {
+export function registerAiCommands(program: Command, context: CliContext): void {
   const ai = program.command('ai').description('AI Ops: diagnosis, remediation plans and the knowledge base (through the API)');
 
   ai.command('diagnose')
@@ -65,7 +63,7 @@ export function registerAiCommands(program: Command, apiSession: () => ApiRunOpe
     .argument('<run-id>')
     .addOption(outputOption())
     .action(async (runId: string, options: { output: OutputFormat }) => {
-      const result = await apiSession().call<DiagnosisResult>('POST', '/ai/diagnose', { runId });
+      const result = await context.api().call<DiagnosisResult>('POST', '/ai/diagnose', { runId });
       printData(options.output, result, renderDiagnosis);
     });
 
@@ -77,14 +75,14 @@ export function registerAiCommands(program: Command, apiSession: () => ApiRunOpe
     .option('--submit', 'submit the plan if it is valid')
     .addOption(outputOption())
     .action(async (goal: string, options: { env: string; run?: string; submit?: boolean; output: OutputFormat }) => {
-      const session = apiSession();
-      const plan = await session.call<PlanView>('POST', '/ai/plans', { environment: options.env, goal, ...(options.run ? { runId: options.run } : {}) });
+      const api = context.api();
+      const plan = await api.call<PlanView>('POST', '/ai/plans', { environment: options.env, goal, ...(options.run ? { runId: options.run } : {}) });
       if (!options.submit) return printData(options.output, plan, renderPlan);
       if (!plan.valid) {
         printData(options.output, plan, renderPlan);
         throw new JarvisProblem(`plan ${plan.id} is not valid and was not submitted`, 'conflict', plan.errors);
       }
-      const { runId } = await session.call<{ runId: string }>('POST', `/ai/plans/${plan.id}/submit`);
+      const { runId } = await api.call<{ runId: string }>('POST', `/ai/plans/${plan.id}/submit`);
       printData(options.output, { ...plan, status: 'submitted' as const, submittedRunId: runId }, (submitted) => `${renderPlan(submitted)}\n\nSubmitted as run ${runId}: it waits for an approver (not you) before anything runs.`);
     });
 
@@ -97,7 +95,7 @@ export function registerAiCommands(program: Command, apiSession: () => ApiRunOpe
     .addOption(outputOption())
     .action(async (text: string, options: { env: string; kinds?: string; limit: number; output: OutputFormat }) => {
       const query = new URLSearchParams({ q: text, environment: options.env, limit: String(options.limit), ...(options.kinds ? { kinds: options.kinds } : {}) });
-      const { hits } = await apiSession().call<{ hits: SearchHit[] }>('GET', `/ai/search?${query}`);
+      const { hits } = await context.api().call<{ hits: SearchHit[] }>('GET', `/ai/search?${query}`);
       printData(options.output, hits, [
         { header: 'score', value: (hit) => hit.score.toFixed(3) },
         { header: 'kind', value: (hit) => hit.kind },

@@ -3,14 +3,15 @@
 // made without the API, and how an admin locked out of it gets back in). API
 // processes notice a disabled user or a reset within their 5-second cache.
 import type { Command } from 'commander';
-import { Option } from 'commander';
-import { UserService } from '../api/services/user-service.js';
-import type { JarvisEnv } from '../config/env.js';
-import { openDatabase } from '../db/database.js';
-import { ROLES, type Role } from '../manifest/types.js';
-import { JarvisProblem } from '../manifest/errors.js';
-import { OUTPUT_FORMATS, printData, type OutputFormat } from './output.js';
-import { readStdin } from './stdin.js';
+import { UserService } from '../../api/services/user-service.js';
+import type { JarvisEnv } from '../../config/env.js';
+import { openDatabase } from '../../db/database.js';
+import { ROLES } from '../../manifest/types.js';
+import { JarvisProblem } from '../../manifest/errors.js';
+import type { CliContext } from '../context.js';
+import { outputOption, parseRole } from '../options.js';
+import { printData, type OutputFormat } from '../output.js';
+import { readStdin } from '../stdin.js';
 
 async function withUsers<T>(env: JarvisEnv, work: (users: UserService, db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
   const database = await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir });
@@ -21,7 +22,7 @@ async function withUsers<T>(env: JarvisEnv, work: (users: UserService, db: Await
   }
 }
 
-export function registerUserCommands(program: Command, env: JarvisEnv): void {
+export function registerUserCommands(program: Command, { env }: CliContext): void {
   const users = program.command('users').description('users and their roles per environment');
   users
     .command('create')
@@ -48,11 +49,11 @@ export function registerUserCommands(program: Command, env: JarvisEnv): void {
     .argument('<role>', ROLES.join(', '))
     .requiredOption('-e, --env <environment>')
     .action(async (email: string, role: string, options: { env: string }) => {
-      if (!(ROLES as readonly string[]).includes(role)) throw new JarvisProblem(`"${role}" is not a role (use ${ROLES.join(', ')})`, 'invalid');
+      const granted = parseRole(role);
       await withUsers(env, async (service, database) => {
         const user = await database.prisma.user.findUnique({ where: { email: email.toLowerCase() } });
         if (!user) throw new JarvisProblem(`no user ${email}`, 'not-found');
-        await service.grant(user.id, options.env, role as Role);
+        await service.grant(user.id, options.env, granted);
         console.log(`${user.email} is ${role} in ${options.env}`);
       });
     });
@@ -94,7 +95,7 @@ export function registerUserCommands(program: Command, env: JarvisEnv): void {
   users
     .command('list')
     .description('users and their grants')
-    .addOption(new Option('-o, --output <format>', 'table, json or yaml').choices(OUTPUT_FORMATS).default('table'))
+    .addOption(outputOption())
     .action(async (options: { output: OutputFormat }) => {
       const rows = await withUsers(env, async (_service, database) =>
         (await database.prisma.user.findMany({ include: { grants: { include: { environment: true } } }, orderBy: { email: 'asc' } })).map((user) => ({

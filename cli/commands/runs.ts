@@ -1,0 +1,177 @@
+// `jarvis run start|list|show|approve|reject|cancel|rerun|resume|replay`:
+// through the API when there is a session, else straight on Temporal with
+// `--as` naming the acting user.
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import type { Command } from 'commander';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { JarvisProblem } from '../../manifest/errors.js';
+import { replayHistory } from '../../temporal/replay-history.js';
+import type { RunDetails, RunSummary } from '../../runs/run-contract.js';
+import { createDataConverter } from '../../temporal/payload-codec.js';
+import { bundleWorkflows } from '../../temporal/worker.js';
+import type { StepProgress } from '../../workflows/messages.js';
+import { loadRunbooks, type CliContext } from '../context.js';
+import { parseInputPairs, readInputsFile } from '../inputs.js';
+import { compileFile } from '../manifest-file.js';
+import { collect, outputOption, parseRoles, roleOption } from '../options.js';
+import { printData, renderTable, type OutputFormat } from '../output.js';
+import type { Actor } from '../run-operations.js';
+import { reportStarted, runOutcome } from '../watch.js';
+
+const runColumns = [
+  { header: 'id', value: (run: RunSummary) => run.id },
+  { header: 'runbook', value: (run: RunSummary) => run.runbook },
+  { header: 'env', value: (run: RunSummary) => run.environment },
+  { header: 'status', value: (run: RunSummary) => run.status.toLowerCase() },
+  { header: 'started by', value: (run: RunSummary) => run.startedBy },
+  { header: 'started at', value: (run: RunSummary) => run.startedAt },
+  { header: 're-run of', value: (run: RunSummary) => run.rerunOf },
+];
+
+function renderRunDetails(details: RunDetails): string {
+  const progress = details.progress;
+  const lines = [
+    `Run        ${details.id} (execution ${details.runId})`,
+    `Runbook    ${details.runbook ?? progress?.runbook ?? '?'}${progress ? ` version ${progress.version}` : ''}`,
+    `Status     ${runOutcome(details)}`,
+    `Env        ${details.environment ?? ''}    Started by ${details.startedBy ?? ''} at ${details.startedAt}`,
+  ];
+  if (details.rerunOf) lines.push(`Re-run of  ${details.rerunOf}`);
+  if (details.error) lines.push(`Error      ${details.error}`);
+  if (progress) {
+    lines.push('', renderTable<StepProgress>(progress.steps, [
+      { header: 'step', value: (step) => (step.group ? `  ${step.id}` : step.id) },
+      { header: 'kind', value: (step) => step.action ?? step.kind },
+      { header: 'status', value: (step) => step.status },
+      { header: 'attempts', value: (step) => step.attempts || '' },
+      { header: 'started', value: (step) => step.startedAt },
+      { header: 'ended', value: (step) => step.endedAt },
+      { header: 'output / error', value: (step) => (step.error ?? step.outputSummary ?? '').replace(/\s+/g, ' ').slice(0, 80) },
+    ]));
+    if (progress.compensations.length > 0) {
+      lines.push('', 'Compensations:', ...progress.compensations.map((entry) => `  ${entry.id} (for ${entry.forStep}): ${entry.status}${entry.error ? `: ${entry.error}` : ''}`));
+    }
+  }
+  return lines.join('\n');
+}
+
+export function registerRunCommands(program: Command, context: CliContext): void {
+  const { env } = context;
+  const actor = (as: string | undefined, roles: string[] = ['approver']): Actor => ({ user: as ?? env.actingUser ?? os.userInfo().username, roles: parseRoles(roles) });
+
+  const run = program.command('run').description('start, follow, decide on and recover runs');
+  run
+    .command('start')
+    .description('start a run of a catalog runbook (or of a manifest file)')
+    .argument('<runbook>', 'a runbook name, or the path of a manifest file')
+    .option('-i, --input <key=value>', 'an input (repeatable)', collect, [])
+    .option('--inputs-file <file>', 'inputs from a JSON or YAML file')
+    .option('-e, --env <environment>', 'the environment to run in', 'dev')
+    .option('--as <user>', 'who starts the run')
+    .option('-w, --watch', 'follow the run until it ends; exit non-zero unless it succeeds')
+    .action(async (name: string, options: { input: string[]; inputsFile?: string; env: string; as?: string; watch?: boolean }) => {
+      const runs = await context.runOperations();
+      const file = /\.ya?ml$/.test(name) ? compileFile(await loadRunbooks(env), name) : undefined;
+      const runbook = file?.runbook ?? (await runs.runbook(name));
+      const inputs = { ...(options.inputsFile ? readInputsFile(options.inputsFile) : {}), ...parseInputPairs(options.input, runbook) };
+      const started = await runs.start(file ?? name, inputs, options.env, actor(options.as));
+      await reportStarted(runs, started, options.watch ?? false, 'Started');
+    });
+
+  run
+    .command('list')
+    .description('list runs, newest first')
+    .option('--status <status>', 'running, completed, failed, cancelled, terminated or timed-out')
+    .option('--runbook <name>')
+    .option('--env <environment>')
+    .option('--limit <n>', 'at most this many', (value) => Number.parseInt(value, 10), 50)
+    .addOption(outputOption())
+    .action(async (options: { status?: string; runbook?: string; env?: string; limit: number; output: OutputFormat }) => {
+      const runs = await (await context.runOperations()).list({ status: options.status, runbook: options.runbook, environment: options.env, limit: options.limit });
+      printData(options.output, runs, runColumns);
+    });
+
+  run
+    .command('show')
+    .description("show a run: status, steps with attempts, timings, outputs and errors")
+    .argument('<id>')
+    .addOption(outputOption())
+    .action(async (id: string, options: { output: OutputFormat }) => {
+      printData(options.output, await (await context.runOperations()).showRun(id), renderRunDetails);
+    });
+
+  run
+    .command('approve')
+    .description('approve a step that waits for approval')
+    .argument('<id>')
+    .argument('<step>')
+    .option('-c, --comment <comment>')
+    .option('--as <user>', 'who approves')
+    .addOption(roleOption())
+    .action(async (id: string, step: string, options: { comment?: string; as?: string; role: string[] }) => {
+      const answer = await (await context.runOperations()).approve(id, step, actor(options.as, options.role), options.comment);
+      console.log(answer.decision === 'approved' ? `Step ${step} of run ${id} approved` : `Approval recorded: ${answer.approvals} of ${answer.required}`);
+    });
+
+  run
+    .command('reject')
+    .description('reject a step that waits for approval; the run ends rejected and compensates')
+    .argument('<id>')
+    .argument('<step>')
+    .requiredOption('-r, --reason <reason>')
+    .option('--as <user>', 'who rejects')
+    .addOption(roleOption())
+    .action(async (id: string, step: string, options: { reason: string; as?: string; role: string[] }) => {
+      await (await context.runOperations()).reject(id, step, actor(options.as, options.role), options.reason);
+      console.log(`Step ${step} of run ${id} rejected`);
+    });
+
+  run
+    .command('cancel')
+    .description('cancel a running run; compensations of completed steps run')
+    .argument('<id>')
+    .action(async (id: string) => {
+      await (await context.runOperations()).cancel(id);
+      console.log(`Cancellation of run ${id} requested`);
+    });
+
+  run
+    .command('rerun')
+    .description('start a new run with the same manifest version and inputs, linked to the original')
+    .argument('<id>')
+    .option('--as <user>')
+    .option('-w, --watch')
+    .action(async (id: string, options: { as?: string; watch?: boolean }) => {
+      const runs = await context.runOperations();
+      await reportStarted(runs, await runs.rerun(id, actor(options.as)), options.watch ?? false, `Re-ran ${id} as`);
+    });
+
+  run
+    .command('resume')
+    .description('resume a failed run from its failed step; completed steps are not executed again')
+    .argument('<id>')
+    .option('--as <user>')
+    .option('-w, --watch')
+    .action(async (id: string, options: { as?: string; watch?: boolean }) => {
+      const runs = await context.runOperations();
+      const resumed = await runs.resume(id, actor(options.as));
+      console.log(`Resuming from step ${resumed.fromStep} (new execution ${resumed.runId})`);
+      await reportStarted(runs, resumed, options.watch ?? false, 'Resumed');
+    });
+
+  run
+    .command('replay')
+    .description("replay a run's history against the current workflow code")
+    .argument('[id]', 'a run id (or use --history-file)')
+    .option('--history-file <file>', 'replay a saved history instead of fetching one')
+    .option('--workflow-id <id>', 'the workflow id the saved history was recorded under (child run ids derive from it)')
+    .option('--save <file>', 'also save the fetched history as JSON (to commit it under test/histories)')
+    .action(async (id: string | undefined, options: { historyFile?: string; workflowId?: string; save?: string }) => {
+      if (!id && !options.historyFile) throw new JarvisProblem('give a run id or --history-file', 'invalid');
+      const history = options.historyFile ? JSON.parse(readFileSync(options.historyFile, 'utf8')) : await (await context.temporal()).service.fetchHistory(id!);
+      if (options.save) writeFileSync(options.save, `${historyToJSON(history)}\n`);
+      await replayHistory(history, await bundleWorkflows(), createDataConverter(env), id ?? options.workflowId);
+      console.log(`Replay of ${id ?? options.historyFile} succeeded: the current workflow code reproduces its ${history.events?.length ?? 0} events`);
+    });
+}
