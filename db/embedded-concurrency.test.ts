@@ -10,6 +10,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type OpenedDatabase } from './database.js';
+import { startEmbeddedPostgres } from './embedded-postgres.js';
 import { reportIdleConnectionError } from './pool-errors.js';
 
 let database: OpenedDatabase;
@@ -102,5 +103,89 @@ describe('the embedded default database under concurrent connections', () => {
     // Only the committed rows (negative n) are left; every rolled-back insert is gone.
     const expected = Array.from({ length: workers }, (_, worker) => Array.from({ length: rounds }, (_, i) => ({ worker, n: -(i + 1) }))).flat();
     expect(stored.rows).toEqual(expected);
+  });
+});
+
+describe('the embedded database when a connection keeps it', () => {
+  const started: Array<{ stop(): Promise<void> }> = [];
+  afterAll(async () => {
+    for (const embedded of started) await embedded.stop();
+  });
+
+  async function embeddedWith(limits: { holdTimeoutMs: number; waitTimeoutMs: number }) {
+    const embedded = await startEmbeddedPostgres(limits);
+    started.push(embedded);
+    return embedded.url;
+  }
+
+  async function connected(url: string): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: url });
+    client.on('error', () => undefined);
+    await client.connect();
+    return client;
+  }
+
+  it('closes a connection idle in its transaction past the bound, rolls it back and lets the others proceed', async () => {
+    const url = await embeddedWith({ holdTimeoutMs: 300, waitTimeoutMs: 10_000 });
+    const holder = await connected(url);
+    await holder.query('CREATE TABLE held (n int)');
+    await holder.query('BEGIN');
+    await holder.query('INSERT INTO held VALUES (1)');
+    const other = await connected(url);
+
+    expect((await other.query('SELECT count(*)::int AS n FROM held')).rows).toEqual([{ n: 0 }]);
+    await expect(holder.query('COMMIT')).rejects.toThrow(/not queryable|terminat/);
+    await other.end();
+  });
+
+  it('refuses a connection that waited past the bound, naming the connection that holds the database', async () => {
+    const url = await embeddedWith({ holdTimeoutMs: 10_000, waitTimeoutMs: 300 });
+    const holder = await connected(url);
+    await holder.query('BEGIN');
+    const waiter = new pg.Client({ connectionString: url });
+    waiter.on('error', () => undefined);
+
+    await expect(waiter.connect()).rejects.toThrow(/the embedded database stayed busy for 0\.3 s: connection #\d+ has held it for .* \(idle in a transaction\)/);
+    await holder.query('ROLLBACK');
+    await holder.end();
+  });
+
+  it('rolls back what a closed connection left open and forgets its prepared statements', async () => {
+    const url = await embeddedWith({ holdTimeoutMs: 10_000, waitTimeoutMs: 10_000 });
+    const leaver = await connected(url);
+    await leaver.query('CREATE TABLE left_open (n int)');
+    await leaver.query({ name: 'count-left', text: 'SELECT count(*) FROM left_open WHERE n > $1', values: [0] });
+    await leaver.query('BEGIN');
+    await leaver.query('INSERT INTO left_open VALUES (1)');
+    await leaver.end();
+
+    const after = await connected(url);
+    expect((await after.query('SELECT count(*)::int AS n FROM left_open')).rows).toEqual([{ n: 0 }]);
+    expect((await after.query('SELECT count(*)::int AS n FROM pg_prepared_statements')).rows).toEqual([{ n: 0 }]);
+    // The same name again on another connection.
+    expect((await after.query({ name: 'count-left', text: 'SELECT count(*)::int AS n FROM left_open WHERE n > $1', values: [0] })).rows).toEqual([{ n: 0 }]);
+    await after.end();
+  });
+
+  it('hands a notification to the connection that listens, whichever connection raised it', async () => {
+    const url = await embeddedWith({ holdTimeoutMs: 10_000, waitTimeoutMs: 10_000 });
+    const listener = await connected(url);
+    const notifier = await connected(url);
+    const heard: string[] = [];
+    const misdelivered: string[] = [];
+    listener.on('notification', (message) => heard.push(`${message.channel}:${message.payload}`));
+    notifier.on('notification', (message) => misdelivered.push(`${message.channel}:${message.payload}`));
+    await listener.query('LISTEN run_log');
+
+    await notifier.query(`SELECT pg_notify('run_log', '7:run-1')`);
+    await notifier.query('BEGIN');
+    await notifier.query(`NOTIFY run_log, '8:run-1'`);
+    await notifier.query('COMMIT');
+    await listener.query('SELECT 1');
+
+    expect(heard).toEqual(['run_log:7:run-1', 'run_log:8:run-1']);
+    expect(misdelivered).toEqual([]);
+    await listener.end();
+    await notifier.end();
   });
 });
