@@ -10,7 +10,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type OpenedDatabase } from './database.js';
-import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 import { reportIdleConnectionError } from './pool-errors.js';
 
 let database: OpenedDatabase;
@@ -81,6 +81,13 @@ async function committedTransaction(client: pg.Pool, worker: number, n: number) 
   }
 }
 
+async function connected(url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}
+
 describe('the embedded default database under concurrent connections', () => {
   it('answers every connection correctly and keeps each transaction to itself', async () => {
     const clients = [pool(4), pool(4), pool(3), pool(2)];
@@ -104,73 +111,26 @@ describe('the embedded default database under concurrent connections', () => {
     const expected = Array.from({ length: workers }, (_, worker) => Array.from({ length: rounds }, (_, i) => ({ worker, n: -(i + 1) }))).flat();
     expect(stored.rows).toEqual(expected);
   });
-});
-
-describe('the embedded database when a connection keeps it', () => {
-  const started: Array<{ stop(): Promise<void> }> = [];
-  afterAll(async () => {
-    for (const embedded of started) await embedded.stop();
-  });
-
-  async function embeddedWith(limits: { holdTimeoutMs: number; waitTimeoutMs: number }) {
-    const embedded = await startEmbeddedPostgres(limits);
-    started.push(embedded);
-    return embedded.url;
-  }
-
-  async function connected(url: string): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: url });
-    client.on('error', () => undefined);
-    await client.connect();
-    return client;
-  }
-
-  it('closes a connection idle in its transaction past the bound, rolls it back and lets the others proceed', async () => {
-    const url = await embeddedWith({ holdTimeoutMs: 300, waitTimeoutMs: 10_000 });
-    const holder = await connected(url);
-    await holder.query('CREATE TABLE held (n int)');
-    await holder.query('BEGIN');
-    await holder.query('INSERT INTO held VALUES (1)');
-    const other = await connected(url);
-
-    expect((await other.query('SELECT count(*)::int AS n FROM held')).rows).toEqual([{ n: 0 }]);
-    await expect(holder.query('COMMIT')).rejects.toThrow(/not queryable|terminat/);
-    await other.end();
-  });
-
-  it('refuses a connection that waited past the bound, naming the connection that holds the database', async () => {
-    const url = await embeddedWith({ holdTimeoutMs: 10_000, waitTimeoutMs: 300 });
-    const holder = await connected(url);
-    await holder.query('BEGIN');
-    const waiter = new pg.Client({ connectionString: url });
-    waiter.on('error', () => undefined);
-
-    await expect(waiter.connect()).rejects.toThrow(/the embedded database stayed busy for 0\.3 s: connection #\d+ has held it for .* \(idle in a transaction\)/);
-    await holder.query('ROLLBACK');
-    await holder.end();
-  });
 
   it('rolls back what a closed connection left open and forgets its prepared statements', async () => {
-    const url = await embeddedWith({ holdTimeoutMs: 10_000, waitTimeoutMs: 10_000 });
-    const leaver = await connected(url);
+    const leaver = await connected(database.url);
     await leaver.query('CREATE TABLE left_open (n int)');
     await leaver.query({ name: 'count-left', text: 'SELECT count(*) FROM left_open WHERE n > $1', values: [0] });
     await leaver.query('BEGIN');
     await leaver.query('INSERT INTO left_open VALUES (1)');
     await leaver.end();
 
-    const after = await connected(url);
+    const after = await connected(database.url);
     expect((await after.query('SELECT count(*)::int AS n FROM left_open')).rows).toEqual([{ n: 0 }]);
-    expect((await after.query('SELECT count(*)::int AS n FROM pg_prepared_statements')).rows).toEqual([{ n: 0 }]);
+    expect((await after.query(`SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE '%count-left'`)).rows).toEqual([{ n: 0 }]);
     // The same name again on another connection.
     expect((await after.query({ name: 'count-left', text: 'SELECT count(*)::int AS n FROM left_open WHERE n > $1', values: [0] })).rows).toEqual([{ n: 0 }]);
     await after.end();
   });
 
   it('hands a notification to the connection that listens, whichever connection raised it', async () => {
-    const url = await embeddedWith({ holdTimeoutMs: 10_000, waitTimeoutMs: 10_000 });
-    const listener = await connected(url);
-    const notifier = await connected(url);
+    const listener = await connected(database.url);
+    const notifier = await connected(database.url);
     const heard: string[] = [];
     const misdelivered: string[] = [];
     listener.on('notification', (message) => heard.push(`${message.channel}:${message.payload}`));
@@ -187,5 +147,44 @@ describe('the embedded database when a connection keeps it', () => {
     expect(misdelivered).toEqual([]);
     await listener.end();
     await notifier.end();
+  });
+});
+
+describe('the embedded database when a connection keeps it', () => {
+  // Two servers: one that closes idle holders quickly, one that refuses waiters quickly.
+  let shortHold: EmbeddedPostgres;
+  let shortWait: EmbeddedPostgres;
+  beforeAll(async () => {
+    shortHold = await startEmbeddedPostgres({ holdTimeoutMs: 1_500, waitTimeoutMs: 10_000 });
+    shortWait = await startEmbeddedPostgres({ holdTimeoutMs: 10_000, waitTimeoutMs: 300 });
+  });
+  afterAll(async () => {
+    await shortHold?.stop();
+    await shortWait?.stop();
+  });
+
+  it('closes a connection idle in its transaction past the bound, rolls it back and lets the others proceed', async () => {
+    const url = shortHold.url;
+    const holder = await connected(url);
+    await holder.query('CREATE TABLE held (n int)');
+    await holder.query('BEGIN');
+    await holder.query('INSERT INTO held VALUES (1)');
+    const other = await connected(url);
+
+    expect((await other.query('SELECT count(*)::int AS n FROM held')).rows).toEqual([{ n: 0 }]);
+    await expect(holder.query('COMMIT')).rejects.toThrow(/not queryable|terminat/);
+    await other.end();
+  });
+
+  it('refuses a connection that waited past the bound, naming the connection that holds the database', async () => {
+    const url = shortWait.url;
+    const holder = await connected(url);
+    await holder.query('BEGIN');
+    const waiter = new pg.Client({ connectionString: url });
+    waiter.on('error', () => undefined);
+
+    await expect(waiter.connect()).rejects.toThrow(/the embedded database stayed busy for 0\.3 s: connection #\d+ has held it for .* \(idle in a transaction\)/);
+    await holder.query('ROLLBACK');
+    await holder.end();
   });
 });

@@ -27,6 +27,8 @@ export interface EmbeddedWireServerOptions {
 // short enough that a stuck client shows up as an error rather than a hang.
 export const DEFAULT_HOLD_TIMEOUT_MS = 30_000;
 export const DEFAULT_WAIT_TIMEOUT_MS = 60_000;
+/** Waits and statements longer than this are logged: the embedded database is then the bottleneck. */
+const SLOW_MS = 2_000;
 
 /** Whose turn it is on the backend, and who waits for it, first come first served. */
 class Turns {
@@ -195,8 +197,13 @@ class WireConnection {
     } else {
       statement = renameStatements(message, `c${this.id}_`);
     }
+    const waitStart = Date.now();
     await this.turns.take(this, this.limits.waitTimeoutMs);
+    const runStart = Date.now();
     const { rest: output, notifications } = takeNotifications(await this.execute(statement.message));
+    if (runStart - waitStart > SLOW_MS || Date.now() - runStart > SLOW_MS) {
+      console.warn(`[jarvis] embedded database: connection #${this.id} waited ${seconds(runStart - waitStart)} for its turn and ran a '${String.fromCharCode(message[0]!)}' message for ${seconds(Date.now() - runStart)}`);
+    }
     if (statement.prepared) this.statements.add(statement.prepared);
     if (statement.closed) this.statements.delete(statement.closed);
     await this.followListen(message);
