@@ -12,6 +12,7 @@ import {
   CANCEL_REQUEST, closeStatement, fatalError, isStartup, lastReadyStatus, listenCommand, renameStatements, simpleQuery, splitMessages, SYNC,
   takeNotifications, type TransactionStatus,
 } from './wire-messages.js';
+import { Channels, seconds, Turns, WaitTimeout } from './embedded-turns.js';
 
 export interface EmbeddedWireServerOptions {
   db: PGlite;
@@ -30,94 +31,6 @@ export const DEFAULT_WAIT_TIMEOUT_MS = 60_000;
 /** Waits and statements longer than this are logged: the embedded database is then the bottleneck. */
 const SLOW_MS = 2_000;
 
-/** Whose turn it is on the backend, and who waits for it, first come first served. */
-class Turns {
-  holder: WireConnection | undefined;
-  heldSince = 0;
-  private waiting: Array<{ connection: WireConnection; granted(): void; refused(error: Error): void }> = [];
-
-  take(connection: WireConnection, timeoutMs: number): Promise<void> {
-    if (this.holder === connection) return Promise.resolve();
-    if (!this.holder) {
-      this.hand(connection);
-      return Promise.resolve();
-    }
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting = this.waiting.filter((entry) => entry !== waiter);
-        reject(new WaitTimeout(this.describeHolder(timeoutMs)));
-      }, timeoutMs);
-      const waiter = {
-        connection,
-        granted: () => { clearTimeout(timer); resolve(); },
-        refused: (error: Error) => { clearTimeout(timer); reject(error); },
-      };
-      this.waiting.push(waiter);
-    });
-  }
-
-  stopWaiting(connection: WireConnection): void {
-    for (const waiter of this.waiting.filter((entry) => entry.connection === connection)) waiter.refused(new Error('connection closed'));
-    this.waiting = this.waiting.filter((entry) => entry.connection !== connection);
-  }
-
-  /** Gives the turn back (or leaves the queue) and hands it to the next connection. */
-  leave(connection: WireConnection): void {
-    this.stopWaiting(connection);
-    if (this.holder !== connection) return;
-    this.holder = undefined;
-    const next = this.waiting.shift();
-    if (next) {
-      this.hand(next.connection);
-      next.granted();
-    }
-  }
-
-  private hand(connection: WireConnection): void {
-    this.holder = connection;
-    this.heldSince = Date.now();
-  }
-
-  private describeHolder(waitedMs: number): string {
-    const holder = this.holder;
-    const held = holder ? `connection #${holder.id} has held it for ${seconds(Date.now() - this.heldSince)} (${holder.describeState()})` : 'it was busy';
-    return `the embedded database stayed busy for ${seconds(waitedMs)}: ${held}. PGlite is a single backend, so connections take turns; set DATABASE_URL to use PostgreSQL under heavy load`;
-  }
-}
-
-class WaitTimeout extends Error {}
-
-/** Who listens on which channel: PGlite's backend hears them all, and each notification goes to its listeners. */
-class Channels {
-  private readonly listeners = new Map<string, Set<WireConnection>>();
-
-  listen(connection: WireConnection, channel: string): void {
-    const set = this.listeners.get(channel) ?? new Set();
-    set.add(connection);
-    this.listeners.set(channel, set);
-  }
-
-  /** Returns the channels others still listen on: the backend must go on listening there. */
-  unlisten(connection: WireConnection, channel: string): string[] {
-    const still: string[] = [];
-    for (const [name, set] of this.listeners) {
-      if (channel !== '*' && name !== channel) continue;
-      set.delete(connection);
-      if (set.size > 0) still.push(name);
-      else this.listeners.delete(name);
-    }
-    return still;
-  }
-
-  listenersOf(channel: string): ReadonlySet<WireConnection> {
-    return this.listeners.get(channel) ?? new Set();
-  }
-}
-
-function seconds(ms: number): string {
-  return `${Math.round(ms / 100) / 10} s`;
-}
-
 class WireConnection {
   private input = Buffer.alloc(0);
   private typed = false;
@@ -134,8 +47,8 @@ class WireConnection {
     readonly id: number,
     private readonly socket: Socket,
     private readonly db: PGlite,
-    private readonly turns: Turns,
-    private readonly channels: Channels,
+    private readonly turns: Turns<WireConnection>,
+    private readonly channels: Channels<WireConnection>,
     private readonly limits: { holdTimeoutMs: number; waitTimeoutMs: number },
   ) {
     socket.setNoDelay(true);
@@ -284,8 +197,8 @@ class WireConnection {
 
 export class EmbeddedWireServer {
   private readonly connections = new Set<WireConnection>();
-  private readonly turns = new Turns();
-  private readonly channels = new Channels();
+  private readonly turns = new Turns<WireConnection>();
+  private readonly channels = new Channels<WireConnection>();
   private nextId = 1;
 
   private constructor(private readonly server: Server, readonly port: number) {}
