@@ -91,23 +91,26 @@ describe('the embedded default database', () => {
     const readers = Array.from({ length: 4 }, async (_, reader) => {
       while (failing) {
         await get('/runs?limit=50');
-        for (const { id } of started.filter((_, i) => i % 4 === reader)) await get(`/runs/${id}`);
+        for (const { id } of started.filter((_, i) => i % 4 === reader)) if (failing) await get(`/runs/${id}`);
       }
     });
-    // One poller, so that nothing is left asking a closed API when a wait fails.
+    // One poller, and readers awaited even when the wait fails: nothing is left asking a closed API.
     const failed = new Map<string, { status: string; error?: string; steps: Array<{ error?: string }> }>();
-    await until('every run to fail', async () => {
+    const allFailed = until('every run to fail', async () => {
       for (const { id } of started.filter(({ id }) => !failed.has(id))) {
         const answer = await get(`/runs/${id}`);
         const progress = answer.statusCode === 200 ? answer.json<{ progress?: { status: string; error?: string; steps: Array<{ error?: string }> } }>().progress : undefined;
         if (progress?.status === 'failed') failed.set(id, progress);
       }
       return failed.size === RUNS;
-    }).finally(() => {
-      failing = false;
     });
+    try {
+      await allFailed;
+    } finally {
+      failing = false;
+      await Promise.allSettled(readers);
+    }
     const runs = started.map(({ disk, id }) => ({ disk, id, details: failed.get(id)! }));
-    await Promise.all(readers);
 
     expect(answers.filter((answer) => answer.status >= 500)).toEqual([]);
     for (const { disk, details } of runs) expect(details.steps[0]?.error).toBe(`command exited with code 3: disk ${disk} is full`);
