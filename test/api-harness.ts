@@ -1,10 +1,10 @@
 // The API built exactly as server.ts builds it, on a fresh PostgreSQL
-// database, the suite's Temporal server and a worker of its own.
+// database (or the embedded default), the suite's Temporal server and a worker of its own.
 import { Client, Connection } from '@temporalio/client';
 import { inject } from 'vitest';
 import type { AiSettings } from '../ai/model-provider.js';
 import type { Role } from '../manifest/types.js';
-import { buildApiForTests, createMigratedDatabase } from './control-plane.js';
+import { buildApiForTests, createMigratedDatabase, openEmbeddedDatabase } from './control-plane.js';
 import { loadEnv } from '../config/env.js';
 import { openWorkerStores } from '../temporal/worker-stores.js';
 import { startWorker, testDataConverter, uniqueTaskQueue } from './harness.js';
@@ -18,9 +18,10 @@ export interface TestUser {
 /**
  * `ai`: the model API the API and its worker use (both embed the same way); offline without it.
  * `gitAllowFileUrls`: git connections may name local repositories (JARVIS_GIT_ALLOW_FILE_URLS), for local bare repositories standing in for GitHub.
+ * `embedded`: the embedded default database (PGlite) instead of a PostgreSQL database.
  */
-export async function startApiForTests(runbooksDir: string, users: TestUser[], options: { ai?: AiSettings; gitAllowFileUrls?: boolean } = {}) {
-  const database = await createMigratedDatabase();
+export async function startApiForTests(runbooksDir: string, users: TestUser[], options: { ai?: AiSettings; gitAllowFileUrls?: boolean; embedded?: boolean } = {}) {
+  const database = options.embedded ? await openEmbeddedDatabase() : await createMigratedDatabase();
   const prisma = database.prisma;
   const taskQueue = uniqueTaskQueue('api');
   const stores = openWorkerStores(database.url, { ...loadEnv(), ...(options.ai ? { ai: options.ai } : {}) });

@@ -1,12 +1,16 @@
 // The control plane as tests and benchmarks build it: a fresh migrated
-// PostgreSQL database and the API made by the same factories as server.ts.
+// PostgreSQL database (or the embedded default, opened as `npm start` opens it)
+// and the API made by the same factories as server.ts.
 import type { Client } from '@temporalio/client';
 import type { AiSettings } from '../ai/model-provider.js';
 import type { RunServiceHooks } from '../runs/run-starts.js';
 import { buildApi } from '../api/app.js';
 import { createControlPlane } from '../api/services.js';
 import { loadEnv } from '../config/env.js';
-import { createPrismaClient } from '../db/database.js';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createPrismaClient, openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrator.js';
 import { createServerDatabase } from './databases.js';
 
@@ -22,6 +26,12 @@ export async function createMigratedDatabase() {
       await database.drop();
     },
   };
+}
+
+/** The embedded default (PGlite) on a fresh data directory, through the same `openDatabase` as `npm start` without DATABASE_URL. */
+export async function openEmbeddedDatabase(): Promise<Awaited<ReturnType<typeof createMigratedDatabase>>> {
+  const opened = await openDatabase({ dataDir: mkdtempSync(path.join(os.tmpdir(), 'jarvis-embedded-')) });
+  return { url: opened.url, prisma: opened.prisma, drop: () => opened.close() };
 }
 
 /** `gitAllowFileUrls`: let git connections name local repositories (tests use local bare repositories for GitHub); JARVIS_GIT_ALLOW_FILE_URLS otherwise. */
