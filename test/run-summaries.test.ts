@@ -221,23 +221,39 @@ describe('the run list', () => {
 });
 
 describe('the approvals inbox and the dashboard figures', () => {
+  let pabloToken: string;
+  beforeAll(async () => {
+    pabloToken = await api.logIn('pablo@example.org', PASSWORD);
+  });
+  const inbox = async (bearer: string, runId: string) =>
+    ((await api.app.inject({ method: 'GET', url: '/approvals', headers: { authorization: `Bearer ${bearer}` } })).json() as Array<{ runId: string; canDecide: boolean; blockedBecause?: string; step: { id: string } }>).filter(
+      (entry) => entry.runId === runId,
+    );
+
   it('lists waiting approvals with who may decide them, and counts runs', async () => {
+    // This file's database holds only its own runs: the failures counted are the ones made here.
+    const failedBefore = (await get('/runs/stats?days=7')).failedLast24h as number;
+    const failed = await runToEnd('resumable', { flag: path.join(work, 'never-made-flag') });
+    const { id: rejected } = await api.services.runs.startRun({ runbook: 'gated', inputs: {}, environment: 'dev', startedBy: 'olga@example.org' });
+    await expect.poll(() => inbox(pabloToken, rejected)).toHaveLength(1);
+    await api.services.runs.rejectStep(rejected, 'gate', 'pablo@example.org', ['approver'], 'not now');
+    await api.temporal.workflow.getHandle(rejected).result().catch(() => undefined);
+    await expect.poll(() => storedRow(failed)).toMatchObject({ status: 'failed' });
+    await expect.poll(() => storedRow(rejected)).toMatchObject({ status: 'rejected' });
+
     const { id } = await api.services.runs.startRun({ runbook: 'gated', inputs: {}, environment: 'dev', startedBy: 'olga@example.org' });
-    const pabloToken = await api.logIn('pablo@example.org', PASSWORD);
-    const inbox = async (bearer: string) =>
-      ((await api.app.inject({ method: 'GET', url: '/approvals', headers: { authorization: `Bearer ${bearer}` } })).json() as Array<{ runId: string; canDecide: boolean; blockedBecause?: string; step: { id: string } }>).filter(
-        (entry) => entry.runId === id,
-      );
-    await expect.poll(() => inbox(pabloToken)).toMatchObject([{ runId: id, canDecide: true, step: { id: 'gate' } }]);
-    expect(await inbox(token)).toMatchObject([{ runId: id, canDecide: false, blockedBecause: 'starter' }]);
+    await expect.poll(() => inbox(pabloToken, id)).toMatchObject([{ runId: id, canDecide: true, step: { id: 'gate' } }]);
+    expect(await inbox(token, id)).toMatchObject([{ runId: id, canDecide: false, blockedBecause: 'starter' }]);
     const stats = await get('/runs/stats?days=7');
     expect(stats.running).toBeGreaterThanOrEqual(1);
     const today = new Date().toISOString().slice(0, 10);
     expect(stats.daily.find((day: { day: string }) => day.day === today)?.succeeded).toBeGreaterThan(0);
-    expect(stats.failedLast24h).toBeGreaterThanOrEqual(0);
+    // One run failed and one was rejected above.
+    expect(stats.failedLast24h).toBe(failedBefore + 2);
+    expect(stats.recentFailures.map((failure: { runId: string }) => failure.runId)).toEqual(expect.arrayContaining([failed, rejected]));
 
     await api.services.runs.approveStep(id, 'gate', 'pablo@example.org', ['approver']);
     await api.temporal.workflow.getHandle(id).result();
-    await expect.poll(() => inbox(pabloToken)).toEqual([]);
+    await expect.poll(() => inbox(pabloToken, id)).toEqual([]);
   });
 });
