@@ -134,12 +134,15 @@ async function rowCounts(): Promise<Record<string, number>> {
 }
 
 async function stateSnapshot() {
-  const [tables, runs] = await Promise.all([
+  const [tables, runs, successes] = await Promise.all([
     rowCounts(),
     // Other suites start runs on the same Temporal server: count only this suite's runbook.
     api.services.runs.listRuns({ runbook: 'fuzz-target' }).then((list) => list.length),
+    api.prisma.auditEntry.count({ where: { outcome: 'success' } }),
   ]);
-  return { tables, runs };
+  // Every request is audited, refused ones too: the audit log is the one table that grows, by refusals only.
+  const { audit_log: _audited, ...unchanging } = tables;
+  return { tables: unchanging, auditedSuccesses: successes, runs };
 }
 
 describe('malformed requests', () => {
@@ -154,6 +157,7 @@ describe('malformed requests', () => {
     expect(requests.length).toBeGreaterThanOrEqual(1_000);
 
     const before = await stateSnapshot();
+    expect(Object.keys(before.tables).length).toBeGreaterThanOrEqual(20);
     expect(Object.keys(before.tables)).toEqual(expect.arrayContaining(['users', 'role_grants', 'connections', 'idempotency_keys', 'run_log_lines', 'knowledge_documents', 'ai_plans']));
     const unexpected: string[] = [];
     for (const request of requests) {
@@ -170,5 +174,5 @@ describe('malformed requests', () => {
     }
     expect(unexpected).toEqual([]);
     expect(await stateSnapshot()).toEqual(before);
-  });
+  }, 180_000);
 });
