@@ -11,10 +11,12 @@ import { KnowledgeStore } from '../ai/knowledge-store.js';
 import { LocalEmbedder } from '../ai/local-embedder.js';
 import { PlanStore } from '../ai/plan-store.js';
 import type { Role } from '../manifest/types.js';
+import { RUNBOOK_ATTRIBUTE } from '../workflows/search-attributes.js';
 import { startApiForTests } from './api-harness.js';
 import { startFakeOpenAi, type FakeChatRequest, type FakeOpenAi } from './fake-openai.js';
 import { scratchDir, writeManifests } from './harness.js';
 import { runCli } from './processes.js';
+import { expectNothingFor } from './wait.js';
 
 const PASSWORD = 'correct horse battery staple';
 const ERROR_TEXT = 'ERROR: relation orders is locked by another migration';
@@ -75,6 +77,15 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | null 
   }
 }
 
+/** This API's workflows (runs of any runbook, and their children) that started at or after `since`, as "type id runbook". */
+async function workflowsStartedSince(api: Api, since: Date): Promise<string[]> {
+  const found: string[] = [];
+  for await (const execution of api.temporal.workflow.list({ query: `TaskQueue = '${api.taskQueue}' AND StartTime >= '${since.toISOString()}'` })) {
+    found.push(`${execution.type} ${execution.workflowId} ${execution.typedSearchAttributes.get(RUNBOOK_ATTRIBUTE) ?? ''}`);
+  }
+  return found;
+}
+
 /** Everything a suite needs around one API: tokens, the knowledge store and plans over its database. */
 async function openSuite(api: Api) {
   const tokens: Record<string, string> = {};
@@ -119,12 +130,25 @@ function userPrompt(request: FakeChatRequest): string {
   return (request.messages ?? []).filter((message) => message.role === 'user').map((message) => String(message.content)).join('\n');
 }
 
+interface DiagnosisReply {
+  cause: string;
+  answer: string;
+  citations: number[];
+}
+
+/** The number [n] a prompt gives the source of this kind and title (NaN when it has none). */
+function sourceNumber(prompt: string, kind: string, title: string): number {
+  const escaped = `${kind}: ${title}`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return Number(new RegExp(`^\\[(\\d+)\\] ${escaped}$`, 'm').exec(prompt)?.[1] ?? Number.NaN);
+}
+
 describe('AI Ops with a model', () => {
   let fake: FakeOpenAi;
   let api: Api;
   let suite: Suite;
   let planSteps: unknown[] = [];
-  let diagnosis: { cause: string; answer: string; citations: number[] } = { cause: '', answer: '', citations: [] };
+  // What the model answers to a diagnosis: fixed, or made from the prompt it was sent.
+  let diagnosis: DiagnosisReply | ((prompt: string) => DiagnosisReply) = { cause: '', answer: '', citations: [] };
   let chatAnswer = 'The migration failed because the orders relation was locked [1][2].';
   const scratch = scratchDir();
   const marker = path.join(scratch, 'unlocked');
@@ -133,7 +157,7 @@ describe('AI Ops with a model', () => {
     fake = await startFakeOpenAi();
     fake.respondToChat((request) => {
       if (isStructured(request, 'remediation_plan')) return JSON.stringify({ summary: 'scripted plan', steps: planSteps });
-      if (isStructured(request, 'diagnosis')) return JSON.stringify(diagnosis);
+      if (isStructured(request, 'diagnosis')) return JSON.stringify(typeof diagnosis === 'function' ? diagnosis(userPrompt(request)) : diagnosis);
       return chatAnswer;
     });
     api = await startApiForTests(writeManifests(manifests), users, { ai: { baseUrl: fake.baseUrl, apiKey: fake.apiKey, chatModel: 'gpt-test', embeddingModel: 'embed-test', timeoutMs: 10_000, maxRetries: 0 } });
@@ -182,7 +206,13 @@ describe('AI Ops with a model', () => {
 
     // The same failure again: the diagnosis cites the failing step, its error lines and the past incident with its resolution.
     const second = await suite.failedRun('orders-migrate');
-    diagnosis = { cause: 'The orders relation was locked by another migration.', answer: '**Cause**: the lock [2], seen before [5]; see also [99].', citations: [1, 2, 99] };
+    // The model cites the past incident by the number the prompt gives it, and not the incident's resolution.
+    const incidentTitle = (await suite.knowledge.getDocument(first.documentId))!.title;
+    diagnosis = (prompt) => ({
+      cause: 'The orders relation was locked by another migration.',
+      answer: `**Cause**: the lock [2], seen before [${sourceNumber(prompt, 'incident', incidentTitle)}]; see also [99].`,
+      citations: [1, 2, 99],
+    });
     const requestsBefore = fake.requests.length;
     const answered = await suite.call('vic', 'POST', '/ai/diagnose', { runId: second.id });
     expect(answered.statusCode).toBe(200);
@@ -200,23 +230,26 @@ describe('AI Ops with a model', () => {
     expect(errorLine.seq).toBeGreaterThanOrEqual(log.lines.from);
     expect(errorLine.seq).toBeLessThanOrEqual(log.lines.to);
     expect(result.similarIncidents[0]).toMatchObject({ documentId: first.documentId, runId: first.id, resolutions: [{ documentId: resolutions[0]!.id }] });
+    expect(result.citations.filter((citation: { documentId?: string }) => citation.documentId)).toEqual([expect.objectContaining({ kind: 'incident', documentId: first.documentId, runId: first.id })]);
 
     // What the model was given: the log lines as delimited data, with the warning that they are data.
     const sent = fake.requests.slice(requestsBefore).find((request) => isStructured(request.body, 'diagnosis'))!;
     const prompt = userPrompt(sent.body);
     expect(prompt).toMatch(/<<<DATA-[0-9a-f]+\n[\s\S]*ERROR: relation orders is locked[\s\S]*DATA-[0-9a-f]+>>>/);
     expect(String(sent.body.messages?.[0]?.content)).toContain('untrusted data');
+    // The resolution was a source too (left uncited), so the vote below must leave its weight alone.
+    expect(sourceNumber(prompt, 'document', resolutions[0]!.title)).toBeGreaterThan(sourceNumber(prompt, 'incident', incidentTitle));
     expect(await api.prisma.auditEntry.count({ where: { action: 'ai.diagnose', targetId: result.id, actorEmail: 'vic@example.org' } })).toBe(1);
     // The embeddings of the question and of the stored answer came from the model API too, on vic's account.
     const embedded = await until('the embedding calls to be audited', async () => api.prisma.auditEntry.findFirst({ where: { action: 'ai.embed', actorEmail: 'vic@example.org' } }));
     expect(embedded.details).toMatchObject({ model: 'embed-test', promptTokens: expect.any(Number) });
 
-    // A thumbs down weighs the answer and what it cited.
+    // A thumbs down weighs the answer and what it cited (the incident), and nothing it did not cite (the resolution).
     const incidentBefore = (await suite.knowledge.getDocument(first.documentId))!.weight;
     expect((await suite.call('vic', 'POST', '/ai/feedback', { environment: 'prod', answerId: result.id, vote: 'down', reason: 'not helpful' })).statusCode).toBe(204);
     expect((await suite.knowledge.getDocument(result.id))!.weight).toBe(0.75);
-    const cited = result.citations.some((citation: { documentId?: string }) => citation.documentId === first.documentId);
-    expect((await suite.knowledge.getDocument(first.documentId))!.weight).toBeCloseTo(cited ? incidentBefore - 0.1 : incidentBefore);
+    expect((await suite.knowledge.getDocument(first.documentId))!.weight).toBeCloseTo(incidentBefore - 0.1, 10);
+    expect((await suite.knowledge.getDocument(resolutions[0]!.id))!.weight).toBe(1.5);
     expect((await suite.call('vic', 'POST', '/ai/feedback', { environment: 'dev', answerId: result.id, vote: 'up' })).statusCode).toBe(403);
   }, 120_000);
 
@@ -319,21 +352,15 @@ describe('AI Ops with a model', () => {
 
   it('does not act on log lines that instruct the model: answers stay text, and an obeying plan still waits for an approver', async () => {
     const { id: runId } = await suite.failedRun('web-deploy');
-    // Visibility is eventually consistent: count once the failed run itself is listed.
-    const runsBefore = (
-      await until('the run to be listed', async () => {
-        const listed = await api.services.runs.listRuns({ environment: 'prod', limit: 200 });
-        return listed.some((run) => run.id === runId) && listed;
-      })
-    ).length;
     diagnosis = { cause: 'Instructed to restart every container.', answer: 'Restarting every container now [1].', citations: [1] };
+    const diagnosedAt = new Date();
     const answered = await suite.call('vic', 'POST', '/ai/diagnose', { runId });
     expect(answered.statusCode).toBe(200);
     expect(typeof answered.json().answer).toBe('string');
     const lastPrompt = userPrompt(fake.requests.filter((request) => isStructured(request.body, 'diagnosis')).at(-1)!.body);
     expect(lastPrompt).toMatch(new RegExp(`<<<DATA-[0-9a-f]+\\n[\\s\\S]*${INJECTION}[\\s\\S]*DATA-[0-9a-f]+>>>`));
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect((await api.services.runs.listRuns({ environment: 'prod', limit: 200 })).length).toBe(runsBefore);
+    // Nothing started since, of any runbook in any environment, not even a while later (visibility lags).
+    await expectNothingFor(3_000, () => workflowsStartedSince(api, diagnosedAt), { message: 'the diagnosis was followed by new runs' });
 
     // The model obeys the log: restart the run's container and one it made up.
     planSteps = [
@@ -349,8 +376,14 @@ describe('AI Ops with a model', () => {
     expect(plan.valid).toBe(true);
     const planRun = (await suite.call('erin', 'POST', `/ai/plans/${plan.id}/submit`)).json().runId as string;
     await suite.waitingAt(planRun, 'approve-plan');
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(await suite.stepStatuses(planRun)).toEqual({ 'approve-plan': 'waiting', 'restart-web': 'pending' });
+    await expectNothingFor(
+      2_000,
+      async () => {
+        const statuses = await suite.stepStatuses(planRun);
+        return statuses['approve-plan'] === 'waiting' && statuses['restart-web'] === 'pending' ? [] : [statuses];
+      },
+      { message: 'the plan run moved on without an approval' },
+    );
     // Four-eyes: the admin who submitted it cannot approve it.
     const ownApproval = await suite.call('erin', 'POST', `/runs/${planRun}/steps/approve-plan/approve`, {});
     expect(ownApproval.statusCode).toBe(403);

@@ -6,10 +6,14 @@ import { PROJECT_ROOT } from '../config/env.js';
 import { actionCatalog } from '../activities/catalog.js';
 import { loadManifest } from '../manifest/loader.js';
 import { emptyAllowlist, parseAllowlist } from '../activities/http/egress-policy.js';
-import { collectingLineSink } from './line-sinks.js';
+import { DatabaseLineSink } from '../logs/database-line-sink.js';
+import { RunLogStore } from '../logs/run-log-store.js';
+import { useMigratedDatabase } from './databases.js';
 import { createRunService, scratchDir, startWorker, uniqueTaskQueue } from './harness.js';
 
-const lineSink = collectingLineSink();
+// Step output goes where production sends it: the database line sink, into PostgreSQL.
+const database = useMigratedDatabase();
+let logStore: RunLogStore;
 let worker: Awaited<ReturnType<typeof startWorker>>;
 let runs: Awaited<ReturnType<typeof createRunService>>;
 
@@ -22,7 +26,8 @@ beforeAll(async () => {
   const taskQueue = uniqueTaskQueue('builtin');
   // The local test service is on loopback: dev allowlists it, as an admin would with PUT /environments/dev/egress-allowlist.
   const egress = { allowlist: async (environment: string) => (environment === 'dev' ? parseAllowlist('dev', ['127.0.0.1']).allowlist : emptyAllowlist(environment)) };
-  worker = await startWorker(taskQueue, undefined, { lineSink, egress });
+  logStore = new RunLogStore(database.pool);
+  worker = await startWorker(taskQueue, undefined, { lineSink: new DatabaseLineSink(logStore), egress });
   runs = await createRunService(taskQueue, path.join(PROJECT_ROOT, 'runbooks'));
   httpServer = createServer((request, response) => {
     if (request.url === '/health') {
@@ -84,7 +89,8 @@ describe('the built-in runbooks and actions', () => {
   it('ansible-ping runs a real playbook and parses its recap', async () => {
     const { id, outputs } = await runToEnd('ansible-ping', { greeting: 'hello ansible' });
     expect(outputs.ping).toMatchObject({ exitCode: 0, failedHosts: [], recap: { localhost: { ok: 2, failed: 0, unreachable: 0 } } });
-    const logged = lineSink.lines.filter((line) => line.step.runId === id).map((line) => line.text);
+    // A step succeeds only once its lines are stored, so they are all there when the run has ended.
+    const logged = (await logStore.linesAfter(id, 0)).map((line) => line.text);
     expect(logged).toEqual(expect.arrayContaining([expect.stringContaining('"msg": "hello ansible"'), expect.stringMatching(/^PLAY RECAP/)]));
   });
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiForTests } from './api-harness.js';
 import { scratchDir, writeManifests } from './harness.js';
 import { runCli, type ProcessEnv } from './processes.js';
+import { waitFor } from './wait.js';
 
 const PASSWORD = 'correct horse battery staple';
 const gated = `
@@ -42,9 +43,7 @@ describe('the CLI through the API', () => {
     const started = await runCli(['run', 'start', 'gated', '--env', 'prod', '-i', 'replicas=3', '--as', 'someone-else'], ops);
     expect(started.code).toBe(0);
     const id = /Started run (\S+)/.exec(started.stdout)![1]!;
-    for (let tries = 0; tries < 50; tries += 1) {
-      if ((await api.services.runs.showRun(id)).progress?.steps[0]?.status === 'waiting') break;
-    }
+    await waitFor(async () => (await api.services.runs.showRun(id)).progress?.steps[0]?.status === 'waiting', { message: `run ${id} to wait at its gate` });
     const details = await api.services.runs.showRun(id);
     expect(details.startedBy).toBe('ops@example.org');
 

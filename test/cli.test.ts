@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 import { scratchDir, startWorker, uniqueTaskQueue, writeManifests } from './harness.js';
 import { runCli, type ProcessEnv } from './processes.js';
+import { waitFor } from './wait.js';
 
 const work = scratchDir();
 const flag = path.join(work, 'flag');
@@ -83,10 +84,9 @@ describe('the jarvis CLI', () => {
     const started = await runCli(['run', 'start', 'gate', '--env', 'prod'], env);
     expect(started.code).toBe(0);
     const id = runIdFrom(started.stdout);
-    for (let tries = 0; tries < 50; tries += 1) {
-      const shown = JSON.parse((await runCli(['run', 'show', id, '-o', 'json'], env)).stdout);
-      if (shown.progress?.steps[0]?.status === 'waiting') break;
-    }
+    await waitFor(async () => JSON.parse((await runCli(['run', 'show', id, '-o', 'json'], env)).stdout).progress?.steps[0]?.status === 'waiting', {
+      message: `run ${id} to wait at step ok`,
+    });
     const own = await runCli(['run', 'approve', id, 'ok'], env);
     expect(own.code).toBe(5);
     expect(own.stderr).toContain('alice started this run and cannot approve it');

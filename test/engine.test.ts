@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunProgress } from '../workflows/messages.js';
 import { FLAKY_STEP } from './files.js';
 import { createRunService, scratchDir, startWorker, uniqueTaskQueue, writeManifests } from './harness.js';
+import { waitFor } from './wait.js';
 
 const work = scratchDir();
 const marker = (name: string) => path.join(work, name);
@@ -229,7 +230,7 @@ describe('the interpreter workflow', () => {
     const log = marker('cancellable.log');
     const { id } = await runs.service.startRun({ runbook: 'cancellable', inputs: { log }, environment: 'dev', startedBy: 'alice' });
     await waitForStatus(id, 'long', 'running');
-    for (let tries = 0; tries < 50 && !readFileSync(log, 'utf8').includes('long-start'); tries += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor(() => readFileSync(log, 'utf8').includes('long-start'), { message: 'the long step to print long-start', timeoutMs: 5_000 });
     const cancelledAt = Date.now();
     await runs.service.cancelRun(id);
     await expect(runs.client.workflow.getHandle(id).result()).rejects.toThrow();

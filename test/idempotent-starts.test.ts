@@ -10,6 +10,7 @@ import { openWorkerStores } from '../temporal/worker-stores.js';
 import { RUNBOOK_ATTRIBUTE } from '../workflows/search-attributes.js';
 import { buildApiForTests, createMigratedDatabase } from './control-plane.js';
 import { startWorker, testDataConverter, uniqueTaskQueue, writeManifests } from './harness.js';
+import { sleep, waitFor } from './wait.js';
 
 const held = `
 name: held
@@ -103,8 +104,8 @@ async function executionsOf(runbook: string): Promise<string[]> {
     for await (const execution of temporal.workflow.list({ query })) ids.push(`${execution.workflowId}/${execution.runId}`);
     return ids;
   };
-  for (let tries = 0; tries < 50 && (await list()).length === 0; tries += 1) await new Promise((resolve) => setTimeout(resolve, 100));
-  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  await waitFor(async () => (await list()).length > 0, { message: `an execution of ${runbook} to be listed`, timeoutMs: 5_000 });
+  await sleep(1_000);
   return list();
 }
 

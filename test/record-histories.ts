@@ -13,6 +13,7 @@ import { RunService } from '../runs/run-service.js';
 import { runAuthorityOf } from '../security/run-authority.js';
 import { RECORDED_HISTORIES_SECRET_KEY } from './history-key.js';
 import { startLocalEngine } from './local-engine.js';
+import { waitFor } from './wait.js';
 
 const engine = await startLocalEngine({ name: 'record', taskQueue: 'record', secretKey: RECORDED_HISTORIES_SECRET_KEY });
 const client = engine.client;
@@ -35,11 +36,7 @@ async function record(name: string, runbook: string, drive?: (id: string) => Pro
 }
 
 await record('flow-approved', 'recorded-flow', async (id) => {
-  for (;;) {
-    const progress = (await service.showRun(id)).progress;
-    if (progress?.steps.find((step) => step.id === 'gate')?.status === 'waiting') break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await waitFor(async () => (await service.showRun(id)).progress?.steps.find((step) => step.id === 'gate')?.status === 'waiting', { message: `run ${id} to wait at its gate` });
   await service.approveStep(id, 'gate', 'approver-1', ['approver'], 'recorded');
 });
 await record('compensation-failed', 'recorded-compensation');

@@ -222,23 +222,50 @@ describe('the run list', () => {
 });
 
 describe('the approvals inbox and the dashboard figures', () => {
+  let pabloToken: string;
+  beforeAll(async () => {
+    pabloToken = await api.logIn('pablo@example.org', PASSWORD);
+  });
+  const inbox = async (bearer: string, runId: string) =>
+    ((await api.app.inject({ method: 'GET', url: '/approvals', headers: { authorization: `Bearer ${bearer}` } })).json() as Array<{ runId: string; canDecide: boolean; blockedBecause?: string; step: { id: string } }>).filter(
+      (entry) => entry.runId === runId,
+    );
+
   it('lists waiting approvals with who may decide them, and counts runs', async () => {
-    const { id } = await api.services.runs.startRun({ runbook: 'gated', inputs: {}, environment: 'dev', startedBy: 'olga@example.org' });
-    const pabloToken = await api.logIn('pablo@example.org', PASSWORD);
-    const inbox = async (bearer: string) =>
-      ((await api.app.inject({ method: 'GET', url: '/approvals', headers: { authorization: `Bearer ${bearer}` } })).json() as Array<{ runId: string; canDecide: boolean; blockedBecause?: string; step: { id: string } }>).filter(
-        (entry) => entry.runId === id,
-      );
-    await expect.poll(() => inbox(pabloToken)).toMatchObject([{ runId: id, canDecide: true, step: { id: 'gate' } }]);
-    expect(await inbox(token)).toMatchObject([{ runId: id, canDecide: false, blockedBecause: 'starter' }]);
-    const stats = await get('/runs/stats?days=7');
-    expect(stats.running).toBeGreaterThanOrEqual(1);
+    // This file's database holds only its own runs: the runs counted are the ones made here.
     const today = new Date().toISOString().slice(0, 10);
-    expect(stats.daily.find((day: { day: string }) => day.day === today)?.succeeded).toBeGreaterThan(0);
-    expect(stats.failedLast24h).toBeGreaterThanOrEqual(0);
+    const figures = async () => {
+      const stats = await get('/runs/stats?days=7');
+      const day = stats.daily.find((entry: { day: string }) => entry.day === today) ?? { succeeded: 0, failed: 0 };
+      return { stats, succeeded: day.succeeded as number, failed: day.failed as number };
+    };
+    const before = await figures();
+    const succeeded = await runToEnd('quick', {});
+    const failed = await runToEnd('resumable', { flag: path.join(work, 'never-made-flag') });
+    const { id: rejected } = await api.services.runs.startRun({ runbook: 'gated', inputs: {}, environment: 'dev', startedBy: 'olga@example.org' });
+    await expect.poll(() => inbox(pabloToken, rejected)).toHaveLength(1);
+    await api.services.runs.rejectStep(rejected, 'gate', 'pablo@example.org', ['approver'], 'not now');
+    await api.temporal.workflow.getHandle(rejected).result().catch(() => undefined);
+    await expect.poll(() => storedRow(succeeded)).toMatchObject({ status: 'succeeded' });
+    await expect.poll(() => storedRow(failed)).toMatchObject({ status: 'failed' });
+    await expect.poll(() => storedRow(rejected)).toMatchObject({ status: 'rejected' });
+
+    const { id } = await api.services.runs.startRun({ runbook: 'gated', inputs: {}, environment: 'dev', startedBy: 'olga@example.org' });
+    await expect.poll(() => inbox(pabloToken, id)).toMatchObject([{ runId: id, canDecide: true, step: { id: 'gate' } }]);
+    expect(await inbox(token, id)).toMatchObject([{ runId: id, canDecide: false, blockedBecause: 'starter' }]);
+    const after = await figures();
+    const { stats } = after;
+    expect(stats.running).toBeGreaterThanOrEqual(1);
+    // One run succeeded, one failed and one was rejected above.
+    expect({ succeeded: after.succeeded, failed: after.failed, failedLast24h: stats.failedLast24h }).toEqual({
+      succeeded: before.succeeded + 1,
+      failed: before.failed + 2,
+      failedLast24h: before.stats.failedLast24h + 2,
+    });
+    expect(stats.recentFailures.map((failure: { runId: string }) => failure.runId)).toEqual(expect.arrayContaining([failed, rejected]));
 
     await api.services.runs.approveStep(id, 'gate', 'pablo@example.org', ['approver']);
     await api.temporal.workflow.getHandle(id).result();
-    await expect.poll(() => inbox(pabloToken)).toEqual([]);
+    await expect.poll(() => inbox(pabloToken, id)).toEqual([]);
   });
 });

@@ -20,6 +20,7 @@ import { ENVIRONMENT_ATTRIBUTE } from '../workflows/search-attributes.js';
 import { approveStepUpdate, RUN_REFUSED, type RunProgress } from '../workflows/messages.js';
 import { startApiForTests } from './api-harness.js';
 import { scratchDir, testDataConverter, writeManifests } from './harness.js';
+import { waitFor } from './wait.js';
 
 const gated = `
 name: gated
@@ -243,11 +244,13 @@ describe('the payload codec', () => {
       workflowId: id,
       args: [{ runbook: compiled.runbook, children: compiled.children, inputs: { marker }, environment: 'prod', startedBy: 'admin@example.org' } satisfies RunInput],
     });
-    let events: Awaited<ReturnType<typeof handle.fetchHistory>>['events'] = [];
-    for (let tries = 0; tries < 100 && !events?.some((event) => event.workflowTaskFailedEventAttributes); tries += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      events = (await handle.fetchHistory()).events;
-    }
+    const events = await waitFor(
+      async () => {
+        const history = (await handle.fetchHistory()).events;
+        return history?.some((event) => event.workflowTaskFailedEventAttributes) && history;
+      },
+      { message: `a failed workflow task in the history of ${id}`, timeoutMs: 10_000 },
+    );
     const failed = events?.find((event) => event.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes;
     expect(failed?.failure?.message).toContain('not encrypted');
     expect(events?.some((event) => event.activityTaskScheduledEventAttributes || event.markerRecordedEventAttributes)).toBe(false);

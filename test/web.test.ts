@@ -215,12 +215,14 @@ describe('the web app', () => {
     await page.selectOption('#language', 'pt-BR');
     await page.click('.inline-form button[type=submit]');
     await page.waitForSelector('html[lang="pt-BR"]');
-    const pages = ['/dashboard', '/runbooks', '/runbooks/deploy-demo', '/runs', '/approvals', '/containers', '/infra', '/ai', '/settings'];
-    await page.goto(`${stack.webUrl}/runs`);
-    const firstRun = await (await page.$('table a.mono'))?.getAttribute('href');
-    if (firstRun) pages.push(firstRun);
+    // A run of its own, so the run page is always among the pages checked.
+    const { accessToken } = await stack.api<{ accessToken: string }>('POST', '/auth/login', { email: 'alice@example.org', password: PASSWORD });
+    const run = await stack.api<{ id: string }>('POST', '/runbooks/broken-probe/execute', { environment: 'dev' }, accessToken);
+    const pages = ['/dashboard', '/runbooks', '/runbooks/deploy-demo', '/runs', '/approvals', '/containers', '/infra', '/ai', '/settings', `/runs/${encodeURIComponent(run.id)}`];
     for (const route of pages) {
       await page.goto(`${stack.webUrl}${route}`);
+      // The run page once the run has failed: its header, steps and error are on it, not a "not found".
+      if (route.startsWith('/runs/')) await page.waitForSelector('.run-header .status-failed', { timeout: 30_000 });
       const texts = await page.evaluate(() => {
         const found: string[] = [];
         const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);

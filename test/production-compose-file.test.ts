@@ -25,7 +25,7 @@ interface Service {
   image?: string;
 }
 
-describe('docker-compose.yml', () => {
+describe('the production compose file (docker-compose.yml)', () => {
   it('renders with its secrets set and refuses without them, naming what to set', () => {
     const rendered = compose(SECRETS);
     expect(rendered.error).toBeUndefined();
