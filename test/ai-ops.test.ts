@@ -16,7 +16,7 @@ import { startApiForTests } from './api-harness.js';
 import { startFakeOpenAi, type FakeChatRequest, type FakeOpenAi } from './fake-openai.js';
 import { scratchDir, writeManifests } from './harness.js';
 import { runCli } from './processes.js';
-import { expectNothingFor } from './wait.js';
+import { expectNothingFor, waitFor } from './wait.js';
 
 const PASSWORD = 'correct horse battery staple';
 const ERROR_TEXT = 'ERROR: relation orders is locked by another migration';
@@ -67,15 +67,8 @@ const users: Array<{ email: string; password: string; grants: Array<[string, Rol
 
 type Api = Awaited<ReturnType<typeof startApiForTests>>;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> =>
+  waitFor(probe, { message: what, timeoutMs }) as Promise<T>;
 
 /** This API's workflows (runs of any runbook, and their children) that started at or after `since`, as "type id runbook". */
 async function workflowsStartedSince(api: Api, since: Date): Promise<string[]> {

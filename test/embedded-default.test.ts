@@ -11,6 +11,7 @@ import { LocalEmbedder } from '../ai/local-embedder.js';
 import { reportIdleConnectionError } from '../db/pool-errors.js';
 import { startApiForTests } from './api-harness.js';
 import { writeManifests } from './harness.js';
+import { waitFor } from './wait.js';
 
 const PASSWORD = 'correct horse battery staple';
 const RUNS = 20;
@@ -58,15 +59,8 @@ afterAll(async () => {
   await api?.stop();
 });
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 90_000): Promise<T> =>
+  waitFor(probe, { message: what, timeoutMs }) as Promise<T>;
 
 describe('the embedded default database', () => {
   it('ingests every one of 20 simultaneous failures with its own error while clients read runs, and audits every start', async () => {
