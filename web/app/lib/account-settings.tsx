@@ -79,6 +79,23 @@ export function UserAccessToggle({ user, self }: { user: { id: string; email: st
   );
 }
 
+/** A labelled choice of user, sent as the form's `user` field (their id). */
+export function UserSelect({ id, users }: { id: string; users: Array<{ id: string; email: string }> }) {
+  const t = useT();
+  return (
+    <>
+      <label htmlFor={id}>{t('settings.user')}</label>
+      <select id={id} name="user">
+        {users.map((user) => (
+          <option key={user.id} value={user.id}>
+            {user.email}
+          </option>
+        ))}
+      </select>
+    </>
+  );
+}
+
 export function PasswordReset({ users }: { users: Array<{ id: string; email: string }> }) {
   const t = useT();
   return (
@@ -87,14 +104,7 @@ export function PasswordReset({ users }: { users: Array<{ id: string; email: str
       <p className="muted">{t('settings.resetPasswordHelp')}</p>
       <Form method="post" className="inline-form">
         <input type="hidden" name="intent" value="user-reset" />
-        <label htmlFor="reset-user">{t('settings.user')}</label>
-        <select id="reset-user" name="user">
-          {users.map((user) => (
-            <option key={user.id} value={user.id}>
-              {user.email}
-            </option>
-          ))}
-        </select>
+        <UserSelect id="reset-user" users={users} />
         <label htmlFor="reset-password">{t('settings.password')}</label>
         <input id="reset-password" name="password" type="password" minLength={12} required autoComplete="new-password" />
         <button type="submit" className="danger">

@@ -6,7 +6,7 @@ import { LANGUAGES, useLanguage, useT } from '../i18n/index.js';
 import { ApiProblem, requireApi } from '../lib/api.server.js';
 import { holdsAnywhere, useShell } from '../lib/shell-data.js';
 import type { ConnectionView } from '../../../api/services/connection-service.js';
-import { ApiTokenList, PasswordChange, PasswordReset, UserAccessToggle, type ApiTokenRow } from '../lib/account-settings.js';
+import { ApiTokenList, PasswordChange, PasswordReset, UserAccessToggle, UserSelect, type ApiTokenRow } from '../lib/account-settings.js';
 import { TableHead } from '../lib/table-head.js';
 
 const ROLES = ['admin', 'operator', 'approver', 'viewer'] as const;
@@ -277,14 +277,7 @@ export default function Settings({ loaderData, actionData }: Route.ComponentProp
           <h3>{t('settings.grantRole')}</h3>
           <Form method="post" className="inline-form">
             <input type="hidden" name="intent" value="grant" />
-            <label htmlFor="grant-user">{t('settings.user')}</label>
-            <select id="grant-user" name="user">
-              {users.map((user) => (
-                <option key={user.id} value={user.id}>
-                  {user.email}
-                </option>
-              ))}
-            </select>
+            <UserSelect id="grant-user" users={users} />
             <label htmlFor="grant-environment">{t('settings.environment')}</label>
             <select id="grant-environment" name="environment">
               {environments.map((name) => (
