@@ -89,6 +89,20 @@ async function connected(url: string): Promise<pg.Client> {
 }
 
 describe('the embedded default database under concurrent connections', () => {
+  it('refuses a local client without its password: an action process cannot reach the database behind the API', async () => {
+    const url = new URL(database.url);
+    for (const password of ['', 'guessed-password']) {
+      url.password = password;
+      const intruder = new pg.Client({ connectionString: url.toString() });
+      await expect(intruder.connect()).rejects.toThrow(/password/);
+      await intruder.end().catch(() => undefined);
+    }
+    const owner = new pg.Client({ connectionString: database.url });
+    await owner.connect();
+    expect((await owner.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    await owner.end();
+  });
+
   it('answers every connection correctly and keeps each transaction to itself', async () => {
     const clients = [pool(4), pool(4), pool(3), pool(2)];
     const workers = 12;

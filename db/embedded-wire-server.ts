@@ -7,6 +7,7 @@
 // the others wait in arrival order. Waiting and holding are both bounded, and
 // the connection that overstays is told why.
 import type { PGlite } from '@electric-sql/pglite';
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import {
   CANCEL_REQUEST, closeStatement, fatalError, isStartup, lastReadyStatus, listenCommand, renameStatements, simpleQuery, splitMessages, SYNC,
@@ -22,6 +23,23 @@ export interface EmbeddedWireServerOptions {
   holdTimeoutMs?: number;
   /** How long a connection may wait for its turn before it is refused. */
   waitTimeoutMs?: number;
+  /**
+   * The password a client must give before its startup reaches PGlite (which
+   * checks none): without it, any local process (an action's, running as
+   * another user) could connect on 127.0.0.1 and rewrite users and grants.
+   */
+  password?: string;
+}
+
+/** AuthenticationCleartextPassword: the client answers with a PasswordMessage ('p'). */
+const ASK_FOR_PASSWORD = Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 3]);
+
+/** Whether a PasswordMessage ('p', length, the password and a NUL) carries `expected`. */
+function passwordMatches(message: Buffer, expected: string): boolean {
+  if (message[0] !== 0x70 /* p */ || message.length < 6) return false;
+  const given = message.subarray(5, message.length - 1);
+  const wanted = Buffer.from(expected, 'utf8');
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
 }
 
 // Longer than any transaction Jarvis keeps open while it talks to something else,
@@ -35,6 +53,8 @@ class WireConnection {
   private input = Buffer.alloc(0);
   private typed = false;
   private started = false;
+  /** The startup message, held until the client has given the password. */
+  private unauthenticated: Buffer | undefined;
   private readonly pending: Buffer[] = [];
   private draining: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -50,6 +70,7 @@ class WireConnection {
     private readonly turns: Turns<WireConnection>,
     private readonly channels: Channels<WireConnection>,
     private readonly limits: { holdTimeoutMs: number; waitTimeoutMs: number },
+    private readonly password: string | undefined,
   ) {
     socket.setNoDelay(true);
     socket.on('data', (chunk) => this.receive(chunk));
@@ -103,6 +124,18 @@ class WireConnection {
         return;
       }
       this.started = true;
+      if (this.password !== undefined) {
+        this.unauthenticated = message;
+        this.socket.write(ASK_FOR_PASSWORD);
+        return;
+      }
+    } else if (this.unauthenticated) {
+      if (!passwordMatches(message, this.password!)) {
+        this.fail('28P01', 'password authentication failed for the embedded database');
+        return;
+      }
+      statement = { message: this.unauthenticated };
+      this.unauthenticated = undefined;
     } else if (message[0] === 0x58 /* X: Terminate */) {
       // Not awaited: closing waits for this drain to end.
       void this.close();
@@ -217,7 +250,7 @@ export class EmbeddedWireServer {
     const address = server.address();
     const wire = new EmbeddedWireServer(server, typeof address === 'object' && address ? address.port : options.port);
     server.on('connection', (socket) => {
-      const connection = new WireConnection(wire.nextId++, socket, options.db, wire.turns, wire.channels, limits);
+      const connection = new WireConnection(wire.nextId++, socket, options.db, wire.turns, wire.channels, limits, options.password);
       wire.connections.add(connection);
       socket.once('close', () => wire.connections.delete(connection));
     });
