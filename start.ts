@@ -3,6 +3,7 @@
 // worker and the API, and says how to start a run.
 import { startApi } from './api/server.js';
 import { startWeb } from './web/server.js';
+import { TEMPORAL_UI_PATH } from './web/temporal-ui-proxy.js';
 import { loadEnv } from './config/env.js';
 import { openDatabase } from './db/database.js';
 import { ensurePrivateDataDir } from './security/secret-key.js';
@@ -20,13 +21,15 @@ const temporal = await ensureTemporal({
   namespace: env.namespace,
   port: env.temporalPort,
   uiPort: env.temporalUiPort,
+  // Served under /temporal behind the web app (admins only, read-only), so the codec is on the UI's origin.
+  ui: { publicPath: TEMPORAL_UI_PATH, codecEndpoint: '/temporal-codec' },
   httpPort: env.temporalHttpPort,
   dataDir: env.dataDir,
   searchPath: env.searchPath,
   cacheBinDir: env.cacheBinDir,
   log,
 });
-log(`Temporal at ${temporal.address}${temporal.uiUrl ? `, web UI at ${temporal.uiUrl}` : ''}`);
+log(`Temporal at ${temporal.address}`);
 
 const database = await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.dataDir, log });
 const stores = openWorkerStores(database.url, env);
@@ -35,8 +38,9 @@ log(`Worker polling task queue "${env.taskQueue}"; data in ${env.dataDir}`);
 await ensureNodeHealthScheduleFromEnv(env, temporal.address);
 log(`Node health checked every ${env.nodeHealthIntervalMs / 1000}s (schedule jarvis-node-health)`);
 const api = await startApi(env, temporal.address, log, database);
-const web = await startWeb(env, log);
+const web = await startWeb(env, log, temporal.uiUrl ? { temporalUi: new URL(temporal.uiUrl) } : {});
 log(`Sign in at http://${env.webHost}:${env.webPort}, or start a run from another terminal:`);
+if (temporal.uiUrl) log(`Temporal's web UI for Jarvis admins, read-only, payloads decoded: http://${env.webHost}:${env.webPort}${TEMPORAL_UI_PATH}`);
 log('  npx jarvis runbooks list');
 log('  npx jarvis run start smoke --watch');
 log('Stop with Ctrl-C: running activities get the shutdown grace time to finish.');

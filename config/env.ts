@@ -58,7 +58,7 @@ const envSchema = z.object({
   JARVIS_WEB_HOST: z.string().min(1).default('127.0.0.1'),
   JARVIS_WEB_PORT: port(3000),
   JARVIS_PUBLIC_API_URL: z.url().optional().describe("The API's address as browsers reach it (live logs); defaults to JARVIS_API_URL."),
-  JARVIS_TEMPORAL_UI_URL: z.url().optional().describe("Temporal's web UI, linked from run pages; defaults to the dev server's UI."),
+  JARVIS_TEMPORAL_UI_URL: z.url().optional().describe("Temporal's web UI, linked from run pages; defaults to /temporal, where npm start serves the dev server's UI behind the web app."),
   JARVIS_SECRET_KEY: z
     .string()
     .regex(/^[A-Za-z0-9+/=_-]{43,}$/, 'base64 of 32 random bytes, e.g. `openssl rand -base64 32`')
@@ -162,7 +162,8 @@ export function parseEnv(source: Record<string, string | undefined>) {
     webHost: env.JARVIS_WEB_HOST,
     webPort: env.JARVIS_WEB_PORT,
     publicApiUrl: (env.JARVIS_PUBLIC_API_URL ?? env.JARVIS_API_URL).replace(/\/$/, ''),
-    temporalUiUrl: (env.JARVIS_TEMPORAL_UI_URL ?? `http://127.0.0.1:${env.JARVIS_TEMPORAL_UI_PORT}`).replace(/\/$/, ''),
+    // `npm start` serves the dev server's UI under the web app's /temporal: a link on the page's own origin.
+    temporalUiUrl: (env.JARVIS_TEMPORAL_UI_URL ?? '/temporal').replace(/\/$/, ''),
     secretKey: env.JARVIS_SECRET_KEY,
     bootstrapAdmin: env.JARVIS_ADMIN_EMAIL && env.JARVIS_ADMIN_PASSWORD ? { email: env.JARVIS_ADMIN_EMAIL, password: env.JARVIS_ADMIN_PASSWORD } : undefined,
     loginAttemptsPerMinute: env.JARVIS_LOGIN_ATTEMPTS_PER_MINUTE,

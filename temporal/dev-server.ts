@@ -14,6 +14,8 @@ export interface DevServerOptions {
   binary: string;
   port: number;
   uiPort?: number;
+  /** Where the UI serves itself (`/temporal` behind the web app) and the codec endpoint it tells browsers to call. */
+  ui?: TemporalUiOptions;
   /** Temporal's HTTP API; a free port when not given (the CLI's default, port + 1000, can be out of range). */
   httpPort?: number;
   /** SQLite file that keeps workflows across restarts; in memory without it. */
@@ -21,6 +23,11 @@ export interface DevServerOptions {
   logFile: string;
   namespace?: string;
   startTimeoutMs?: number;
+}
+
+export interface TemporalUiOptions {
+  publicPath: string;
+  codecEndpoint: string;
 }
 
 export interface RunningTemporal {
@@ -69,6 +76,7 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
   args.push('--log-format', 'json', '--log-level', 'warn');
   if (options.uiPort) args.push('--ui-port', String(options.uiPort));
   else args.push('--headless');
+  if (options.uiPort && options.ui) args.push('--ui-public-path', options.ui.publicPath, '--ui-codec-endpoint', options.ui.codecEndpoint);
   if (options.dbFile) {
     mkdirSync(path.dirname(options.dbFile), { recursive: true });
     // The dev server is one SQLite connection: without these pragmas a file database is very slow.
@@ -94,7 +102,7 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
   return {
     address,
     process: child,
-    ...(options.uiPort ? { uiUrl: `http://127.0.0.1:${options.uiPort}` } : {}),
+    ...(options.uiPort ? { uiUrl: `http://127.0.0.1:${options.uiPort}${options.ui?.publicPath ?? ''}` } : {}),
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
@@ -110,6 +118,7 @@ export interface EnsureTemporalOptions {
   namespace: string;
   port: number;
   uiPort?: number;
+  ui?: TemporalUiOptions;
   httpPort?: number;
   dataDir: string;
   searchPath: string;
@@ -133,6 +142,7 @@ export async function ensureTemporal(options: EnsureTemporalOptions): Promise<Ru
         binary,
         port: options.port,
         uiPort: options.uiPort,
+        ...(options.ui ? { ui: options.ui } : {}),
         httpPort: options.httpPort,
         dbFile: path.join(options.dataDir, 'temporal', 'dev-server.db'),
         logFile: path.join(options.dataDir, 'logs', 'temporal.log'),

@@ -56,3 +56,50 @@ describe("Temporal's web UI behind Jarvis", () => {
     await Promise.all([viewer.context().close(), admin.context().close()]);
   });
 });
+
+describe("Temporal's own web UI as npm start serves it (under /temporal of the web app)", () => {
+  let own: WebStack;
+  let token: string;
+
+  beforeAll(async () => {
+    const note = `
+name: ui-note
+title: Keeps a note
+environments: [dev]
+inputs: { type: object, properties: { note: { type: string } }, required: [note] }
+steps:
+  - id: keep
+    action: core.noop
+    with: { message: "\${{ inputs.note }}" }
+`;
+    // No Temporal address: start.ts runs its own dev server, with its UI behind the web app.
+    own = await startWebStack(writeManifests({ 'ui-note': note }));
+    token = (await own.api<{ accessToken: string }>('POST', '/auth/login', ADMIN)).accessToken;
+    const viewer = await own.api<{ id: string }>('POST', '/users', { ...VIEWER, name: 'Viewer' }, token);
+    await own.api('POST', `/users/${viewer.id}/grants`, { environment: 'dev', role: 'viewer' }, token);
+  }, 180_000);
+
+  afterAll(async () => {
+    await own?.stop();
+  });
+
+  it('lets only admins in, read-only, and shows them a run with its input decoded by Jarvis', async () => {
+    const anonymous = await fetch(`${own.webUrl}/temporal/namespaces/default/workflows`, { redirect: 'manual' });
+    expect(anonymous.status).toBe(302);
+    expect(anonymous.headers.get('location')).toBe(`/login?next=${encodeURIComponent('/temporal/namespaces/default/workflows')}`);
+    const viewer = await signIn(own.browser, own.webUrl, VIEWER.email, VIEWER.password);
+    expect((await viewer.context().request.get(`${own.webUrl}/temporal/namespaces/default/workflows`)).status()).toBe(403);
+
+    const admin = await signIn(own.browser, own.webUrl, ADMIN.email, ADMIN.password);
+    const settings = await (await admin.context().request.get(`${own.webUrl}/temporal/api/v1/settings`)).json();
+    expect(settings).toMatchObject({ Codec: { Endpoint: '/temporal-codec' }, DisableWriteActions: true });
+    const write = await admin.context().request.post(`${own.webUrl}/temporal/api/v1/namespaces/default/workflows/x/terminate`, { data: {} });
+    expect(write.status()).toBe(403);
+
+    const { id } = await own.api<{ id: string }>('POST', '/runbooks/ui-note/execute', { environment: 'dev', inputs: { note: 'decoded-by-jarvis-42' } }, token);
+    await admin.goto(`${own.webUrl}/temporal/namespaces/default/workflows/${encodeURIComponent(id)}`);
+    await admin.getByText('decoded-by-jarvis-42').first().waitFor({ timeout: 45_000 });
+    await own.screenshot(admin, 'temporal-ui-decoded-input');
+    await Promise.all([viewer.context().close(), admin.context().close()]);
+  }, 120_000);
+});

@@ -10,7 +10,8 @@ import { createBrotliCompress, createGzip } from 'node:zlib';
 import { createRequestHandler, type ServerBuild } from 'react-router';
 import { PROJECT_ROOT, loadEnv, type JarvisEnv } from '../config/env.js';
 import { TrustedProxies } from '../security/trusted-proxies.js';
-import { requestSource, sendFetchResponse, toFetchRequest } from './node-request.js';
+import { CLIENT_ADDRESS_HEADER, requestSource, sendFetchResponse, toFetchRequest } from './node-request.js';
+import { isTemporalUiPath, serveTemporalUi } from './temporal-ui-proxy.js';
 
 const BUILD_DIR = path.join(PROJECT_ROOT, 'web', 'build');
 const CLIENT_DIR = path.join(BUILD_DIR, 'client');
@@ -48,7 +49,12 @@ async function serveStatic(request: IncomingMessage, response: ServerResponse): 
   return true;
 }
 
-export async function startWeb(env: JarvisEnv, log: (line: string) => void) {
+export interface WebOptions {
+  /** Temporal's web UI to serve under /temporal (the dev server `npm start` runs, serving itself there). */
+  temporalUi?: URL;
+}
+
+export async function startWeb(env: JarvisEnv, log: (line: string) => void, options: WebOptions = {}) {
   const serverBuild = path.join(BUILD_DIR, 'server', 'index.js');
   if (!existsSync(serverBuild)) throw new Error('the web app is not built: run `npm run web:build`');
   const build = (await import(pathToFileURL(serverBuild).href)) as ServerBuild;
@@ -63,11 +69,29 @@ export async function startWeb(env: JarvisEnv, log: (line: string) => void) {
     const answer = await handle(toFetchRequest(request, requestSource(request, proxies), aborted.signal));
     await sendFetchResponse(answer, response, request.method);
   };
+  // The forward-auth rule of docker-compose's Traefik, asked of the app itself.
+  const authorizeTemporalUi = (request: IncomingMessage) => {
+    const source = requestSource(request, proxies);
+    const headers = new Headers({ 'x-forwarded-uri': request.url ?? '/', [CLIENT_ADDRESS_HEADER]: source.clientAddress });
+    if (request.headers.cookie) headers.set('cookie', request.headers.cookie);
+    return handle(new Request(`${source.origin}/temporal-ui/auth`, { headers }));
+  };
+  const temporalUi = options.temporalUi;
+  const serve = async (request: IncomingMessage, response: ServerResponse) => {
+    if (temporalUi && isTemporalUiPath(new URL(request.url ?? '/', 'http://x').pathname)) {
+      return serveTemporalUi(request, response, {
+        target: temporalUi,
+        authorize: authorizeTemporalUi,
+        sendRefusal: (answer, reply) => sendFetchResponse(answer, reply, request.method),
+      });
+    }
+    if (await serveStatic(request, response)) return;
+    await renderPage(request, response);
+  };
   const server = createServer((request, response) => {
     response.setHeader('x-frame-options', 'DENY');
     response.setHeader('referrer-policy', 'same-origin');
-    serveStatic(request, response)
-      .then((served) => (served ? undefined : renderPage(request, response)))
+    serve(request, response)
       .catch((error: Error) => {
         log(`web: ${request.method} ${request.url} failed: ${error.message}`);
         if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
