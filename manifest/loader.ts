@@ -5,7 +5,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import type { ActionCatalog, ActionDescription } from './action-catalog.js';
 import { parseDuration } from './duration.js';
-import { compileInputsSchemaStrictly } from './json-schema.js';
+import { compileInputsSchema, InputsSchemaError } from './json-schema.js';
 import { joinPath, zodIssuesToErrors, type ManifestError } from './errors.js';
 import { collectPaths, parseExpression, ExpressionSyntaxError } from './expression.js';
 import { isNodeName } from './node-names.js';
@@ -89,9 +89,10 @@ function inputNamesOf(schema: Record<string, unknown> | undefined, errors: Manif
     return undefined;
   }
   try {
-    compileInputsSchemaStrictly(schema);
+    compileInputsSchema(schema);
   } catch (error) {
-    errors.push({ path: 'inputs', message: `not a valid JSON Schema: ${(error as Error).message}` });
+    if (!(error instanceof InputsSchemaError)) throw error;
+    errors.push({ path: 'inputs', message: `not a valid JSON Schema: ${error.message}` });
     return undefined;
   }
   const properties = schema.properties;

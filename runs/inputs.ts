@@ -1,10 +1,8 @@
 import type { ErrorObject } from 'ajv';
-import { createInputsAjv } from '../manifest/json-schema.js';
+import { compileInputsSchema } from '../manifest/json-schema.js';
 import type { ManifestError } from '../manifest/errors.js';
 import type { CompiledRunbook } from '../manifest/types.js';
 import { JarvisProblem } from '../manifest/errors.js';
-
-const ajv = createInputsAjv();
 
 function describeInputError(error: ErrorObject): ManifestError {
   const where = error.instancePath.replace(/^\//, '').replace(/\//g, '.');
@@ -19,9 +17,13 @@ function describeInputError(error: ErrorObject): ManifestError {
   return { path: where ? `inputs.${where}` : 'inputs', message: error.message ?? 'invalid' };
 }
 
-/** Validates run inputs against the runbook's JSON Schema, filling defaults; refuses before any workflow starts. */
+/**
+ * Validates run inputs against the runbook's JSON Schema, filling defaults;
+ * refuses before any workflow starts. The validator is the one the loader
+ * compiled for the same schema content, under the draft its `$schema` names.
+ */
 export function validateRunInputs(runbook: CompiledRunbook, inputs: Record<string, unknown>): Record<string, unknown> {
-  const validate = ajv.compile(runbook.inputs);
+  const validate = compileInputsSchema(runbook.inputs);
   const copy = structuredClone(inputs);
   if (!validate(copy)) {
     throw new JarvisProblem(`inputs for runbook "${runbook.name}" are invalid:`, 'invalid', (validate.errors ?? []).map(describeInputError));
