@@ -78,15 +78,6 @@ const draft04Server = {
 
 const validates = (schema: Record<string, unknown>, instance: unknown) => compileInputsSchema(schema)(structuredClone(instance));
 
-const draft04Available = (() => {
-  try {
-    compileInputsSchema(draft04Server);
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
 describe('runbook input schemas', () => {
   it('reads the draft from $schema, and takes draft-07 when there is none', () => {
     expect(draftOf({ type: 'object' })).toBe('07');
@@ -134,14 +125,10 @@ describe('runbook input schemas', () => {
     expect(validates(draft2020Route, { route: ['GET', '/health'], surprise: true })).toBe(false);
   });
 
-  it.runIf(draft04Available)('validates a draft-04 schema with id and boolean exclusive bounds', () => {
+  it('validates a draft-04 schema with id and boolean exclusive bounds', () => {
     expect(validates(draft04Server, { name: 'web', cpus: 2 })).toBe(true);
     expect(validates(draft04Server, { name: 'web', cpus: 64 })).toBe(false);
     expect(validates(draft04Server, { name: 'web', cpus: 0 })).toBe(false);
-  });
-
-  it.skipIf(draft04Available)('refuses a draft-04 schema with a message saying what it needs', () => {
-    expect(() => compileInputsSchema(draft04Server)).toThrow(/draft-04 needs ajv-draft-04/);
   });
 
   it('compiles a schema with $id any number of times, and keeps two runbooks that share an $id apart', () => {

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { Ajv, type Options, type ValidateFunction } from 'ajv';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import AjvDraft04 from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import { schemaPathsOf } from './json-schema-walk.js';
 
@@ -34,10 +35,7 @@ const require = createRequire(import.meta.url);
 
 // Each draft gets its own Ajv class; draft-06 is draft-07's class with the older meta-schema added.
 const AJV_BY_DRAFT: Record<JsonSchemaDraft, (options: Options) => Ajv> = {
-  '04': () => {
-    // To support draft-04: add the `ajv-draft-04` package and return `new AjvDraft04(options)` here.
-    throw new InputsSchemaError('draft-04 needs ajv-draft-04, which this Jarvis was built without; declare draft-07 or later', '$schema');
-  },
+  '04': (options) => new AjvDraft04.default(options),
   '06': (options) => {
     const ajv = new Ajv(options);
     ajv.addMetaSchema(require('ajv/dist/refs/json-schema-draft-06.json') as Record<string, unknown>);
