@@ -48,6 +48,7 @@ import type { HealthService } from './services/health-service.js';
 import type { IdempotencyKeyService } from './services/idempotency-key-service.js';
 import type { RunbookVersionService } from './services/runbook-version-service.js';
 import type { GitSyncService } from './services/git-sync-service.js';
+import type { GitWebhookService } from './services/git-webhook-service.js';
 import type { UserService } from './services/user-service.js';
 
 export interface ApiDependencies {
@@ -64,6 +65,8 @@ export interface ApiDependencies {
   connections: ConnectionService;
   runbookVersions: RunbookVersionService;
   git: GitSyncService;
+  /** Webhooks of git hosts (GitHub, GitLab, Gitea/Forgejo) that re-sync a git connection. */
+  gitWebhooks: GitWebhookService;
   /** The codec that encrypts workflow payloads, for Temporal's web UI. */
   payloadCodec: PayloadCodec;
   logStore: RunLogStore;
@@ -170,7 +173,7 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
   await app.register(connectionRoutes, { connections: deps.connections });
   await app.register(egressRoutes, { allowlists: deps.egressAllowlists });
   await app.register(containerRoutes, { runs: deps.runs, connections: deps.connections, tickets: deps.logTickets, allowedOrigins: settings.corsOrigins });
-  await app.register(gitRoutes, { git: deps.git });
+  await app.register(gitRoutes, { git: deps.git, webhooks: deps.gitWebhooks });
   await app.register(nodeRoutes, { nodes: deps.nodes, agents: deps.agents });
   await app.register(aiRoutes, { ai: deps.ai, plans: deps.aiPlans, runs: deps.runs });
   await app.register(auditRoutes, { audit: deps.audit });

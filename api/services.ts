@@ -8,6 +8,7 @@ import { RunbookCatalog } from '../manifest/catalog.js';
 import { RunService } from '../runs/run-service.js';
 import type { RunServiceHooks } from '../runs/run-starts.js';
 import { GitSyncService, gitConfigCheck } from './services/git-sync-service.js';
+import { GitWebhookService } from './services/git-webhook-service.js';
 import { RunSummaryStore } from '../runs/run-summary-store.js';
 import { CredentialsCipher } from '../security/credentials-cipher.js';
 import { RUN_AUTHORITY_PURPOSE, RunAuthority } from '../security/run-authority.js';
@@ -66,6 +67,7 @@ export async function createControlPlane(
   const credentials = new CredentialsCipher([secret.derive('credentials')]);
   const gitRuntime = { allowFileUrls: config.gitAllowFileUrls ?? false, home: path.join(config.dataDir, 'git-home'), searchPath: config.searchPath ?? '/usr/local/bin:/usr/bin:/bin' };
   const connections = new ConnectionService(db, credentials, { git: gitConfigCheck(gitRuntime) });
+  const git = new GitSyncService(connections, runbookVersions, config.dataDir, gitRuntime);
   const pool = new pg.Pool({ connectionString: database.url, max: 8 });
   pool.on('error', reportIdleConnectionError);
   // Not cached: an agent asking right after a rotation gets the new key.
@@ -111,7 +113,8 @@ export async function createControlPlane(
     health: new HealthService(db, temporal),
     runbookVersions,
     connections,
-    git: new GitSyncService(connections, runbookVersions, config.dataDir, gitRuntime),
+    git,
+    gitWebhooks: new GitWebhookService(git, db),
     // For Temporal's UI, which also sends what Temporal writes in clear (markers): shown as they are, never acted on.
     payloadCodec: new EncryptionCodec(payloadKeys, { acceptPlaintext: true }),
     logStore,

@@ -64,9 +64,10 @@ export class GitSyncService {
     return { id: connection.id, url, branch: typeof branch === 'string' && branch ? branch : 'main', secret };
   }
 
-  /** The secret a push webhook of this connection is signed with, if it has one. */
-  async webhookSecret(environment: string, name: string): Promise<string | undefined> {
-    return (await this.gitConnection(environment, name)).secret.webhookSecret;
+  /** What a webhook of this connection is checked against: its secret (if it has one) and the branch it follows. */
+  async webhookTarget(environment: string, name: string): Promise<{ connectionId: string; branch: string; secret?: string }> {
+    const connection = await this.gitConnection(environment, name);
+    return { connectionId: connection.id, branch: connection.branch, ...(connection.secret.webhookSecret ? { secret: connection.secret.webhookSecret } : {}) };
   }
 
   async sync(environment: string, name: string, importedById: string | null): Promise<GitSyncResult> {
