@@ -2,6 +2,8 @@
 // which lets only signed-in admins through, and the UI's codec calls reach
 // the API with the browser's own Jarvis session (Temporal's UI sends cookies,
 // never a bearer token).
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { writeManifests } from './files.js';
 import { ADMIN, signIn, startWebStack, type WebStack } from './web-stack.js';
@@ -11,7 +13,17 @@ let stack: WebStack;
 let adminToken: string;
 
 beforeAll(async () => {
-  stack = await startWebStack(writeManifests({}), inject('temporalAddress'));
+  const note = `
+name: cli-note
+title: Keeps a note
+environments: [dev]
+inputs: { type: object, properties: { note: { type: string } }, required: [note] }
+steps:
+  - id: keep
+    action: core.noop
+    with: { message: "\${{ inputs.note }}" }
+`;
+  stack = await startWebStack(writeManifests({ 'cli-note': note }), inject('temporalAddress'));
   adminToken = (await stack.api<{ accessToken: string }>('POST', '/auth/login', ADMIN)).accessToken;
   const viewer = await stack.api<{ id: string }>('POST', '/users', { ...VIEWER, name: 'Viewer' }, adminToken);
   await stack.api('POST', `/users/${viewer.id}/grants`, { environment: 'dev', role: 'viewer' }, adminToken);
@@ -41,6 +53,25 @@ describe("Temporal's web UI behind Jarvis", () => {
     const admin = await signIn(stack.browser, stack.webUrl, ADMIN.email, ADMIN.password);
     expect((await forwardAuth(admin.context().request)).status()).toBe(204);
     await Promise.all([viewer.context().close(), admin.context().close()]);
+  });
+
+  it("decodes a run's input for Temporal's own CLI through the API's codec with an admin's token", async () => {
+    const { id } = await stack.api<{ id: string }>('POST', '/runbooks/cli-note/execute', { environment: 'dev', inputs: { note: 'decoded-for-the-cli-7' } }, adminToken);
+    // The CLI prints the history as protojson: a payload's data in base64, decoded when the codec let it.
+    const shownInput = async (auth: string) => {
+      const { stdout } = await promisify(execFile)(inject('temporalBinary'), [
+        'workflow', 'show', '--address', inject('temporalAddress'), '--workflow-id', id, '--output', 'json', '--codec-endpoint', `${stack.apiUrl}/codec`, '--codec-auth', auth,
+      ]);
+      const history = JSON.parse(stdout) as { events: Array<{ workflowExecutionStartedEventAttributes?: { input: { payloads: Array<{ metadata: { encoding: string }; data: string }> } } }> };
+      const payload = history.events[0]!.workflowExecutionStartedEventAttributes!.input.payloads[0]!;
+      return { encoding: Buffer.from(payload.metadata.encoding, 'base64').toString(), data: Buffer.from(payload.data, 'base64').toString('latin1') };
+    };
+    const forAdmin = await shownInput(`Bearer ${adminToken}`);
+    expect(forAdmin.encoding).toBe('json/plain');
+    expect(forAdmin.data).toContain('"note":"decoded-for-the-cli-7"');
+    const viewerToken = (await stack.api<{ accessToken: string }>('POST', '/auth/login', VIEWER)).accessToken;
+    const forViewer = await shownInput(`Bearer ${viewerToken}`).catch((error: Error) => ({ encoding: 'refused', data: error.message }));
+    expect(forViewer.data).not.toContain('decoded-for-the-cli-7');
   });
 
   it("decodes payloads for the UI with the admin's browser session", async () => {
