@@ -9,12 +9,9 @@ import { writeManifests } from './files.js';
 import { ADMIN, signIn, startWebStack, type WebStack } from './web-stack.js';
 
 const VIEWER = { email: 'viewer@example.org', password: 'viewer password 12' };
-let stack: WebStack;
-let adminToken: string;
-
-beforeAll(async () => {
-  const note = `
-name: cli-note
+/** A runbook that keeps its `note` input, to find it decoded in Temporal's UI and CLI. */
+const noteRunbook = (name: string) => `
+name: ${name}
 title: Keeps a note
 environments: [dev]
 inputs: { type: object, properties: { note: { type: string } }, required: [note] }
@@ -23,7 +20,11 @@ steps:
     action: core.noop
     with: { message: "\${{ inputs.note }}" }
 `;
-  stack = await startWebStack(writeManifests({ 'cli-note': note }), inject('temporalAddress'));
+let stack: WebStack;
+let adminToken: string;
+
+beforeAll(async () => {
+  stack = await startWebStack(writeManifests({ 'cli-note': noteRunbook('cli-note') }), inject('temporalAddress'));
   adminToken = (await stack.api<{ accessToken: string }>('POST', '/auth/login', ADMIN)).accessToken;
   const viewer = await stack.api<{ id: string }>('POST', '/users', { ...VIEWER, name: 'Viewer' }, adminToken);
   await stack.api('POST', `/users/${viewer.id}/grants`, { environment: 'dev', role: 'viewer' }, adminToken);
@@ -93,18 +94,8 @@ describe("Temporal's own web UI as npm start serves it (under /temporal of the w
   let token: string;
 
   beforeAll(async () => {
-    const note = `
-name: ui-note
-title: Keeps a note
-environments: [dev]
-inputs: { type: object, properties: { note: { type: string } }, required: [note] }
-steps:
-  - id: keep
-    action: core.noop
-    with: { message: "\${{ inputs.note }}" }
-`;
     // No Temporal address: start.ts runs its own dev server, with its UI behind the web app.
-    own = await startWebStack(writeManifests({ 'ui-note': note }));
+    own = await startWebStack(writeManifests({ 'ui-note': noteRunbook('ui-note') }));
     token = (await own.api<{ accessToken: string }>('POST', '/auth/login', ADMIN)).accessToken;
     const viewer = await own.api<{ id: string }>('POST', '/users', { ...VIEWER, name: 'Viewer' }, token);
     await own.api('POST', `/users/${viewer.id}/grants`, { environment: 'dev', role: 'viewer' }, token);
