@@ -7,7 +7,7 @@ import { ansiblePlaybook } from './ansible/ansible-playbook.js';
 import { coreNoop } from './core/noop.js';
 import { cloudflareDnsDelete, cloudflareDnsUpsert } from './dns/cloudflare-actions.js';
 import { dockerContainerInspect, dockerContainerLogs, dockerContainerRestart, dockerContainerStart, dockerContainerStop, dockerImagePrune } from './docker/docker-actions.js';
-import { swarmServiceScale, swarmStackDeploy, swarmStackRemove } from './docker/swarm-actions.js';
+import { swarmServiceScale, swarmStackDeploy, swarmStackRemove, swarmStackValidate } from './docker/swarm-actions.js';
 import { httpCheck, httpRequest } from './http/http-actions.js';
 import { nodeContainerList, nodeContainerRestart, nodeContainerStart, nodeContainerStop, nodeHealth, nodeProfile } from './nodes/node-local-actions.js';
 import { nodeRegister } from './nodes/node-register.js';
@@ -31,6 +31,7 @@ export const actionCatalog: ActionCatalog<ActionDefinition> = actionCatalogOf([
   dockerContainerInspect,
   dockerContainerLogs,
   dockerImagePrune,
+  swarmStackValidate,
   swarmStackDeploy,
   swarmServiceScale,
   swarmStackRemove,

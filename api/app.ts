@@ -29,6 +29,7 @@ import { egressRoutes } from './routes/egress.js';
 import type { EgressAllowlistStore } from '../infra/egress-allowlist-store.js';
 import websocket from '@fastify/websocket';
 import { containerRoutes } from './routes/containers.js';
+import { stackRoutes } from './routes/stacks.js';
 import { gitRoutes } from './routes/git.js';
 import { liveLogRoutes } from './routes/live-logs.js';
 import { nodeRoutes, type AgentSettings } from './routes/nodes.js';
@@ -172,6 +173,7 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
   await app.register(adminRoutes, { environments: deps.environments, users: deps.users, auth: deps.auth });
   await app.register(connectionRoutes, { connections: deps.connections });
   await app.register(egressRoutes, { allowlists: deps.egressAllowlists });
+  await app.register(stackRoutes);
   await app.register(containerRoutes, { runs: deps.runs, connections: deps.connections, tickets: deps.logTickets, allowedOrigins: settings.corsOrigins });
   await app.register(gitRoutes, { git: deps.git, webhooks: deps.gitWebhooks });
   await app.register(nodeRoutes, { nodes: deps.nodes, agents: deps.agents });

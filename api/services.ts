@@ -67,7 +67,6 @@ export async function createControlPlane(
   const credentials = new CredentialsCipher([secret.derive('credentials')]);
   const gitRuntime = { allowFileUrls: config.gitAllowFileUrls ?? false, home: path.join(config.dataDir, 'git-home'), searchPath: config.searchPath ?? '/usr/local/bin:/usr/bin:/bin' };
   const connections = new ConnectionService(db, credentials, { git: gitConfigCheck(gitRuntime) });
-  const git = new GitSyncService(connections, runbookVersions, config.dataDir, gitRuntime);
   const pool = new pg.Pool({ connectionString: database.url, max: 8 });
   pool.on('error', reportIdleConnectionError);
   // Not cached: an agent asking right after a rotation gets the new key.
@@ -76,6 +75,7 @@ export async function createControlPlane(
   const logListener = new RunLogListener(database.url);
   await logListener.start();
   const runs = new RunService(temporal, catalog, config.taskQueue, new RunAuthority(secret.derive(RUN_AUTHORITY_PURPOSE)), new RunSummaryStore(pool), config.runHooks);
+  const git = new GitSyncService(connections, runbookVersions, config.dataDir, gitRuntime, (request) => runs.startRun(request));
   const audit = new AuditService(db);
   const logStore = new RunLogStore(pool);
   const nodes = new NodeStore(pool);

@@ -1,135 +1,22 @@
-// Swarm stacks: a manifest (a Compose v3 subset) deployed as Swarm services
-// named `<stack>_<service>` and labelled with the stack, waiting until every
-// task runs (healthy, when there is a healthcheck). Failed updates are rolled
-// back by Swarm itself (`update.failureAction: rollback`); the deploy then
-// ends failed with Swarm's reason.
-import type Docker from 'dockerode';
-import { createHash } from 'node:crypto';
-import { z } from 'zod';
-import { parseDuration, DURATION_HINT } from '../manifest/duration.js';
+// Swarm stacks: a Compose file (read by infra/compose/stack-plan.ts as
+// `docker stack deploy` reads it) applied to a Swarm: networks, secrets and
+// configs created, services created or updated, then waited on until every
+// task runs (healthy, when there is a healthcheck). A failed update is rolled
+// back or paused by Swarm per the file's update_config; the deploy then ends
+// failed with Swarm's reason.
+import type Docker from "dockerode";
+import { createHash } from "node:crypto";
+import {
+  STACK_LABEL,
+  type ConnectionSecret,
+  type PlannedObject,
+  type StackPlan,
+} from "./compose/stack-plan.js";
 
-const STACK_LABEL = 'com.docker.stack.namespace';
-/** A duration, where zero (`0s`) is allowed: a policy may have no delay. */
-const ZERO = /^0+(ms|s|m|h)?$/;
-const duration = z.string().refine((value) => ZERO.test(value.trim()) || parseDuration(value) !== undefined, { message: `not a duration: ${DURATION_HINT}` });
-const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'lower-case letters, digits, - and _, at most 40');
+export { STACK_LABEL };
 
-const updatePolicy = z
-  .object({
-    parallelism: z.number().int().min(0).default(1),
-    delay: duration.default('0s'),
-    failureAction: z.enum(['pause', 'continue', 'rollback']).default('rollback'),
-    monitor: duration.default('5s'),
-    order: z.enum(['stop-first', 'start-first']).default('stop-first'),
-  })
-  .strict();
-
-const route = z
-  .object({
-    host: z.string().min(1),
-    path: z.string().startsWith('/').default('/'),
-    port: z.number().int().min(1).max(65_535),
-    tlsResolver: z.string().optional(),
-  })
-  .strict();
-
-export const stackServiceSchema = z
-  .object({
-    image: z.string().min(1),
-    command: z.array(z.string()).optional(),
-    replicas: z.number().int().min(0).max(100).default(1),
-    env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
-    /**
-     * Secrets of connections (never written in the manifest): as a Swarm secret mounted at
-     * /run/secrets/<file> (kept out of the service's spec), or as an environment variable.
-     */
-    secrets: z
-      .array(
-        z
-          .object({ connection: z.string().min(1), file: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).optional(), env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional() })
-          .strict()
-          .refine((entry) => (entry.file === undefined) !== (entry.env === undefined), 'give either file (a Swarm secret, preferred) or env'),
-      )
-      .default([]),
-    healthcheck: z
-      .object({ test: z.array(z.string()).min(1), interval: duration.default('5s'), timeout: duration.default('3s'), retries: z.number().int().min(1).default(3), startPeriod: duration.default('0s') })
-      .strict()
-      .optional(),
-    update: updatePolicy.default({ parallelism: 1, delay: '0s', failureAction: 'rollback', monitor: '5s', order: 'stop-first' }),
-    rollback: updatePolicy.default({ parallelism: 1, delay: '0s', failureAction: 'pause', monitor: '5s', order: 'stop-first' }),
-    ports: z.array(z.object({ published: z.number().int().min(1).max(65_535), target: z.number().int().min(1).max(65_535), protocol: z.enum(['tcp', 'udp']).default('tcp') }).strict()).default([]),
-    /** `host` shares the node's network; otherwise the stack's overlay network. */
-    network: z.enum(['host', 'overlay']).default('overlay'),
-    routes: z.array(route).default([]),
-    labels: z.record(z.string(), z.string()).default({}),
-  })
-  .strict();
-
-export const stackManifestSchema = z.object({ name, services: z.record(name, stackServiceSchema).refine((services) => Object.keys(services).length > 0, 'a stack needs a service') }).strict();
-
-export type StackManifest = z.output<typeof stackManifestSchema>;
-export type StackService = StackManifest['services'][string];
-
-const nanos = (text: string) => (ZERO.test(text.trim()) ? 0 : (parseDuration(text) ?? 0)) * 1_000_000;
-
-function policy(update: z.output<typeof updatePolicy>) {
-  return { Parallelism: update.parallelism, Delay: nanos(update.delay), FailureAction: update.failureAction, Monitor: nanos(update.monitor), Order: update.order };
-}
-
-/** Traefik labels for a service's routes (Traefik reads them from Swarm services). */
-export function traefikLabels(stack: string, service: string, routes: z.output<typeof route>[]): Record<string, string> {
-  if (routes.length === 0) return {};
-  const labels: Record<string, string> = { 'traefik.enable': 'true' };
-  routes.forEach((entry, index) => {
-    const router = `${stack}-${service}-${index}`;
-    labels[`traefik.http.routers.${router}.rule`] = `Host(\`${entry.host}\`) && PathPrefix(\`${entry.path}\`)`;
-    labels[`traefik.http.routers.${router}.service`] = router;
-    labels[`traefik.http.services.${router}.loadbalancer.server.port`] = String(entry.port);
-    if (entry.tlsResolver) labels[`traefik.http.routers.${router}.tls.certresolver`] = entry.tlsResolver;
-  });
-  return labels;
-}
-
-/** A Swarm secret attached to a service, mounted at /run/secrets/<file>. */
-export interface SecretMount {
-  id: string;
-  name: string;
-  file: string;
-}
-
-export function serviceSpec(stack: string, serviceName: string, service: StackService, secretEnv: Record<string, string>, secretFiles: SecretMount[] = []): Docker.ServiceSpec {
-  const env = { ...service.env, ...secretEnv };
-  return {
-    Name: `${stack}_${serviceName}`,
-    Labels: { [STACK_LABEL]: stack, ...service.labels, ...traefikLabels(stack, serviceName, service.routes) },
-    TaskTemplate: {
-      ContainerSpec: {
-        Image: service.image,
-        ...(service.command ? { Command: service.command } : {}),
-        Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
-        Labels: { [STACK_LABEL]: stack },
-        ...(secretFiles.length > 0
-          ? { Secrets: secretFiles.map((secret) => ({ SecretID: secret.id, SecretName: secret.name, File: { Name: secret.file, UID: '0', GID: '0', Mode: 0o444 } })) }
-          : {}),
-        ...(service.healthcheck
-          ? {
-              HealthCheck: {
-                Test: service.healthcheck.test[0] === 'CMD' || service.healthcheck.test[0] === 'CMD-SHELL' ? service.healthcheck.test : ['CMD', ...service.healthcheck.test],
-                Interval: nanos(service.healthcheck.interval),
-                Timeout: nanos(service.healthcheck.timeout),
-                Retries: service.healthcheck.retries,
-                StartPeriod: nanos(service.healthcheck.startPeriod),
-              },
-            }
-          : {}),
-      },
-      ...(service.network === 'host' ? { Networks: [{ Target: 'host' }] } : { Networks: [{ Target: `${stack}_default` }] }),
-    },
-    Mode: { Replicated: { Replicas: service.replicas } },
-    UpdateConfig: policy(service.update),
-    RollbackConfig: policy(service.rollback),
-    ...(service.ports.length > 0 ? { EndpointSpec: { Ports: service.ports.map((port) => ({ PublishedPort: port.published, TargetPort: port.target, Protocol: port.protocol })) } } : {}),
-  };
+export class StackDeployFailed extends Error {
+  override name = "StackDeployFailed";
 }
 
 export interface ServiceState {
@@ -142,31 +29,53 @@ export interface ServiceState {
   updateStartedAt?: number;
 }
 
-export async function stackServices(docker: Docker, stack: string): Promise<Docker.Service[]> {
-  const services = await docker.listServices({ filters: { label: [`${STACK_LABEL}=${stack}`] } });
+export async function stackServices(
+  docker: Docker,
+  stack: string,
+): Promise<Docker.Service[]> {
+  const services = await docker.listServices({
+    filters: { label: [`${STACK_LABEL}=${stack}`] },
+  });
   return services.map((service) => docker.getService(service.ID));
 }
 
-export async function serviceState(docker: Docker, serviceName: string): Promise<ServiceState> {
+export async function serviceState(
+  docker: Docker,
+  serviceName: string,
+): Promise<ServiceState> {
   const info = await docker.getService(serviceName).inspect();
-  const tasks = await docker.listTasks({ filters: { service: [serviceName], 'desired-state': ['running'] } });
+  const tasks = await docker.listTasks({
+    filters: { service: [serviceName], "desired-state": ["running"] },
+  });
   const spec = info.Spec as Docker.ServiceSpec;
   return {
     name: serviceName,
-    image: String(spec.TaskTemplate && 'ContainerSpec' in spec.TaskTemplate ? (spec.TaskTemplate.ContainerSpec?.Image ?? '') : ''),
-    replicas: spec.Mode?.Replicated?.Replicas ?? 0,
-    running: tasks.filter((task: { Status?: { State?: string } }) => task.Status?.State === 'running').length,
-    ...(info.UpdateStatus?.State ? { updateState: info.UpdateStatus.State } : {}),
-    ...(info.UpdateStatus?.Message ? { updateMessage: info.UpdateStatus.Message } : {}),
-    ...(info.UpdateStatus?.StartedAt ? { updateStartedAt: Date.parse(info.UpdateStatus.StartedAt) } : {}),
+    image: String(
+      spec.TaskTemplate && "ContainerSpec" in spec.TaskTemplate
+        ? (spec.TaskTemplate.ContainerSpec?.Image ?? "")
+        : "",
+    ),
+    // A global service runs one task per eligible node: as many as Swarm wants running.
+    replicas: spec.Mode?.Global
+      ? tasks.length
+      : (spec.Mode?.Replicated?.Replicas ?? 0),
+    running: tasks.filter(
+      (task: { Status?: { State?: string } }) =>
+        task.Status?.State === "running",
+    ).length,
+    ...(info.UpdateStatus?.State
+      ? { updateState: info.UpdateStatus.State }
+      : {}),
+    ...(info.UpdateStatus?.Message
+      ? { updateMessage: info.UpdateStatus.Message }
+      : {}),
+    ...(info.UpdateStatus?.StartedAt
+      ? { updateStartedAt: Date.parse(info.UpdateStatus.StartedAt) }
+      : {}),
   };
 }
 
 const UPDATE_START_GRACE_MS = 3_000;
-
-export class StackDeployFailed extends Error {
-  override name = 'StackDeployFailed';
-}
 
 /**
  * Waits until the service runs all its replicas (Swarm counts a task running
@@ -176,96 +85,149 @@ export class StackDeployFailed extends Error {
 export async function waitForService(
   docker: Docker,
   serviceName: string,
-  options: { timeoutMs: number; signal?: AbortSignal; onProgress?: (state: ServiceState) => void; /** When the service was updated: older update states are ignored. */ updatedAt?: number },
+  options: {
+    timeoutMs: number;
+    signal?: AbortSignal;
+    onProgress?: (state: ServiceState) => void;
+    /** When the service was updated: older update states are ignored. */ updatedAt?: number;
+  },
 ): Promise<ServiceState> {
   const began = Date.now();
   const deadline = began + options.timeoutMs;
-  let last = '';
+  let last = "";
   for (;;) {
     options.signal?.throwIfAborted();
     const observed = await serviceState(docker, serviceName);
     // An update state from before this deploy says nothing about it (the engine's clock may differ a little).
-    const current = options.updatedAt === undefined || (observed.updateStartedAt ?? 0) >= options.updatedAt - 2_000;
-    const { updateState: _old, updateMessage: _oldMessage, ...withoutUpdate } = observed;
+    const current =
+      options.updatedAt === undefined ||
+      (observed.updateStartedAt ?? 0) >= options.updatedAt - 2_000;
+    const {
+      updateState: _old,
+      updateMessage: _oldMessage,
+      ...withoutUpdate
+    } = observed;
     const state: ServiceState = current ? observed : withoutUpdate;
     // Swarm starts an update a moment after it accepts it: give it that moment before calling the service converged.
-    const updateMayStillStart = options.updatedAt !== undefined && !current && Date.now() - began < UPDATE_START_GRACE_MS;
-    const summary = `${state.running}/${state.replicas} running${state.updateState ? `, update ${state.updateState}` : ''}`;
+    const updateMayStillStart =
+      options.updatedAt !== undefined &&
+      !current &&
+      Date.now() - began < UPDATE_START_GRACE_MS;
+    const summary = `${state.running}/${state.replicas} running${state.updateState ? `, update ${state.updateState}` : ""}`;
     if (summary !== last) options.onProgress?.(state);
     last = summary;
-    if (state.updateState === 'rollback_completed' || state.updateState === 'rollback_paused' || state.updateState === 'paused') {
-      throw new StackDeployFailed(`the update of ${serviceName} failed and Swarm ${state.updateState === 'paused' ? 'paused it' : 'rolled it back'}: ${state.updateMessage ?? 'no reason given'}`);
+    if (
+      state.updateState === "rollback_completed" ||
+      state.updateState === "rollback_paused" ||
+      state.updateState === "paused"
+    ) {
+      throw new StackDeployFailed(
+        `the update of ${serviceName} failed and Swarm ${state.updateState === "paused" ? "paused it" : "rolled it back"}: ${state.updateMessage ?? "no reason given"}`,
+      );
     }
-    const settled = !state.updateState || state.updateState === 'completed';
-    if (settled && !updateMayStillStart && state.running === state.replicas) return state;
-    if (Date.now() > deadline) throw new StackDeployFailed(`${serviceName} did not converge in time: ${summary}`);
+    const settled = !state.updateState || state.updateState === "completed";
+    if (settled && !updateMayStillStart && state.running === state.replicas)
+      return state;
+    if (Date.now() > deadline)
+      throw new StackDeployFailed(
+        `${serviceName} did not converge in time: ${summary}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 
-/** Creates or updates every service of the stack (and its overlay network), then waits for all of them. */
-export async function deployStack(
+type Log = (text: string) => void;
+
+/** What a stack's apply did: the services it created or updated (with when, to tell old update states apart). */
+export interface AppliedService {
+  name: string;
+  updatedAt?: number;
+  /** Jobs run to completion: there is no "all running" to wait for. */
+  job: boolean;
+}
+
+export interface ApplyOptions {
+  /** The secret of a Jarvis connection (for `x-jarvis.secrets`). */
+  resolveSecret: (connection: string) => Promise<string>;
+  log: Log;
+}
+
+const notFound = (error: { statusCode?: number }) => {
+  if (error.statusCode === 404) return undefined;
+  throw error;
+};
+
+/** The stack's networks: external ones must exist and be swarm-scoped, the others are created when missing. */
+async function ensureNetworks(
   docker: Docker,
-  manifest: StackManifest,
-  options: { resolveSecret: (connection: string) => Promise<string>; timeoutMs: number; signal?: AbortSignal; log: (text: string) => void },
-): Promise<ServiceState[]> {
-  const needsOverlay = Object.values(manifest.services).some((service) => service.network === 'overlay');
-  if (needsOverlay) {
-    const networkName = `${manifest.name}_default`;
-    const existing = await docker.listNetworks({ filters: { name: [networkName] } });
-    if (!existing.some((network) => network.Name === networkName)) {
-      await docker.createNetwork({ Name: networkName, Driver: 'overlay', Attachable: true, Labels: { [STACK_LABEL]: manifest.name } });
-      options.log(`created network ${networkName}`);
-    }
-  }
-  const deployed: Array<{ name: string; updatedAt?: number }> = [];
-  const mounted = new Set<string>();
-  for (const [serviceName, service] of Object.entries(manifest.services)) {
-    const secretEnv: Record<string, string> = {};
-    const secretFiles: SecretMount[] = [];
-    for (const reference of service.secrets) {
-      const value = await options.resolveSecret(reference.connection);
-      if (reference.env) secretEnv[reference.env] = value;
-      if (reference.file) {
-        const secret = await ensureSwarmSecret(docker, manifest.name, reference.connection, value, options.log);
-        secretFiles.push({ ...secret, file: reference.file });
-        mounted.add(secret.id);
-      }
-    }
-    const spec = serviceSpec(manifest.name, serviceName, service, secretEnv, secretFiles);
-    const fullName = spec.Name!;
-    const existing = await docker
-      .getService(fullName)
-      .inspect()
-      .catch((error: { statusCode?: number }) => {
-        if (error.statusCode === 404) return undefined;
-        throw error;
-      });
-    if (existing) {
-      const updatedAt = Date.now();
-      await docker.getService(fullName).update({ ...spec, version: existing.Version.Index });
-      deployed.push({ name: fullName, updatedAt });
-      options.log(`updating ${fullName} (${service.replicas} replica(s), ${service.image})`);
-    } else {
-      await docker.createService(spec);
-      deployed.push({ name: fullName });
-      options.log(`creating ${fullName} (${service.replicas} replica(s), ${service.image})`);
-    }
-  }
-  const states: ServiceState[] = [];
-  for (const { name: fullName, updatedAt } of deployed) {
-    states.push(
-      await waitForService(docker, fullName, {
-        timeoutMs: options.timeoutMs,
-        ...(updatedAt !== undefined ? { updatedAt } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-        onProgress: (state) => options.log(`${fullName}: ${state.running}/${state.replicas} running${state.updateState ? `, update ${state.updateState}` : ''}`),
-      }),
+  plan: StackPlan,
+  log: Log,
+): Promise<void> {
+  const existing = await docker.listNetworks();
+  for (const network of plan.networks) {
+    const found = existing.find(
+      (candidate) =>
+        candidate.Name === network.name || candidate.Id === network.name,
     );
+    if (network.external) {
+      if (
+        !found ||
+        (found.Scope !== "swarm" &&
+          !["host", "bridge", "none"].includes(found.Name))
+      ) {
+        throw new StackDeployFailed(
+          `network "${network.name}" is declared as external, but could not be found: create a swarm-scoped network before the stack is deployed (docker network create -d overlay ${network.name})`,
+        );
+      }
+      continue;
+    }
+    if (found || !network.create) continue;
+    await docker.createNetwork({
+      ...network.create,
+      CheckDuplicate: true,
+    } as Docker.NetworkCreateOptions);
+    log(`created network ${network.name}`);
   }
-  // Secrets of earlier versions of the stack that no service uses any more.
-  await removeStackSecrets(docker, manifest.name, options.log, mounted);
-  return states;
+}
+
+/** Secrets and configs from files (created when missing; their names carry a digest) or external (must exist). */
+async function ensureObjects(
+  docker: Docker,
+  kind: "secret" | "config",
+  objects: PlannedObject[],
+  log: Log,
+): Promise<Map<string, string>> {
+  const list =
+    kind === "secret" ? await docker.listSecrets() : await docker.listConfigs();
+  const ids = new Map<string, string>(
+    list.map((object: { ID: string; Spec?: { Name?: string } }) => [
+      object.Spec?.Name ?? "",
+      object.ID,
+    ]),
+  );
+  for (const object of objects) {
+    if (ids.has(object.name)) continue;
+    if (object.external)
+      throw new StackDeployFailed(
+        `${kind} "${object.name}" is declared as external, but could not be found: create it first (docker ${kind} create ${object.name} FILE)`,
+      );
+    const spec = {
+      Name: object.name,
+      Labels: object.labels,
+      Data: object.data ?? "",
+      ...(object.templateDriver
+        ? { Templating: { Name: object.templateDriver } }
+        : {}),
+    };
+    const created = (
+      kind === "secret"
+        ? await docker.createSecret(spec)
+        : await docker.createConfig(spec)
+    ) as { id?: string; ID?: string };
+    ids.set(object.name, created.id ?? created.ID ?? "");
+    log(`created ${kind} ${object.name}`);
+  }
+  return ids;
 }
 
 /**
@@ -273,50 +235,299 @@ export async function deployStack(
  * name carries a digest of the value: the same value reuses its secret (no needless rolling
  * update), a changed value makes a new one and the services roll over to it.
  */
-async function ensureSwarmSecret(docker: Docker, stack: string, connection: string, value: string, log: (text: string) => void): Promise<{ id: string; name: string }> {
-  const digest = createHash('sha256').update(`${stack}\0${connection}\0${value}`).digest('hex').slice(0, 12);
+async function ensureConnectionSecret(
+  docker: Docker,
+  stack: string,
+  connection: string,
+  value: string,
+  log: Log,
+): Promise<{ id: string; name: string }> {
+  const digest = createHash("sha256")
+    .update(`${stack}\0${connection}\0${value}`)
+    .digest("hex")
+    .slice(0, 12);
   const secretName = `${stack}_${connection}_${digest}`.slice(0, 64);
-  const found = (await docker.listSecrets({ filters: { name: [secretName] } })).find((secret) => secret.Spec?.Name === secretName);
+  const found = (
+    await docker.listSecrets({ filters: { name: [secretName] } })
+  ).find((secret) => secret.Spec?.Name === secretName);
   if (found) return { id: found.ID, name: secretName };
-  const created = (await docker.createSecret({ Name: secretName, Labels: { [STACK_LABEL]: stack, 'jarvis.connection': connection }, Data: Buffer.from(value).toString('base64') })) as { id: string };
+  const created = (await docker.createSecret({
+    Name: secretName,
+    Labels: { [STACK_LABEL]: stack, "jarvis.connection": connection },
+    Data: Buffer.from(value).toString("base64"),
+  })) as { id: string };
   log(`created Swarm secret ${secretName} from connection ${connection}`);
   return { id: created.id, name: secretName };
 }
 
-/** Removes the stack's secrets except `keep`; one still used by a task is left for the next deploy. */
-async function removeStackSecrets(docker: Docker, stack: string, log: (text: string) => void, keep = new Set<string>()): Promise<void> {
-  const secrets = await docker.listSecrets({ filters: { label: [`${STACK_LABEL}=${stack}`] } });
-  for (const secret of secrets.filter((candidate) => !keep.has(candidate.ID))) {
-    await docker
-      .getSecret(secret.ID)
-      .remove()
-      .then(
-        () => log(`removed Swarm secret ${secret.Spec?.Name ?? secret.ID}`),
-        () => undefined,
+interface ContainerFields {
+  Image?: string;
+  Env?: string[];
+  Secrets?: Array<Record<string, unknown>>;
+  Configs?: Array<Record<string, unknown>>;
+  [field: string]: unknown;
+}
+interface ContainerSpec {
+  ContainerSpec?: ContainerFields;
+  ForceUpdate?: number;
+  [field: string]: unknown;
+}
+
+/** Adds the connections' secrets to a service's spec: files as Swarm secrets, variables into Env. */
+async function withConnectionSecrets(
+  docker: Docker,
+  stack: string,
+  spec: Docker.ServiceSpec,
+  secrets: ConnectionSecret[],
+  options: ApplyOptions,
+): Promise<Docker.ServiceSpec> {
+  if (secrets.length === 0) return spec;
+  const template = spec.TaskTemplate as unknown as ContainerSpec;
+  const container = { ...template.ContainerSpec };
+  const env = [...(container.Env ?? [])];
+  const files = [...(container.Secrets ?? [])];
+  for (const reference of secrets) {
+    const value = await options.resolveSecret(reference.connection);
+    if (reference.env) env.push(`${reference.env}=${value}`);
+    if (reference.file) {
+      const secret = await ensureConnectionSecret(
+        docker,
+        stack,
+        reference.connection,
+        value,
+        options.log,
       );
+      files.push({
+        SecretID: secret.id,
+        SecretName: secret.name,
+        File: { Name: reference.file, UID: "0", GID: "0", Mode: 0o444 },
+      });
+    }
+  }
+  return {
+    ...spec,
+    TaskTemplate: {
+      ...template,
+      ContainerSpec: { ...container, Env: env.sort(), Secrets: files },
+    } as unknown as Docker.ServiceSpec["TaskTemplate"],
+  };
+}
+
+/** Fills the IDs Swarm needs next to the names of a service's secrets and configs. */
+function withObjectIds(
+  spec: Docker.ServiceSpec,
+  secretIds: Map<string, string>,
+  configIds: Map<string, string>,
+): Docker.ServiceSpec {
+  const template = spec.TaskTemplate as unknown as ContainerSpec;
+  const container = template.ContainerSpec;
+  if (!container) return spec;
+  const secrets = container.Secrets?.map((reference) => ({
+    ...reference,
+    SecretID: secretIds.get(String(reference.SecretName)) ?? reference.SecretID,
+  }));
+  const configs = container.Configs?.map((reference) => ({
+    ...reference,
+    ConfigID: configIds.get(String(reference.ConfigName)) ?? reference.ConfigID,
+  }));
+  return {
+    ...spec,
+    TaskTemplate: {
+      ...template,
+      ContainerSpec: {
+        ...container,
+        ...(secrets ? { Secrets: secrets } : {}),
+        ...(configs ? { Configs: configs } : {}),
+      },
+    } as unknown as Docker.ServiceSpec["TaskTemplate"],
+  };
+}
+
+/**
+ * Creates what the stack needs (networks, secrets, configs) and creates or updates every
+ * service, as `docker stack deploy` does; does not wait.
+ */
+export async function applyStackPlan(
+  docker: Docker,
+  plan: StackPlan,
+  options: ApplyOptions,
+): Promise<AppliedService[]> {
+  await ensureNetworks(docker, plan, options.log);
+  const secretIds = await ensureObjects(
+    docker,
+    "secret",
+    plan.secrets,
+    options.log,
+  );
+  const configIds = await ensureObjects(
+    docker,
+    "config",
+    plan.configs,
+    options.log,
+  );
+  const applied: AppliedService[] = [];
+  for (const service of plan.services) {
+    const spec = withObjectIds(
+      await withConnectionSecrets(
+        docker,
+        plan.stack,
+        service.spec,
+        service.connectionSecrets,
+        options,
+      ),
+      secretIds,
+      configIds,
+    );
+    const name = spec.Name ?? service.key;
+    const job = Boolean(spec.Mode?.ReplicatedJob ?? spec.Mode?.GlobalJob);
+    const describe = `${spec.Mode?.Global ? "global" : `${spec.Mode?.Replicated?.Replicas ?? 1} replica(s)`}, ${(spec.TaskTemplate as unknown as ContainerSpec).ContainerSpec?.Image ?? ""}`;
+    const existing = await docker.getService(name).inspect().catch(notFound);
+    if (existing) {
+      const updatedAt = Date.now();
+      // Keep a forced update counter as Docker does, so a redeploy does not restart tasks needlessly.
+      const template = {
+        ...spec.TaskTemplate,
+        ForceUpdate:
+          (existing.Spec?.TaskTemplate as { ForceUpdate?: number } | undefined)
+            ?.ForceUpdate ?? 0,
+      };
+      await docker
+        .getService(name)
+        .update({
+          ...spec,
+          TaskTemplate: template,
+          version: existing.Version.Index,
+        });
+      applied.push({ name, updatedAt, job });
+      options.log(`updating ${name} (${describe})`);
+    } else {
+      await docker.createService(spec);
+      applied.push({ name, job });
+      options.log(`creating ${name} (${describe})`);
+    }
+  }
+  return applied;
+}
+
+/** Applies the plan, then waits for every service; removes the stack's secrets and configs no service uses any more. */
+export async function deployStack(
+  docker: Docker,
+  plan: StackPlan,
+  options: ApplyOptions & { timeoutMs: number; signal?: AbortSignal },
+): Promise<ServiceState[]> {
+  const applied = await applyStackPlan(docker, plan, options);
+  const states: ServiceState[] = [];
+  for (const { name, updatedAt, job } of applied) {
+    if (job) {
+      options.log(`${name} is a job: started, not waited for`);
+      continue;
+    }
+    states.push(
+      await waitForService(docker, name, {
+        timeoutMs: options.timeoutMs,
+        ...(updatedAt !== undefined ? { updatedAt } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        onProgress: (state) =>
+          options.log(
+            `${name}: ${state.running}/${state.replicas} running${state.updateState ? `, update ${state.updateState}` : ""}`,
+          ),
+      }),
+    );
+  }
+  await removeUnusedStackObjects(docker, plan.stack, options.log);
+  return states;
+}
+
+/** Removes the stack's secrets and configs that no service of the stack refers to (older digests of changed files). */
+async function removeUnusedStackObjects(
+  docker: Docker,
+  stack: string,
+  log: Log,
+  all = false,
+): Promise<void> {
+  const used = new Set<string>();
+  if (!all) {
+    for (const service of await docker.listServices({
+      filters: { label: [`${STACK_LABEL}=${stack}`] },
+    })) {
+      const container = (
+        service.Spec?.TaskTemplate as unknown as ContainerSpec | undefined
+      )?.ContainerSpec;
+      for (const reference of [
+        ...(container?.Secrets ?? []),
+        ...(container?.Configs ?? []),
+      ])
+        used.add(String(reference.SecretID ?? reference.ConfigID));
+    }
+  }
+  const filters = { filters: { label: [`${STACK_LABEL}=${stack}`] } };
+  const objects = [
+    ...(await docker.listSecrets(filters)).map((secret) => ({
+      id: secret.ID,
+      name: secret.Spec?.Name,
+      remove: () => docker.getSecret(secret.ID).remove(),
+    })),
+    ...(await docker.listConfigs(filters)).map(
+      (config: { ID: string; Spec?: { Name?: string } }) => ({
+        id: config.ID,
+        name: config.Spec?.Name,
+        remove: () => docker.getConfig(config.ID).remove(),
+      }),
+    ),
+  ];
+  for (const object of objects.filter((candidate) => !used.has(candidate.id))) {
+    // One still used by a task that is shutting down is left for the next deploy.
+    await object.remove().then(
+      () => log(`removed ${object.name ?? object.id}`),
+      () => undefined,
+    );
   }
 }
 
-export async function removeStack(docker: Docker, stack: string, log: (text: string) => void): Promise<number> {
+export async function removeStack(
+  docker: Docker,
+  stack: string,
+  log: (text: string) => void,
+): Promise<number> {
   const services = await stackServices(docker, stack);
   for (const service of services) {
     await service.remove();
     log(`removed service ${service.id}`);
   }
-  const networks = await docker.listNetworks({ filters: { label: [`${STACK_LABEL}=${stack}`] } });
-  for (const network of networks) await docker.getNetwork(network.Id).remove().catch(() => log(`network ${network.Name} is still in use; left in place`));
-  await removeStackSecrets(docker, stack, log);
+  const networks = await docker.listNetworks({
+    filters: { label: [`${STACK_LABEL}=${stack}`] },
+  });
+  for (const network of networks)
+    await docker
+      .getNetwork(network.Id)
+      .remove()
+      .catch(() =>
+        log(`network ${network.Name} is still in use; left in place`),
+      );
+  await removeUnusedStackObjects(docker, stack, log, true);
   return services.length;
 }
 
 /** The stacks of an endpoint (services labelled with a stack), each with its services' state. */
-export async function listStacks(docker: Docker): Promise<Array<{ name: string; services: ServiceState[] }>> {
-  const services = await docker.listServices({ filters: { label: [STACK_LABEL] } });
+export async function listStacks(
+  docker: Docker,
+): Promise<Array<{ name: string; services: ServiceState[] }>> {
+  const services = await docker.listServices({
+    filters: { label: [STACK_LABEL] },
+  });
   const stacks = new Map<string, ServiceState[]>();
   for (const service of services) {
     const stack = service.Spec?.Labels?.[STACK_LABEL];
     if (!stack) continue;
-    stacks.set(stack, [...(stacks.get(stack) ?? []), await serviceState(docker, service.Spec?.Name ?? service.ID)]);
+    stacks.set(stack, [
+      ...(stacks.get(stack) ?? []),
+      await serviceState(docker, service.Spec?.Name ?? service.ID),
+    ]);
   }
-  return [...stacks.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, states]) => ({ name, services: states.sort((a, b) => a.name.localeCompare(b.name)) }));
+  return [...stacks.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, states]) => ({
+      name,
+      services: states.sort((a, b) => a.name.localeCompare(b.name)),
+    }));
 }
