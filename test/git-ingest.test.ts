@@ -45,7 +45,7 @@ beforeAll(async () => {
     {
       'orch.yaml': 'runbooks: [runbooks/greet.yaml]\nstacks: [stacks/shop.yaml]\n',
       'runbooks/greet.yaml': greet('first'),
-      'stacks/shop.yaml': 'name: shop\nservices:\n  web:\n    image: shop:1\n    replicas: 2\n',
+      'stacks/shop.yaml': 'services:\n  web:\n    image: shop:1\n    deploy: { replicas: 2 }\n',
     },
     'first runbook',
   );

@@ -2,69 +2,38 @@
 // it, answered with the Docker Engine specs a deploy would send (services,
 // networks, secrets and configs, never a secret's data) or with every mistake
 // and where it is. Pure: it touches no engine, so any signed-in user may ask.
-import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { Type } from "@sinclair/typebox";
-import { describePlan, planStack } from "../../infra/compose/stack-plan.js";
-import {
-  composeSource,
-  stackInputSchema,
-} from "../../infra/compose/stack-input.js";
-import { JarvisProblem } from "../../manifest/errors.js";
-import { zodIssuesToErrors } from "../../manifest/errors.js";
-import { principalOf } from "../plugins/auth.js";
-import { problemResponses } from "../schemas.js";
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { describePlan, planStack } from '../../infra/compose/stack-plan.js';
+import { composeSource, stackInputSchema } from '../../infra/compose/stack-input.js';
+import { JarvisProblem } from '../../manifest/errors.js';
+import { zodIssuesToErrors } from '../../manifest/errors.js';
+import { principalOf } from '../plugins/auth.js';
+import { problemResponses } from '../schemas.js';
 
 const Finding = Type.Object({ path: Type.String(), message: Type.String() });
 const Validation = Type.Object({
   valid: Type.Boolean(),
   errors: Type.Array(Finding),
   warnings: Type.Array(Finding),
-  plan: Type.Optional(
-    Type.Object(
-      {},
-      {
-        additionalProperties: true,
-        description:
-          "The ServiceSpec of every service, and the networks, secrets and configs a deploy creates",
-      },
-    ),
-  ),
+  plan: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'The ServiceSpec of every service, and the networks, secrets and configs a deploy creates' })),
 });
 
 export const stackRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
-    "/stacks/validate",
+    '/stacks/validate',
     {
       schema: {
-        tags: ["containers"],
-        summary:
-          "Validate a Compose file as docker stack deploy reads it and show the Docker Engine ServiceSpecs a deploy would create or update",
+        tags: ['containers'],
+        summary: 'Validate a Compose file as docker stack deploy reads it and show the Docker Engine ServiceSpecs a deploy would create or update',
         body: Type.Object(
           {
-            stack: Type.String({ description: "The Compose file (YAML text)" }),
-            name: Type.String({ description: "The stack name" }),
-            variables: Type.Optional(
-              Type.Record(Type.String(), Type.String(), {
-                description: "Variables for ${VAR} interpolation",
-              }),
-            ),
-            envFile: Type.Optional(
-              Type.String({
-                description: "An env file (KEY=value lines) for interpolation",
-              }),
-            ),
-            files: Type.Optional(
-              Type.Record(Type.String(), Type.String(), {
-                description:
-                  "Files the Compose file names, by path relative to it",
-              }),
-            ),
-            workingDir: Type.Optional(
-              Type.String({
-                description:
-                  "The directory relative bind mounts are resolved against",
-              }),
-            ),
+            stack: Type.String({ description: 'The Compose file (YAML text)' }),
+            name: Type.String({ description: 'The stack name' }),
+            variables: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Variables for ${VAR} interpolation' })),
+            envFile: Type.Optional(Type.String({ description: 'An env file (KEY=value lines) for interpolation' })),
+            files: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Files the Compose file names, by path relative to it' })),
+            workingDir: Type.Optional(Type.String({ description: 'The directory relative bind mounts are resolved against' })),
           },
           { additionalProperties: false },
         ),
@@ -75,19 +44,9 @@ export const stackRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       principalOf(request);
       const input = stackInputSchema.safeParse(request.body);
-      if (!input.success)
-        throw new JarvisProblem(
-          "the validation request is invalid",
-          "invalid",
-          zodIssuesToErrors("", input.error.issues),
-        );
+      if (!input.success) throw new JarvisProblem('the validation request is invalid', 'invalid', zodIssuesToErrors('', input.error.issues));
       const result = planStack(composeSource(input.data));
-      if (!result.ok)
-        return {
-          valid: false,
-          errors: result.errors,
-          warnings: result.warnings,
-        };
+      if (!result.ok) return { valid: false, errors: result.errors, warnings: result.warnings };
       const plan = describePlan(result.plan);
       return { valid: true, errors: [], warnings: plan.warnings, plan };
     },

@@ -8,24 +8,14 @@
 // of that environment only: a manifest that would change what runs elsewhere
 // (it lists another environment, or replaces or is started by a runbook that
 // does) is refused like a mistake, with 403.
-import path from "node:path";
-import { parse as parseYamlText } from "yaml";
-import {
-  checkGitConfig,
-  fetchRepository,
-  GitError,
-  readOrchFiles,
-  type GitRuntime,
-} from "../../infra/git-manifests.js";
-import { planStack } from "../../infra/compose/stack-plan.js";
-import type { ManifestError } from "../../manifest/errors.js";
-import { JarvisProblem } from "../../manifest/errors.js";
-import type { ConfigCheck, ConnectionService } from "./connection-service.js";
-import type {
-  ImportScope,
-  PreparedImport,
-  RunbookVersionService,
-} from "./runbook-version-service.js";
+import path from 'node:path';
+import { parse as parseYamlText } from 'yaml';
+import { checkGitConfig, fetchRepository, GitError, readOrchFiles, type GitRuntime } from '../../infra/git-manifests.js';
+import { planStack } from '../../infra/compose/stack-plan.js';
+import type { ManifestError } from '../../manifest/errors.js';
+import { JarvisProblem } from '../../manifest/errors.js';
+import type { ConfigCheck, ConnectionService } from './connection-service.js';
+import type { ImportScope, PreparedImport, RunbookVersionService } from './runbook-version-service.js';
 
 export interface GitSyncResult {
   commit: string;
@@ -37,13 +27,7 @@ export interface GitSyncResult {
 }
 
 /** Starts a run (the RunService's startRun); a sync uses it for stacks deployed on push. */
-export type StartRun = (request: {
-  runbook: string;
-  inputs: Record<string, unknown>;
-  environment: string;
-  startedBy: string;
-  idempotency?: string;
-}) => Promise<{ id: string }>;
+export type StartRun = (request: { runbook: string; inputs: Record<string, unknown>; environment: string; startedBy: string; idempotency?: string }) => Promise<{ id: string }>;
 
 interface GitSecret {
   token?: string;
@@ -51,9 +35,7 @@ interface GitSecret {
 }
 
 function asProblem(error: unknown): unknown {
-  return error instanceof GitError
-    ? new JarvisProblem(error.message, error.kind)
-    : error;
+  return error instanceof GitError ? new JarvisProblem(error.message, error.kind) : error;
 }
 
 /** The check a git connection's config passes before it is stored (URL transport, branch name). */
@@ -76,111 +58,53 @@ export class GitSyncService {
 
   private async gitConnection(environment: string, name: string) {
     const connection = await this.connections.resolve(environment, name);
-    if (connection.type !== "git")
-      throw new JarvisProblem(
-        `connection "${name}" is of type ${connection.type}, not git`,
-        "invalid",
-      );
-    const { url, branch } = connection.config as {
-      url?: unknown;
-      branch?: unknown;
-    };
-    if (typeof url !== "string" || !url)
-      throw new JarvisProblem(
-        `connection "${name}" needs config.url`,
-        "invalid",
-      );
+    if (connection.type !== 'git') throw new JarvisProblem(`connection "${name}" is of type ${connection.type}, not git`, 'invalid');
+    const { url, branch } = connection.config as { url?: unknown; branch?: unknown };
+    if (typeof url !== 'string' || !url) throw new JarvisProblem(`connection "${name}" needs config.url`, 'invalid');
     let secret: GitSecret = {};
     if (connection.secret) {
       try {
         secret = JSON.parse(connection.secret) as GitSecret;
       } catch {
-        throw new JarvisProblem(
-          `the secret of connection "${name}" must be JSON: {"token": ..., "webhookSecret": ...}`,
-          "invalid",
-        );
+        throw new JarvisProblem(`the secret of connection "${name}" must be JSON: {"token": ..., "webhookSecret": ...}`, 'invalid');
       }
     }
-    return {
-      id: connection.id,
-      url,
-      branch: typeof branch === "string" && branch ? branch : "main",
-      secret,
-    };
+    return { id: connection.id, url, branch: typeof branch === 'string' && branch ? branch : 'main', secret };
   }
 
   /** What a webhook of this connection is checked against: its secret (if it has one) and the branch it follows. */
-  async webhookTarget(
-    environment: string,
-    name: string,
-  ): Promise<{ connectionId: string; branch: string; secret?: string }> {
+  async webhookTarget(environment: string, name: string): Promise<{ connectionId: string; branch: string; secret?: string }> {
     const connection = await this.gitConnection(environment, name);
-    return {
-      connectionId: connection.id,
-      branch: connection.branch,
-      ...(connection.secret.webhookSecret
-        ? { secret: connection.secret.webhookSecret }
-        : {}),
-    };
+    return { connectionId: connection.id, branch: connection.branch, ...(connection.secret.webhookSecret ? { secret: connection.secret.webhookSecret } : {}) };
   }
 
-  async sync(
-    environment: string,
-    name: string,
-    importedById: string | null,
-  ): Promise<GitSyncResult> {
+  async sync(environment: string, name: string, importedById: string | null): Promise<GitSyncResult> {
     const source = await this.gitConnection(environment, name);
-    const directory = path.join(this.dataDir, "git", source.id);
+    const directory = path.join(this.dataDir, 'git', source.id);
     let commit: string;
     let files: Awaited<ReturnType<typeof readOrchFiles>>;
     try {
-      commit = await fetchRepository(
-        {
-          url: source.url,
-          branch: source.branch,
-          ...(source.secret.token ? { token: source.secret.token } : {}),
-        },
-        directory,
-        this.runtime,
-      );
-      files = await readOrchFiles(
-        directory,
-        (text) => parseYamlText(text) as unknown,
-      );
+      commit = await fetchRepository({ url: source.url, branch: source.branch, ...(source.secret.token ? { token: source.secret.token } : {}) }, directory, this.runtime);
+      files = await readOrchFiles(directory, (text) => parseYamlText(text) as unknown);
     } catch (error) {
       throw asProblem(error);
     }
-    const scope: ImportScope = {
-      environments: [environment],
-      importer: `git connection "${name}" of ${environment}`,
-      rule: "a git connection changes the runbooks of its own environment only",
-    };
+    const scope: ImportScope = { environments: [environment], importer: `git connection "${name}" of ${environment}`, rule: 'a git connection changes the runbooks of its own environment only' };
     const errors: ManifestError[] = [];
     const outOfScope: ManifestError[] = [];
-    const within = (file: string, found: ManifestError[]) =>
-      errors.push(
-        ...found.map((entry) => ({
-          path: `${file}: ${entry.path}`,
-          message: entry.message,
-        })),
-      );
+    const within = (file: string, found: ManifestError[]) => errors.push(...found.map((entry) => ({ path: `${file}: ${entry.path}`, message: entry.message })));
     const prepared: Array<{ file: string; runbook: PreparedImport }> = [];
     for (const runbook of files.runbooks) {
       let checked: PreparedImport;
       try {
         checked = this.versions.prepare(runbook.text);
       } catch (error) {
-        if (!(error instanceof JarvisProblem) || error.kind !== "invalid")
-          throw error;
+        if (!(error instanceof JarvisProblem) || error.kind !== 'invalid') throw error;
         within(runbook.file, error.errors);
         continue;
       }
       const refused = this.versions.refusal(checked, scope);
-      if (refused)
-        outOfScope.push({
-          path: `${runbook.file}: environments`,
-          message: refused,
-        });
+      if (refused) outOfScope.push({ path: `${runbook.file}: environments`, message: refused });
       prepared.push({ file: runbook.file, runbook: checked });
     }
     const stacks: string[] = [];
@@ -195,49 +119,25 @@ export class GitSyncService {
       if (planned.ok) stacks.push(stack.entry.name);
       else within(stack.file, planned.errors);
     }
-    if (errors.length > 0)
-      throw new JarvisProblem(
-        `commit ${commit.slice(0, 12)} of ${name} has mistakes; the active versions are unchanged:`,
-        "invalid",
-        [...errors, ...outOfScope],
-      );
+    if (errors.length > 0) throw new JarvisProblem(`commit ${commit.slice(0, 12)} of ${name} has mistakes; the active versions are unchanged:`, 'invalid', [...errors, ...outOfScope]);
     if (outOfScope.length > 0) {
-      throw new JarvisProblem(
-        `commit ${commit.slice(0, 12)} of ${name} would change runbooks outside ${environment}; the active versions are unchanged:`,
-        "forbidden",
-        outOfScope,
-      );
+      throw new JarvisProblem(`commit ${commit.slice(0, 12)} of ${name} would change runbooks outside ${environment}; the active versions are unchanged:`, 'forbidden', outOfScope);
     }
     const imported = [];
     for (const { runbook } of prepared) {
-      const view = await this.versions.importManifest(
-        runbook,
-        importedById,
-        scope,
-        `git:${name}@${commit.slice(0, 12)}`,
-      );
+      const view = await this.versions.importManifest(runbook, importedById, scope, `git:${name}@${commit.slice(0, 12)}`);
       imported.push({ name: view.name, version: view.version });
     }
-    const deployed: GitSyncResult["deployed"] = [];
-    for (const stack of files.stacks.filter(
-      (candidate) => candidate.entry.deploy === "auto",
-    )) {
-      if (!this.startRun)
-        throw new Error("stacks with deploy: auto need a run starter");
+    const deployed: GitSyncResult['deployed'] = [];
+    for (const stack of files.stacks.filter((candidate) => candidate.entry.deploy === 'auto')) {
+      if (!this.startRun) throw new Error('stacks with deploy: auto need a run starter');
       // Keyed by commit and stack: a redelivered webhook or a second sync of the same commit answers the same run.
       const started = await this.startRun({
-        runbook: "deploy-stack",
+        runbook: 'deploy-stack',
         environment,
         startedBy: `git:${name}`,
         idempotency: `git-deploy:${source.id}:${commit}:${stack.entry.name}`,
-        inputs: {
-          endpoint: stack.entry.endpoint,
-          name: stack.entry.name,
-          stack: stack.text,
-          variables: stack.entry.variables,
-          files: stack.files,
-          envFile: stack.envFile ?? "",
-        },
+        inputs: { endpoint: stack.entry.endpoint, name: stack.entry.name, stack: stack.text, variables: stack.entry.variables, files: stack.files, envFile: stack.envFile ?? '' },
       });
       deployed.push({ stack: stack.entry.name, runId: started.id });
     }
