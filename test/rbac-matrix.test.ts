@@ -166,6 +166,7 @@ const cases: Case[] = [
   { route: 'PATCH /connections/:id', method: 'PATCH', request: async (environment) => ({ url: `/connections/${await connectionIn(environment)}`, payload: { config: { a: 1 } } }), who: { permission: 'administer', where: 'own' }, bound: true },
   { route: 'DELETE /connections/:id', method: 'DELETE', request: async (environment) => ({ url: `/connections/${await connectionIn(environment)}` }), who: { permission: 'administer', where: 'own' }, bound: true },
   { route: 'POST /git/sync', method: 'POST', request: async (environment) => ({ url: '/git/sync', payload: { environment, connection: 'nowhere' } }), who: { permission: 'administer', where: 'own' }, bound: true },
+  { route: 'POST /stacks/validate', method: 'POST', request: async () => ({ url: '/stacks/validate', payload: { name: 'matrix', stack: 'services:\n  web:\n    image: nginx:1.27\n' } }), who: 'anyone', bound: false },
   { route: 'GET /stacks', method: 'GET', request: async (environment) => ({ url: `/stacks?environment=${environment}&endpoint=nowhere` }), who: { permission: 'read', where: 'own' }, bound: true },
   { route: 'GET /containers', method: 'GET', request: async (environment) => ({ url: `/containers?environment=${environment}&endpoint=nowhere` }), who: { permission: 'read', where: 'own' }, bound: true },
   { route: 'GET /containers/:container/logs', method: 'GET', request: async (environment) => ({ url: `/containers/web/logs?environment=${environment}&endpoint=nowhere` }), who: { permission: 'read', where: 'own' }, bound: true },

@@ -13,6 +13,7 @@ export default [
   route('ai/chat', 'routes/ai-chat-stream.tsx'),
   route('ai/diagnose', 'routes/ai-diagnose.tsx'),
   route('ai/feedback', 'routes/ai-feedback.tsx'),
+  route('stacks/validate', 'routes/stack-validate.tsx'),
   route('temporal-ui/auth', 'routes/temporal-ui-auth.tsx'),
   route('temporal-codec/:operation', 'routes/temporal-codec.tsx'),
   layout('routes/shell.tsx', [
@@ -24,6 +25,7 @@ export default [
     route('runs/:id', 'routes/run.tsx'),
     route('approvals', 'routes/approvals.tsx'),
     route('containers', 'routes/containers.tsx'),
+    route('stacks', 'routes/stacks.tsx'),
     route('infra', 'routes/infra.tsx'),
     route('ai', 'routes/ai.tsx'),
     route('settings', 'routes/settings.tsx'),

@@ -39,6 +39,7 @@ const NAVIGATION: Array<{ to: string; label: MessageKey; roles?: Role[]; inSelec
   { to: '/runs', label: 'nav.runs' },
   { to: '/approvals', label: 'nav.approvals', roles: ['approver', 'admin'] },
   { to: '/containers', label: 'nav.containers' },
+  { to: '/stacks', label: 'nav.stacks' },
   // Nodes are readable with any role; someone without one sees no inventory at all.
   { to: '/infra', label: 'nav.infra', roles: ['admin', 'operator', 'approver', 'viewer'] },
   // AI answers draw on the selected environment's runs and knowledge.
