@@ -1,10 +1,10 @@
 // Browser tests of the web app (Chromium through playwright-core) against the
 // stack as `npm start` runs it.
 import Docker from 'dockerode';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { loadEnv } from '../config/env.js';
+import { loadEnv, PROJECT_ROOT } from '../config/env.js';
 import { totpCode } from '../security/totp.js';
 import { messages } from '../web/app/i18n/index.js';
 import { scratchDir, writeManifests } from './files.js';
@@ -14,6 +14,7 @@ const PASSWORD = 'browser password 1';
 const work = scratchDir();
 const flag = path.join(work, 'fixed.flag');
 const manifests = {
+  'deploy-stack': readFileSync(path.join(PROJECT_ROOT, 'runbooks', 'deploy-stack.yaml'), 'utf8'),
   'deploy-demo': `
 name: deploy-demo
 title: Deploy the demo service
@@ -218,7 +219,7 @@ describe('the web app', () => {
     // A run of its own, so the run page is always among the pages checked.
     const { accessToken } = await stack.api<{ accessToken: string }>('POST', '/auth/login', { email: 'alice@example.org', password: PASSWORD });
     const run = await stack.api<{ id: string }>('POST', '/runbooks/broken-probe/execute', { environment: 'dev' }, accessToken);
-    const pages = ['/dashboard', '/runbooks', '/runbooks/deploy-demo', '/runs', '/approvals', '/containers', '/infra', '/ai', '/settings', `/runs/${encodeURIComponent(run.id)}`];
+    const pages = ['/dashboard', '/runbooks', '/runbooks/deploy-demo', '/runs', '/approvals', '/containers', '/stacks', '/infra', '/ai', '/settings', `/runs/${encodeURIComponent(run.id)}`];
     for (const route of pages) {
       await page.goto(`${stack.webUrl}${route}`);
       // The run page once the run has failed: its header, steps and error are on it, not a "not found".
@@ -326,6 +327,48 @@ describe('the web app', () => {
       await container.remove({ force: true });
     }
   });
+
+  it('deploys a Compose file from the Stacks page, checked as it is typed, as a deploy-stack run', async () => {
+    const docker = new Docker({ socketPath: loadEnv().testDockerSocket });
+    const stackName = `webstack${Math.random().toString(36).slice(2, 6)}`;
+    const compose = (field: string) => `services:
+  web:
+    image: jarvis-test/busybox:\${TAG:-1}
+    command: [sh, -c, 'trap "exit 0" TERM; while true; do sleep 1 & wait $$!; done']
+    ${field}: [GREETING=olá]
+    networks: [hostnet]
+    deploy: { replicas: 1 }
+networks:
+  hostnet: { external: true, name: host }
+`;
+    try {
+      const { accessToken } = await stack.api<{ accessToken: string }>('POST', '/auth/login', ADMIN);
+      await stack.api('POST', '/connections', { environment: 'dev', name: 'swarm-web', type: 'docker', config: { socketPath: loadEnv().testDockerSocket } }, accessToken);
+      const alice = await signIn(stack.browser, stack.webUrl, 'alice@example.org', PASSWORD);
+      await alice.click('nav >> text=Stacks');
+      await alice.selectOption('#stack-endpoint', 'swarm-web');
+      await alice.fill('#stack-name', stackName);
+      // A typo is reported as it is typed, with its place and the field meant; nothing can be deployed.
+      await alice.fill('#stack-file', compose('enviroment'));
+      await alice.waitForSelector('.stack-plan [role=alert] >> text=did you mean "environment"');
+      expect(await alice.textContent('.stack-plan [role=alert]')).toContain('services.web.enviroment');
+      expect(await alice.isDisabled('.stack-form button[type=submit]')).toBe(true);
+      // The corrected file, uploaded: the planned service is listed, with the variable applied.
+      await alice.setInputFiles('#stack-upload', { name: 'docker-stack.yml', mimeType: 'text/yaml', buffer: Buffer.from(compose('environment')) });
+      await alice.fill('#stack-variables', 'TAG=2');
+      await alice.waitForSelector(`.stack-plan tr[data-service="${stackName}_web"] >> text=jarvis-test/busybox:2`);
+      await stack.screenshot(alice, '12-stacks');
+      await expect.poll(() => alice.isDisabled('.stack-form button[type=submit]')).toBe(false);
+      await Promise.all([alice.waitForURL(/\/runs\/deploy-stack(@|%40)/), alice.click('.stack-form button[type=submit]')]);
+      await alice.waitForSelector('.run-header .status-completed', { timeout: 60_000 });
+      const spec = (await docker.getService(`${stackName}_web`).inspect()).Spec;
+      expect(spec.TaskTemplate.ContainerSpec.Image).toBe('jarvis-test/busybox:2');
+      expect(spec.TaskTemplate.ContainerSpec.Env).toEqual(['GREETING=olá']);
+      await alice.context().close();
+    } finally {
+      await docker.getService(`${stackName}_web`).remove().catch(() => undefined);
+    }
+  }, 120_000);
 
   it('enrolls a node from the Infra page, shows its agent command once, and counts nodes by status on the dashboard', async () => {
     const admin = await signIn(stack.browser, stack.webUrl, ADMIN.email, ADMIN.password);
