@@ -16,6 +16,11 @@ export function keyedRunId(runbook: string, environment: string, key: string): s
   return `${runbook}@${environment}:${key.replace(/[^A-Za-z0-9._:-]+/g, '_')}`;
 }
 
+/** Whether an id is a concurrency key's (reused by each new run on the key once the last one closed). */
+export function isKeyedRunId(id: string): boolean {
+  return /^[^@]+@[^.:]+:/.test(id);
+}
+
 /** The memo field that holds a start's idempotency token, compared when Temporal reports the id already taken. */
 export const IDEMPOTENCY_MEMO = 'jarvisIdempotency';
 

@@ -9,6 +9,7 @@ import { JarvisProblem } from '../manifest/errors.js';
 import { progressQuery, type RunProgress, type RunResult } from '../workflows/messages.js';
 import { ENVIRONMENT_ATTRIBUTE, RERUN_OF_ATTRIBUTE, RUNBOOK_ATTRIBUTE, STARTED_BY_ATTRIBUTE } from '../workflows/search-attributes.js';
 import { INTERPRETER_WORKFLOW, type ListRunsFilter, type RunDetails, type RunLocation, type RunPage, type RunStatistics, type RunSummary } from './run-contract.js';
+import { isKeyedRunId } from './run-ids.js';
 import { TEMPORAL_STATUS_OF, type RunSummaryStore, type StoredRunSummary, type WaitingApproval } from './run-summary-store.js';
 
 const STATUS_NAMES: Record<string, string> = {
@@ -184,8 +185,10 @@ export class RunQueries {
    */
   async showRun(id: string): Promise<RunDetails> {
     const stored = await this.summaries?.find(id);
-    if (stored && stored.progress.status !== 'running') return detailsFromSummary(stored);
+    // A keyed id names a new execution once its run closes: a closed summary may be the previous one's.
+    if (stored && stored.progress.status !== 'running' && !isKeyedRunId(id)) return detailsFromSummary(stored);
     const { handle, description } = await this.describe(id);
+    if (stored && stored.progress.status !== 'running' && stored.executionId === description.runId) return detailsFromSummary(stored);
     const details: RunDetails = { ...summarize(description), pendingAttempts: [] };
     for (const pending of description.raw.pendingActivities ?? []) {
       const activityId = pending.activityId ?? '';

@@ -4,7 +4,8 @@
 // (the run fails with the reason), scale, remove; a broken file stops the run
 // before its approval; the CLI validates and deploys.
 import Docker from 'dockerode';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEnv, PROJECT_ROOT } from '../config/env.js';
@@ -57,20 +58,13 @@ let api: Awaited<ReturnType<typeof startApiForTests>>;
 beforeAll(async () => {
   await docker.ping();
   await docker.getImage('jarvis-test/busybox:1').tag({ repo: 'jarvis-test/busybox', tag: '2' });
-  api = await startApiForTests(writeManifests(manifests), [{ email: 'ops@example.org', password: 'swarm password 123', grants: [['dev', 'operator']] }]);
+  api = await startApiForTests(writeManifests(manifests), [{ email: 'ops@example.org', password: 'swarm password 123', grants: [['dev', 'operator']] }], { gitAllowFileUrls: true });
   await api.services.connections.create({ environment: 'dev', name: 'swarm', type: 'docker', config: { socketPath } });
   await api.services.connections.create({ environment: 'dev', name: 'shop-db', type: 'postgres', config: {}, secret: DATABASE_SECRET });
 }, 120_000);
 
 afterAll(async () => {
-  await docker
-    .getService(SERVICE)
-    .remove()
-    .catch(() => undefined);
-  await docker
-    .getService(`${STACK}sec_api`)
-    .remove()
-    .catch(() => undefined);
+  for (const service of [SERVICE, `${STACK}sec_api`, `${STACK}git_web`]) await docker.getService(service).remove().catch(() => undefined);
   await api?.stop();
 });
 
@@ -148,9 +142,12 @@ networks:
     ]);
     const secretsOf = async () => (await docker.listSecrets({ filters: { label: [`com.docker.stack.namespace=${stack}`] } })).map((secret) => secret.Spec?.Name);
     expect(await secretsOf()).toHaveLength(1);
-    // The same value again reuses the secret: nothing to roll over.
+    // The same file again (a retried or repeated deploy) reuses the secret and restarts nothing.
+    const tasksOf = async () => (await docker.listTasks({ filters: { service: [`${stack}_api`], 'desired-state': ['running'] } })).map((task: { ID: string }) => task.ID);
+    const before = await tasksOf();
     expect((await run('deploy-stack', { endpoint: 'swarm', name: stack, stack: manifest })).status).toBe('COMPLETED');
     expect(await secretsOf()).toHaveLength(1);
+    expect(await tasksOf()).toEqual(before);
     const removed = await run('remove-stack', { endpoint: 'swarm', stack });
     expect(removed.status, removed.error).toBe('COMPLETED');
     expect(await secretsOf()).toEqual([]);
@@ -172,6 +169,52 @@ networks:
     expect(broken.progress?.steps.find((step) => step.id === 'validate')?.attempts).toBe(1);
   });
 
+  it('deploys a stack orch.yaml marks deploy: auto when its repository syncs, once per commit, with the files next to it', async () => {
+    const stack = `${STACK}git`;
+    const bare = path.join(scratchDir(), 'stacks.git');
+    const work = path.join(scratchDir(), 'stacks-work');
+    const git = (...args: string[]) => execFileSync('git', ['-C', work, '-c', 'user.name=Ops', '-c', 'user.email=ops@example.org', ...args]);
+    execFileSync('git', ['init', '-q', '--bare', '--initial-branch=main', bare]);
+    mkdirSync(path.join(work, 'stacks'), { recursive: true });
+    git('init', '-q', '--initial-branch=main');
+    writeFileSync(path.join(work, 'orch.yaml'), `stacks:\n  - { file: stacks/web.yaml, name: ${stack}, deploy: auto, endpoint: swarm, variables: { TAG: "1" } }\n  - stacks/manual.yaml\n`);
+    writeFileSync(
+      path.join(work, 'stacks', 'web.yaml'),
+      `services:
+  web:
+    image: jarvis-test/busybox:\${TAG}
+    command: [sh, -c, 'trap "exit 0" TERM; while true; do sleep 1 & wait $$!; done']
+    env_file: ./web.env
+    networks: [hostnet]
+networks:
+  hostnet: { external: true, name: host }
+`,
+    );
+    writeFileSync(path.join(work, 'stacks', 'web.env'), 'SHOP_MODE=from-the-repository\n');
+    writeFileSync(path.join(work, 'stacks', 'manual.yaml'), 'services:\n  tool:\n    image: jarvis-test/busybox:1\n');
+    git('add', '.');
+    git('commit', '-q', '-m', 'a stack deployed on push');
+    git('push', '-q', bare, 'main');
+    await api.services.connections.create({ environment: 'dev', name: 'stacks-repo', type: 'git', config: { url: bare, branch: 'main' } });
+
+    const first = await api.services.git.sync('dev', 'stacks-repo', null);
+    expect(first.stacks).toEqual([stack, 'manual']);
+    expect(first.deployed).toEqual([{ stack, runId: expect.any(String) }]);
+    await api.temporal.workflow.getHandle(first.deployed[0]!.runId).result();
+    const deployed = await api.services.runs.showRun(first.deployed[0]!.runId);
+    expect(deployed.status, deployed.error).toBe('COMPLETED');
+    expect(deployed.startedBy).toBe('git:stacks-repo');
+    const spec = (await docker.getService(`${stack}_web`).inspect()).Spec;
+    expect(spec.TaskTemplate.ContainerSpec.Env).toEqual(['SHOP_MODE=from-the-repository']);
+    expect(spec.TaskTemplate.ContainerSpec.Image).toBe('jarvis-test/busybox:1');
+    // The same commit synced again (a redelivered webhook) answers the same run: nothing is deployed twice.
+    const again = await api.services.git.sync('dev', 'stacks-repo', null);
+    expect(again.deployed).toEqual(first.deployed);
+    expect(await docker.listServices({ filters: { label: ['com.docker.stack.namespace=manual'] } })).toEqual([]);
+    const removed = await run('remove-stack', { endpoint: 'swarm', stack });
+    expect(removed.status, removed.error).toBe('COMPLETED');
+  }, 120_000);
+
   it('deploys, lists and removes a stack from the CLI through the API', async () => {
     await api.app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = api.app.server.address() as { port: number };
@@ -191,7 +234,8 @@ networks:
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toMatch(/services\.web\.networks\.front: undefined network "front"/);
     const deployed = await runCli(['stacks', 'deploy', file, '--name', STACK, '--env', 'dev', '--endpoint', 'swarm', '--watch'], env);
-    expect(deployed.code, deployed.stdout + deployed.stderr).toBe(0);
+    const runId = /run (\S+)/.exec(deployed.stdout)?.[1] ?? '';
+    expect(deployed.code, `${deployed.stdout}${deployed.stderr}${deployed.code === 0 ? '' : JSON.stringify(await api.services.runs.showRun(runId).catch((error: unknown) => String(error)))}`).toBe(0);
     const listed = await runCli(['stacks', 'list', '--env', 'dev', '--endpoint', 'swarm', '-o', 'json'], env);
     expect(JSON.parse(listed.stdout)).toContainEqual(expect.objectContaining({ stack: STACK, name: SERVICE, replicas: 1, running: 1 }));
     const removed = await runCli(['stacks', 'rm', STACK, '--env', 'dev', '--endpoint', 'swarm', '--watch'], env);
