@@ -93,6 +93,7 @@ class FormReader {
 
   private readObject(node: Extract<SchemaNode, { kind: 'object' }>, path: string, required: boolean): Record<string, unknown> | undefined {
     const value: Record<string, unknown> = {};
+    const firstError = this.errors.length;
     for (const [name, property] of node.properties) {
       const here = joinPath(path, name);
       const item = this.read(property, node.context, here, node.required.has(name));
@@ -111,8 +112,17 @@ class FormReader {
         else value[key] = item ?? null;
       }
     }
-    // An optional object left entirely empty is left out, as an empty field is.
-    return Object.keys(value).length === 0 && !required ? undefined : value;
+    if (required || node.schema.default !== undefined) return value;
+    // An optional object left alone (empty, or holding only its properties' own defaults) is left out, as an empty field is.
+    const untouched = Object.entries(value).every(([name, item]) => {
+      const property = node.properties.find(([declared]) => declared === name)?.[1];
+      const fallback = property ? classify(property, node.context).schema.default : undefined;
+      return fallback !== undefined && JSON.stringify(fallback) === JSON.stringify(item);
+    });
+    // Missing required fields of an object left out do not matter; a JSON editor that does not parse always does.
+    if (!untouched || !this.errors.slice(firstError).every((error) => error.code === 'required')) return value;
+    this.errors.length = firstError;
+    return undefined;
   }
 
   private readJson(path: string): unknown {

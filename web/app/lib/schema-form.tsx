@@ -24,7 +24,7 @@ export function errorMessage(t: Translate, error: ShownError): string {
 const fieldId = (path: string) => `field-${path.replace(/#/g, '_').replace(/[^A-Za-z0-9_-]/g, '-')}`;
 const isSecret = (schema: JsonSchema) => schema.format === 'password' || schema['x-secret'] === true;
 const isObject = (value: unknown): value is Record<string, unknown> => Boolean(value) && typeof value === 'object' && !Array.isArray(value);
-const INPUT_TYPES: Record<string, string> = { date: 'date', 'date-time': 'datetime-local', email: 'email', uri: 'url', url: 'url', iri: 'url', time: 'time' };
+const INPUT_TYPES: Record<string, string> = { date: 'date', 'date-time': 'datetime-local', email: 'email', uri: 'url', url: 'url', iri: 'url' };
 
 interface Shared {
   errors: ShownError[];
@@ -243,10 +243,9 @@ function VariantsField({ node, path, errors, t, required, initial, title, descri
   );
 }
 
-/** A JSON text box for what the form cannot draw, parsed as the user types. */
-function JsonEditor({ common, initial, emptyObject }: { common: Record<string, unknown> & { id: string; name: string }; initial: unknown; emptyObject: boolean }) {
-  const shown = initial !== undefined ? JSON.stringify(initial, null, 2) : emptyObject ? '{}' : '';
-  return <textarea {...common} rows={Math.min(12, Math.max(3, shown.split('\n').length + 1))} defaultValue={shown} spellCheck={false} className="mono" placeholder="JSON" />;
+/** What a JSON editor starts with: the value as JSON, `{}` for a required free-form object (never a blocker by itself), else nothing. */
+function jsonText(initial: unknown, emptyObject: boolean): string {
+  return initial !== undefined ? JSON.stringify(initial, null, 2) : emptyObject ? '{}' : '';
 }
 
 function ScalarField({ node, path, errors, t, required, initial, title, description }: DrawnProps<'string' | 'number' | 'integer' | 'boolean' | 'enum' | 'const' | 'null' | 'json'>) {
@@ -294,27 +293,30 @@ function ScalarField({ node, path, errors, t, required, initial, title, descript
         </output>
       );
       break;
-    case 'json':
+    case 'json': {
+      const emptyObject = required && (schema.type === 'object' || (Array.isArray(schema.type) && schema.type.includes('object')));
+      const shown = jsonText(initial, emptyObject);
       control = (
-        <JsonEditor
-          common={{
-            ...common,
-            onChange: (event: React.ChangeEvent<HTMLTextAreaElement>) => {
-              const text = event.currentTarget.value;
-              try {
-                if (text.trim() !== '') JSON.parse(text);
-                setJsonProblem(undefined);
-              } catch (error) {
-                setJsonProblem(t('form.error.json', { message: (error as Error).message }));
-              }
-            },
+        <textarea
+          {...common}
+          rows={Math.min(12, Math.max(3, shown.split('\n').length + 1))}
+          defaultValue={shown}
+          spellCheck={false}
+          className="mono"
+          placeholder="JSON"
+          onChange={(event) => {
+            const text = event.currentTarget.value;
+            try {
+              if (text.trim() !== '') JSON.parse(text);
+              setJsonProblem(undefined);
+            } catch (error) {
+              setJsonProblem(t('form.error.json', { message: (error as Error).message }));
+            }
           }}
-          initial={initial}
-          // A required free-form object starts as {} so it never blocks the start by itself.
-          emptyObject={required && (schema.type === 'object' || (Array.isArray(schema.type) && schema.type.includes('object')))}
         />
       );
       break;
+    }
     default: {
       const secret = isSecret(schema);
       const numeric = node.kind === 'number' || node.kind === 'integer';
@@ -324,7 +326,7 @@ function ScalarField({ node, path, errors, t, required, initial, title, descript
         <input
           {...common}
           type={inputType}
-          step={node.kind === 'integer' ? 1 : node.kind === 'number' ? 'any' : inputType === 'datetime-local' || inputType === 'time' ? 1 : undefined}
+          step={node.kind === 'integer' ? 1 : node.kind === 'number' ? 'any' : inputType === 'datetime-local' ? 1 : undefined}
           autoComplete={secret ? 'new-password' : 'off'}
           defaultValue={secret ? undefined : shown}
         />
