@@ -211,4 +211,24 @@ describe('the runbook start form drawn from real-world input schemas', () => {
       compression: 6,
     });
   });
+
+  it('labels every control it draws and speaks Portuguese once chosen', async () => {
+    for (const runbook of Object.keys(manifests)) {
+      await openForm(runbook);
+      const unlabelled = await page.$$eval('.schema-form input:not([type=hidden]), .schema-form select, .schema-form textarea', (controls) =>
+        controls.filter((control) => !(control as HTMLInputElement).labels?.length).map((control) => control.outerHTML.slice(0, 80)),
+      );
+      expect({ runbook, unlabelled }).toEqual({ runbook, unlabelled: [] });
+    }
+    await page.goto(`${stack.webUrl}/settings`);
+    await page.selectOption('#language', 'pt-BR');
+    await page.click('.inline-form button[type=submit]');
+    await page.waitForSelector('html[lang="pt-BR"]');
+    await openForm('maintenance-window');
+    expect(await optionLabels('#field-notify')).toEqual(['Não definido', 'Sim', 'Não']);
+    expect(await page.textContent('label[for="field-approver-_null"]')).toBe('Definir approver como nulo');
+    await openForm('sync-job');
+    expect(await page.textContent('label[for="field-source-_variant"]')).toBe('Que tipo de valor');
+    expect(await page.textContent('#field-labels-_add')).toBe('Adicionar entrada');
+  });
 });

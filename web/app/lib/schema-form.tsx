@@ -6,65 +6,16 @@
 // typed before hydration counts; readInputs (schema-form-read.ts) turns them
 // back into the instance, and the API validates it once more with Ajv.
 import { useState } from 'react';
-import type { MessageKey, Translate } from '../i18n/index.js';
-import { dateTimeForField, encodeOption, fieldName, joinPath, markerName, type FieldError } from './schema-form-read.js';
+import { joinPath, markerName } from './schema-form-read.js';
+import { ErrorText, fieldId, LabelText, ownErrors, type DrawnProps, type FieldProps, type Shared } from './schema-form-parts.js';
 import { classify, looksLike, rootContext, variantLabel, type JsonSchema, type SchemaContext, type SchemaNode } from './schema-node.js';
+import { ScalarField } from './schema-scalar-field.js';
 
 export { readInputs, withoutSecrets, type FieldError } from './schema-form-read.js';
 export type { JsonSchema } from './schema-node.js';
+export { errorMessage } from './schema-form-parts.js';
 
-type ShownError = FieldError & { message?: string };
-
-export function errorMessage(t: Translate, error: ShownError): string {
-  if (error.code === 'server') return error.message ?? t('form.invalid');
-  const key = `form.error.${error.code}` as MessageKey;
-  return t(key, error.params ?? {});
-}
-
-const fieldId = (path: string) => `field-${path.replace(/#/g, '_').replace(/[^A-Za-z0-9_-]/g, '-')}`;
-const isSecret = (schema: JsonSchema) => schema.format === 'password' || schema['x-secret'] === true;
 const isObject = (value: unknown): value is Record<string, unknown> => Boolean(value) && typeof value === 'object' && !Array.isArray(value);
-const INPUT_TYPES: Record<string, string> = { date: 'date', 'date-time': 'datetime-local', email: 'email', uri: 'url', url: 'url', iri: 'url' };
-
-interface Shared {
-  errors: ShownError[];
-  t: Translate;
-}
-
-interface FieldProps extends Shared {
-  schema: JsonSchema;
-  context: SchemaContext;
-  path: string;
-  /** The property name or item label, when the schema has no title. */
-  label: string;
-  required: boolean;
-  /** The value to show first: what the user typed before a refusal, else the enclosing default's part. */
-  initial: unknown;
-}
-
-function ownErrors(errors: ShownError[], path: string, subtree: boolean) {
-  return errors.filter((error) => error.path === path || (subtree && error.path.startsWith(`${path}.`)));
-}
-
-function ErrorText({ id, errors, t, extra }: { id: string; errors: ShownError[]; t: Translate; extra?: string }) {
-  const messages = [...errors.map((error) => errorMessage(t, error)), ...(extra ? [extra] : [])];
-  if (messages.length === 0) return null;
-  return (
-    <p className="field-error" id={id} role="alert">
-      {messages.join(' ')}
-    </p>
-  );
-}
-
-function LabelText({ text, required, t }: { text: string; required: boolean; t: Translate }) {
-  return (
-    <>
-      {text}
-      {required ? <span className="required" aria-hidden="true"> *</span> : null}
-      {required ? <span className="sr-only"> ({t('form.required')})</span> : null}
-    </>
-  );
-}
 
 /** One subschema: decides what to draw, with a "null" switch in front when null is allowed. */
 function Field(props: FieldProps) {
@@ -96,12 +47,12 @@ function NodeField(props: FieldProps & { node: SchemaNode }) {
   switch (node.kind) {
     case 'object':
       return (
-        <fieldset className="nested" id={fieldId(path)}>
+        <fieldset className="nested">
           <legend>
             <LabelText text={title} required={required} t={t} />
           </legend>
           {description ? <p className="help">{description}</p> : null}
-          <ErrorText id={`${fieldId(path)}-error`} errors={ownErrors(errors, path, false)} t={t} />
+          <ErrorText id={`${fieldId(path)}-group-error`} errors={ownErrors(errors, path, false)} t={t} />
           <ObjectFields node={node} path={path} initial={initial} errors={errors} t={t} />
         </fieldset>
       );
@@ -139,15 +90,11 @@ function ObjectFields({ node, path, initial, errors, t }: Shared & { node: Extra
 
 /** Rows that can be added and removed; each keeps a stable key so its typed values stay with it. */
 function useRows<T>(initial: T[]) {
-  const [rows, setRows] = useState(() => initial.map((value, index) => ({ key: index, value: value as T | undefined })));
-  const [next, setNext] = useState(initial.length);
+  const [state, setState] = useState(() => ({ rows: initial.map((value, index) => ({ key: index, value: value as T | undefined })), next: initial.length }));
   return {
-    rows,
-    add: () => {
-      setRows((current) => [...current, { key: next, value: undefined }]);
-      setNext(next + 1);
-    },
-    remove: (key: number) => setRows((current) => current.filter((row) => row.key !== key)),
+    rows: state.rows,
+    add: () => setState(({ rows, next }) => ({ rows: [...rows, { key: next, value: undefined }], next: next + 1 })),
+    remove: (key: number) => setState(({ rows, next }) => ({ rows: rows.filter((row) => row.key !== key), next })),
   };
 }
 
@@ -180,21 +127,15 @@ function MapRows({ schema, context, path, initial, errors, t }: Shared & { schem
   );
 }
 
-interface DrawnProps<K extends SchemaNode['kind']> extends FieldProps {
-  node: Extract<SchemaNode, { kind: K }>;
-  title: string;
-  description?: string;
-}
-
 function ArrayField({ node, path, errors, t, required, initial, title, description }: DrawnProps<'array'>) {
   const { rows, add, remove } = useRows(Array.isArray(initial) ? initial : []);
   return (
-    <fieldset className="nested" id={fieldId(path)}>
+    <fieldset className="nested">
       <legend>
         <LabelText text={title} required={required} t={t} />
       </legend>
       {description ? <p className="help">{description}</p> : null}
-      <ErrorText id={`${fieldId(path)}-error`} errors={ownErrors(errors, path, false)} t={t} />
+      <ErrorText id={`${fieldId(path)}-list-error`} errors={ownErrors(errors, path, false)} t={t} />
       <input type="hidden" name={markerName(path, 'count')} value={rows.length} />
       {rows.map((row, index) => (
         <div key={row.key} className="array-item">
@@ -221,7 +162,7 @@ function VariantsField({ node, path, errors, t, required, initial, title, descri
     return typeof label === 'string' ? label : t('form.variant', { number: label.index + 1 });
   });
   return (
-    <fieldset className="nested" id={fieldId(path)}>
+    <fieldset className="nested">
       <legend>
         <LabelText text={title} required={required} t={t} />
       </legend>
@@ -236,118 +177,9 @@ function VariantsField({ node, path, errors, t, required, initial, title, descri
           ))}
         </select>
       </div>
-      <ErrorText id={`${fieldId(path)}-error`} errors={ownErrors(errors, path, false)} t={t} />
       {/* A new key per variant: switching starts the variant's fields afresh. */}
       <Field key={chosen} schema={node.variants[chosen]!} context={node.context} path={path} label={names[chosen]!} required={required} initial={chosen === first ? initial : undefined} errors={errors} t={t} />
     </fieldset>
-  );
-}
-
-/** What a JSON editor starts with: the value as JSON, `{}` for a required free-form object (never a blocker by itself), else nothing. */
-function jsonText(initial: unknown, emptyObject: boolean): string {
-  return initial !== undefined ? JSON.stringify(initial, null, 2) : emptyObject ? '{}' : '';
-}
-
-function ScalarField({ node, path, errors, t, required, initial, title, description }: DrawnProps<'string' | 'number' | 'integer' | 'boolean' | 'enum' | 'const' | 'null' | 'json'>) {
-  const [jsonProblem, setJsonProblem] = useState<string | undefined>();
-  const id = fieldId(path);
-  const fieldErrors = ownErrors(errors, path, node.kind === 'json');
-  const helpId = description ? `${id}-help` : undefined;
-  const errorId = `${id}-error`;
-  const invalid = fieldErrors.length > 0 || jsonProblem !== undefined;
-  const describedBy = [helpId, invalid ? errorId : undefined].filter(Boolean).join(' ') || undefined;
-  const common = { id, name: fieldName(path), 'aria-describedby': describedBy, 'aria-invalid': invalid || undefined };
-  const { schema } = node;
-  let control: React.ReactNode;
-  switch (node.kind) {
-    case 'boolean':
-      control = required ? (
-        <input type="checkbox" {...common} defaultChecked={initial === true} />
-      ) : (
-        // Optional: "not set" until the user picks, and then left out of the instance.
-        <select {...common} defaultValue={typeof initial === 'boolean' ? String(initial) : ''}>
-          <option value="">{t('form.unset')}</option>
-          <option value="true">{t('form.true')}</option>
-          <option value="false">{t('form.false')}</option>
-        </select>
-      );
-      break;
-    case 'enum':
-      control = (
-        <select {...common} defaultValue={initial !== undefined ? encodeOption(node.options, initial) : ''} required={required}>
-          {required && initial === undefined ? <option value="">{t('form.choose')}</option> : null}
-          {!required ? <option value="">—</option> : null}
-          {node.options.map((option) => (
-            <option key={encodeOption(node.options, option)} value={encodeOption(node.options, option)}>
-              {typeof option === 'string' ? option : JSON.stringify(option)}
-            </option>
-          ))}
-        </select>
-      );
-      break;
-    case 'const':
-    case 'null':
-      control = (
-        <output id={id} className="mono" aria-describedby={describedBy}>
-          {JSON.stringify(node.kind === 'const' ? node.value : null)}
-        </output>
-      );
-      break;
-    case 'json': {
-      const emptyObject = required && (schema.type === 'object' || (Array.isArray(schema.type) && schema.type.includes('object')));
-      const shown = jsonText(initial, emptyObject);
-      control = (
-        <textarea
-          {...common}
-          rows={Math.min(12, Math.max(3, shown.split('\n').length + 1))}
-          defaultValue={shown}
-          spellCheck={false}
-          className="mono"
-          placeholder="JSON"
-          onChange={(event) => {
-            const text = event.currentTarget.value;
-            try {
-              if (text.trim() !== '') JSON.parse(text);
-              setJsonProblem(undefined);
-            } catch (error) {
-              setJsonProblem(t('form.error.json', { message: (error as Error).message }));
-            }
-          }}
-        />
-      );
-      break;
-    }
-    default: {
-      const secret = isSecret(schema);
-      const numeric = node.kind === 'number' || node.kind === 'integer';
-      const inputType = secret ? 'password' : numeric ? 'number' : (INPUT_TYPES[schema.format ?? ''] ?? 'text');
-      const shown = schema.format === 'date-time' ? dateTimeForField(initial) : initial !== undefined && typeof initial !== 'object' ? String(initial) : undefined;
-      control = (
-        <input
-          {...common}
-          type={inputType}
-          step={node.kind === 'integer' ? 1 : node.kind === 'number' ? 'any' : inputType === 'datetime-local' ? 1 : undefined}
-          autoComplete={secret ? 'new-password' : 'off'}
-          defaultValue={secret ? undefined : shown}
-        />
-      );
-    }
-  }
-  return (
-    <div className={`field ${node.kind === 'boolean' && required ? 'field-checkbox' : ''}`}>
-      <label htmlFor={id}>
-        <LabelText text={title} required={required} t={t} />
-        {schema.format === 'date-time' && node.kind === 'string' ? <span className="muted"> ({t('form.utc')})</span> : null}
-        {node.kind === 'json' ? <span className="muted"> ({t('form.jsonHint')})</span> : null}
-      </label>
-      {control}
-      {description ? (
-        <p className="help" id={helpId}>
-          {description}
-        </p>
-      ) : null}
-      <ErrorText id={errorId} errors={fieldErrors} t={t} extra={fieldErrors.some((error) => error.code === 'json') ? undefined : jsonProblem} />
-    </div>
   );
 }
 
