@@ -84,6 +84,7 @@ describe('the runbook start form drawn from real-world input schemas', () => {
     expect(await page.textContent('.schema-form .form-problems')).toContain('Nothing was started');
     expect(page.url()).toMatch(/\/runbooks\/service-deploy$/);
     expect(await page.getAttribute('#field-menu-children-0', 'aria-invalid')).toBe('true');
+    expect(await stack.api<unknown[]>('GET', '/runs?runbook=service-deploy', undefined, token)).toEqual([]);
 
     await page.fill('#field-menu-children-0', '{"label": "Docs", "children": []}');
     expect(await startAndReadInputs('service-deploy')).toEqual({
@@ -172,7 +173,9 @@ describe('the runbook start form drawn from real-world input schemas', () => {
     expect(await page.inputValue('#field-notify')).toBe('');
     expect(await page.isChecked('#field-note-_null')).toBe(true);
     await page.fill('#field-owner', 'ops@example.org');
-    await page.check('#field-approver-_null');
+    await page.fill('#field-approver', 'alice');
+    await page.check('#field-ticket-_null');
+    await page.waitForSelector('#field-ticket', { state: 'detached' });
     await page.fill('#field-day', '2026-12-24');
     await page.fill('#field-startsAt', '2026-12-24T22:30');
     await page.fill('#field-runbookUrl', 'https://wiki.example.org/maintenance');
@@ -181,7 +184,8 @@ describe('the runbook start form drawn from real-world input schemas', () => {
       workers: 1,
       retention: 30,
       owner: 'ops@example.org',
-      approver: null,
+      approver: 'alice',
+      ticket: null,
       note: null,
       day: '2026-12-24',
       startsAt: '2026-12-24T22:30:00Z',
@@ -227,6 +231,7 @@ describe('the runbook start form drawn from real-world input schemas', () => {
     await openForm('maintenance-window');
     expect(await optionLabels('#field-notify')).toEqual(['Não definido', 'Sim', 'Não']);
     expect(await page.textContent('label[for="field-approver-_null"]')).toBe('Definir approver como nulo');
+    expect(await page.textContent('label[for="field-ticket-_null"]')).toBe('Definir Ticket como nulo');
     await openForm('sync-job');
     expect(await page.textContent('label[for="field-source-_variant"]')).toBe('Que tipo de valor');
     expect(await page.textContent('#field-labels-_add')).toBe('Adicionar entrada');
