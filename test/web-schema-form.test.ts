@@ -56,6 +56,7 @@ async function openForm(runbook: string): Promise<void> {
 
 /** Submits the form, waits for the run page, and returns the inputs the API recorded for the run. */
 async function startAndReadInputs(runbook: string): Promise<Record<string, unknown>> {
+  await stack.screenshot(page, `schema-form-${runbook}`);
   await Promise.all([page.waitForURL(new RegExp(`/runs/${runbook}(@|%40)`)), page.click('.schema-form button[type=submit]')]);
   const id = decodeURIComponent(page.url().split('/runs/')[1]!);
   const recorded = await stack.api<{ inputs: Record<string, unknown> }>('GET', `/runs/${encodeURIComponent(id)}/inputs`, undefined, token);

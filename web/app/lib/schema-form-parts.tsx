@@ -26,6 +26,8 @@ export interface FieldProps extends Shared {
   /** The property name or item label, when the schema has no title. */
   label: string;
   required: boolean;
+  /** An item, a map value or a variant: its container already says whether it is required. */
+  unmarked?: boolean;
   /** The value to show first: what the user typed before a refusal, else the enclosing default's part. */
   initial: unknown;
 }

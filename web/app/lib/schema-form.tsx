@@ -41,7 +41,7 @@ function NullableField(props: FieldProps & { node: SchemaNode }) {
 }
 
 function NodeField(props: FieldProps & { node: SchemaNode }) {
-  const { node, path, t, errors, required, initial } = props;
+  const { node, path, t, errors, required, unmarked, initial } = props;
   const title = node.schema.title ?? props.label;
   const description = typeof node.schema.description === 'string' ? node.schema.description : undefined;
   switch (node.kind) {
@@ -49,7 +49,7 @@ function NodeField(props: FieldProps & { node: SchemaNode }) {
       return (
         <fieldset className="nested">
           <legend>
-            <LabelText text={title} required={required} t={t} />
+            <LabelText text={title} required={required && !unmarked} t={t} />
           </legend>
           {description ? <p className="help">{description}</p> : null}
           <ErrorText id={`${fieldId(path)}-group-error`} errors={ownErrors(errors, path, false)} t={t} />
@@ -101,45 +101,46 @@ function useRows<T>(initial: T[]) {
 function MapRows({ schema, context, path, initial, errors, t }: Shared & { schema: JsonSchema; context: SchemaContext; path: string; initial: Array<[string, unknown]> }) {
   const { rows, add, remove } = useRows(initial);
   return (
-    <div className="map-rows">
+    <>
       <input type="hidden" name={markerName(path, 'count')} value={rows.length} />
       {rows.map((row, index) => {
         const here = joinPath(path, index);
         const keyPath = joinPath(here, '#key');
         return (
-          <div key={row.key} className="map-row nested">
+          <fieldset key={row.key} className="nested">
+            <legend>{t('form.entry', { number: index + 1 })}</legend>
             <div className="field">
               <label htmlFor={fieldId(keyPath)}>{t('form.mapKey')}</label>
               <input id={fieldId(keyPath)} name={markerName(here, 'key')} defaultValue={row.value?.[0] ?? ''} autoComplete="off" aria-invalid={ownErrors(errors, keyPath, false).length > 0 || undefined} />
               <ErrorText id={`${fieldId(keyPath)}-error`} errors={ownErrors(errors, keyPath, false)} t={t} />
             </div>
-            <Field schema={schema} context={context} path={here} label={t('form.mapValue')} required initial={row.value?.[1]} errors={errors} t={t} />
+            <Field schema={schema} context={context} path={here} label={t('form.mapValue')} required unmarked initial={row.value?.[1]} errors={errors} t={t} />
             <button type="button" id={fieldId(joinPath(here, '#remove'))} onClick={() => remove(row.key)}>
               {t('form.removeEntry')}
             </button>
-          </div>
+          </fieldset>
         );
       })}
       <button type="button" id={fieldId(joinPath(path, '#add'))} onClick={add}>
         {t('form.addEntry')}
       </button>
-    </div>
+    </>
   );
 }
 
-function ArrayField({ node, path, errors, t, required, initial, title, description }: DrawnProps<'array'>) {
+function ArrayField({ node, path, errors, t, required, unmarked, initial, title, description }: DrawnProps<'array'>) {
   const { rows, add, remove } = useRows(Array.isArray(initial) ? initial : []);
   return (
     <fieldset className="nested">
       <legend>
-        <LabelText text={title} required={required} t={t} />
+        <LabelText text={title} required={required && !unmarked} t={t} />
       </legend>
       {description ? <p className="help">{description}</p> : null}
       <ErrorText id={`${fieldId(path)}-list-error`} errors={ownErrors(errors, path, false)} t={t} />
       <input type="hidden" name={markerName(path, 'count')} value={rows.length} />
       {rows.map((row, index) => (
-        <div key={row.key} className="array-item">
-          <Field schema={node.items} context={node.context} path={joinPath(path, index)} label={t('form.item', { number: index + 1 })} required initial={row.value} errors={errors} t={t} />
+        <div key={row.key} className="field array-item">
+          <Field schema={node.items} context={node.context} path={joinPath(path, index)} label={t('form.item', { number: index + 1 })} required unmarked initial={row.value} errors={errors} t={t} />
           <button type="button" id={fieldId(joinPath(joinPath(path, index), '#remove'))} onClick={() => remove(row.key)}>
             {t('form.removeItem', { number: index + 1 })}
           </button>
@@ -152,7 +153,7 @@ function ArrayField({ node, path, errors, t, required, initial, title, descripti
   );
 }
 
-function VariantsField({ node, path, errors, t, required, initial, title, description }: DrawnProps<'variants'>) {
+function VariantsField({ node, path, errors, t, required, unmarked, initial, title, description }: DrawnProps<'variants'>) {
   // The variant the shown value (a default, or what was typed) belongs to; it alone starts from that value.
   const [first] = useState(() => (initial === undefined ? 0 : Math.max(node.variants.findIndex((variant) => looksLike(classify(variant, node.context), initial)), 0)));
   const [chosen, setChosen] = useState(first);
@@ -164,7 +165,7 @@ function VariantsField({ node, path, errors, t, required, initial, title, descri
   return (
     <fieldset className="nested">
       <legend>
-        <LabelText text={title} required={required} t={t} />
+        <LabelText text={title} required={required && !unmarked} t={t} />
       </legend>
       {description ? <p className="help">{description}</p> : null}
       <div className="field">
@@ -178,7 +179,7 @@ function VariantsField({ node, path, errors, t, required, initial, title, descri
         </select>
       </div>
       {/* A new key per variant: switching starts the variant's fields afresh. */}
-      <Field key={chosen} schema={node.variants[chosen]!} context={node.context} path={path} label={names[chosen]!} required={required} initial={chosen === first ? initial : undefined} errors={errors} t={t} />
+      <Field key={chosen} schema={node.variants[chosen]!} context={node.context} path={path} label={names[chosen]!} required={required} unmarked initial={chosen === first ? initial : undefined} errors={errors} t={t} />
     </fieldset>
   );
 }

@@ -14,7 +14,7 @@ function jsonText(initial: unknown, emptyObject: boolean): string {
   return initial !== undefined ? JSON.stringify(initial, null, 2) : emptyObject ? '{}' : '';
 }
 
-export function ScalarField({ node, path, errors, t, required, initial, title, description }: DrawnProps<'string' | 'number' | 'integer' | 'boolean' | 'enum' | 'const' | 'null' | 'json'>) {
+export function ScalarField({ node, path, errors, t, required, unmarked, initial, title, description }: DrawnProps<'string' | 'number' | 'integer' | 'boolean' | 'enum' | 'const' | 'null' | 'json'>) {
   const [jsonProblem, setJsonProblem] = useState<string | undefined>();
   const id = fieldId(path);
   const fieldErrors = ownErrors(errors, path, node.kind === 'json');
@@ -102,7 +102,7 @@ export function ScalarField({ node, path, errors, t, required, initial, title, d
   return (
     <div className={`field ${node.kind === 'boolean' && required ? 'field-checkbox' : ''}`}>
       <label htmlFor={id}>
-        <LabelText text={title} required={required} t={t} />
+        <LabelText text={title} required={required && !unmarked} t={t} />
         {schema.format === 'date-time' && node.kind === 'string' ? <span className="muted"> ({t('form.utc')})</span> : null}
         {node.kind === 'json' ? <span className="muted"> ({t('form.jsonHint')})</span> : null}
       </label>
