@@ -88,11 +88,29 @@ describe('the runbook start form drawn from real-world input schemas', () => {
     expect(await stack.api<unknown[]>('GET', '/runs?runbook=service-deploy', undefined, token)).toEqual([]);
 
     await page.fill('#field-menu-children-0', '{"label": "Docs", "children": []}');
+    await page.waitForSelector('#field-menu-children-0-error', { state: 'detached' });
     expect(await startAndReadInputs('service-deploy')).toEqual({
       service: 'billing',
       target: { host: 'billing.internal', port: 443 },
       menu: { label: 'Home', children: [{ label: 'Docs', children: [] }] },
     });
+  });
+
+  it('refuses JSON that does not parse on the server too, when the browser runs no script', async () => {
+    const context = await stack.browser.newContext({ javaScriptEnabled: false });
+    const bare = await context.newPage();
+    await bare.goto(`${stack.webUrl}/login`);
+    await bare.fill('#email', OPERATOR);
+    await bare.fill('#password', PASSWORD);
+    await Promise.all([bare.waitForURL('**/dashboard'), bare.click('button[type=submit]')]);
+    await bare.goto(`${stack.webUrl}/runbooks/cluster-create`);
+    await bare.fill('#field-extra', '{"retries": 3,');
+    await Promise.all([bare.waitForLoadState('load'), bare.click('.schema-form button[type=submit]')]);
+    await bare.waitForSelector('.schema-form .form-problems');
+    expect(await bare.textContent('#field-extra-error')).toContain('Not valid JSON');
+    expect(bare.url()).toMatch(/\/runbooks\/cluster-create$/);
+    expect(await stack.api<unknown[]>('GET', '/runs?runbook=cluster-create', undefined, token)).toEqual([]);
+    await context.close();
   });
 
   it('chooses a 2020-12 oneOf variant (string or object through $defs) and fills additionalProperties maps row by row', async () => {

@@ -15,12 +15,14 @@ function jsonText(initial: unknown, emptyObject: boolean): string {
 }
 
 export function ScalarField({ node, path, errors, t, required, unmarked, initial, title, description }: DrawnProps<'string' | 'number' | 'integer' | 'boolean' | 'enum' | 'const' | 'null' | 'json'>) {
-  const [jsonProblem, setJsonProblem] = useState<string | undefined>();
+  // What the JSON editor's text says now: undefined until edited, null once it parses, else the parse error.
+  const [jsonProblem, setJsonProblem] = useState<string | null | undefined>();
   const id = fieldId(path);
-  const fieldErrors = ownErrors(errors, path, node.kind === 'json');
+  // A parse error from the last submit is replaced by what the text says since.
+  const fieldErrors = ownErrors(errors, path, node.kind === 'json').filter((error) => error.code !== 'json' || jsonProblem === undefined);
   const helpId = description ? `${id}-help` : undefined;
   const errorId = `${id}-error`;
-  const invalid = fieldErrors.length > 0 || jsonProblem !== undefined;
+  const invalid = fieldErrors.length > 0 || typeof jsonProblem === 'string';
   const describedBy = [helpId, invalid ? errorId : undefined].filter(Boolean).join(' ') || undefined;
   const common = { id, name: fieldName(path), 'aria-describedby': describedBy, 'aria-invalid': invalid || undefined };
   const { schema } = node;
@@ -74,7 +76,7 @@ export function ScalarField({ node, path, errors, t, required, unmarked, initial
             const text = event.currentTarget.value;
             try {
               if (text.trim() !== '') JSON.parse(text);
-              setJsonProblem(undefined);
+              setJsonProblem(null);
             } catch (error) {
               setJsonProblem(t('form.error.json', { message: (error as Error).message }));
             }
@@ -112,7 +114,7 @@ export function ScalarField({ node, path, errors, t, required, unmarked, initial
           {description}
         </p>
       ) : null}
-      <ErrorText id={errorId} errors={fieldErrors} t={t} extra={fieldErrors.some((error) => error.code === 'json') ? undefined : jsonProblem} />
+      <ErrorText id={errorId} errors={fieldErrors} t={t} extra={jsonProblem ?? undefined} />
     </div>
   );
 }
