@@ -158,10 +158,12 @@ function VariantsField({ node, path, errors, t, required, unmarked, initial, tit
   const [first] = useState(() => (initial === undefined ? 0 : Math.max(node.variants.findIndex((variant) => looksLike(classify(variant, node.context), initial)), 0)));
   const [chosen, setChosen] = useState(first);
   const id = fieldId(joinPath(path, '#variant'));
-  const names = node.variants.map((variant, index) => {
+  const labels = node.variants.map((variant, index) => {
     const label = variantLabel(variant, node.context, index);
     return typeof label === 'string' ? label : t('form.variant', { number: label.index + 1 });
   });
+  // Two variants named alike ("object", "object") are told apart by their place.
+  const names = labels.map((label, index) => (labels.indexOf(label) !== labels.lastIndexOf(label) ? `${label} (${index + 1})` : label));
   return (
     <fieldset className="nested">
       <legend>

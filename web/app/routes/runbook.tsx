@@ -42,9 +42,10 @@ export async function action({ request, params }: Route.ActionArgs) {
   const name = params.name ?? '';
   const form = await request.formData();
   const runbook = await api.get<Runbook>(`/runbooks/${encodeURIComponent(name)}`);
-  const { value: inputs, errors } = readInputs(runbook.inputs, form);
+  const { value: inputs, errors: found } = readInputs(runbook.inputs, form);
   const environment = String(form.get('environment') ?? '');
-  if (errors.length > 0) return data({ errors: errors as ShownError[], values: withoutSecrets(runbook.inputs, inputs), message: undefined as string | undefined }, { status: 400, headers: api.headers });
+  const errors: ShownError[] = found;
+  if (errors.length > 0) return data({ errors, values: withoutSecrets(runbook.inputs, inputs), message: undefined as string | undefined }, { status: 400, headers: api.headers });
   try {
     const started = await api.send<{ id: string }>('POST', `/runbooks/${encodeURIComponent(name)}/execute`, { environment, inputs }, { 'idempotency-key': String(form.get('idempotencyKey') ?? '') });
     return redirect(`/runs/${encodeURIComponent(started.id)}`, { headers: api.headers });
