@@ -117,6 +117,11 @@ describe('the runbook start form drawn from real-world input schemas', () => {
     await openForm('sync-job');
     expect(await optionLabels('#field-source-_variant')).toEqual(['Local path', 'Git repository']);
     await page.selectOption('#field-source-_variant', { label: 'Git repository' });
+    // The browser does not check formats: the API's refusal lands next to the field, inside the chosen variant.
+    await page.fill('#field-source-repository', 'not a url');
+    await page.click('.schema-form button[type=submit]');
+    await expect.poll(() => page.textContent('#field-source-repository-error')).toContain('uri');
+    expect(page.url()).toMatch(/\/runbooks\/sync-job$/);
     await page.fill('#field-source-repository', 'https://git.example.org/ops.git');
     await page.fill('#field-source-branch', 'main');
     await page.fill('#field-source-depth', '1');
