@@ -17,7 +17,7 @@ export { errorMessage } from './schema-form-parts.js';
 
 const isObject = (value: unknown): value is Record<string, unknown> => Boolean(value) && typeof value === 'object' && !Array.isArray(value);
 
-/** One subschema: decides what to draw, with a "null" switch in front when null is allowed. */
+/** One subschema: decides what to draw, with a "null" switch beside it when null is allowed. */
 function Field(props: FieldProps) {
   const node = classify(props.schema, props.context);
   const initial = props.initial !== undefined ? props.initial : node.schema.default;
