@@ -4,7 +4,7 @@ import { data, Form, redirect, useNavigation } from 'react-router';
 import type { Route } from './+types/runbook.js';
 import { useT } from '../i18n/index.js';
 import { ApiProblem, requireApi } from '../lib/api.server.js';
-import { formToValue, SchemaFields, validateInputs, type FieldError, type JsonSchema } from '../lib/schema-form.js';
+import { readInputs, SchemaFields, withoutSecrets, type FieldError, type JsonSchema } from '../lib/schema-form.js';
 import { rolesIn, useShell } from '../lib/shell-data.js';
 
 interface RunbookStep {
@@ -37,24 +37,14 @@ export async function loader({ request, params }: Route.LoaderArgs) {
 
 type ShownError = FieldError & { message?: string };
 
-/** What the user typed, without secrets, to refill the form after a refusal. */
-function withoutSecrets(schema: JsonSchema, value: Record<string, unknown>): Record<string, unknown> {
-  const kept: Record<string, unknown> = {};
-  for (const [name, property] of Object.entries(schema.properties ?? {})) {
-    if (value[name] === undefined || property.format === 'password' || property['x-secret'] === true) continue;
-    kept[name] = property.properties && typeof value[name] === 'object' ? withoutSecrets(property, value[name] as Record<string, unknown>) : value[name];
-  }
-  return kept;
-}
-
 export async function action({ request, params }: Route.ActionArgs) {
   const api = await requireApi(request);
   const name = params.name ?? '';
   const form = await request.formData();
   const runbook = await api.get<Runbook>(`/runbooks/${encodeURIComponent(name)}`);
-  const inputs = formToValue(runbook.inputs, form);
+  const { value: inputs, errors: found } = readInputs(runbook.inputs, form);
   const environment = String(form.get('environment') ?? '');
-  const errors: ShownError[] = validateInputs(runbook.inputs, inputs);
+  const errors: ShownError[] = found;
   if (errors.length > 0) return data({ errors, values: withoutSecrets(runbook.inputs, inputs), message: undefined as string | undefined }, { status: 400, headers: api.headers });
   try {
     const started = await api.send<{ id: string }>('POST', `/runbooks/${encodeURIComponent(name)}/execute`, { environment, inputs }, { 'idempotency-key': String(form.get('idempotencyKey') ?? '') });
@@ -118,7 +108,7 @@ export default function RunbookPage({ loaderData, actionData: answer }: Route.Co
               className="schema-form"
               onSubmit={(event) => {
                 const formElement = event.currentTarget;
-                const found = validateInputs(runbook.inputs, formToValue(runbook.inputs, new FormData(formElement)));
+                const found = readInputs(runbook.inputs, new FormData(formElement)).errors;
                 setClientErrors(found.length > 0 ? found : undefined);
                 if (found.length > 0) {
                   event.preventDefault();
@@ -131,6 +121,10 @@ export default function RunbookPage({ loaderData, actionData: answer }: Route.Co
               {answer?.message ? (
                 <p className="error" role="alert">
                   {answer.message}
+                </p>
+              ) : errors.length > 0 ? (
+                <p className="error form-problems" role="alert">
+                  {t('form.fixErrors')}
                 </p>
               ) : null}
               <div className="field">
