@@ -163,4 +163,14 @@ describe('runbook input schemas', () => {
     }
     expect(() => compileInputsSchema({ type: 'object', properties: { secret: { type: 'string', nullable: true, 'x-order': 2 } } })).not.toThrow();
   });
+
+  it('accepts defaults inside oneOf and anyOf variants, as SchemaStore schemas write them, and still validates', () => {
+    const validate = compileInputsSchema({
+      $schema: 'http://json-schema.org/draft-07/schema#',
+      type: 'object',
+      properties: { cache: { oneOf: [{ type: 'boolean', default: false }, { type: 'object', properties: { ttl: { type: 'integer', default: 60 } }, additionalProperties: false }] } },
+    });
+    expect(validate({ cache: { ttl: 30 } })).toBe(true);
+    expect(validate({ cache: 'yes' })).toBe(false);
+  });
 });

@@ -67,7 +67,19 @@ export function draftOf(schema: Record<string, unknown>): JsonSchemaDraft {
  * annotations and stay allowed.
  */
 function ajvFor(schema: Record<string, unknown>): Ajv {
-  const ajv = AJV_BY_DRAFT[draftOf(schema)]({ allErrors: true, useDefaults: true, strict: false, strictSchema: true });
+  // Strict about unknown keywords only: a `default` inside a oneOf/anyOf variant (common in
+  // SchemaStore's schemas) is a hint for forms that Ajv cannot apply, not a mistake.
+  const logger = {
+    log: () => undefined,
+    warn: (...args: unknown[]) => {
+      const message = args.map(String).join(' ');
+      if (/unknown keyword|unknown format/.test(message)) throw new Error(message);
+    },
+    error: (...args: unknown[]) => {
+      throw new Error(args.map(String).join(' '));
+    },
+  };
+  const ajv = AJV_BY_DRAFT[draftOf(schema)]({ allErrors: true, useDefaults: true, strict: false, strictSchema: 'log', logger });
   addFormats.default(ajv);
   ajv.addFormat('password', true);
   for (const keyword of vendorKeywords(schema)) ajv.addKeyword({ keyword });
