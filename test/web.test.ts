@@ -364,6 +364,9 @@ networks:
       const spec = (await docker.getService(`${stackName}_web`).inspect()).Spec;
       expect(spec.TaskTemplate.ContainerSpec.Image).toBe('jarvis-test/busybox:2');
       expect(spec.TaskTemplate.ContainerSpec.Env).toEqual(['GREETING=olá']);
+      // The generic runbook form gives the Compose file (contentMediaType text/yaml) several lines too.
+      await alice.goto(`${stack.webUrl}/runbooks/deploy-stack`);
+      expect(await alice.$eval('#field-stack', (element) => element.tagName)).toBe('TEXTAREA');
       await alice.context().close();
     } finally {
       await docker.getService(`${stackName}_web`).remove().catch(() => undefined);

@@ -87,6 +87,12 @@ export function ScalarField({ node, path, errors, t, required, unmarked, initial
     }
     default: {
       const secret = isSecret(schema);
+      // A document (contentMediaType such as text/yaml: a Compose file, a config) is typed over several lines.
+      const multiline = node.kind === 'string' && !secret && (typeof (schema as { contentMediaType?: unknown }).contentMediaType === 'string' || (schema as { 'x-jarvis-widget'?: unknown })['x-jarvis-widget'] === 'textarea');
+      if (multiline) {
+        control = <textarea {...common} rows={12} spellCheck={false} className="mono" defaultValue={initial !== undefined && typeof initial !== 'object' ? String(initial) : undefined} />;
+        break;
+      }
       const numeric = node.kind === 'number' || node.kind === 'integer';
       const inputType = secret ? 'password' : numeric ? 'number' : (INPUT_TYPES[schema.format ?? ''] ?? 'text');
       const shown = schema.format === 'date-time' ? dateTimeForField(initial) : initial !== undefined && typeof initial !== 'object' ? String(initial) : undefined;
