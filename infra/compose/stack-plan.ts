@@ -447,24 +447,18 @@ class PlanBuilder {
       if (secret.env && secret.env in environment) this.fail(at('x-jarvis', 'secrets'), `${secret.env} is also set in environment`);
     }
 
-    const cpu = (value: string | undefined, path: PropertyKey[]) => {
+    /** A CPU count or memory size read with its unit; a mistake is reported at its path. */
+    const unit = (parse: (text: string) => number) => (value: string | undefined, path: PropertyKey[]) => {
       if (value === undefined) return undefined;
       try {
-        return nanoCpus(value);
+        return parse(value);
       } catch (error) {
         this.fail(path, (error as Error).message);
         return undefined;
       }
     };
-    const memory = (value: string | undefined, path: PropertyKey[]) => {
-      if (value === undefined) return undefined;
-      try {
-        return ramInBytes(value);
-      } catch (error) {
-        this.fail(path, (error as Error).message);
-        return undefined;
-      }
-    };
+    const cpu = unit(nanoCpus);
+    const memory = unit(ramInBytes);
     const limits = deploy.resources?.limits;
     const reservations = deploy.resources?.reservations;
     const resources = defined({

@@ -48,10 +48,7 @@ function NodeField(props: FieldProps & { node: SchemaNode }) {
     case 'object':
       return (
         <fieldset className="nested">
-          <legend>
-            <LabelText text={title} required={required && !unmarked} t={t} />
-          </legend>
-          {description ? <p className="help">{description}</p> : null}
+          <GroupHeading title={title} description={description} required={required && !unmarked} t={t} />
           <ErrorText id={`${fieldId(path)}-group-error`} errors={ownErrors(errors, path, false)} t={t} />
           <ObjectFields node={node} path={path} initial={initial} errors={errors} t={t} />
         </fieldset>
@@ -66,6 +63,18 @@ function NodeField(props: FieldProps & { node: SchemaNode }) {
 }
 
 /** The properties of an object, then its free keys (additionalProperties) as rows. */
+/** A group's legend and help text: an object, a list or a choice of variants. */
+function GroupHeading({ title, description, required, t }: { title: string; description: string | undefined; required: boolean; t: Shared['t'] }) {
+  return (
+    <>
+      <legend>
+        <LabelText text={title} required={required} t={t} />
+      </legend>
+      {description ? <p className="help">{description}</p> : null}
+    </>
+  );
+}
+
 function ObjectFields({ node, path, initial, errors, t }: Shared & { node: Extract<SchemaNode, { kind: 'object' }>; path: string; initial: unknown }) {
   const values = isObject(initial) ? initial : {};
   const declared = new Set(node.properties.map(([name]) => name));
@@ -132,10 +141,7 @@ function ArrayField({ node, path, errors, t, required, unmarked, initial, title,
   const { rows, add, remove } = useRows(Array.isArray(initial) ? initial : []);
   return (
     <fieldset className="nested">
-      <legend>
-        <LabelText text={title} required={required && !unmarked} t={t} />
-      </legend>
-      {description ? <p className="help">{description}</p> : null}
+      <GroupHeading title={title} description={description} required={required && !unmarked} t={t} />
       <ErrorText id={`${fieldId(path)}-list-error`} errors={ownErrors(errors, path, false)} t={t} />
       <input type="hidden" name={markerName(path, 'count')} value={rows.length} />
       {rows.map((row, index) => (
@@ -166,10 +172,7 @@ function VariantsField({ node, path, errors, t, required, unmarked, initial, tit
   const names = labels.map((label, index) => (labels.indexOf(label) !== labels.lastIndexOf(label) ? `${label} (${index + 1})` : label));
   return (
     <fieldset className="nested">
-      <legend>
-        <LabelText text={title} required={required && !unmarked} t={t} />
-      </legend>
-      {description ? <p className="help">{description}</p> : null}
+      <GroupHeading title={title} description={description} required={required && !unmarked} t={t} />
       <div className="field">
         <label htmlFor={id}>{t('form.variantChoice')}</label>
         <select id={id} name={markerName(path, 'variant')} value={chosen} onChange={(event) => setChosen(Number(event.currentTarget.value))}>
