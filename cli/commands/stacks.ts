@@ -48,14 +48,9 @@ export function registerStackCommands(program: Command, context: CliContext): vo
     .option('--smoke-url <url>', 'an URL that must answer 200 once deployed')
     .option('-w, --watch', 'follow the run to its end')
     .action(async (file: string, options: ComposeOptions & { env: string; endpoint: string; smokeUrl?: string; watch?: boolean }) => {
-      const { workingDir: _notOnTheNodes, ...input } = readStackInput(file, options);
-      await startRun(
-        context.api(),
-        'deploy-stack',
-        options,
-        { endpoint: options.endpoint, ...input, ...(options.smokeUrl ? { smokeUrl: options.smokeUrl } : {}) },
-        `Deploy of ${file} as ${options.name} is`,
-      );
+      // Relative bind sources resolve against the Compose file's directory, as docker stack deploy resolves them.
+      const input = readStackInput(file, options);
+      await startRun(context.api(), 'deploy-stack', options, { endpoint: options.endpoint, ...input, ...(options.smokeUrl ? { smokeUrl: options.smokeUrl } : {}) }, `Deploy of ${file} as ${options.name} is`);
     });
 
   endpointOptions(stacks.command('list').description('stacks with their services and replicas'))

@@ -20,7 +20,8 @@ export const stackInputSchema = z
     variables: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name'), z.string()).default({}),
     envFile: z.string().max(MAX_FILE_BYTES).optional(),
     files: z.record(z.string().min(1), z.string().max(MAX_FILE_BYTES)).default({}),
-    workingDir: z.string().startsWith('/', 'an absolute directory').optional(),
+    /** Where relative bind sources are resolved, as Docker resolves them against the deploying shell's directory ("" for none). */
+    workingDir: z.union([z.literal(''), z.string().startsWith('/', 'an absolute directory')]).optional(),
   })
   .strict();
 
@@ -33,7 +34,7 @@ export function composeSource(input: StackInput): ComposeSource {
     variables: input.variables,
     files: input.files,
     ...(input.envFile !== undefined ? { envFile: input.envFile } : {}),
-    ...(input.workingDir !== undefined ? { workingDir: input.workingDir } : {}),
+    ...(input.workingDir ? { workingDir: input.workingDir } : {}),
   };
 }
 
