@@ -183,6 +183,39 @@ async function withConnectionSecrets(docker: Docker, stack: string, spec: Docker
   return { ...spec, TaskTemplate: { ...template, ContainerSpec: { ...container, Env: env.sort(), Secrets: files } } as unknown as Docker.ServiceSpec['TaskTemplate'] };
 }
 
+/**
+ * Reads the connections top-level secrets and configs take their data from (`x-jarvis:
+ * { connection }`), names each after a digest of its value (a changed value rolls the services
+ * over to a new one) and points the services' references at those names.
+ */
+async function withConnectionData(plan: StackPlan, resolveSecret: (connection: string) => Promise<string>): Promise<StackPlan> {
+  const renamed = new Map<string, string>();
+  const resolve = async (objects: PlannedObject[]) =>
+    Promise.all(
+      objects.map(async (object) => {
+        if (object.connection === undefined) return object;
+        const data = Buffer.from(await resolveSecret(object.connection));
+        const name = object.fixedName ? object.name : `${object.name}_${createHash('sha256').update(data).digest('hex').slice(0, 10)}`;
+        renamed.set(object.name, name);
+        return { ...object, name, data: data.toString('base64') };
+      }),
+    );
+  const secrets = await resolve(plan.secrets);
+  const configs = await resolve(plan.configs);
+  if (renamed.size === 0) return plan;
+  const services = plan.services.map((service) => {
+    const template = service.spec.TaskTemplate as unknown as ContainerSpec;
+    const container = template.ContainerSpec ?? {};
+    const rename = (references: Array<Record<string, unknown>> | undefined, field: 'SecretName' | 'ConfigName') =>
+      references?.map((reference) => ({ ...reference, [field]: renamed.get(String(reference[field])) ?? reference[field] }));
+    const secretsOf = rename(container.Secrets, 'SecretName');
+    const configsOf = rename(container.Configs, 'ConfigName');
+    const spec = { ...service.spec, TaskTemplate: { ...template, ContainerSpec: { ...container, ...(secretsOf ? { Secrets: secretsOf } : {}), ...(configsOf ? { Configs: configsOf } : {}) } } as unknown as Docker.ServiceSpec['TaskTemplate'] };
+    return { ...service, spec };
+  });
+  return { ...plan, secrets, configs, services };
+}
+
 /** Fills the IDs Swarm needs next to the names of a service's secrets and configs. */
 function withObjectIds(spec: Docker.ServiceSpec, secretIds: Map<string, string>, configIds: Map<string, string>): Docker.ServiceSpec {
   const template = spec.TaskTemplate as unknown as ContainerSpec;
@@ -200,7 +233,8 @@ function withObjectIds(spec: Docker.ServiceSpec, secretIds: Map<string, string>,
  * Creates what the stack needs (networks, secrets, configs) and creates or updates every
  * service, as `docker stack deploy` does; does not wait.
  */
-export async function applyStackPlan(docker: Docker, plan: StackPlan, options: ApplyOptions): Promise<AppliedService[]> {
+export async function applyStackPlan(docker: Docker, planned: StackPlan, options: ApplyOptions): Promise<AppliedService[]> {
+  const plan = await withConnectionData(planned, options.resolveSecret);
   await ensureNetworks(docker, plan, options.log);
   const secretIds = await ensureObjects(docker, 'secret', plan.secrets, options.log);
   const configIds = await ensureObjects(docker, 'config', plan.configs, options.log);

@@ -121,15 +121,24 @@ describe('Swarm stacks', () => {
 
   it("mounts a connection's secret as a Swarm secret file, never in the service spec, and removes it with the stack", async () => {
     const stack = `${STACK}sec`;
+    // Both ways: a top-level secret whose data is the connection's (Compose references, with target and mode), and x-jarvis on a service.
     const manifest = `
+x-service: &service
+  image: jarvis-test/busybox:1
+  command: [sh, -c, 'trap "exit 0" TERM; while true; do sleep 1 & wait $$!; done']
+  networks: [hostnet]
+  healthcheck: { test: [CMD, sh, -c, 'grep -q ^postgres://shop: /run/secrets/database_url'], interval: 1s, timeout: 1s, retries: 2 }
 services:
   api:
-    image: jarvis-test/busybox:1
-    command: [sh, -c, 'trap "exit 0" TERM; while true; do sleep 1 & wait $$!; done']
-    networks: [hostnet]
-    healthcheck: { test: [CMD, sh, -c, 'grep -q ^postgres://shop: /run/secrets/database_url'], interval: 1s, timeout: 1s, retries: 2 }
+    <<: *service
+    secrets: [{ source: shop_database, target: database_url, mode: 0400 }]
+  worker:
+    <<: *service
     x-jarvis:
       secrets: [{ connection: shop-db, file: database_url }]
+secrets:
+  shop_database:
+    x-jarvis: { connection: shop-db }
 networks:
   hostnet: { external: true, name: host }
 `;
@@ -138,15 +147,20 @@ networks:
     const spec = (await docker.getService(`${stack}_api`).inspect()).Spec;
     expect(JSON.stringify(spec)).not.toContain('Sw4rm-s3cret');
     expect(spec.TaskTemplate.ContainerSpec.Secrets).toEqual([
+      expect.objectContaining({ SecretName: expect.stringMatching(new RegExp(`^${stack}_shop_database_[0-9a-f]{10}$`)), File: expect.objectContaining({ Name: 'database_url', Mode: 0o400 }) }),
+    ]);
+    const worker = (await docker.getService(`${stack}_worker`).inspect()).Spec;
+    expect(JSON.stringify(worker)).not.toContain('Sw4rm-s3cret');
+    expect(worker.TaskTemplate.ContainerSpec.Secrets).toEqual([
       expect.objectContaining({ SecretName: expect.stringMatching(new RegExp(`^${stack}_shop-db_`)), File: expect.objectContaining({ Name: 'database_url' }) }),
     ]);
     const secretsOf = async () => (await docker.listSecrets({ filters: { label: [`com.docker.stack.namespace=${stack}`] } })).map((secret) => secret.Spec?.Name);
-    expect(await secretsOf()).toHaveLength(1);
+    expect(await secretsOf()).toHaveLength(2);
     // The same file again (a retried or repeated deploy) reuses the secret and restarts nothing.
     const tasksOf = async () => (await docker.listTasks({ filters: { service: [`${stack}_api`], 'desired-state': ['running'] } })).map((task: { ID: string }) => task.ID);
     const before = await tasksOf();
     expect((await run('deploy-stack', { endpoint: 'swarm', name: stack, stack: manifest })).status).toBe('COMPLETED');
-    expect(await secretsOf()).toHaveLength(1);
+    expect(await secretsOf()).toHaveLength(2);
     expect(await tasksOf()).toEqual(before);
     const removed = await run('remove-stack', { endpoint: 'swarm', stack });
     expect(removed.status, removed.error).toBe('COMPLETED');

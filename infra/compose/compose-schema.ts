@@ -373,6 +373,8 @@ const fileObject = (withDriver: boolean) =>
       name: text.optional(),
       template_driver: text.optional(),
       ...(withDriver ? { driver: text.optional(), driver_opts: driverOptions.optional() } : {}),
+      /** The data of a Jarvis connection's secret, read when the stack is deployed (never written in the file). */
+      'x-jarvis': fields({ connection: text.min(1, 'required') }).optional(),
     },
     { extensions: true },
   );

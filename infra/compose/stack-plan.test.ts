@@ -255,5 +255,11 @@ services:
       { connection: 'smtp', env: 'SMTP_PASSWORD' },
     ]);
     expect(refusal('services:\n  web:\n    image: nginx\n    x-jarvis: { routes: [{ host: a.example, port: 80, tls: true }] }\n')[0]).toMatchObject({ path: 'services.web.x-jarvis.routes[0].tls' });
+    // A top-level secret can take its data from a connection, referenced like any secret.
+    const fromConnection = plan('services:\n  web:\n    image: nginx\n    secrets: [{ source: db, target: database_url }]\nsecrets:\n  db:\n    x-jarvis: { connection: shop-db }\n');
+    expect(fromConnection.secrets).toEqual([{ key: 'db', name: 'shop_db', external: false, labels: { 'com.docker.stack.namespace': 'shop' }, connection: 'shop-db' }]);
+    expect(refusal('services:\n  web:\n    image: nginx\nsecrets:\n  db:\n    file: ./db.txt\n    x-jarvis: { connection: shop-db }\n', { files: { 'db.txt': 'x' } })).toEqual([
+      { path: 'secrets.db.file', message: expect.stringMatching(/conflicts with x-jarvis\.connection/) },
+    ]);
   });
 });

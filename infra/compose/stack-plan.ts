@@ -33,12 +33,16 @@ export interface ComposeSource {
   workingDir?: string;
 }
 
-/** A Swarm secret or config the deploy creates from a file (its name carries a digest of the data). */
+/** A Swarm secret or config the deploy creates from a file or a connection (its name carries a digest of the data). */
 export interface PlannedObject {
   key: string;
   name: string;
   external: boolean;
   labels: Record<string, string>;
+  /** Its data is this Jarvis connection's secret, read at deploy time (`x-jarvis: { connection }`). */
+  connection?: string;
+  /** The file gave `name:`: kept as written instead of carrying a digest. */
+  fixedName?: boolean;
   /** base64 data, absent for external ones. */
   data?: string;
   sha256?: string;
@@ -250,6 +254,12 @@ class PlanBuilder {
         if (object.external?.external) {
           if (object.file !== undefined) this.fail([...at, 'file'], `conflicts with external: an external ${kind.slice(0, -1)} already exists in the Swarm`);
           return [{ key, name: object.external.name ?? object.name ?? key, external: true, labels: {} }];
+        }
+        const fromConnection = object['x-jarvis']?.connection;
+        if (fromConnection !== undefined) {
+          if (object.file !== undefined) this.fail([...at, 'file'], 'conflicts with x-jarvis.connection: the data comes from the connection');
+          // Named when deployed, after the connection's value (a digest of it): this name stands for it until then.
+          return [{ key, name: object.name ?? scope(stack, key), external: false, labels: withStackLabel(stack, object.labels), connection: fromConnection, ...(object.name !== undefined ? { fixedName: true } : {}) }];
         }
         if ('driver' in object && object.driver) {
           this.fail([...at, 'driver'], `${kind} drivers are not supported by Jarvis: use file, external, or a connection under x-jarvis`);
