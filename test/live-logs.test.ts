@@ -48,14 +48,17 @@ async function ticketFor(runId: string): Promise<string> {
 function readLines(runId: string, ticket: string, after: number, stopAfter: number, total: number, origin?: string): Promise<{ lines: StoredLine[]; closeCode?: number }> {
   return new Promise((resolve, reject) => {
     const lines: StoredLine[] = [];
+    let done = false;
     const socket = new WebSocket(`ws://${baseUrl}/ws/runs/${runId}?ticket=${ticket}&after=${after}`, origin ? { origin } : {});
     const timer = setTimeout(() => reject(new Error(`only ${lines.length} lines after 60s`)), 60_000);
     socket.on('message', (data) => {
       const message = JSON.parse(String(data)) as { type: string; lines?: StoredLine[] };
-      if (message.type !== 'lines') return;
+      // What arrives while the socket closes is not read: the caller goes on from the last line it got.
+      if (message.type !== 'lines' || done) return;
       lines.push(...message.lines!);
       const last = lines[lines.length - 1]?.seq ?? 0;
       if (lines.length >= stopAfter || last >= total) {
+        done = true;
         clearTimeout(timer);
         socket.close();
         resolve({ lines });

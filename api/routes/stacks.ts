@@ -1,7 +1,7 @@
 // `POST /stacks/validate`: a Compose file read as `docker stack deploy` reads
 // it, answered with the Docker Engine specs a deploy would send (services,
-// networks, secrets and configs, never a secret's data) or with every mistake
-// and where it is. Pure: it touches no engine, so any signed-in user may ask.
+// networks, secrets and configs, never a secret's data), or refused with 400
+// and every mistake and where it is. Pure: it touches no engine, so any signed-in user may ask.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { describePlan, planStack } from '../../infra/compose/stack-plan.js';
@@ -46,7 +46,8 @@ export const stackRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const input = stackInputSchema.safeParse(request.body);
       if (!input.success) throw new JarvisProblem('the validation request is invalid', 'invalid', zodIssuesToErrors('', input.error.issues));
       const result = planStack(composeSource(input.data));
-      if (!result.ok) return { valid: false, errors: result.errors, warnings: result.warnings };
+      // A file Docker would refuse is a request to fix: 400 with every mistake and where it is.
+      if (!result.ok) throw new JarvisProblem('the Compose file is not one docker stack deploy would accept', 'invalid', result.errors);
       const plan = describePlan(result.plan);
       return { valid: true, errors: [], warnings: plan.warnings, plan };
     },

@@ -35,13 +35,18 @@ export function registerStackCommands(program: Command, context: CliContext): vo
   composeOptions(stacks.command('validate').description('validate a Compose file as docker stack deploy reads it and print the ServiceSpec of every service (exit 2 when invalid)'))
     .option('-o, --output <format>', 'table, json or yaml', 'table')
     .action(async (file: string, options: ComposeOptions & { output: OutputFormat }) => {
-      const result = await context.api().call<StackValidation>('POST', '/stacks/validate', readStackInput(file, options));
+      let result: StackValidation;
+      try {
+        result = await context.api().call<StackValidation>('POST', '/stacks/validate', readStackInput(file, options));
+      } catch (error) {
+        // Invalid: the mistakes on stderr (exit 2), or as data for -o json|yaml.
+        if (!(error instanceof JarvisProblem) || error.kind !== 'invalid' || options.output === 'table') throw error;
+        printData(options.output, { valid: false, errors: error.errors, warnings: [] }, () => '');
+        process.exitCode = 2;
+        return;
+      }
       if (options.output !== 'table') printData(options.output, result, () => '');
       else printValidation(result);
-      if (!result.valid) {
-        if (options.output !== 'table') process.exitCode = 2;
-        else throw new JarvisProblem(`${file} is not a stack docker stack deploy would accept`, 'invalid', result.errors);
-      }
     });
 
   endpointOptions(composeOptions(stacks.command('deploy').description('deploy a Compose file as a stack (a deploy-stack run, validated before any approval; prod asks an approver first)')))
