@@ -39,6 +39,8 @@ export interface CorpusResult {
 
 export const loadCorpus = (): CorpusEntry[] => JSON.parse(readFileSync(path.join(CORPUS_DIR, 'corpus.json'), 'utf8')) as CorpusEntry[];
 
+/** Another run on the same Swarm (a second checkout's tests) names its stacks apart. */
+const RUN = Math.random().toString(36).slice(2, 6);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class CorpusChecker {
@@ -139,8 +141,8 @@ export class CorpusChecker {
     const text = readFileSync(path.join(CORPUS_DIR, entry.file), 'utf8');
     const envFile = entry.envFile ? readFileSync(path.join(directory, entry.envFile), 'utf8') : undefined;
     const fromEnvFile = Object.fromEntries(envFile ? parseEnvFile(envFile, () => undefined, entry.envFile ?? '') : []);
-    const dockerStack = `corpusd${index}`;
-    const jarvisStack = `corpusj${index}`;
+    const dockerStack = `corpusd${index}${RUN}`;
+    const jarvisStack = `corpusj${index}${RUN}`;
     this.createNeeds(entry);
     try {
       // Docker, with exactly the entry's variables in its environment (and the env file's, which the runner loads as Jarvis does).

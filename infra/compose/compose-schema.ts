@@ -206,9 +206,10 @@ const healthcheck = fields({
   timeout: duration.optional(),
 });
 
+// Written into a Traefik rule between backticks: a host name and a plain path, nothing that could end the quote.
 const route = fields({
-  host: text.min(1, 'required'),
-  path: text.startsWith('/', 'must start with /').default('/'),
+  host: text.regex(/^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/, 'a host name such as shop.example.org'),
+  path: text.regex(/^\/[^`\s]*$/, 'a path starting with / (no spaces or backticks)').default('/'),
   port: integer.min(1).max(65_535),
   tlsResolver: text.optional(),
   entrypoints: stringList.optional(),

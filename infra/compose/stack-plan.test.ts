@@ -233,6 +233,12 @@ services:
     expect(refusal('services:\n  web:\n    image: Nginx:latest\n')).toEqual([{ path: 'services.web.image', message: expect.stringMatching(/must be lowercase/) }]);
     expect(refusal('services:\n  web:\n    image: nginx\n  web:\n    image: redis\n')[0]).toMatchObject({ path: '(yaml)', message: expect.stringMatching(/line 4.*unique/) });
     expect(refusal('services:\n  web:\n    image: nginx\n', { stack: 'Shop Stack' })).toEqual([{ path: '(stack name)', message: expect.stringMatching(/not a stack name/) }]);
+    // Hostile input: aliases that would expand exponentially, and a route that would break out of Traefik's rule.
+    const laughs = ['a: &a [x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, index) => `${String.fromCharCode(98 + index)}: &${String.fromCharCode(98 + index)} [${Array(9).fill(`*${String.fromCharCode(97 + index)}`).join(', ')}]`)].join('\n');
+    expect(refusal(`x-laughs:\n${laughs.replace(/^/gm, '  ')}\nservices:\n  web:\n    image: nginx\n`)).toEqual([{ path: '(yaml)', message: expect.stringMatching(/alias/i) }]);
+    expect(refusal('services:\n  web:\n    image: nginx\n    x-jarvis: { routes: [{ host: "a.org`) || Host(`evil.org", port: 80 }] }\n')).toEqual([
+      { path: 'services.web.x-jarvis.routes[0].host', message: expect.stringMatching(/a host name/) },
+    ]);
   });
 
   it('keeps Jarvis additions under x-jarvis: Traefik routes as labels, connection secrets resolved only at deploy', () => {

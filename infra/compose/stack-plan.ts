@@ -185,7 +185,14 @@ class PlanBuilder {
       }
       return this.result();
     }
-    const raw = document.toJS({ maxAliasCount: 1_000 }) as unknown;
+    let raw: unknown;
+    try {
+      // Aliases are expanded a bounded number of times: a "billion laughs" file is refused, not expanded.
+      raw = document.toJS({ maxAliasCount: 200 }) as unknown;
+    } catch (error) {
+      this.fail('(yaml)', (error as Error).message);
+      return this.result();
+    }
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
       this.fail('(root)', 'a Compose file is a mapping with services (and networks, volumes, secrets, configs)');
       return this.result();
