@@ -9,7 +9,7 @@ import { useT, type Translate } from '../i18n/index.js';
 import { ApiProblem, requireApi } from '../lib/api.server.js';
 import { selectedEnvironment } from '../lib/session.server.js';
 import { rolesIn, useShell } from '../lib/shell-data.js';
-import { parseVariables, type PlannedServiceView, type StackValidation } from '../lib/stack-validation.js';
+import { parseVariables, type PlannedServiceView, type StackFinding, type StackValidation } from '../lib/stack-validation.js';
 import { TableHead } from '../lib/table-head.js';
 
 interface Connection {
@@ -71,6 +71,19 @@ function modeOf(service: PlannedServiceView, t: Translate): string {
   return t('stacks.replicas', { count: mode.Replicated?.Replicas ?? 1 });
 }
 
+/** Mistakes or warnings, each with where it is in the file. */
+function FindingList({ findings, className }: { findings: StackFinding[]; className?: string }) {
+  return (
+    <ul className={className}>
+      {findings.map((finding, index) => (
+        <li key={index}>
+          <span className="mono">{finding.path}</span>: {finding.message}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 function PlannedServices({ validation, t }: { validation: StackValidation; t: Translate }) {
   const services = validation.plan?.services ?? [];
   return (
@@ -82,25 +95,13 @@ function PlannedServices({ validation, t }: { validation: StackValidation; t: Tr
       ) : (
         <div role="alert" className="error">
           <p>{t('stacks.invalid')}</p>
-          <ul className="stack-errors">
-            {validation.errors.map((error, index) => (
-              <li key={index}>
-                <span className="mono">{error.path}</span>: {error.message}
-              </li>
-            ))}
-          </ul>
+          <FindingList findings={validation.errors} className="stack-errors" />
         </div>
       )}
       {validation.warnings.length > 0 ? (
         <div className="stack-warnings">
           <h3>{t('stacks.warnings')}</h3>
-          <ul>
-            {validation.warnings.map((warning, index) => (
-              <li key={index}>
-                <span className="mono">{warning.path}</span>: {warning.message}
-              </li>
-            ))}
-          </ul>
+          <FindingList findings={validation.warnings} />
         </div>
       ) : null}
       {services.length > 0 ? (
