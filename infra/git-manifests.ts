@@ -17,7 +17,7 @@ import { mkdir, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
-import { fileKey, referencedFiles, stackNameSchema } from './compose/stack-input.js';
+import { collectReferencedFiles, fileKey, stackNameSchema } from './compose/stack-input.js';
 
 const run = promisify(execFile);
 
@@ -215,11 +215,10 @@ export async function readOrchFiles(directory: string, parseYamlText: (text: str
   const readStack = async (entry: OrchStack): Promise<ListedStack> => {
     const compose = await read(entry.file);
     const envFile = entry.envFile ? (await read(entry.envFile)).text : undefined;
-    const files: Record<string, string> = {};
-    for (const name of referencedFiles(compose.text, entry.variables)) {
+    const files = await collectReferencedFiles(compose.text, entry.variables, async (name) => {
       const relative = path.posix.join(path.posix.dirname(entry.file), fileKey(name));
-      if (existsSync(path.resolve(root, relative))) files[fileKey(name)] = (await read(relative)).text;
-    }
+      return existsSync(path.resolve(root, relative)) ? (await read(relative)).text : undefined;
+    });
     return { ...compose, entry, files, ...(envFile !== undefined ? { envFile } : {}) };
   };
   return { runbooks: await Promise.all(parsed.data.runbooks.map(read)), stacks: await Promise.all(parsed.data.stacks.map(readStack)) };

@@ -6,7 +6,7 @@
 // failed with Swarm's reason.
 import type Docker from 'dockerode';
 import { createHash } from 'node:crypto';
-import { STACK_LABEL, type ConnectionSecret, type PlannedObject, type StackPlan } from './compose/stack-plan.js';
+import { digestName, STACK_LABEL, type ConnectionSecret, type PlannedObject, type StackPlan } from './compose/stack-plan.js';
 
 export { STACK_LABEL };
 
@@ -180,7 +180,21 @@ async function withConnectionSecrets(docker: Docker, stack: string, spec: Docker
       files.push({ SecretID: secret.id, SecretName: secret.name, File: { Name: reference.file, UID: '0', GID: '0', Mode: 0o444 } });
     }
   }
-  return { ...spec, TaskTemplate: { ...template, ContainerSpec: { ...container, Env: env.sort(), Secrets: files } } as unknown as Docker.ServiceSpec['TaskTemplate'] };
+  return withContainer(spec, { ...container, Env: env.sort(), Secrets: files });
+}
+
+/** The spec with another container spec (the rest of the task template kept). */
+function withContainer(spec: Docker.ServiceSpec, container: ContainerFields): Docker.ServiceSpec {
+  return { ...spec, TaskTemplate: { ...(spec.TaskTemplate as unknown as ContainerSpec), ContainerSpec: container } as unknown as Docker.ServiceSpec['TaskTemplate'] };
+}
+
+/** The spec with each of its secret and config references changed by `update`. */
+function withReferences(spec: Docker.ServiceSpec, update: (reference: Record<string, unknown>, kind: 'Secret' | 'Config') => Record<string, unknown>): Docker.ServiceSpec {
+  const container = (spec.TaskTemplate as unknown as ContainerSpec).ContainerSpec;
+  if (!container) return spec;
+  const secrets = container.Secrets?.map((reference) => update(reference, 'Secret'));
+  const configs = container.Configs?.map((reference) => update(reference, 'Config'));
+  return withContainer(spec, { ...container, ...(secrets ? { Secrets: secrets } : {}), ...(configs ? { Configs: configs } : {}) });
 }
 
 /**
@@ -190,43 +204,29 @@ async function withConnectionSecrets(docker: Docker, stack: string, spec: Docker
  */
 async function withConnectionData(plan: StackPlan, resolveSecret: (connection: string) => Promise<string>): Promise<StackPlan> {
   const renamed = new Map<string, string>();
-  const resolve = async (objects: PlannedObject[]) =>
+  const resolve = async (kind: 'Secret' | 'Config', objects: PlannedObject[]) =>
     Promise.all(
       objects.map(async (object) => {
         if (object.connection === undefined) return object;
         const data = Buffer.from(await resolveSecret(object.connection));
-        const name = object.fixedName ? object.name : `${object.name}_${createHash('sha256').update(data).digest('hex').slice(0, 10)}`;
-        renamed.set(object.name, name);
+        const name = object.fixedName ? object.name : digestName(object.name, data);
+        renamed.set(`${kind}:${object.name}`, name);
         return { ...object, name, data: data.toString('base64') };
       }),
     );
-  const secrets = await resolve(plan.secrets);
-  const configs = await resolve(plan.configs);
+  const secrets = await resolve('Secret', plan.secrets);
+  const configs = await resolve('Config', plan.configs);
   if (renamed.size === 0) return plan;
-  const services = plan.services.map((service) => {
-    const template = service.spec.TaskTemplate as unknown as ContainerSpec;
-    const container = template.ContainerSpec ?? {};
-    const rename = (references: Array<Record<string, unknown>> | undefined, field: 'SecretName' | 'ConfigName') =>
-      references?.map((reference) => ({ ...reference, [field]: renamed.get(String(reference[field])) ?? reference[field] }));
-    const secretsOf = rename(container.Secrets, 'SecretName');
-    const configsOf = rename(container.Configs, 'ConfigName');
-    const spec = { ...service.spec, TaskTemplate: { ...template, ContainerSpec: { ...container, ...(secretsOf ? { Secrets: secretsOf } : {}), ...(configsOf ? { Configs: configsOf } : {}) } } as unknown as Docker.ServiceSpec['TaskTemplate'] };
-    return { ...service, spec };
-  });
+  const services = plan.services.map((service) => ({
+    ...service,
+    spec: withReferences(service.spec, (reference, kind) => ({ ...reference, [`${kind}Name`]: renamed.get(`${kind}:${String(reference[`${kind}Name`])}`) ?? reference[`${kind}Name`] })),
+  }));
   return { ...plan, secrets, configs, services };
 }
 
 /** Fills the IDs Swarm needs next to the names of a service's secrets and configs. */
 function withObjectIds(spec: Docker.ServiceSpec, secretIds: Map<string, string>, configIds: Map<string, string>): Docker.ServiceSpec {
-  const template = spec.TaskTemplate as unknown as ContainerSpec;
-  const container = template.ContainerSpec;
-  if (!container) return spec;
-  const secrets = container.Secrets?.map((reference) => ({ ...reference, SecretID: secretIds.get(String(reference.SecretName)) ?? reference.SecretID }));
-  const configs = container.Configs?.map((reference) => ({ ...reference, ConfigID: configIds.get(String(reference.ConfigName)) ?? reference.ConfigID }));
-  return {
-    ...spec,
-    TaskTemplate: { ...template, ContainerSpec: { ...container, ...(secrets ? { Secrets: secrets } : {}), ...(configs ? { Configs: configs } : {}) } } as unknown as Docker.ServiceSpec['TaskTemplate'],
-  };
+  return withReferences(spec, (reference, kind) => ({ ...reference, [`${kind}ID`]: (kind === 'Secret' ? secretIds : configIds).get(String(reference[`${kind}Name`])) ?? reference[`${kind}ID`] }));
 }
 
 /**

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { PROJECT_ROOT } from '../config/env.js';
-import { fileKey, referencedFiles } from '../infra/compose/stack-input.js';
+import { collectReferencedFiles } from '../infra/compose/stack-input.js';
 import { parseEnvFile } from '../infra/compose/interpolate.js';
 import { planStack } from '../infra/compose/stack-plan.js';
 import { applyStackPlan, removeStack } from '../infra/swarm-stack.js';
@@ -153,14 +153,13 @@ export class CorpusChecker {
       await this.removeAndWait(dockerStack);
 
       // Jarvis, from the same file, variables and files next to it.
-      const files: Record<string, string> = {};
-      for (const name of referencedFiles(text, { ...fromEnvFile, ...entry.variables })) {
+      const files = await collectReferencedFiles(text, { ...fromEnvFile, ...entry.variables }, (name) => {
         try {
-          files[fileKey(name)] = readFileSync(path.join(directory, name), 'utf8');
+          return readFileSync(path.join(directory, name), 'utf8');
         } catch {
-          // Left out: the plan says which file is missing.
+          return undefined; // the plan says which file is missing
         }
-      }
+      });
       const planned = planStack({ text, stack: jarvisStack, variables: entry.variables, files, workingDir: directory, ...(envFile !== undefined ? { envFile } : {}) });
       let jarvisVerdict: 'accepted' | 'refused' = planned.ok ? 'accepted' : 'refused';
       const reasons = planned.ok ? [] : planned.errors.map((error) => `${error.path}: ${error.message}`);

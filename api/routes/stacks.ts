@@ -6,8 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { describePlan, planStack } from '../../infra/compose/stack-plan.js';
 import { composeSource, stackInputSchema } from '../../infra/compose/stack-input.js';
-import { JarvisProblem } from '../../manifest/errors.js';
-import { zodIssuesToErrors } from '../../manifest/errors.js';
+import { JarvisProblem, zodIssuesToErrors } from '../../manifest/errors.js';
 import { principalOf } from '../plugins/auth.js';
 import { problemResponses } from '../schemas.js';
 

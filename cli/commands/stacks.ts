@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileKey, referencedFiles } from '../../infra/compose/stack-input.js';
+import { collectReferencedFiles } from '../../infra/compose/stack-input.js';
 import { parseEnvFile } from '../../infra/compose/interpolate.js';
 import { JarvisProblem, type ManifestError } from '../../manifest/errors.js';
 import type { ApiClient } from '../api-client.js';
@@ -37,7 +37,7 @@ export function registerStackCommands(program: Command, context: CliContext): vo
     .action(async (file: string, options: ComposeOptions & { output: OutputFormat }) => {
       let result: StackValidation;
       try {
-        result = await context.api().call<StackValidation>('POST', '/stacks/validate', readStackInput(file, options));
+        result = await context.api().call<StackValidation>('POST', '/stacks/validate', await readStackInput(file, options));
       } catch (error) {
         // Invalid: the mistakes on stderr (exit 2), or as data for -o json|yaml.
         if (!(error instanceof JarvisProblem) || error.kind !== 'invalid' || options.output === 'table') throw error;
@@ -54,8 +54,14 @@ export function registerStackCommands(program: Command, context: CliContext): vo
     .option('-w, --watch', 'follow the run to its end')
     .action(async (file: string, options: ComposeOptions & { env: string; endpoint: string; smokeUrl?: string; watch?: boolean }) => {
       // Relative bind sources resolve against the Compose file's directory, as docker stack deploy resolves them.
-      const input = readStackInput(file, options);
-      await startRun(context.api(), 'deploy-stack', options, { endpoint: options.endpoint, ...input, ...(options.smokeUrl ? { smokeUrl: options.smokeUrl } : {}) }, `Deploy of ${file} as ${options.name} is`);
+      const input = await readStackInput(file, options);
+      await startRun(
+        context.api(),
+        'deploy-stack',
+        options,
+        { endpoint: options.endpoint, ...input, ...(options.smokeUrl ? { smokeUrl: options.smokeUrl } : {}) },
+        `Deploy of ${file} as ${options.name} is`,
+      );
     });
 
   endpointOptions(stacks.command('list').description('stacks with their services and replicas'))
@@ -108,7 +114,7 @@ const composeOptions = (command: Command) =>
     .option('--env-file <file>', 'an env file (KEY=value lines) for interpolation');
 
 /** The Compose file, its variables and the files it names (read next to it), as the API takes them. */
-function readStackInput(file: string, options: ComposeOptions) {
+async function readStackInput(file: string, options: ComposeOptions) {
   const variables: Record<string, string> = {};
   for (const entry of options.var) {
     const at = entry.indexOf('=');
@@ -125,11 +131,8 @@ function readStackInput(file: string, options: ComposeOptions) {
   const stack = read(file, 'the Compose file');
   const envFile = options.envFile ? read(options.envFile, 'the env file') : undefined;
   const directory = path.dirname(path.resolve(file));
-  const files: Record<string, string> = {};
   const lookupVariables = { ...Object.fromEntries(envFile !== undefined ? parseEnvFile(envFile, () => undefined, options.envFile ?? 'the env file') : []), ...variables };
-  for (const name of referencedFiles(stack, lookupVariables)) {
-    files[fileKey(name)] = read(path.resolve(directory, name), `${name}, named in the Compose file,`);
-  }
+  const files = await collectReferencedFiles(stack, lookupVariables, (name) => read(path.resolve(directory, name), `${name}, named in the Compose file,`));
   return { stack, name: options.name, variables, files, workingDir: directory, ...(envFile !== undefined ? { envFile } : {}) };
 }
 

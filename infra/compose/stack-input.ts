@@ -67,6 +67,24 @@ export function referencedFiles(text: string, variables: Record<string, string> 
   return [...names];
 }
 
+/**
+ * The files a Compose file names, as `files` takes them: each read by `read` (given the name as
+ * written, relative to the Compose file); one `read` has no answer for is left out, and the
+ * validation says it is missing.
+ */
+export async function collectReferencedFiles(
+  text: string,
+  variables: Record<string, string>,
+  read: (name: string) => Promise<string | undefined> | string | undefined,
+): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  for (const name of referencedFiles(text, variables)) {
+    const content = await read(name);
+    if (content !== undefined) files[fileKey(name)] = content;
+  }
+  return files;
+}
+
 /** A referenced file's key in `files`: its path relative to the Compose file, normalised. */
 export function fileKey(name: string): string {
   return path.posix.normalize(name.replace(/\\/g, '/')).replace(/^(\.\/)+/, '');

@@ -90,6 +90,12 @@ export interface StackPlan {
 export type StackPlanResult = { ok: true; plan: StackPlan } | { ok: false; errors: ManifestError[]; warnings: ManifestError[] };
 
 const scope = (stack: string, name: string) => `${stack}_${name}`;
+
+/**
+ * A Swarm secret's or config's name for some data: Swarm cannot change them, so the name carries
+ * a digest of the data, and changed data makes a new one the services roll over to.
+ */
+export const digestName = (base: string, data: Buffer) => `${base}_${createHash('sha256').update(data).digest('hex').slice(0, 10)}`;
 const withStackLabel = (stack: string, labels: Record<string, string | null> | undefined): Record<string, string> => ({
   ...Object.fromEntries(Object.entries(labels ?? {}).map(([key, value]) => [key, value ?? ''])),
   [STACK_LABEL]: stack,
@@ -266,7 +272,16 @@ class PlanBuilder {
         if (fromConnection !== undefined) {
           if (object.file !== undefined) this.fail([...at, 'file'], 'conflicts with x-jarvis.connection: the data comes from the connection');
           // Named when deployed, after the connection's value (a digest of it): this name stands for it until then.
-          return [{ key, name: object.name ?? scope(stack, key), external: false, labels: withStackLabel(stack, object.labels), connection: fromConnection, ...(object.name !== undefined ? { fixedName: true } : {}) }];
+          return [
+            {
+              key,
+              name: object.name ?? scope(stack, key),
+              external: false,
+              labels: withStackLabel(stack, object.labels),
+              connection: fromConnection,
+              ...(object.name !== undefined ? { fixedName: true } : {}),
+            },
+          ];
         }
         if ('driver' in object && object.driver) {
           this.fail([...at, 'driver'], `${kind} drivers are not supported by Jarvis: use file, external, or a connection under x-jarvis`);
@@ -279,9 +294,7 @@ class PlanBuilder {
         const content = this.readFile(object.file, [...at, 'file']);
         if (content === undefined) return [];
         const data = Buffer.from(content);
-        const sha256 = createHash('sha256').update(data).digest('hex');
-        // Swarm secrets and configs cannot change: a digest in the name lets a changed file roll the services over to a new one.
-        const name = object.name ?? `${scope(stack, key)}_${sha256.slice(0, 10)}`;
+        const name = object.name ?? digestName(scope(stack, key), data);
         return [
           {
             key,
@@ -289,7 +302,7 @@ class PlanBuilder {
             external: false,
             labels: withStackLabel(stack, object.labels),
             data: data.toString('base64'),
-            sha256,
+            sha256: createHash('sha256').update(data).digest('hex'),
             size: data.length,
             ...(object.template_driver ? { templateDriver: object.template_driver } : {}),
           },
