@@ -36,6 +36,8 @@ import { nodeRoutes, type AgentSettings } from './routes/nodes.js';
 import type { NodeStore } from '../infra/node-store.js';
 import { healthRoutes } from './routes/health.js';
 import { runbookRoutes } from './routes/runbooks.js';
+import { scheduleRoutes } from './routes/schedules.js';
+import type { ScheduleService } from '../schedules/schedule-service.js';
 import { runRoutes } from './routes/runs.js';
 import { ProblemSchema } from './schemas.js';
 import { installValidators } from './validation.js';
@@ -82,6 +84,8 @@ export interface ApiDependencies {
   aiPlans: AiPlanService;
   /** Each environment's egress allowlist for http and notify actions. */
   egressAllowlists: EgressAllowlistStore;
+  /** Runbooks on Temporal Schedules. */
+  schedules: ScheduleService;
 }
 
 export interface ApiSettings {
@@ -170,6 +174,7 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
   await app.register(authRoutes, { auth: deps.auth, users: deps.users, secureCookies: settings.secureCookies, loginAttemptsPerMinute: settings.loginAttemptsPerMinute ?? 10 });
   await app.register(runbookRoutes, { catalog: deps.catalog, runs: deps.runs, idempotencyKeys: deps.idempotencyKeys, versions: deps.runbookVersions });
   await app.register(runRoutes, { runs: deps.runs });
+  await app.register(scheduleRoutes, { schedules: deps.schedules });
   await app.register(adminRoutes, { environments: deps.environments, users: deps.users, auth: deps.auth });
   await app.register(connectionRoutes, { connections: deps.connections });
   await app.register(egressRoutes, { allowlists: deps.egressAllowlists });

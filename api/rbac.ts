@@ -18,12 +18,7 @@ export interface Principal {
 
 export type Permission = 'read' | 'execute' | 'approve' | 'administer';
 
-const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  admin: ['read', 'execute', 'approve', 'administer'],
-  operator: ['read', 'execute'],
-  approver: ['read', 'approve'],
-  viewer: ['read'],
-};
+const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = { admin: ['read', 'execute', 'approve', 'administer'], operator: ['read', 'execute'], approver: ['read', 'approve'], viewer: ['read'] };
 
 export function rolesIn(principal: Principal, environment: string): Role[] {
   return principal.grants.filter((grant) => grant.environment === environment).map((grant) => grant.role);
@@ -42,4 +37,13 @@ export function satisfiesRole(held: readonly Role[], required: Role): boolean {
   if (held.includes('admin')) return true;
   if (required === 'viewer') return held.length > 0;
   return held.includes(required);
+}
+
+/** Whether a principal may start a runbook in an environment: the operator right there, and the runbook's own `requiredRole`. */
+export function mayStartRunbook(principal: Principal, runbook: { requiredRole: Role }, environment: string): boolean {
+  return can(principal, 'execute', environment) && satisfiesRole(rolesIn(principal, environment), runbook.requiredRole);
+}
+
+export function startRefusal(runbook: { name: string; requiredRole: Role }, environment: string): string {
+  return `starting ${runbook.name} in ${environment} needs the operator role there (and ${runbook.requiredRole})`;
 }

@@ -41,9 +41,13 @@ import { SignInBackoff } from './services/sign-in-backoff.js';
 import { ConnectionService } from './services/connection-service.js';
 import { RunbookVersionService } from './services/runbook-version-service.js';
 import { UserService } from './services/user-service.js';
+import { ScheduleService } from '../schedules/schedule-service.js';
+import { createScheduleFireActivities } from '../schedules/schedule-fire-activities.js';
+import { startControlWorker } from './control-worker.js';
+import { temporalTlsOf } from '../temporal/tls.js';
 
 export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runbooksDir' | 'taskQueue' | 'accessTokenTtlMs' | 'refreshTokenTtlMs' | 'apiTokenMaxTtlMs'> &
-  Partial<Pick<JarvisEnv, 'agentTemporalAddress' | 'enrollmentTokenTtlMs' | 'gitAllowFileUrls' | 'searchPath'>> & {
+  Partial<Pick<JarvisEnv, 'agentTemporalAddress' | 'enrollmentTokenTtlMs' | 'gitAllowFileUrls' | 'searchPath' | 'temporalTls'>> & {
     /** The model API; without it (or without a chat model) AI Ops answers from retrieval alone. */
     ai?: AiSettings;
     /** Crash points for tests (a start interrupted as a killed API would interrupt it); none in production. */
@@ -54,11 +58,7 @@ const OFFLINE_AI: AiSettings = { timeoutMs: 60_000, maxRetries: 3 };
 
 const ENROLLMENT_TTL_MS = 60 * 60_000;
 
-export async function createControlPlane(
-  config: ControlPlaneConfig,
-  database: { prisma: Database; url: string },
-  temporal: Client,
-): Promise<ApiDependencies & { close(): Promise<void> }> {
+export async function createControlPlane(config: ControlPlaneConfig, database: { prisma: Database; url: string }, temporal: Client): Promise<ApiDependencies & { close(): Promise<void> }> {
   const db = database.prisma;
   const secret = SecretKey.load(config.secretKey, config.dataDir);
   const catalog = await RunbookCatalog.fromDirectory(config.runbooksDir, actionCatalog);
@@ -95,15 +95,29 @@ export async function createControlPlane(
   const aiService = new AiService({ runs, logs: logStore, knowledge, audit, catalog, ...(provider ? { provider } : {}) });
   const aiPlans = new AiPlanService({ runs, logs: logStore, knowledge, plans: new PlanStore(pool), audit, nodes, connections, ...(provider ? { provider } : {}) });
   // Runbook descriptions join the knowledge base in the background: the API does not wait for embeddings to serve.
+  const auth = new AuthService(db, new AccessTokens(secret.derive('access-tokens'), config.accessTokenTtlMs), credentials, new SignInBackoff(db), {
+    refreshTtlMs: config.refreshTokenTtlMs,
+    apiTokenMaxTtlMs: config.apiTokenMaxTtlMs,
+  });
+  const schedules = new ScheduleService(db, temporal, runs, credentials, config.taskQueue);
+  const controlWorker = await startControlWorker(
+    temporal,
+    config.taskQueue,
+    createScheduleFireActivities({ db, temporal, schedules, audit, principalOfUser: (userId) => auth.principalOfUser(userId) }),
+    config.temporalTls ? temporalTlsOf({ temporalTls: config.temporalTls }) : undefined,
+  );
+  // Schedules whose Temporal Schedule was lost (a crash right after their row was written, a wiped Temporal) fire again.
+  const schedulesReconciled = schedules
+    .reconcile()
+    .then((recreated) => recreated.length > 0 && console.log(`created the Temporal Schedules of ${recreated.join(', ')} again`))
+    .catch((error: unknown) => console.error('could not reconcile schedules with Temporal', error));
   const runbooksIngested = aiService.ingestRunbooks().catch((error: unknown) => console.error('could not ingest runbook descriptions into the knowledge base', error));
   return {
     temporal,
     catalog,
     runs,
-    auth: new AuthService(db, new AccessTokens(secret.derive('access-tokens'), config.accessTokenTtlMs), credentials, new SignInBackoff(db), {
-      refreshTtlMs: config.refreshTokenTtlMs,
-      apiTokenMaxTtlMs: config.apiTokenMaxTtlMs,
-    }),
+    auth,
+    schedules,
     audit,
     ai: aiService,
     aiPlans,
@@ -135,6 +149,8 @@ export async function createControlPlane(
     },
     async close() {
       await runbooksIngested;
+      await schedulesReconciled;
+      await controlWorker.stop();
       await logListener.stop();
       await pool.end();
     },

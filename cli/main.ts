@@ -13,6 +13,7 @@ import { registerNetworkCommands } from './commands/network.js';
 import { registerNodeCommands } from './commands/nodes.js';
 import { registerRunbookCommands } from './commands/runbooks.js';
 import { registerRunCommands } from './commands/runs.js';
+import { registerScheduleCommands } from './commands/schedules.js';
 import { registerStackCommands } from './commands/stacks.js';
 import { registerUserCommands } from './commands/users.js';
 import { createCliContext } from './context.js';
@@ -25,6 +26,7 @@ const program = new Command('jarvis').description('Jarvis operations control pla
 for (const register of [
   registerRunbookCommands,
   registerRunCommands,
+  registerScheduleCommands,
   registerUserCommands,
   registerContainerCommands,
   registerNodeCommands,

@@ -36,6 +36,8 @@ export interface ListRunsFilter {
   /** Only runs in these environments (the ones the caller may read). */
   environments?: string[];
   startedBy?: string;
+  /** Runs a schedule's fires started. */
+  schedule?: string;
   /** ISO 8601 times bounding when runs started. */
   startedAfter?: string;
   startedBefore?: string;

@@ -7,7 +7,7 @@ import type { temporal as protoTypes } from '@temporalio/proto';
 import { createHash } from 'node:crypto';
 import { JarvisProblem } from '../manifest/errors.js';
 import { progressQuery, type RunProgress, type RunResult } from '../workflows/messages.js';
-import { ENVIRONMENT_ATTRIBUTE, RERUN_OF_ATTRIBUTE, RUNBOOK_ATTRIBUTE, STARTED_BY_ATTRIBUTE } from '../workflows/search-attributes.js';
+import { ENVIRONMENT_ATTRIBUTE, RERUN_OF_ATTRIBUTE, RUNBOOK_ATTRIBUTE, SCHEDULE_ATTRIBUTE, STARTED_BY_ATTRIBUTE } from '../workflows/search-attributes.js';
 import { INTERPRETER_WORKFLOW, type ListRunsFilter, type RunDetails, type RunLocation, type RunPage, type RunStatistics, type RunSummary } from './run-contract.js';
 import { isKeyedRunId } from './run-ids.js';
 import { TEMPORAL_STATUS_OF, type RunSummaryStore, type StoredRunSummary, type WaitingApproval } from './run-summary-store.js';
@@ -27,7 +27,7 @@ function quote(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-function summarize(description: Omit<WorkflowExecutionInfo, "raw">): RunSummary {
+function summarize(description: Omit<WorkflowExecutionInfo, 'raw'>): RunSummary {
   const attributes = description.typedSearchAttributes;
   return {
     id: description.workflowId,
@@ -122,12 +122,16 @@ export class RunQueries {
       clauses.push(`${ENVIRONMENT_ATTRIBUTE.name} IN (${filter.environments.map(quote).join(', ')})`);
     }
     if (filter.startedBy) clauses.push(`${STARTED_BY_ATTRIBUTE.name} = ${quote(filter.startedBy)}`);
+    if (filter.schedule) clauses.push(`${SCHEDULE_ATTRIBUTE.name} = ${quote(filter.schedule)}`);
     if (filter.status) {
       const status = STATUS_NAMES[filter.status.toLowerCase()];
       if (!status) throw new JarvisProblem(`unknown status "${filter.status}" (use ${Object.keys(STATUS_NAMES).join(', ')})`, 'invalid');
       clauses.push(`ExecutionStatus = ${quote(status)}`);
     }
-    for (const [bound, operator] of [[filter.startedAfter, '>='], [filter.startedBefore, '<']] as const) {
+    for (const [bound, operator] of [
+      [filter.startedAfter, '>='],
+      [filter.startedBefore, '<'],
+    ] as const) {
       if (bound === undefined) continue;
       if (Number.isNaN(Date.parse(bound))) throw new JarvisProblem(`"${bound}" is not a date and time (use ISO 8601, e.g. 2026-11-23T10:00:00Z)`, 'invalid');
       clauses.push(`StartTime ${operator} ${quote(new Date(bound).toISOString())}`);
@@ -142,9 +146,7 @@ export class RunQueries {
     // A summary needs no memo, and a memo is encrypted under its run's environment key (an idempotent
     // start's token), which a list has no per-run context to pick: it is left out rather than decoded.
     const runs = await Promise.all(
-      (response.executions ?? []).map(async (raw) =>
-        summarize(await executionInfoFromRaw(withoutMemo(raw), this.client.options.loadedDataConverter, raw, this.client.options.namespace)),
-      ),
+      (response.executions ?? []).map(async (raw) => summarize(await executionInfoFromRaw(withoutMemo(raw), this.client.options.loadedDataConverter, raw, this.client.options.namespace))),
     );
     const token = response.nextPageToken;
     return { runs, ...(token && token.length > 0 ? { nextCursor: writeCursor(token, query) } : {}) };
@@ -193,11 +195,7 @@ export class RunQueries {
     for (const pending of description.raw.pendingActivities ?? []) {
       const activityId = pending.activityId ?? '';
       if (!activityId.startsWith('step:')) continue;
-      details.pendingAttempts.push({
-        stepId: activityId.slice('step:'.length),
-        attempt: pending.attempt ?? 1,
-        ...(pending.lastFailure?.message ? { lastFailure: pending.lastFailure.message } : {}),
-      });
+      details.pendingAttempts.push({ stepId: activityId.slice('step:'.length), attempt: pending.attempt ?? 1, ...(pending.lastFailure?.message ? { lastFailure: pending.lastFailure.message } : {}) });
     }
     const closed = description.status.name !== 'RUNNING';
     if (description.status.name === 'COMPLETED') {
@@ -248,13 +246,6 @@ export class RunQueries {
   private async rebuildSummary(workflowId: string, executionId: string, progress: RunProgress): Promise<void> {
     if (!this.summaries) return;
     const { steps, ...run } = progress;
-    await this.summaries.record({
-      workflowId,
-      executionId,
-      sequence: FINAL_SEQUENCE,
-      complete: true,
-      run,
-      steps: steps.map((step, position) => ({ position, step })),
-    });
+    await this.summaries.record({ workflowId, executionId, sequence: FINAL_SEQUENCE, complete: true, run, steps: steps.map((step, position) => ({ position, step })) });
   }
 }

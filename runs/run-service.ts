@@ -14,7 +14,7 @@ import { approveStepUpdate, rejectStepUpdate } from '../workflows/messages.js';
 import type { ApprovalAnswer, ListRunsFilter, RunDetails, RunInputs, RunLocation, RunPage, RunStatistics, RunSummary, StartedRun, WaitingApproval } from './run-contract.js';
 import { findResumePoint, RunHistory } from './run-history.js';
 import { RunQueries } from './run-queries.js';
-import { RunStarts, type RunServiceHooks, type StartRunRequest } from './run-starts.js';
+import { RunStarts, type PlannedStart, type RunServiceHooks, type StartRunRequest } from './run-starts.js';
 import type { RunSummaryStore } from './run-summary-store.js';
 import type { TimelineEntry } from './timeline.js';
 
@@ -48,6 +48,10 @@ export class RunService {
 
   startRun(request: StartRunRequest): Promise<StartedRun> {
     return this.starts.startRun(request);
+  }
+
+  planStart(request: StartRunRequest): PlannedStart {
+    return this.starts.planStart(request);
   }
 
   listRuns(filter: ListRunsFilter = {}): Promise<RunSummary[]> {
@@ -143,10 +147,7 @@ export class RunService {
     const { failedStep, compensated } = findResumePoint((await handle.fetchHistory()).events ?? []);
     if (!failedStep) throw new JarvisProblem(`run ${id} has no failed action step to resume from; use "run rerun ${id}"`, 'conflict');
     if (compensated.length > 0) {
-      throw new JarvisProblem(
-        `run ${id} already ran compensations (${compensated.join(', ')}); resuming would skip work that was undone. Use "run rerun ${id}" instead.`,
-        'conflict',
-      );
+      throw new JarvisProblem(`run ${id} already ran compensations (${compensated.join(', ')}); resuming would skip work that was undone. Use "run rerun ${id}" instead.`, 'conflict');
     }
     // The new execution writes a complete row of its own; until then readers ask Temporal.
     await this.summaries?.forget(id);

@@ -8,7 +8,7 @@ import type { CompiledManifest, LoadResult } from '../manifest/loader.js';
 import { renderString } from '../manifest/template.js';
 import type { RunInput } from '../manifest/types.js';
 import type { RunAuthority } from '../security/run-authority.js';
-import { ENVIRONMENT_ATTRIBUTE, RERUN_OF_ATTRIBUTE, RUNBOOK_ATTRIBUTE, STARTED_BY_ATTRIBUTE } from '../workflows/search-attributes.js';
+import { runSearchAttributes, STARTED_BY_ATTRIBUTE, type RunAttributes } from '../workflows/search-attributes.js';
 import { validateRunInputs } from './inputs.js';
 import { INTERPRETER_WORKFLOW, type StartedRun } from './run-contract.js';
 import { IDEMPOTENCY_MEMO, idempotentRunId, keyedRunId, newRunId } from './run-ids.js';
@@ -23,7 +23,21 @@ export interface StartRunRequest {
   /** The AI Ops plan the run executes. */
   planId?: string;
   /** From `idempotencyToken`: a retried start with the same token answers the run the first one started. */
-  idempotency?: string;
+  idempotency?: string; /** The schedule whose fire starts the run (its owner is `startedBy`). */
+  scheduleId?: string;
+}
+
+/** A start made ready: what `startRun` sends to Temporal, or a schedule's workflow starts as its child. */
+export interface PlannedStart {
+  id: string;
+  /** Signed for `id`. */
+  input: RunInput;
+  attributes: RunAttributes;
+  /** The concurrency key's value, when the runbook has one. */
+  key?: string;
+  token?: string;
+  /** Holds the token, compared when Temporal reports the id already taken. */
+  memo?: Record<string, string>;
 }
 
 /** Crash points for tests: where a start can be interrupted as a killed process would interrupt it. */
@@ -65,38 +79,13 @@ export class RunStarts {
    * answer was lost (timeout) could still start twice.
    */
   async startRun(request: StartRunRequest): Promise<StartedRun> {
-    const compiled = typeof request.runbook === 'string' ? this.compileRunbook(request.runbook) : request.runbook;
-    const { runbook } = compiled;
-    if (!runbook.environments.includes(request.environment)) {
-      throw new JarvisProblem(
-        `runbook "${runbook.name}" cannot run in "${request.environment}"; it allows ${runbook.environments.join(', ')}`,
-        'invalid',
-      );
-    }
-    const inputs = validateRunInputs(runbook, request.inputs);
-    const key = runbook.concurrencyKey === undefined ? undefined : String(renderString(runbook.concurrencyKey, { inputs }));
-    const token = request.idempotency;
-    const id =
-      key !== undefined
-        ? keyedRunId(runbook.name, request.environment, key)
-        : token !== undefined
-          ? idempotentRunId(runbook.name, request.environment, token)
-          : newRunId(runbook.name, request.environment);
+    const plan = this.planStart(request);
+    const { id, input, key, token } = plan;
     // A keyed id is reused once its run closes, so Temporal's conflict cannot tell a retry that comes after the run ended: look first.
     if (key !== undefined && token !== undefined) {
       const earlier = await this.startedWithToken(id, token);
       if (earlier) return earlier;
     }
-    const input: RunInput = {
-      runbook,
-      children: compiled.children,
-      inputs,
-      environment: request.environment,
-      startedBy: request.startedBy,
-      ...(request.rerunOf ? { rerunOf: request.rerunOf } : {}),
-      ...(request.planId ? { planId: request.planId } : {}),
-    };
-    input.authorization = this.authority.signStart(id, input);
     try {
       const handle = await this.client.workflow.start(INTERPRETER_WORKFLOW, {
         taskQueue: this.taskQueue,
@@ -105,13 +94,8 @@ export class RunStarts {
         workflowIdConflictPolicy: 'FAIL',
         // A token's id names one run forever (within Temporal's retention), even after that run closed.
         ...(key === undefined && token !== undefined ? { workflowIdReusePolicy: 'REJECT_DUPLICATE' as const } : {}),
-        ...(token !== undefined ? { memo: { [IDEMPOTENCY_MEMO]: token } } : {}),
-        typedSearchAttributes: [
-          { key: RUNBOOK_ATTRIBUTE, value: runbook.name },
-          { key: ENVIRONMENT_ATTRIBUTE, value: request.environment },
-          { key: STARTED_BY_ATTRIBUTE, value: request.startedBy },
-          ...(request.rerunOf ? [{ key: RERUN_OF_ATTRIBUTE, value: request.rerunOf }] : []),
-        ],
+        ...(plan.memo ? { memo: plan.memo } : {}),
+        typedSearchAttributes: runSearchAttributes(plan.attributes),
       });
       await this.hooks.afterWorkflowStart?.(id);
       return { id, runId: handle.firstExecutionRunId };
@@ -123,10 +107,50 @@ export class RunStarts {
       const who = holder.typedSearchAttributes.get(STARTED_BY_ATTRIBUTE) ?? 'someone';
       if (key === undefined) throw new JarvisProblem(`run ${id} already exists and was not started with this idempotency key`, 'conflict');
       throw new JarvisProblem(
-        `runbook "${runbook.name}" is already running for concurrency key "${key}": run ${id} (execution ${holder.runId}), started by ${who} at ${holder.startTime.toISOString()}. Wait for it to finish or cancel it.`,
+        `runbook "${input.runbook.name}" is already running for concurrency key "${key}": run ${id} (execution ${holder.runId}), started by ${who} at ${holder.startTime.toISOString()}. Wait for it to finish or cancel it.`,
         'conflict',
       );
     }
+  }
+
+  /**
+   * Everything a start needs but the start itself: the checked inputs, the
+   * workflow id, and the input signed for that id. A schedule's fire starts
+   * the planned run as a child of its own workflow (workflows/scheduled-run.ts).
+   */
+  planStart(request: StartRunRequest): PlannedStart {
+    const compiled = typeof request.runbook === 'string' ? this.compileRunbook(request.runbook) : request.runbook;
+    const { runbook } = compiled;
+    if (!runbook.environments.includes(request.environment)) {
+      throw new JarvisProblem(`runbook "${runbook.name}" cannot run in "${request.environment}"; it allows ${runbook.environments.join(', ')}`, 'invalid');
+    }
+    const inputs = validateRunInputs(runbook, request.inputs);
+    const key = runbook.concurrencyKey === undefined ? undefined : String(renderString(runbook.concurrencyKey, { inputs }));
+    const token = request.idempotency;
+    const id =
+      key !== undefined
+        ? keyedRunId(runbook.name, request.environment, key)
+        : token !== undefined
+          ? idempotentRunId(runbook.name, request.environment, token)
+          : newRunId(runbook.name, request.environment);
+    const input: RunInput = {
+      runbook,
+      children: compiled.children,
+      inputs,
+      environment: request.environment,
+      startedBy: request.startedBy,
+      ...(request.rerunOf ? { rerunOf: request.rerunOf } : {}),
+      ...(request.planId ? { planId: request.planId } : {}),
+    };
+    input.authorization = this.authority.signStart(id, input);
+    const attributes: RunAttributes = {
+      runbook: runbook.name,
+      environment: request.environment,
+      startedBy: request.startedBy,
+      ...(request.rerunOf ? { rerunOf: request.rerunOf } : {}),
+      ...(request.scheduleId ? { scheduleId: request.scheduleId } : {}),
+    };
+    return { id, input, attributes, ...(key !== undefined ? { key } : {}), ...(token !== undefined ? { token, memo: { [IDEMPOTENCY_MEMO]: token } } : {}) };
   }
 
   /** The latest execution of `id` when it was started with `token`. */

@@ -8,19 +8,12 @@ import type { RunService } from '../../runs/run-service.js';
 import { requireAdministrator } from '../guards.js';
 import { auditTarget } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
-import { can, environmentsWhere, rolesIn, satisfiesRole } from '../rbac.js';
+import { environmentsWhere, mayStartRunbook, startRefusal } from '../rbac.js';
 import { problemResponses, RunbookNameParams } from '../schemas.js';
 import type { IdempotencyKeyService } from '../services/idempotency-key-service.js';
 import type { RunbookVersionService } from '../services/runbook-version-service.js';
 
-const RunbookSummary = Type.Object({
-  name: Type.String(),
-  title: Type.String(),
-  description: Type.String(),
-  category: Type.String(),
-  tags: Type.Array(Type.String()),
-  valid: Type.Boolean(),
-});
+const RunbookSummary = Type.Object({ name: Type.String(), title: Type.String(), description: Type.String(), category: Type.String(), tags: Type.Array(Type.String()), valid: Type.Boolean() });
 const StartedRun = Type.Object({ id: Type.String(), runId: Type.Optional(Type.String({ description: 'The Temporal execution; absent when an Idempotency-Key replays an earlier start' })) });
 const ManifestError = Type.Object({ path: Type.String(), message: Type.String() });
 
@@ -96,8 +89,7 @@ export const runbookRoutes: FastifyPluginAsyncTypebox<RunbookRouteOptions> = asy
     {
       schema: {
         tags: ['runbooks'],
-        summary:
-          'Import a manifest (YAML) as the active version of its runbook (admin in every environment the new and the replaced version run in); a manifest with mistakes is refused',
+        summary: 'Import a manifest (YAML) as the active version of its runbook (admin in every environment the new and the replaced version run in); a manifest with mistakes is refused',
         body: Type.Object({ manifest: Type.String({ minLength: 1, maxLength: 200_000 }) }, { additionalProperties: false }),
         response: { 201: Version, ...problemResponses },
       },
@@ -129,10 +121,7 @@ export const runbookRoutes: FastifyPluginAsyncTypebox<RunbookRouteOptions> = asy
         summary: 'Start a run; an Idempotency-Key header makes a retried request return the same run',
         params: RunbookNameParams,
         headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }),
-        body: Type.Object(
-          { environment: Type.String({ minLength: 1, maxLength: 100 }), inputs: Type.Optional(Type.Object({}, { additionalProperties: true })) },
-          { additionalProperties: false },
-        ),
+        body: Type.Object({ environment: Type.String({ minLength: 1, maxLength: 100 }), inputs: Type.Optional(Type.Object({}, { additionalProperties: true })) }, { additionalProperties: false }),
         response: { 200: StartedRun, 201: StartedRun, ...problemResponses },
       },
     },
@@ -141,9 +130,7 @@ export const runbookRoutes: FastifyPluginAsyncTypebox<RunbookRouteOptions> = asy
       const { environment } = request.body;
       const compiled = runs.compileRunbook(request.params.name);
       auditTarget(request, 'runbook', compiled.runbook.name, { environment });
-      if (!can(principal, 'execute', environment) || !satisfiesRole(rolesIn(principal, environment), compiled.runbook.requiredRole)) {
-        throw new JarvisProblem(`starting ${compiled.runbook.name} in ${environment} needs the operator role there (and ${compiled.runbook.requiredRole})`, 'forbidden');
-      }
+      if (!mayStartRunbook(principal, compiled.runbook, environment)) throw new JarvisProblem(startRefusal(compiled.runbook, environment), 'forbidden');
       const key = request.headers['idempotency-key'];
       if (key) {
         const earlier = await idempotencyKeys.startedRun(principal.id, key);

@@ -64,6 +64,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService }> = async 
           runbook: Type.Optional(Type.String({ maxLength: 100 })),
           environment: Type.Optional(Type.String({ maxLength: 100 })),
           startedBy: Type.Optional(Type.String({ maxLength: 200 })),
+          schedule: Type.Optional(Type.String({ format: 'uuid', description: 'Only runs this schedule started' })),
           startedAfter: Type.Optional(Type.String({ format: 'date-time', description: 'Only runs started at or after this time' })),
           startedBefore: Type.Optional(Type.String({ format: 'date-time', description: 'Only runs started before this time' })),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
@@ -120,16 +121,12 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService }> = async 
     },
   );
 
-  app.get(
-    '/runs/:id',
-    { schema: { tags: ['runs'], summary: 'One run with its progress', params: RunIdParams, response: { 200: RunDetails, ...problemResponses } } },
-    async (request) => {
-      // Read first (one describe instead of two), refuse before answering.
-      const details = await runs.showRun(request.params.id);
-      requirePermission(request, 'read', details.environment ?? '');
-      return details;
-    },
-  );
+  app.get('/runs/:id', { schema: { tags: ['runs'], summary: 'One run with its progress', params: RunIdParams, response: { 200: RunDetails, ...problemResponses } } }, async (request) => {
+    // Read first (one describe instead of two), refuse before answering.
+    const details = await runs.showRun(request.params.id);
+    requirePermission(request, 'read', details.environment ?? '');
+    return details;
+  });
 
   app.get(
     '/runs/:id/timeline',
@@ -165,11 +162,21 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService }> = async 
 
   app.get(
     '/runs/:id/history',
-    { schema: { tags: ['runs'], summary: "The run's Temporal history as JSON, for download or replay", params: RunIdParams, response: { 200: Type.Object({}, { additionalProperties: true }), ...problemResponses } } },
+    {
+      schema: {
+        tags: ['runs'],
+        summary: "The run's Temporal history as JSON, for download or replay",
+        params: RunIdParams,
+        response: { 200: Type.Object({}, { additionalProperties: true }), ...problemResponses },
+      },
+    },
     async (request, reply) => {
       const { executionId } = await authorizeRun(request, request.params.id, 'read');
       const history = historyToJSON(await runs.fetchHistory(request.params.id, executionId));
-      return reply.header('content-disposition', `attachment; filename="${request.params.id.replace(/[^A-Za-z0-9._-]/g, '_')}.history.json"`).type('application/json').send(history);
+      return reply
+        .header('content-disposition', `attachment; filename="${request.params.id.replace(/[^A-Za-z0-9._-]/g, '_')}.history.json"`)
+        .type('application/json')
+        .send(history);
     },
   );
 

@@ -156,7 +156,10 @@ export class AuthService {
   async createApiToken(userId: string, name: string, expiresInDays?: number): Promise<{ id: string; token: string; prefix: string; expiresAt: Date }> {
     const lifetimeMs = expiresInDays === undefined ? this.settings.apiTokenMaxTtlMs : expiresInDays * DAY_MS;
     if (lifetimeMs > this.settings.apiTokenMaxTtlMs) {
-      throw new JarvisProblem(`an API token may live at most ${Math.floor(this.settings.apiTokenMaxTtlMs / DAY_MS)} days (JARVIS_API_TOKEN_MAX_TTL); ask for fewer, or leave expiresInDays out for the longest`, 'invalid');
+      throw new JarvisProblem(
+        `an API token may live at most ${Math.floor(this.settings.apiTokenMaxTtlMs / DAY_MS)} days (JARVIS_API_TOKEN_MAX_TTL); ask for fewer, or leave expiresInDays out for the longest`,
+        'invalid',
+      );
     }
     const { token, hash } = newOpaqueToken('jvt');
     const prefix = token.slice(0, 12);
@@ -231,8 +234,14 @@ export class AuthService {
       userId = claims.userId;
       sessionId = claims.sessionId;
     }
+    const principal = await this.principalOfUser(userId);
+    return principal && sessionId ? { ...principal, sessionId } : principal;
+  }
+
+  /** A user as they stand now (grants read fresh, never cached): for what acts on their behalf later, such as a schedule's fire. */
+  async principalOfUser(userId: string): Promise<Principal | undefined> {
     const user = await this.db.user.findUnique({ where: { id: userId }, include: { grants: { include: { environment: true } } } });
     if (!user || user.disabled) return undefined;
-    return { id: user.id, email: user.email, grants: user.grants.map((grant) => ({ environment: grant.environment.name, role: grant.role })), ...(sessionId ? { sessionId } : {}) };
+    return { id: user.id, email: user.email, grants: user.grants.map((grant) => ({ environment: grant.environment.name, role: grant.role })) };
   }
 }
