@@ -6,7 +6,6 @@
 // runs with nobody answerable for it.
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleDescription } from '@temporalio/client';
 import { createHash } from 'node:crypto';
-import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Database } from '../db/database.js';
 import { JarvisProblem } from '../manifest/errors.js';
 import type { RunService } from '../runs/run-service.js';
@@ -68,11 +67,9 @@ export function fireToken(scheduleId: string, scheduledAt: string): string {
     .slice(0, 32);
 }
 
-/** Temporal refused the spec (the SDK turns "Invalid schedule spec" into a TypeError), or another argument. */
+/** Temporal refused the spec: the SDK turns its "Invalid schedule spec" answer into a TypeError. */
 function isInvalidArgument(error: unknown): boolean {
-  if (error instanceof TypeError) return true;
-  const cause = (error as { cause?: { code?: unknown } }).cause;
-  return cause?.code === GrpcStatus.INVALID_ARGUMENT;
+  return error instanceof TypeError;
 }
 
 type ScheduleRow = NonNullable<Awaited<ReturnType<Database['schedule']['findUnique']>>>;
