@@ -20,13 +20,18 @@ export async function startBenchApi(manifests: Record<string, string>, extend?: 
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  const login = await fetch(`${baseUrl}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'bench@example.org', password: BENCH_PASSWORD }) });
+  const login = await fetch(`${baseUrl}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'bench@example.org', password: BENCH_PASSWORD }),
+  });
   const token = ((await login.json()) as { accessToken: string }).accessToken;
   return {
     app,
     baseUrl,
     token,
     services,
+    prisma: database.prisma,
     client: engine.client,
     async stop() {
       await app.close();
