@@ -48,7 +48,8 @@ try {
       for (const fire of fires) {
         if (!fire.runId) continue;
         const run = await stack.client.workflow.getHandle(fire.runId).describe();
-        const fireWorkflow = run.parentExecution ? await stack.client.workflow.getHandle(run.parentExecution.workflowId, run.parentExecution.runId ?? undefined).describe() : undefined;
+        const parent = run.parentExecution;
+        const fireWorkflow = parent?.workflowId ? await stack.client.workflow.getHandle(parent.workflowId, parent.runId ?? undefined).describe() : undefined;
         if (fireWorkflow) lateness.fire.push(fireWorkflow.startTime.getTime() - due);
         lateness.run.push(run.startTime.getTime() - due);
       }
