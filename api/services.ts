@@ -52,6 +52,8 @@ export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runb
     ai?: AiSettings;
     /** Crash points for tests (a start interrupted as a killed API would interrupt it); none in production. */
     runHooks?: RunServiceHooks;
+    /** false: no control worker (tests of a fire made while the API is down); always one in production. */
+    controlWorker?: boolean;
   };
 
 const OFFLINE_AI: AiSettings = { timeoutMs: 60_000, maxRetries: 3 };
@@ -100,12 +102,11 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
     apiTokenMaxTtlMs: config.apiTokenMaxTtlMs,
   });
   const schedules = new ScheduleService(db, temporal, runs, credentials, config.taskQueue);
-  const controlWorker = await startControlWorker(
-    temporal,
-    config.taskQueue,
-    createScheduleFireActivities({ db, temporal, schedules, audit, principalOfUser: (userId) => auth.principalOfUser(userId) }),
-    config.temporalTls ? temporalTlsOf({ temporalTls: config.temporalTls }) : undefined,
-  );
+  const fireActivities = createScheduleFireActivities({ db, temporal, schedules, audit, principalOfUser: (userId) => auth.principalOfUser(userId) });
+  const controlWorker =
+    config.controlWorker === false
+      ? undefined
+      : await startControlWorker(temporal, config.taskQueue, fireActivities, config.temporalTls ? temporalTlsOf({ temporalTls: config.temporalTls }) : undefined);
   // Schedules whose Temporal Schedule was lost (a crash right after their row was written, a wiped Temporal) fire again.
   const schedulesReconciled = schedules
     .reconcile()
@@ -150,7 +151,7 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
     async close() {
       await runbooksIngested;
       await schedulesReconciled;
-      await controlWorker.stop();
+      await controlWorker?.stop();
       await logListener.stop();
       await pool.end();
     },

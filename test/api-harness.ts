@@ -20,7 +20,7 @@ export interface TestUser {
  * `gitAllowFileUrls`: git connections may name local repositories (JARVIS_GIT_ALLOW_FILE_URLS), for local bare repositories standing in for GitHub.
  * `embedded`: the embedded default database (PGlite) instead of a PostgreSQL database.
  */
-export async function startApiForTests(runbooksDir: string, users: TestUser[], options: { ai?: AiSettings; gitAllowFileUrls?: boolean; embedded?: boolean } = {}) {
+export async function startApiForTests(runbooksDir: string, users: TestUser[], options: { ai?: AiSettings; gitAllowFileUrls?: boolean; embedded?: boolean; controlWorker?: boolean } = {}) {
   const database = options.embedded ? await openEmbeddedDatabase() : await createMigratedDatabase();
   const prisma = database.prisma;
   const taskQueue = uniqueTaskQueue('api');
@@ -37,6 +37,8 @@ export async function startApiForTests(runbooksDir: string, users: TestUser[], o
   return {
     app,
     prisma,
+    database,
+    runbooksDir,
     databaseUrl: database.url,
     /** The task queue of this API's worker (for schedules a test starts). */
     taskQueue,

@@ -40,10 +40,10 @@ export async function buildApiForTests(
   runbooksDir: string,
   taskQueue: string,
   temporal: Client,
-  options: { ai?: AiSettings; gitAllowFileUrls?: boolean; runHooks?: RunServiceHooks } = {},
+  options: { ai?: AiSettings; gitAllowFileUrls?: boolean; runHooks?: RunServiceHooks; controlWorker?: boolean } = {},
 ) {
   const env = loadEnv();
-  const { ai, gitAllowFileUrls = env.gitAllowFileUrls, runHooks } = options;
+  const { ai, gitAllowFileUrls = env.gitAllowFileUrls, runHooks, controlWorker } = options;
   const services = await createControlPlane(
     {
       dataDir: env.dataDir,
@@ -57,6 +57,7 @@ export async function buildApiForTests(
       gitAllowFileUrls,
       ...(ai ? { ai } : {}),
       ...(runHooks ? { runHooks } : {}),
+      ...(controlWorker === false ? { controlWorker } : {}),
     },
     database,
     temporal,

@@ -2,9 +2,13 @@
 // backfill of a past range, trigger now, the owner's right checked at every
 // fire (a revoked owner starts nothing and is audited), approvals applying to
 // scheduled runs, and a forged fire started through Temporal directly.
+import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiForTests } from './api-harness.js';
-import { writeManifests } from './harness.js';
+import { buildApiForTests } from './control-plane.js';
+import type { AddressInfo } from 'node:net';
+import { scratchDir, writeManifests } from './harness.js';
+import { runCli, type ProcessEnv } from './processes.js';
 import { expectNothingFor, waitFor } from './wait.js';
 import type { ScheduleView } from '../schedules/schedule-service.js';
 import { temporalScheduleId } from '../schedules/schedule-service.js';
@@ -30,6 +34,13 @@ steps:
     action: core.noop
 `,
 };
+
+/** The schedule's fire workflows still running (Temporal's `runningActions` is not kept for every overlap policy). */
+async function firesRunning(temporal: Client, scheduleId: string): Promise<number> {
+  const { info } = await temporal.schedule.getHandle(temporalScheduleId(scheduleId)).describe();
+  const statuses = await Promise.all(info.recentActions.map(async (action) => (await temporal.workflow.getHandle(action.action.workflow.workflowId).describe()).status.name));
+  return statuses.filter((status) => status === 'RUNNING').length;
+}
 
 describe('schedules', () => {
   let api: Awaited<ReturnType<typeof startApiForTests>>;
@@ -118,7 +129,7 @@ describe('schedules', () => {
     expect(triggered.status).toBe(202);
     // Finished, so the next fire is not skipped as an overlap.
     await waitFor(async () => (await runsOf(schedule.id)).filter((run) => run.status === 'COMPLETED').length === 1, { message: 'the triggered run', timeoutMs: 15_000 });
-    await waitFor(async () => (await api.temporal.schedule.getHandle(temporalScheduleId(schedule.id)).describe()).info.runningActions.length === 0, { message: 'the fire done' });
+    await waitFor(async () => (await firesRunning(api.temporal, schedule.id)) === 0, { message: 'the fire done' });
 
     const user = await api.prisma.user.findUniqueOrThrow({ where: { email: OWNER }, include: { grants: true } });
     const grant = user.grants[0]!;
@@ -185,6 +196,33 @@ describe('schedules', () => {
     expect(byViewer.status).toBe(403);
   });
 
+  it('is managed from the CLI: create, list, show, pause with a note, unpause, backfill, delete', async () => {
+    await api.app.listen({ host: '127.0.0.1', port: 0 });
+    const cli: ProcessEnv = { JARVIS_DATA_DIR: scratchDir() };
+    expect((await runCli(['login', '--api', `http://127.0.0.1:${(api.app.server.address() as AddressInfo).port}`, '--email', OWNER], cli, `${PASSWORD}\n`)).code).toBe(0);
+    const created = await runCli(
+      ['schedules', 'create', 'cli-nightly', '-r', 'nightly', '-e', 'dev', '--cron', '30 2 * * *', '--timezone', 'Europe/Lisbon', '-i', 'label=cli', '--overlap', 'buffer-one'],
+      cli,
+    );
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toContain('cron "30 2 * * *" Europe/Lisbon');
+    expect(created.stdout).toContain('overlap buffer-one');
+    const listed = JSON.parse((await runCli(['schedules', 'list', '-o', 'json'], cli)).stdout) as ScheduleView[];
+    const mine = listed.find((schedule) => schedule.name === 'cli-nightly')!;
+    expect(mine.nextFires[0]).toMatch(/T0[12]:30:00/);
+    expect((await runCli(['schedules', 'pause', 'cli-nightly', '--note', 'disk migration'], cli)).stdout).toContain('paused (disk migration)');
+    expect((await runCli(['schedules', 'show', 'cli-nightly'], cli)).stdout).toMatch(/State\s+paused \(disk migration\)/);
+    expect((await runCli(['schedules', 'unpause', 'cli-nightly'], cli)).stdout).toContain('is active');
+    const backfill = await runCli(['schedules', 'backfill', 'cli-nightly', '--from', '2024-03-01T00:00:00Z', '--to', '2024-03-03T00:00:00Z'], cli);
+    expect(backfill.code, backfill.stderr).toBe(0);
+    await waitFor(async () => (await fires(mine.id)).length === 2, { message: 'two backfilled fires' });
+    const wrong = await runCli(['schedules', 'create', 'cli-wrong', '-r', 'nightly', '-e', 'dev', '--every', 'often', '-i', 'label=x'], cli);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('spec.intervals[0].every');
+    expect((await runCli(['schedules', 'delete', 'cli-nightly'], cli)).code).toBe(0);
+    expect(await api.prisma.schedule.findFirst({ where: { name: 'cli-nightly' } })).toBeNull();
+  }, 60_000);
+
   it('keeps secret inputs sealed at rest and the Temporal Schedule free of them', async () => {
     const schedule = await create({ name: 'with-secret', inputs: { label: 'x', token: 'hunter2-schedule-secret' }, spec: { cron: ['0 3 * * *'], timezone: 'America/Sao_Paulo' } });
     const row = await api.prisma.schedule.findUniqueOrThrow({ where: { id: schedule.id } });
@@ -198,4 +236,40 @@ describe('schedules', () => {
     expect(await api.services.schedules.reconcile()).toContain('with-secret');
     expect((await call(owner, 'GET', `/schedules/${schedule.id}`)).body.state).toBe('active');
   });
+});
+
+describe('a fire while the API is down', () => {
+  it('waits for an API to answer, then starts its run once: nothing lost, nothing doubled', async () => {
+    // This API has no control worker: as if every API process were down when the schedule fired.
+    const down = await startApiForTests(writeManifests(manifests), [{ email: OWNER, password: PASSWORD, grants: [['dev', 'operator']] }], { controlWorker: false });
+    let up: Awaited<ReturnType<typeof buildApiForTests>> | undefined;
+    try {
+      const owner = await down.services.auth.principalOfUser((await down.prisma.user.findUniqueOrThrow({ where: { email: OWNER } })).id);
+      const schedule = await down.services.schedules.create(owner!, {
+        name: 'while-down',
+        runbook: 'nightly',
+        environment: 'dev',
+        inputs: { label: 'late' },
+        spec: { cron: ['0 0 1 1 *'] },
+        policies: {},
+      });
+      await down.services.schedules.trigger(schedule.id);
+      await waitFor(async () => (await firesRunning(down.temporal, schedule.id)) === 1, { message: 'the fire waiting' });
+      await expectNothingFor(3_000, () => down.prisma.scheduleFire.findMany({ where: { scheduleId: schedule.id } }), { message: 'a fire recorded with no API up' });
+
+      // An API comes back: the waiting fire is answered and its run starts.
+      up = await buildApiForTests(down.database, down.runbooksDir, down.taskQueue, down.temporal);
+      const fire = await waitFor(() => down.prisma.scheduleFire.findFirst({ where: { scheduleId: schedule.id } }), { message: 'the fire answered', timeoutMs: 30_000 });
+      expect(fire.outcome).toBe('started');
+      await down.temporal.workflow.getHandle(fire.runId!).result();
+      await waitFor(async () => (await firesRunning(down.temporal, schedule.id)) === 0, { message: 'the fire done' });
+      expect(await down.prisma.scheduleFire.count({ where: { scheduleId: schedule.id } })).toBe(1);
+      const runs = await down.services.runs.listRuns({ schedule: schedule.id });
+      expect(runs.map((run) => run.id)).toEqual([fire.runId]);
+      await down.services.schedules.delete(schedule.id);
+    } finally {
+      await up?.services.close();
+      await down.stop();
+    }
+  }, 90_000);
 });
