@@ -67,7 +67,7 @@ export function createScheduleFireActivities(dependencies: ScheduleFireDependenc
 
   return {
     async prepareScheduledRun(claimed) {
-      const fire = await authenticFire(claimed);
+      const [fire, row] = await Promise.all([authenticFire(claimed), db.schedule.findUnique({ where: { id: claimed.scheduleId } })]);
       if (!fire) {
         await audit.record({
           action: 'schedule.fire.refused',
@@ -78,7 +78,6 @@ export function createScheduleFireActivities(dependencies: ScheduleFireDependenc
         });
         return { kind: 'refused', reason: 'this workflow was not started by the schedule it names' };
       }
-      const row = await db.schedule.findUnique({ where: { id: fire.scheduleId } });
       if (!row) {
         // Deleted between its row and its Temporal Schedule: finish the deletion.
         await schedules.deleteTemporalSchedule(fire.scheduleId);
