@@ -19,6 +19,8 @@ export interface ScheduleFire {
   scheduledAt: string;
   /** The workflow of this fire, for the audit trail. */
   fireWorkflowId: string;
+  /** Its execution: names the fire (two "run now" in the same second share a due time and a workflow id, not an execution). */
+  fireId?: string;
 }
 
 /** Set by Temporal itself on the workflows a schedule starts; clients cannot set Temporal's own attributes. */
@@ -46,7 +48,10 @@ export function createScheduleFireActivities(dependencies: ScheduleFireDependenc
 
   /** Writes the fire once per due time; true when this call wrote it (a retried activity does not audit twice). */
   const recordOnce = async (fire: ScheduleFire, outcome: string, runId: string | null, reason: string | null): Promise<boolean> => {
-    const written = await db.scheduleFire.createMany({ data: [{ scheduleId: fire.scheduleId, scheduledAt: new Date(fire.scheduledAt), outcome, runId, reason }], skipDuplicates: true });
+    const written = await db.scheduleFire.createMany({
+      data: [{ scheduleId: fire.scheduleId, fireId: fire.fireId!, scheduledAt: new Date(fire.scheduledAt), outcome, runId, reason }],
+      skipDuplicates: true,
+    });
     return written.count === 1;
   };
 
@@ -62,7 +67,7 @@ export function createScheduleFireActivities(dependencies: ScheduleFireDependenc
     const description = await dependencies.temporal.workflow.getHandle(workflowId, runId).describe();
     if (description.typedSearchAttributes.get(SCHEDULED_BY_ATTRIBUTE) !== temporalScheduleId(claimed.scheduleId)) return undefined;
     const due = description.typedSearchAttributes.get(SCHEDULED_START_TIME_ATTRIBUTE) ?? description.startTime;
-    return { scheduleId: claimed.scheduleId, scheduledAt: due.toISOString(), fireWorkflowId: workflowId };
+    return { scheduleId: claimed.scheduleId, scheduledAt: due.toISOString(), fireWorkflowId: workflowId, fireId: runId };
   };
 
   return {
@@ -102,7 +107,7 @@ export function createScheduleFireActivities(dependencies: ScheduleFireDependenc
       let plan: PlannedStart;
       try {
         const inputs = schedules.openInputs(row);
-        plan = schedules.planFire(owner, row, inputs, fireToken(row.id, fire.scheduledAt));
+        plan = schedules.planFire(owner, row, inputs, fireToken(row.id, fire.fireId!));
       } catch (error) {
         if (error instanceof JarvisProblem) return refuse(`${owner.email}: ${error.message}`);
         throw error;
@@ -122,11 +127,9 @@ export function createScheduleFireActivities(dependencies: ScheduleFireDependenc
     },
 
     async recordScheduleFire(fire) {
-      await db.scheduleFire.upsert({
-        where: { scheduleId_scheduledAt: { scheduleId: fire.scheduleId, scheduledAt: new Date(fire.scheduledAt) } },
-        create: { scheduleId: fire.scheduleId, scheduledAt: new Date(fire.scheduledAt), outcome: fire.outcome, runId: fire.runId, reason: fire.reason },
-        update: { outcome: fire.outcome, reason: fire.reason },
-      });
+      const execution = Context.current().info.workflowExecution;
+      if (!execution) return;
+      await db.scheduleFire.updateMany({ where: { scheduleId: fire.scheduleId, fireId: execution.runId }, data: { outcome: fire.outcome, reason: fire.reason } });
     },
   };
 }

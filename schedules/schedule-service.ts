@@ -59,12 +59,9 @@ export function temporalScheduleId(scheduleId: string): string {
   return `jarvis-schedule.${scheduleId}`;
 }
 
-/** One token per schedule and due time: the fire's run id, whichever attempt starts it. */
-export function fireToken(scheduleId: string, scheduledAt: string): string {
-  return createHash('sha256')
-    .update(`schedule\n${scheduleId}\n${new Date(scheduledAt).toISOString()}`)
-    .digest('hex')
-    .slice(0, 32);
+/** One token per fire (its workflow execution): the fire's run id, whichever attempt of its activity starts it. */
+export function fireToken(scheduleId: string, fireId: string): string {
+  return createHash('sha256').update(`schedule\n${scheduleId}\n${fireId}`).digest('hex').slice(0, 32);
 }
 
 /** Temporal refused the spec: the SDK turns its "Invalid schedule spec" answer into a TypeError. */
@@ -235,10 +232,14 @@ export class ScheduleService {
     return this.viewOf(row, true);
   }
 
-  /** Fires now, as a due time would (the owner's right is checked by the fire, as always). */
-  async trigger(id: string, overlap?: OverlapPolicyName): Promise<void> {
+  /**
+   * Fires now, as a due time would (the owner's right is checked by the fire,
+   * as always). "Run now" runs even while an earlier fire still runs, unless
+   * asked otherwise: the schedule's own overlap policy is for its due times.
+   */
+  async trigger(id: string, overlap: OverlapPolicyName = 'allow-all'): Promise<void> {
     const row = await this.find(id);
-    await this.onSchedule(row, () => this.handle(row).trigger(overlap ? temporalOverlap(overlap) : undefined));
+    await this.onSchedule(row, () => this.handle(row).trigger(temporalOverlap(overlap)));
   }
 
   /** Fires once for every time the spec names in [start, end), as if the schedule had been running then. */

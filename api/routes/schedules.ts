@@ -132,7 +132,7 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ schedules: ScheduleServ
     {
       schema: {
         tags: ['schedules'],
-        summary: "Fire now (the owner's right is checked, as at every fire)",
+        summary: 'Fire now, even while an earlier fire runs unless `overlap` says otherwise (the owner\'s right is checked, as at every fire)',
         params: IdParams,
         body: Type.Optional(Type.Object({ overlap: Type.Optional(Overlap) }, { additionalProperties: false })),
         response: { 202: Type.Object({ triggered: Type.Boolean() }), ...problemResponses },

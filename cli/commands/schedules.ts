@@ -153,7 +153,7 @@ export function registerScheduleCommands(program: Command, context: CliContext):
     .command('trigger')
     .description('fire a schedule now')
     .argument('<schedule>', 'name or id')
-    .addOption(overlapOption())
+    .addOption(overlapOption('allow-all'))
     .action(async (reference: string, options: { overlap?: OverlapPolicyName }) => {
       await context.api().call('POST', `/schedules/${await resolveId(context, reference)}/trigger`, options.overlap ? { overlap: options.overlap } : {});
       console.log(`Schedule ${reference} fired; see its runs with: jarvis schedules show ${reference}`);

@@ -1,5 +1,5 @@
 -- Schedules: a runbook, its sealed inputs and its owner; Temporal keeps the
--- spec's state. Each fire is recorded once per scheduled time.
+-- spec's state. Each fire is recorded once, by its workflow execution.
 CREATE TABLE "schedules" (
     "id" UUID NOT NULL,
     "name" TEXT NOT NULL,
@@ -20,15 +20,16 @@ CREATE INDEX "schedules_environment_idx" ON "schedules"("environment");
 
 CREATE TABLE "schedule_fires" (
     "schedule_id" UUID NOT NULL,
+    "fire_id" TEXT NOT NULL,
     "scheduled_at" TIMESTAMPTZ(3) NOT NULL,
     "fired_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "outcome" TEXT NOT NULL,
     "run_id" TEXT,
     "reason" TEXT,
 
-    CONSTRAINT "schedule_fires_pkey" PRIMARY KEY ("schedule_id","scheduled_at")
+    CONSTRAINT "schedule_fires_pkey" PRIMARY KEY ("schedule_id","fire_id")
 );
 
-CREATE INDEX "schedule_fires_schedule_id_fired_at_idx" ON "schedule_fires"("schedule_id", "fired_at");
+CREATE INDEX "schedule_fires_schedule_id_scheduled_at_idx" ON "schedule_fires"("schedule_id", "scheduled_at");
 
 ALTER TABLE "schedule_fires" ADD CONSTRAINT "schedule_fires_schedule_id_fkey" FOREIGN KEY ("schedule_id") REFERENCES "schedules"("id") ON DELETE CASCADE ON UPDATE CASCADE;
