@@ -9,11 +9,7 @@ import { holdsAnywhere, rolesIn, useShell, type Role, type ShellData } from '../
 
 export async function loader({ request }: Route.LoaderArgs) {
   const api = await requireApi(request);
-  const [me, ready, approvals] = await Promise.all([
-    api.get<ShellData['me']>('/auth/me'),
-    readiness(),
-    api.get<Array<{ canDecide: boolean }>>('/approvals').catch(() => []),
-  ]);
+  const [me, ready, approvals] = await Promise.all([api.get<ShellData['me']>('/auth/me'), readiness(), api.get<Array<{ canDecide: boolean }>>('/approvals').catch(() => [])]);
   const { environments, environment } = await selectedEnvironment(request, me.grants);
   const shell: ShellData = {
     me,
@@ -37,6 +33,8 @@ const NAVIGATION: Array<{ to: string; label: MessageKey; roles?: Role[]; inSelec
   { to: '/dashboard', label: 'nav.dashboard' },
   { to: '/runbooks', label: 'nav.runbooks' },
   { to: '/runs', label: 'nav.runs' },
+  // Schedules are listed for the environments a user holds a role in.
+  { to: '/schedules', label: 'nav.schedules', roles: ANY_ROLE },
   { to: '/approvals', label: 'nav.approvals', roles: ['approver', 'admin'] },
   { to: '/containers', label: 'nav.containers' },
   { to: '/stacks', label: 'nav.stacks' },
@@ -63,7 +61,9 @@ export default function Shell() {
           <span>Jarvis</span>
         </div>
         <nav aria-label={t('nav.label')}>
-          {NAVIGATION.filter((entry) => !entry.roles || (entry.inSelected ? rolesIn(shell.me, shell.environment).some((role) => entry.roles!.includes(role)) : holdsAnywhere(shell.me, entry.roles))).map((entry) => (
+          {NAVIGATION.filter(
+            (entry) => !entry.roles || (entry.inSelected ? rolesIn(shell.me, shell.environment).some((role) => entry.roles!.includes(role)) : holdsAnywhere(shell.me, entry.roles)),
+          ).map((entry) => (
             <NavLink key={entry.to} to={entry.to} className={({ isActive }) => (isActive ? 'active' : undefined)} prefetch="intent">
               {t(entry.label)}
               {entry.to === '/approvals' && shell.pendingApprovals > 0 ? <span className="badge">{shell.pendingApprovals}</span> : null}
