@@ -64,6 +64,7 @@ describe('the schedules pages', () => {
     // The nav leads to the page; a schedule with a time zone that does not exist is refused next to that field.
     await page.click(`nav >> text=${english['nav.schedules']}`);
     await page.waitForURL('**/schedules');
+    await page.waitForSelector('.schedules-page');
     expect(await page.textContent('h1')).toBe(english['schedules.title']);
     expect(await page.textContent('main')).toContain(english['schedules.none']);
     await page.fill('#schedule-name', 'hourly-report');
@@ -173,6 +174,7 @@ describe('the schedules pages', () => {
     expect(await page.textContent('button[value=delete]')).toBe(portuguese['schedules.delete']);
     page.once('dialog', (dialog) => void dialog.accept());
     await Promise.all([page.waitForURL(/\/schedules$/), page.click('button[value=delete]')]);
+    await page.waitForSelector('.schedules-page');
     expect(await page.textContent('main')).toContain(portuguese['schedules.none']);
     await page.context().close();
   });

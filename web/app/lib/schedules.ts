@@ -47,7 +47,8 @@ export function whenSummary(definition: ScheduleView['definition'], t: Translate
   for (const interval of spec.intervals ?? [])
     parts.push(interval.offset ? t('schedules.summary.everyOffset', { every: interval.every, offset: interval.offset }) : t('schedules.summary.every', { every: interval.every }));
   if (spec.calendars?.length) parts.push(t('schedules.summary.calendars', { count: spec.calendars.length }));
-  if (spec.timezone && spec.timezone !== 'UTC') parts.push(t('schedules.summary.timezone', { timezone: spec.timezone }));
+  // A time zone moves cron and calendar times only; intervals count from the epoch.
+  if (spec.timezone && spec.timezone !== 'UTC' && (spec.cron?.length || spec.calendars?.length)) parts.push(t('schedules.summary.timezone', { timezone: spec.timezone }));
   return parts.join(' · ');
 }
 

@@ -175,7 +175,8 @@ export default function SchedulePage({ loaderData, actionData: answer }: Route.C
         <div>
           <h2>{t('schedules.nextFires')}</h2>
           <div className="next-fires-cell">
-            <NextFires times={schedule.nextFires} t={t} />
+            {schedule.state === 'paused' ? <p className="muted small">{t('schedules.pausedFires')}</p> : null}
+            <NextFires times={schedule.nextFires} paused={schedule.state === 'paused'} t={t} />
           </div>
           {mayChange ? <Controls schedule={schedule} t={t} /> : <p className="muted">{t('schedules.mayNotChange', { environment: schedule.environment })}</p>}
         </div>

@@ -152,7 +152,7 @@ export default function Schedules({ loaderData, actionData: answer }: Route.Comp
                   {schedule.state === 'paused' && schedule.note ? <div className="muted small schedule-note">{schedule.note}</div> : null}
                 </td>
                 <td className="next-fires-cell">
-                  <NextFires times={schedule.nextFires} limit={NEXT_FIRES_LISTED} t={t} />
+                  <NextFires times={schedule.nextFires} limit={NEXT_FIRES_LISTED} paused={schedule.state === 'paused'} t={t} />
                 </td>
                 <td>
                   {schedule.fires[0] ? (
@@ -161,7 +161,9 @@ export default function Schedules({ loaderData, actionData: answer }: Route.Comp
                       {schedule.fires[0].runId ? (
                         <>
                           {' '}
-                          <Link to={`/runs/${encodeURIComponent(schedule.fires[0].runId)}`}>→</Link>
+                          <Link to={`/runs/${encodeURIComponent(schedule.fires[0].runId)}`} aria-label={t('runs.run')}>
+                            →
+                          </Link>
                         </>
                       ) : null}
                     </>
