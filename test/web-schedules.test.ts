@@ -1,8 +1,8 @@
 // Browser test of the Schedules pages (Chromium through playwright-core)
 // against the stack as `npm start` runs it: an operator creates a schedule
-// from the form (a refused time zone is shown next to its field), sees its
-// next fires, pauses it with a note, resumes it and runs it now, in English,
-// then finds the same pages in Portuguese.
+// from the form (a missing input and a refused time zone are shown next to
+// their fields), sees its next fires, pauses it with a note, resumes it and
+// runs it now, in English, then finds the same pages in Portuguese.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { messages } from '../web/app/i18n/index.js';
 import { writeManifests } from './files.js';
@@ -77,6 +77,10 @@ describe('the schedules pages', () => {
     await page.fill('#schedule-timezone', 'Mars/Olympus_Mons');
     await page.selectOption('#schedule-overlap', 'buffer-one');
     expect(await page.$$eval('#schedule-overlap option', (options) => options.map((option) => option.textContent))).toContain(english['schedules.overlap.terminate-other']);
+    // The runbook's required input is checked in the browser first, as on the runbook's own form.
+    await page.click('.schedule-form button[type=submit]');
+    await expect.poll(() => page.textContent('#field-label-error').catch(() => null)).toBe(english['form.error.required']);
+    expect(await page.$('#schedule-timezone-error')).toBeNull();
     await page.fill('#field-label', 'from the browser');
     await page.click('.schedule-form button[type=submit]');
     await expect.poll(() => page.textContent('#schedule-timezone-error').catch(() => null)).toContain('is not a time zone');

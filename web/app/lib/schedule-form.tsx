@@ -5,7 +5,7 @@
 import { useState, type ReactNode } from 'react';
 import { Form, useNavigation } from 'react-router';
 import type { Translate } from '../i18n/index.js';
-import { SchemaFields, type JsonSchema } from './schema-form.js';
+import { readInputs, SchemaFields, type FieldError, type JsonSchema } from './schema-form.js';
 import { COMMON_TIME_ZONES, OVERLAP_LABELS, type PlacedErrors, type ScheduleField } from './schedules.js';
 
 export interface RunbookChoice {
@@ -64,10 +64,26 @@ export function ScheduleForm(props: {
   const navigation = useNavigation();
   const submitting = navigation.state === 'submitting' && navigation.formData?.get('intent') === 'create';
   const [when, setWhen] = useState<'cron' | 'interval'>('cron');
-  const general = [...(props.message ? [props.message] : []), ...(errors?.general ?? [])];
-  const anyFieldError = Object.keys(fields).length > 0 || (errors?.inputs.length ?? 0) > 0;
+  const [clientInputErrors, setClientInputErrors] = useState<FieldError[] | undefined>();
+  const inputErrors = clientInputErrors ?? errors?.inputs ?? [];
+  const general = clientInputErrors ? [] : [...(props.message ? [props.message] : []), ...(errors?.general ?? [])];
+  const anyFieldError = Object.keys(fields).length > 0 || inputErrors.length > 0;
   return (
-    <Form method="post" noValidate className="schema-form schedule-form">
+    <Form
+      method="post"
+      noValidate
+      className="schema-form schedule-form"
+      onSubmit={(event) => {
+        // The inputs are checked here as the runbook's own form checks them; the API checks the rest.
+        const formElement = event.currentTarget;
+        const found = readInputs(runbook.inputs, new FormData(formElement)).errors;
+        setClientInputErrors(found.length > 0 ? found : undefined);
+        if (found.length > 0) {
+          event.preventDefault();
+          requestAnimationFrame(() => formElement.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
+        }
+      }}
+    >
       <input type="hidden" name="intent" value="create" />
       {general.length > 0 ? (
         <div className="error" role="alert">
@@ -180,7 +196,7 @@ export function ScheduleForm(props: {
       </Field>
       <fieldset className="nested">
         <legend>{t('schedules.inputs')}</legend>
-        <SchemaFields key={runbook.name} schema={runbook.inputs} errors={errors?.inputs ?? []} t={t} values={props.inputValues} />
+        <SchemaFields key={runbook.name} schema={runbook.inputs} errors={inputErrors} t={t} values={props.inputValues} />
       </fieldset>
       <button type="submit" className="primary" disabled={submitting}>
         {submitting ? t('schedules.creating') : t('schedules.create')}
