@@ -104,10 +104,10 @@ export function readScheduleForm(form: FormData): CreateScheduleBody {
   };
 }
 
+/** The API's paths, dotted (`spec.intervals.0.every`), and the field each is about; what matches none is shown above the form. */
 const FIELD_OF_PATH: Array<[RegExp, ScheduleField]> = [
   [/^spec$/, 'when'],
   [/^spec\.cron\b/, 'cron'],
-  [/^spec\.intervals(\.\d+)?\.every$/, 'every'],
   [/^spec\.intervals(\.\d+)?\.offset$/, 'offset'],
   [/^spec\.intervals\b/, 'every'],
   [/^spec\.timezone$/, 'timezone'],
@@ -116,7 +116,11 @@ const FIELD_OF_PATH: Array<[RegExp, ScheduleField]> = [
   [/^spec\.endAt$/, 'endAt'],
   [/^policies\.overlap$/, 'overlap'],
   [/^policies\.catchupWindow$/, 'catchupWindow'],
-  [/^(name|description|runbook|environment|note)$/, 'name'],
+  [/^name$/, 'name'],
+  [/^description$/, 'description'],
+  [/^runbook$/, 'runbook'],
+  [/^environment$/, 'environment'],
+  [/^note$/, 'note'],
 ];
 
 export interface PlacedErrors {
@@ -137,8 +141,7 @@ export function placeErrors(errors: Array<{ path: string; message: string }>): P
       placed.inputs.push({ path: path.replace(/^inputs\.?/, ''), code: 'server', message: error.message });
       continue;
     }
-    const match = FIELD_OF_PATH.find(([pattern]) => pattern.test(path));
-    const field = match ? (match[1] === 'name' ? (path as ScheduleField) : match[1]) : undefined;
+    const field = FIELD_OF_PATH.find(([pattern]) => pattern.test(path))?.[1];
     if (field) (placed.fields[field] ??= []).push(error.message);
     else placed.general.push(path ? `${path}: ${error.message}` : error.message);
   }
