@@ -9,7 +9,11 @@ import { holdsAnywhere, rolesIn, useShell, type Role, type ShellData } from '../
 
 export async function loader({ request }: Route.LoaderArgs) {
   const api = await requireApi(request);
-  const [me, ready, approvals] = await Promise.all([api.get<ShellData['me']>('/auth/me'), readiness(), api.get<Array<{ canDecide: boolean }>>('/approvals').catch(() => [])]);
+  const [me, ready, approvals] = await Promise.all([
+    api.get<ShellData['me']>('/auth/me'),
+    readiness(),
+    api.get<Array<{ canDecide: boolean }>>('/approvals').catch(() => []),
+  ]);
   const { environments, environment } = await selectedEnvironment(request, me.grants);
   const shell: ShellData = {
     me,
@@ -61,9 +65,7 @@ export default function Shell() {
           <span>Jarvis</span>
         </div>
         <nav aria-label={t('nav.label')}>
-          {NAVIGATION.filter(
-            (entry) => !entry.roles || (entry.inSelected ? rolesIn(shell.me, shell.environment).some((role) => entry.roles!.includes(role)) : holdsAnywhere(shell.me, entry.roles)),
-          ).map((entry) => (
+          {NAVIGATION.filter((entry) => !entry.roles || (entry.inSelected ? rolesIn(shell.me, shell.environment).some((role) => entry.roles!.includes(role)) : holdsAnywhere(shell.me, entry.roles))).map((entry) => (
             <NavLink key={entry.to} to={entry.to} className={({ isActive }) => (isActive ? 'active' : undefined)} prefetch="intent">
               {t(entry.label)}
               {entry.to === '/approvals' && shell.pendingApprovals > 0 ? <span className="badge">{shell.pendingApprovals}</span> : null}
