@@ -23,6 +23,8 @@ export default [
     route('runbooks/:name', 'routes/runbook.tsx'),
     route('runs', 'routes/runs.tsx'),
     route('runs/:id', 'routes/run.tsx'),
+    route('schedules', 'routes/schedules.tsx'),
+    route('schedules/:id', 'routes/schedule.tsx'),
     route('approvals', 'routes/approvals.tsx'),
     route('containers', 'routes/containers.tsx'),
     route('stacks', 'routes/stacks.tsx'),

@@ -37,6 +37,8 @@ const NAVIGATION: Array<{ to: string; label: MessageKey; roles?: Role[]; inSelec
   { to: '/dashboard', label: 'nav.dashboard' },
   { to: '/runbooks', label: 'nav.runbooks' },
   { to: '/runs', label: 'nav.runs' },
+  // Schedules are listed for the environments a user holds a role in.
+  { to: '/schedules', label: 'nav.schedules', roles: ANY_ROLE },
   { to: '/approvals', label: 'nav.approvals', roles: ['approver', 'admin'] },
   { to: '/containers', label: 'nav.containers' },
   { to: '/stacks', label: 'nav.stacks' },
