@@ -41,6 +41,8 @@ import { SignInBackoff } from './services/sign-in-backoff.js';
 import { ConnectionService } from './services/connection-service.js';
 import { RunbookVersionService } from './services/runbook-version-service.js';
 import { UserService } from './services/user-service.js';
+import { TriggerReceiver, type TriggerEvents } from './services/trigger-receiver.js';
+import { TriggerService } from './services/trigger-service.js';
 
 export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runbooksDir' | 'taskQueue' | 'accessTokenTtlMs' | 'refreshTokenTtlMs' | 'apiTokenMaxTtlMs'> &
   Partial<Pick<JarvisEnv, 'agentTemporalAddress' | 'enrollmentTokenTtlMs' | 'gitAllowFileUrls' | 'searchPath'>> & {
@@ -48,17 +50,15 @@ export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runb
     ai?: AiSettings;
     /** Crash points for tests (a start interrupted as a killed API would interrupt it); none in production. */
     runHooks?: RunServiceHooks;
+    /** Who hears what triggers do (a delivery refused because its owner lost the right to run the runbook). */
+    triggerEvents?: TriggerEvents;
   };
 
 const OFFLINE_AI: AiSettings = { timeoutMs: 60_000, maxRetries: 3 };
 
 const ENROLLMENT_TTL_MS = 60 * 60_000;
 
-export async function createControlPlane(
-  config: ControlPlaneConfig,
-  database: { prisma: Database; url: string },
-  temporal: Client,
-): Promise<ApiDependencies & { close(): Promise<void> }> {
+export async function createControlPlane(config: ControlPlaneConfig, database: { prisma: Database; url: string }, temporal: Client): Promise<ApiDependencies & { close(): Promise<void> }> {
   const db = database.prisma;
   const secret = SecretKey.load(config.secretKey, config.dataDir);
   const catalog = await RunbookCatalog.fromDirectory(config.runbooksDir, actionCatalog);
@@ -95,6 +95,8 @@ export async function createControlPlane(
   const aiService = new AiService({ runs, logs: logStore, knowledge, audit, catalog, ...(provider ? { provider } : {}) });
   const aiPlans = new AiPlanService({ runs, logs: logStore, knowledge, plans: new PlanStore(pool), audit, nodes, connections, ...(provider ? { provider } : {}) });
   // Runbook descriptions join the knowledge base in the background: the API does not wait for embeddings to serve.
+  const triggers = new TriggerService(db, credentials, (name) => runs.compileRunbook(name).runbook);
+  const triggerReceiver = new TriggerReceiver(triggers, db, (request) => runs.startRun(request), audit, config.triggerEvents);
   const runbooksIngested = aiService.ingestRunbooks().catch((error: unknown) => console.error('could not ingest runbook descriptions into the knowledge base', error));
   return {
     temporal,
@@ -122,6 +124,8 @@ export async function createControlPlane(
     logTickets: new LogTickets(secret.derive('log-tickets')),
     nodes,
     egressAllowlists: new EgressAllowlistStore(pool),
+    triggers,
+    triggerReceiver,
     agents: {
       // Agents are told the address they can reach, which may differ from the one the API uses.
       temporalAddress: config.agentTemporalAddress ?? (temporal.connection as Connection).options.address,

@@ -14,6 +14,7 @@ import { registerNodeCommands } from './commands/nodes.js';
 import { registerRunbookCommands } from './commands/runbooks.js';
 import { registerRunCommands } from './commands/runs.js';
 import { registerStackCommands } from './commands/stacks.js';
+import { registerTriggerCommands } from './commands/triggers.js';
 import { registerUserCommands } from './commands/users.js';
 import { createCliContext } from './context.js';
 import { CommandFailed } from './watch.js';
@@ -32,6 +33,7 @@ for (const register of [
   registerAgentCommand,
   registerAiCommands,
   registerStackCommands,
+  registerTriggerCommands,
   registerLoginCommands,
 ]) {
   register(program, context);

@@ -45,16 +45,12 @@ interface Case {
   bound: boolean;
 }
 
-const ALLOWED: Record<string, Role[]> = {
-  read: ['admin', 'operator', 'approver', 'viewer'],
-  execute: ['admin', 'operator'],
-  approve: ['admin', 'approver'],
-  administer: ['admin'],
-};
+const ALLOWED: Record<string, Role[]> = { read: ['admin', 'operator', 'approver', 'viewer'], execute: ['admin', 'operator'], approve: ['admin', 'approver'], administer: ['admin'] };
 
 let api: Awaited<ReturnType<typeof startApiForTests>>;
 const tokens = {} as Record<Role | 'starter', string>;
 let targetUserId = '';
+let starterId = '';
 let sequence = 0;
 
 async function startGatedRun(environment: string): Promise<string> {
@@ -111,13 +107,25 @@ async function grantIn(environment: string): Promise<string> {
   return grant.id;
 }
 
+/** A trigger owned by the starter (operator in both environments), so only admins of its environment manage it. */
+async function triggerIn(environment: string): Promise<string> {
+  const starter = await api.services.triggers.principalOf(starterId);
+  return (await api.services.triggers.create({ name: `t${(sequence += 1)}`, kind: 'webhook', runbook: 'gated', environment, auth: 'hmac' }, starter!)).trigger.id;
+}
+
 const cases: Case[] = [
   { route: 'GET /auth/me', method: 'GET', request: async () => ({ url: '/auth/me' }), who: 'anyone', bound: false },
   { route: 'POST /auth/api-tokens', method: 'POST', request: async () => ({ url: '/auth/api-tokens', payload: { name: 'matrix' } }), who: 'anyone', bound: false },
   { route: 'GET /auth/api-tokens', method: 'GET', request: async () => ({ url: '/auth/api-tokens' }), who: 'anyone', bound: false },
   { route: 'DELETE /auth/api-tokens/:id', method: 'DELETE', request: async () => ({ url: `/auth/api-tokens/${crypto.randomUUID()}` }), who: 'anyone', bound: false },
   // A wrong current password: allowed to ask (400), nothing changes.
-  { route: 'POST /auth/password', method: 'POST', request: async () => ({ url: '/auth/password', payload: { currentPassword: 'not the password', newPassword: 'another long password' } }), who: 'anyone', bound: false },
+  {
+    route: 'POST /auth/password',
+    method: 'POST',
+    request: async () => ({ url: '/auth/password', payload: { currentPassword: 'not the password', newPassword: 'another long password' } }),
+    who: 'anyone',
+    bound: false,
+  },
   { route: 'POST /auth/totp/setup', method: 'POST', request: async () => ({ url: '/auth/totp/setup' }), who: 'anyone', bound: false },
   { route: 'POST /auth/totp/enable', method: 'POST', request: async () => ({ url: '/auth/totp/enable', payload: { code: '000000' } }), who: 'anyone', bound: false },
   { route: 'POST /auth/totp/disable', method: 'POST', request: async () => ({ url: '/auth/totp/disable', payload: { code: '000000' } }), who: 'anyone', bound: false },
@@ -127,28 +135,118 @@ const cases: Case[] = [
   { route: 'POST /runbooks/import', method: 'POST', request: async () => ({ url: '/runbooks/import', payload: { manifest: imported } }), who: 'admin-anywhere', bound: false },
   { route: 'GET /runbooks/:name/versions', method: 'GET', request: async () => ({ url: '/runbooks/gated/versions' }), who: 'anyone', bound: false },
   { route: 'POST /runbooks/validate', method: 'POST', request: async () => ({ url: '/runbooks/validate', payload: { manifest: gated } }), who: 'execute-anywhere', bound: false },
-  { route: 'POST /runbooks/:name/execute', method: 'POST', request: async (environment) => ({ url: '/runbooks/gated/execute', payload: { environment } }), who: { permission: 'execute', where: 'own' }, bound: true },
+  {
+    route: 'POST /runbooks/:name/execute',
+    method: 'POST',
+    request: async (environment) => ({ url: '/runbooks/gated/execute', payload: { environment } }),
+    who: { permission: 'execute', where: 'own' },
+    bound: true,
+  },
   { route: 'GET /runs', method: 'GET', request: async (environment) => ({ url: `/runs?environment=${environment}` }), who: { permission: 'read', where: 'own' }, bound: true },
   { route: 'GET /runs/:id', method: 'GET', request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}` }), who: { permission: 'read', where: 'own' }, bound: true },
-  { route: 'GET /runs/:id/history', method: 'GET', request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/history` }), who: { permission: 'read', where: 'own' }, bound: true },
-  { route: 'GET /runs/:id/timeline', method: 'GET', request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/timeline` }), who: { permission: 'read', where: 'own' }, bound: true },
-  { route: 'GET /runs/:id/inputs', method: 'GET', request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/inputs` }), who: { permission: 'read', where: 'own' }, bound: true },
-  { route: 'POST /runs/:id/log-ticket', method: 'POST', request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/log-ticket` }), who: { permission: 'read', where: 'own' }, bound: true },
-  { route: 'POST /runs/:id/cancel', method: 'POST', request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/cancel` }), who: { permission: 'execute', where: 'own' }, bound: true },
-  { route: 'POST /runs/:id/rerun', method: 'POST', request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/rerun` }), who: { permission: 'execute', where: 'own' }, bound: true },
-  { route: 'POST /runs/:id/resume', method: 'POST', request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/resume` }), who: { permission: 'execute', where: 'own' }, bound: true },
-  { route: 'POST /runs/:id/steps/:step/approve', method: 'POST', request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/steps/gate/approve`, payload: {} }), who: { permission: 'approve', where: 'own' }, bound: true },
-  { route: 'POST /runs/:id/steps/:step/reject', method: 'POST', request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/steps/gate/reject`, payload: { reason: 'matrix' } }), who: { permission: 'approve', where: 'own' }, bound: true },
+  {
+    route: 'GET /runs/:id/history',
+    method: 'GET',
+    request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/history` }),
+    who: { permission: 'read', where: 'own' },
+    bound: true,
+  },
+  {
+    route: 'GET /runs/:id/timeline',
+    method: 'GET',
+    request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/timeline` }),
+    who: { permission: 'read', where: 'own' },
+    bound: true,
+  },
+  {
+    route: 'GET /runs/:id/inputs',
+    method: 'GET',
+    request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/inputs` }),
+    who: { permission: 'read', where: 'own' },
+    bound: true,
+  },
+  {
+    route: 'POST /runs/:id/log-ticket',
+    method: 'POST',
+    request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/log-ticket` }),
+    who: { permission: 'read', where: 'own' },
+    bound: true,
+  },
+  {
+    route: 'POST /runs/:id/cancel',
+    method: 'POST',
+    request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/cancel` }),
+    who: { permission: 'execute', where: 'own' },
+    bound: true,
+  },
+  {
+    route: 'POST /runs/:id/rerun',
+    method: 'POST',
+    request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/rerun` }),
+    who: { permission: 'execute', where: 'own' },
+    bound: true,
+  },
+  {
+    route: 'POST /runs/:id/resume',
+    method: 'POST',
+    request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/resume` }),
+    who: { permission: 'execute', where: 'own' },
+    bound: true,
+  },
+  {
+    route: 'POST /runs/:id/steps/:step/approve',
+    method: 'POST',
+    request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/steps/gate/approve`, payload: {} }),
+    who: { permission: 'approve', where: 'own' },
+    bound: true,
+  },
+  {
+    route: 'POST /runs/:id/steps/:step/reject',
+    method: 'POST',
+    request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/steps/gate/reject`, payload: { reason: 'matrix' } }),
+    who: { permission: 'approve', where: 'own' },
+    bound: true,
+  },
   { route: 'GET /environments', method: 'GET', request: async () => ({ url: '/environments' }), who: 'anyone', bound: false },
   { route: 'GET /runs/stats', method: 'GET', request: async () => ({ url: '/runs/stats' }), who: 'anyone', bound: false },
   { route: 'GET /approvals', method: 'GET', request: async () => ({ url: '/approvals' }), who: 'anyone', bound: false },
   { route: 'POST /environments', method: 'POST', request: async () => ({ url: '/environments', payload: { name: `env-${(sequence += 1)}` } }), who: 'admin-anywhere', bound: false },
   { route: 'GET /users', method: 'GET', request: async () => ({ url: '/users' }), who: 'admin-anywhere', bound: false },
-  { route: 'POST /users', method: 'POST', request: async () => ({ url: '/users', payload: { email: `u${(sequence += 1)}@example.org`, name: 'U', password: PASSWORD } }), who: 'admin-anywhere', bound: false },
-  { route: 'POST /users/:id/password', method: 'POST', request: async (environment) => ({ url: `/users/${await userIn(environment)}/password`, payload: { password: PASSWORD } }), who: { permission: 'administer', where: 'own' }, bound: true },
-  { route: 'POST /users/:id/disable', method: 'POST', request: async (environment) => ({ url: `/users/${await userIn(environment)}/disable` }), who: { permission: 'administer', where: 'own' }, bound: true },
-  { route: 'POST /users/:id/enable', method: 'POST', request: async (environment) => ({ url: `/users/${await userIn(environment)}/enable` }), who: { permission: 'administer', where: 'own' }, bound: true },
-  { route: 'GET /users/:id/api-tokens', method: 'GET', request: async (environment) => ({ url: `/users/${await userIn(environment)}/api-tokens` }), who: { permission: 'administer', where: 'own' }, bound: true },
+  {
+    route: 'POST /users',
+    method: 'POST',
+    request: async () => ({ url: '/users', payload: { email: `u${(sequence += 1)}@example.org`, name: 'U', password: PASSWORD } }),
+    who: 'admin-anywhere',
+    bound: false,
+  },
+  {
+    route: 'POST /users/:id/password',
+    method: 'POST',
+    request: async (environment) => ({ url: `/users/${await userIn(environment)}/password`, payload: { password: PASSWORD } }),
+    who: { permission: 'administer', where: 'own' },
+    bound: true,
+  },
+  {
+    route: 'POST /users/:id/disable',
+    method: 'POST',
+    request: async (environment) => ({ url: `/users/${await userIn(environment)}/disable` }),
+    who: { permission: 'administer', where: 'own' },
+    bound: true,
+  },
+  {
+    route: 'POST /users/:id/enable',
+    method: 'POST',
+    request: async (environment) => ({ url: `/users/${await userIn(environment)}/enable` }),
+    who: { permission: 'administer', where: 'own' },
+    bound: true,
+  },
+  {
+    route: 'GET /users/:id/api-tokens',
+    method: 'GET',
+    request: async (environment) => ({ url: `/users/${await userIn(environment)}/api-tokens` }),
+    who: { permission: 'administer', where: 'own' },
+    bound: true,
+  },
   {
     route: 'DELETE /users/:id/api-tokens/:tokenId',
     method: 'DELETE',
@@ -159,29 +257,123 @@ const cases: Case[] = [
     who: { permission: 'administer', where: 'own' },
     bound: true,
   },
-  { route: 'POST /users/:id/grants', method: 'POST', request: async (environment) => ({ url: `/users/${targetUserId}/grants`, payload: { environment, role: 'viewer' } }), who: { permission: 'administer', where: 'own' }, bound: true },
-  { route: 'DELETE /users/:id/grants/:grantId', method: 'DELETE', request: async (environment) => ({ url: `/users/${targetUserId}/grants/${await grantIn(environment)}` }), who: { permission: 'administer', where: 'own' }, bound: true },
+  {
+    route: 'POST /users/:id/grants',
+    method: 'POST',
+    request: async (environment) => ({ url: `/users/${targetUserId}/grants`, payload: { environment, role: 'viewer' } }),
+    who: { permission: 'administer', where: 'own' },
+    bound: true,
+  },
+  {
+    route: 'DELETE /users/:id/grants/:grantId',
+    method: 'DELETE',
+    request: async (environment) => ({ url: `/users/${targetUserId}/grants/${await grantIn(environment)}` }),
+    who: { permission: 'administer', where: 'own' },
+    bound: true,
+  },
   { route: 'GET /connections', method: 'GET', request: async (environment) => ({ url: `/connections?environment=${environment}` }), who: { permission: 'read', where: 'own' }, bound: true },
-  { route: 'POST /connections', method: 'POST', request: async (environment) => ({ url: '/connections', payload: { environment, name: `n${(sequence += 1)}`, type: 'http' } }), who: { permission: 'administer', where: 'own' }, bound: true },
-  { route: 'PATCH /connections/:id', method: 'PATCH', request: async (environment) => ({ url: `/connections/${await connectionIn(environment)}`, payload: { config: { a: 1 } } }), who: { permission: 'administer', where: 'own' }, bound: true },
-  { route: 'DELETE /connections/:id', method: 'DELETE', request: async (environment) => ({ url: `/connections/${await connectionIn(environment)}` }), who: { permission: 'administer', where: 'own' }, bound: true },
-  { route: 'POST /git/sync', method: 'POST', request: async (environment) => ({ url: '/git/sync', payload: { environment, connection: 'nowhere' } }), who: { permission: 'administer', where: 'own' }, bound: true },
-  { route: 'POST /stacks/validate', method: 'POST', request: async () => ({ url: '/stacks/validate', payload: { name: 'matrix', stack: 'services:\n  web:\n    image: nginx:1.27\n' } }), who: 'anyone', bound: false },
+  {
+    route: 'POST /connections',
+    method: 'POST',
+    request: async (environment) => ({ url: '/connections', payload: { environment, name: `n${(sequence += 1)}`, type: 'http' } }),
+    who: { permission: 'administer', where: 'own' },
+    bound: true,
+  },
+  {
+    route: 'PATCH /connections/:id',
+    method: 'PATCH',
+    request: async (environment) => ({ url: `/connections/${await connectionIn(environment)}`, payload: { config: { a: 1 } } }),
+    who: { permission: 'administer', where: 'own' },
+    bound: true,
+  },
+  {
+    route: 'DELETE /connections/:id',
+    method: 'DELETE',
+    request: async (environment) => ({ url: `/connections/${await connectionIn(environment)}` }),
+    who: { permission: 'administer', where: 'own' },
+    bound: true,
+  },
+  {
+    route: 'POST /git/sync',
+    method: 'POST',
+    request: async (environment) => ({ url: '/git/sync', payload: { environment, connection: 'nowhere' } }),
+    who: { permission: 'administer', where: 'own' },
+    bound: true,
+  },
+  {
+    route: 'POST /stacks/validate',
+    method: 'POST',
+    request: async () => ({ url: '/stacks/validate', payload: { name: 'matrix', stack: 'services:\n  web:\n    image: nginx:1.27\n' } }),
+    who: 'anyone',
+    bound: false,
+  },
   { route: 'GET /stacks', method: 'GET', request: async (environment) => ({ url: `/stacks?environment=${environment}&endpoint=nowhere` }), who: { permission: 'read', where: 'own' }, bound: true },
-  { route: 'GET /containers', method: 'GET', request: async (environment) => ({ url: `/containers?environment=${environment}&endpoint=nowhere` }), who: { permission: 'read', where: 'own' }, bound: true },
-  { route: 'GET /containers/:container/logs', method: 'GET', request: async (environment) => ({ url: `/containers/web/logs?environment=${environment}&endpoint=nowhere` }), who: { permission: 'read', where: 'own' }, bound: true },
-  { route: 'POST /containers/:container/log-ticket', method: 'POST', request: async (environment) => ({ url: '/containers/web/log-ticket', payload: { environment, endpoint: 'nowhere' } }), who: { permission: 'read', where: 'own' }, bound: true },
-  ...(['restart', 'stop', 'start'] as const).map(
-    (verb): Case => ({ route: `POST /containers/:container/${verb}`, method: 'POST', request: async (environment) => ({ url: `/containers/web/${verb}`, payload: { environment, endpoint: 'nowhere' } }), who: { permission: 'execute', where: 'own' }, bound: true }),
-  ),
+  {
+    route: 'GET /containers',
+    method: 'GET',
+    request: async (environment) => ({ url: `/containers?environment=${environment}&endpoint=nowhere` }),
+    who: { permission: 'read', where: 'own' },
+    bound: true,
+  },
+  {
+    route: 'GET /containers/:container/logs',
+    method: 'GET',
+    request: async (environment) => ({ url: `/containers/web/logs?environment=${environment}&endpoint=nowhere` }),
+    who: { permission: 'read', where: 'own' },
+    bound: true,
+  },
+  {
+    route: 'POST /containers/:container/log-ticket',
+    method: 'POST',
+    request: async (environment) => ({ url: '/containers/web/log-ticket', payload: { environment, endpoint: 'nowhere' } }),
+    who: { permission: 'read', where: 'own' },
+    bound: true,
+  },
+  ...(['restart', 'stop', 'start'] as const).map((verb): Case => ({
+    route: `POST /containers/:container/${verb}`,
+    method: 'POST',
+    request: async (environment) => ({ url: `/containers/web/${verb}`, payload: { environment, endpoint: 'nowhere' } }),
+    who: { permission: 'execute', where: 'own' },
+    bound: true,
+  })),
   { route: 'GET /nodes', method: 'GET', request: async (environment) => ({ url: `/nodes?environment=${environment}` }), who: { permission: 'read', where: 'own' }, bound: true },
   { route: 'GET /nodes/:id', method: 'GET', request: async (environment) => ({ url: `/nodes/${await nodeIn(environment)}` }), who: { permission: 'read', where: 'own' }, bound: true },
-  { route: 'POST /nodes/enroll', method: 'POST', request: async (environment) => ({ url: '/nodes/enroll', payload: { environment, name: `node-${(sequence += 1)}` } }), who: { permission: 'administer', where: 'own' }, bound: true },
+  {
+    route: 'POST /nodes/enroll',
+    method: 'POST',
+    request: async (environment) => ({ url: '/nodes/enroll', payload: { environment, name: `node-${(sequence += 1)}` } }),
+    who: { permission: 'administer', where: 'own' },
+    bound: true,
+  },
   { route: 'DELETE /nodes/:id', method: 'DELETE', request: async (environment) => ({ url: `/nodes/${await nodeIn(environment)}` }), who: { permission: 'administer', where: 'own' }, bound: true },
-  { route: 'GET /network/topology', method: 'GET', request: async (environment) => ({ url: `/network/topology?environment=${environment}&format=dot` }), who: { permission: 'read', where: 'own' }, bound: true },
-  { route: 'POST /ai/diagnose', method: 'POST', request: async (environment) => ({ url: '/ai/diagnose', payload: { environment, text: 'why is the disk full?' } }), who: { permission: 'read', where: 'own' }, bound: true },
-  { route: 'POST /ai/chat', method: 'POST', request: async (environment) => ({ url: '/ai/chat', payload: { environment, messages: [{ role: 'user', content: 'hello' }] } }), who: { permission: 'read', where: 'own' }, bound: true },
-  { route: 'POST /ai/plans', method: 'POST', request: async (environment) => ({ url: '/ai/plans', payload: { environment, goal: 'free some disk space' } }), who: { permission: 'execute', where: 'own' }, bound: true },
+  {
+    route: 'GET /network/topology',
+    method: 'GET',
+    request: async (environment) => ({ url: `/network/topology?environment=${environment}&format=dot` }),
+    who: { permission: 'read', where: 'own' },
+    bound: true,
+  },
+  {
+    route: 'POST /ai/diagnose',
+    method: 'POST',
+    request: async (environment) => ({ url: '/ai/diagnose', payload: { environment, text: 'why is the disk full?' } }),
+    who: { permission: 'read', where: 'own' },
+    bound: true,
+  },
+  {
+    route: 'POST /ai/chat',
+    method: 'POST',
+    request: async (environment) => ({ url: '/ai/chat', payload: { environment, messages: [{ role: 'user', content: 'hello' }] } }),
+    who: { permission: 'read', where: 'own' },
+    bound: true,
+  },
+  {
+    route: 'POST /ai/plans',
+    method: 'POST',
+    request: async (environment) => ({ url: '/ai/plans', payload: { environment, goal: 'free some disk space' } }),
+    who: { permission: 'execute', where: 'own' },
+    bound: true,
+  },
   {
     route: 'POST /ai/plans/validate',
     method: 'POST',
@@ -190,9 +382,21 @@ const cases: Case[] = [
     bound: true,
   },
   { route: 'GET /ai/plans/:id', method: 'GET', request: async (environment) => ({ url: `/ai/plans/${await planIn(environment)}` }), who: { permission: 'execute', where: 'own' }, bound: true },
-  { route: 'POST /ai/plans/:id/submit', method: 'POST', request: async (environment) => ({ url: `/ai/plans/${await planIn(environment)}/submit` }), who: { permission: 'execute', where: 'own' }, bound: true },
+  {
+    route: 'POST /ai/plans/:id/submit',
+    method: 'POST',
+    request: async (environment) => ({ url: `/ai/plans/${await planIn(environment)}/submit` }),
+    who: { permission: 'execute', where: 'own' },
+    bound: true,
+  },
   { route: 'GET /ai/search', method: 'GET', request: async (environment) => ({ url: `/ai/search?q=disk&environment=${environment}` }), who: { permission: 'read', where: 'own' }, bound: true },
-  { route: 'POST /ai/notes', method: 'POST', request: async (environment) => ({ url: '/ai/notes', payload: { environment, title: 'Matrix', body: 'a note' } }), who: { permission: 'execute', where: 'own' }, bound: true },
+  {
+    route: 'POST /ai/notes',
+    method: 'POST',
+    request: async (environment) => ({ url: '/ai/notes', payload: { environment, title: 'Matrix', body: 'a note' } }),
+    who: { permission: 'execute', where: 'own' },
+    bound: true,
+  },
   {
     route: 'POST /ai/feedback',
     method: 'POST',
@@ -209,12 +413,55 @@ const cases: Case[] = [
     who: { permission: 'administer', where: 'own' },
     bound: true,
   },
-  { route: 'GET /environments/:environment/egress-allowlist', method: 'GET', request: async (environment) => ({ url: `/environments/${environment}/egress-allowlist` }), who: { permission: 'read', where: 'own' }, bound: true },
+  {
+    route: 'GET /environments/:environment/egress-allowlist',
+    method: 'GET',
+    request: async (environment) => ({ url: `/environments/${environment}/egress-allowlist` }),
+    who: { permission: 'read', where: 'own' },
+    bound: true,
+  },
   {
     route: 'PUT /environments/:environment/egress-allowlist',
     method: 'PUT',
     request: async (environment) => ({ url: `/environments/${environment}/egress-allowlist`, payload: { entries: ['10.0.0.0/8', 'health.internal'] } }),
     who: { permission: 'administer', where: 'own' },
+    bound: true,
+  },
+  { route: 'GET /triggers', method: 'GET', request: async (environment) => ({ url: `/triggers?environment=${environment}` }), who: { permission: 'read', where: 'own' }, bound: true },
+  {
+    route: 'POST /triggers',
+    method: 'POST',
+    request: async (environment) => ({ url: '/triggers', payload: { environment, name: `t${(sequence += 1)}`, runbook: 'gated' } }),
+    who: { permission: 'execute', where: 'own' },
+    bound: true,
+  },
+  { route: 'GET /triggers/:id', method: 'GET', request: async (environment) => ({ url: `/triggers/${await triggerIn(environment)}` }), who: { permission: 'read', where: 'own' }, bound: true },
+  {
+    route: 'PATCH /triggers/:id',
+    method: 'PATCH',
+    request: async (environment) => ({ url: `/triggers/${await triggerIn(environment)}`, payload: { enabled: false } }),
+    who: { permission: 'administer', where: 'own' },
+    bound: true,
+  },
+  {
+    route: 'DELETE /triggers/:id',
+    method: 'DELETE',
+    request: async (environment) => ({ url: `/triggers/${await triggerIn(environment)}` }),
+    who: { permission: 'administer', where: 'own' },
+    bound: true,
+  },
+  {
+    route: 'POST /triggers/:id/rotate-secret',
+    method: 'POST',
+    request: async (environment) => ({ url: `/triggers/${await triggerIn(environment)}/rotate-secret` }),
+    who: { permission: 'administer', where: 'own' },
+    bound: true,
+  },
+  {
+    route: 'GET /triggers/:id/deliveries',
+    method: 'GET',
+    request: async (environment) => ({ url: `/triggers/${await triggerIn(environment)}/deliveries` }),
+    who: { permission: 'read', where: 'own' },
     bound: true,
   },
   { route: 'GET /audit', method: 'GET', request: async () => ({ url: '/audit' }), who: 'admin-anywhere', bound: false },
@@ -233,10 +480,18 @@ function expectedAllowed(who: Who, role: Role, environment: string): boolean {
 beforeAll(async () => {
   api = await startApiForTests(writeManifests({ gated }), [
     ...ROLES.map((role) => ({ email: `${role}@example.org`, password: PASSWORD, grants: [[OWN, role]] as Array<[string, Role]> })),
-    { email: 'starter@example.org', password: PASSWORD, grants: [[OWN, 'operator'], [OTHER, 'operator']] as Array<[string, Role]> },
+    {
+      email: 'starter@example.org',
+      password: PASSWORD,
+      grants: [
+        [OWN, 'operator'],
+        [OTHER, 'operator'],
+      ] as Array<[string, Role]>,
+    },
     { email: 'target@example.org', password: PASSWORD, grants: [] },
   ]);
   targetUserId = (await api.prisma.user.findUniqueOrThrow({ where: { email: 'target@example.org' } })).id;
+  starterId = (await api.prisma.user.findUniqueOrThrow({ where: { email: 'starter@example.org' } })).id;
   for (const role of ROLES) tokens[role] = await api.logIn(`${role}@example.org`, PASSWORD);
 }, 120_000);
 
