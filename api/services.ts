@@ -58,7 +58,11 @@ const OFFLINE_AI: AiSettings = { timeoutMs: 60_000, maxRetries: 3 };
 
 const ENROLLMENT_TTL_MS = 60 * 60_000;
 
-export async function createControlPlane(config: ControlPlaneConfig, database: { prisma: Database; url: string }, temporal: Client): Promise<ApiDependencies & { close(): Promise<void> }> {
+export async function createControlPlane(
+  config: ControlPlaneConfig,
+  database: { prisma: Database; url: string },
+  temporal: Client,
+): Promise<ApiDependencies & { close(): Promise<void> }> {
   const db = database.prisma;
   const secret = SecretKey.load(config.secretKey, config.dataDir);
   const catalog = await RunbookCatalog.fromDirectory(config.runbooksDir, actionCatalog);
@@ -94,9 +98,9 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
   const knowledge = new KnowledgeStore(pool, embedder);
   const aiService = new AiService({ runs, logs: logStore, knowledge, audit, catalog, ...(provider ? { provider } : {}) });
   const aiPlans = new AiPlanService({ runs, logs: logStore, knowledge, plans: new PlanStore(pool), audit, nodes, connections, ...(provider ? { provider } : {}) });
-  // Runbook descriptions join the knowledge base in the background: the API does not wait for embeddings to serve.
   const triggers = new TriggerService(db, credentials, (name) => runs.compileRunbook(name).runbook);
   const triggerReceiver = new TriggerReceiver(triggers, db, (request) => runs.startRun(request), audit, config.triggerEvents);
+  // Runbook descriptions join the knowledge base in the background: the API does not wait for embeddings to serve.
   const runbooksIngested = aiService.ingestRunbooks().catch((error: unknown) => console.error('could not ingest runbook descriptions into the knowledge base', error));
   return {
     temporal,

@@ -60,7 +60,11 @@ function signedBy(host: GitHost, headers: Headers, secret: string, body: Buffer,
   }
 }
 
-const SIGNATURE_HEADER: Record<GitHost, string> = { github: 'X-Hub-Signature-256', gitlab: 'X-Gitlab-Token', gitea: 'X-Gitea-Signature (or X-Forgejo-Signature)' };
+const SIGNATURE_HEADER: Record<GitHost, string> = {
+  github: 'X-Hub-Signature-256',
+  gitlab: 'X-Gitlab-Token',
+  gitea: 'X-Gitea-Signature (or X-Forgejo-Signature)',
+};
 
 function eventOf(host: GitHost, headers: Headers): { event: string; push: boolean; delivery?: string } {
   const pick = (...names: string[]) => names.map((name) => header(headers, name)).find((value) => value !== undefined);
