@@ -10,10 +10,12 @@ import { createServer as createNetServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TriggerReceiver, type TriggerRefusal } from '../api/services/trigger-receiver.js';
 import type { TriggerSettings, TriggerView } from '../api/services/trigger-service.js';
 import { RUNBOOK_ATTRIBUTE } from '../workflows/search-attributes.js';
 import { startApiForTests } from './api-harness.js';
-import { writeManifests } from './files.js';
+import { scratchDir, writeManifests } from './files.js';
+import { runCli, type ProcessEnv } from './processes.js';
 import { sleep, waitFor } from './wait.js';
 
 const PASSWORD = 'trigger owner password 1';
@@ -29,22 +31,23 @@ const repoInputs = `inputs:
 const noop = `steps:\n  - id: say\n    action: core.noop\n`;
 const runbook = (name: string, inputs = repoInputs) => `name: ${name}\ntitle: ${name}\nenvironments: [dev]\nrequiredRole: operator\n${inputs}\n${noop}`;
 
-const manifests = {
-  'deploy-repo': runbook('deploy-repo'),
-  // Runbooks no delivery may start: the tests that refuse count their runs.
-  quiet: runbook('quiet'),
-  'quiet-owner': runbook('quiet-owner'),
-  'disk-alert': runbook(
-    'disk-alert',
-    `inputs:
+const diskInputs = `inputs:
   type: object
   properties:
     instance: { type: string }
     severity: { type: string, enum: [critical, warning] }
     summary: { type: string }
   required: [instance, severity]
-  additionalProperties: false`,
-  ),
+  additionalProperties: false`;
+
+const manifests = {
+  'deploy-repo': runbook('deploy-repo'),
+  // Runbooks no delivery may start: the tests that refuse count their runs.
+  quiet: runbook('quiet'),
+  'quiet-owner': runbook('quiet-owner'),
+  'disk-alert': runbook('disk-alert', diskInputs),
+  // Started only by the real Prometheus → Alertmanager chain, so its runs can be counted.
+  'disk-full': runbook('disk-full', diskInputs),
 };
 
 let api: Awaited<ReturnType<typeof startApiForTests>>;
@@ -62,6 +65,10 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => api?.stop());
+
+let address: Promise<string> | undefined;
+/** The API on a real port (once), for peers that speak HTTP: Alertmanager, the CLI. */
+const apiUrl = () => (address ??= api.app.listen({ port: 0, host: '127.0.0.1' }));
 
 let sequence = 0;
 
@@ -296,6 +303,126 @@ describe('the trigger API', () => {
   });
 });
 
+/** An Alertmanager notification (webhook payload version 4) as Alertmanager sends it. */
+function notification(alerts: Array<{ status: 'firing' | 'resolved'; fingerprint: string; labels: Record<string, string>; startsAt?: string }>) {
+  return {
+    version: '4',
+    groupKey: '{}:{alertname="DiskAlmostFull"}',
+    truncatedAlerts: 0,
+    status: alerts.some((alert) => alert.status === 'firing') ? 'firing' : 'resolved',
+    receiver: 'jarvis',
+    groupLabels: { alertname: 'DiskAlmostFull' },
+    commonLabels: { alertname: 'DiskAlmostFull' },
+    commonAnnotations: {},
+    externalURL: 'http://alertmanager.example.org:9093',
+    alerts: alerts.map((alert) => ({
+      status: alert.status,
+      labels: { alertname: 'DiskAlmostFull', ...alert.labels },
+      annotations: { summary: `disk almost full on ${alert.labels.instance}` },
+      startsAt: alert.startsAt ?? '2026-12-01T10:00:00.000Z',
+      endsAt: alert.status === 'resolved' ? '2026-12-01T10:05:00.000Z' : '0001-01-01T00:00:00Z',
+      generatorURL: 'http://prometheus.example.org:9090/graph',
+      fingerprint: alert.fingerprint,
+    })),
+  };
+}
+
+describe('an alertmanager trigger', () => {
+  const alertInputs = { instance: '${{ alert.labels.instance }}', severity: '${{ alert.labels.severity }}' };
+  const bearer = (secret: string, payload: unknown) => ({ body: JSON.stringify(payload), headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` } });
+
+  it('starts once per firing alert matching its filter, and records resolved alerts without starting anything', async () => {
+    const { trigger, secret } = await createTrigger({ runbook: 'disk-alert', kind: 'alertmanager', filter: "alert.labels.severity == 'critical'", inputs: alertInputs });
+    expect(trigger.auth).toBe('bearer');
+    const first = await deliver(
+      trigger,
+      bearer(
+        secret,
+        notification([
+          { status: 'firing', fingerprint: 'aaa1', labels: { instance: 'db-1', severity: 'critical' } },
+          { status: 'firing', fingerprint: 'bbb2', labels: { instance: 'db-2', severity: 'warning' } },
+        ]),
+      ),
+    );
+    expect(first.statusCode, first.body).toBe(200);
+    const [started, filtered] = first.json().results;
+    expect(started).toMatchObject({ fingerprint: 'aaa1', outcome: 'started', runId: expect.stringMatching(/^disk-alert@dev\./) });
+    expect(filtered).toMatchObject({ fingerprint: 'bbb2', outcome: 'filtered' });
+    expect((await api.services.runs.runInputs(started.runId)).inputs).toEqual({ instance: 'db-1', severity: 'critical' });
+
+    // The repeat of the same firing starts nothing; the resolution is recorded; a new firing of the same alert starts again.
+    const repeat = await deliver(trigger, bearer(secret, notification([{ status: 'firing', fingerprint: 'aaa1', labels: { instance: 'db-1', severity: 'critical' } }])));
+    expect(repeat.json().results).toEqual([{ fingerprint: 'aaa1', status: 'firing', outcome: 'duplicate', runId: started.runId }]);
+    const resolved = await deliver(trigger, bearer(secret, notification([{ status: 'resolved', fingerprint: 'aaa1', labels: { instance: 'db-1', severity: 'critical' } }])));
+    expect(resolved.json().results).toEqual([{ fingerprint: 'aaa1', status: 'resolved', outcome: 'resolved' }]);
+    const again = await deliver(
+      trigger,
+      bearer(secret, notification([{ status: 'firing', fingerprint: 'aaa1', labels: { instance: 'db-1', severity: 'critical' }, startsAt: '2026-12-01T11:00:00.000Z' }])),
+    );
+    expect(again.json().results[0]).toMatchObject({ outcome: 'started' });
+    expect(again.json().results[0].runId).not.toBe(started.runId);
+    expect((await deliveriesOf(trigger)).map((row) => `${row.alertFingerprint} ${row.outcome}`)).toEqual(['aaa1 started', 'bbb2 filtered', 'aaa1 duplicate', 'aaa1 resolved', 'aaa1 started']);
+  });
+
+  it('answers 400 to what is not an Alertmanager notification, and takes bearer auth only', async () => {
+    const { trigger, secret } = await createTrigger({ runbook: 'disk-alert', kind: 'alertmanager', inputs: alertInputs });
+    expect((await deliver(trigger, bearer(secret, { version: '3', alerts: [] }))).statusCode).toBe(400);
+    const hmacAlertmanager = await api.app.inject({
+      method: 'POST',
+      url: '/triggers',
+      headers: { authorization: `Bearer ${operatorToken}` },
+      payload: { name: 'am-hmac', environment: 'dev', runbook: 'disk-alert', kind: 'alertmanager', auth: 'hmac' },
+    });
+    expect(hmacAlertmanager.statusCode).toBe(400);
+  });
+
+  it('tells its onRefused listener when the owner may no longer start the runbook', async () => {
+    const refusals: TriggerRefusal[] = [];
+    const receiver = new TriggerReceiver(api.services.triggers, api.prisma, (request) => api.services.runs.startRun(request), api.services.audit, {
+      onRefused: (refusal) => void refusals.push(refusal),
+    });
+    const owner = await api.services.users.createUser({ email: 'leaving@example.org', name: 'Leaving', password: PASSWORD });
+    await api.services.users.grant(owner.id, 'dev', 'operator');
+    const principal = await api.services.triggers.principalOf(owner.id);
+    const { trigger, secret } = await api.services.triggers.create(
+      { name: 'leaving', kind: 'alertmanager', runbook: 'disk-alert', environment: 'dev', auth: 'bearer', inputs: alertInputs },
+      principal!,
+    );
+    await api.prisma.user.update({ where: { id: owner.id }, data: { disabled: true } });
+    const result = await receiver.receive(trigger.id, { authorization: `Bearer ${secret}` }, Buffer.from(JSON.stringify(notification([]))));
+    expect(result).toMatchObject({ status: 403 });
+    expect(refusals).toEqual([
+      expect.objectContaining({ triggerId: trigger.id, runbook: 'disk-alert', environment: 'dev', ownerEmail: 'leaving@example.org', reason: expect.stringMatching(/disabled/) }),
+    ]);
+  });
+});
+
+describe('jarvis triggers', () => {
+  it('creates a trigger showing its URL and secret once, lists, shows, reads its deliveries and deletes it', async () => {
+    const url = await apiUrl();
+    const env: ProcessEnv = { JARVIS_DATA_DIR: scratchDir() };
+    expect((await runCli(['login', '--api', url, '--email', 'ops@example.org'], env, `${PASSWORD}\n`)).code).toBe(0);
+    const created = await runCli(['triggers', 'create', 'from-cli', '-r', 'deploy-repo', '-e', 'dev', '-i', 'repo=${{ body.repository.name }}', '--dedup-key', '${{ body.id }}', '-o', 'json'], env);
+    expect(created.code, created.stderr).toBe(0);
+    const { trigger, secret, url: hookUrl } = JSON.parse(created.stdout) as { trigger: TriggerView; secret: string; url: string };
+    expect(hookUrl).toBe(`${url}/webhooks/triggers/${trigger.id}`);
+    expect(trigger.inputs).toEqual({ repo: '${{ body.repository.name }}' });
+
+    const delivered = await fetch(hookUrl, { method: 'POST', ...jarvisSigned(secret, { id: 'evt-1', repository: { name: 'cli-repo' } }) });
+    expect(delivered.status).toBe(201);
+
+    const listed = JSON.parse((await runCli(['triggers', 'list', '-e', 'dev', '-o', 'json'], env)).stdout) as TriggerView[];
+    expect(listed.map((entry) => entry.name)).toContain('from-cli');
+    const shown = await runCli(['triggers', 'show', 'from-cli', '-e', 'dev'], env);
+    expect(shown.stdout).toContain(hookUrl);
+    expect(shown.stdout).not.toContain(secret);
+    const deliveries = JSON.parse((await runCli(['triggers', 'deliveries', trigger.id, '-o', 'json'], env)).stdout) as Array<{ outcome: string }>;
+    expect(deliveries.map((entry) => entry.outcome)).toEqual(['started']);
+    expect((await runCli(['triggers', 'delete', trigger.id], env)).stdout).toContain('Deleted trigger from-cli');
+    expect(await api.prisma.trigger.count({ where: { id: trigger.id } })).toBe(0);
+  }, 60_000);
+});
+
 /** A port nothing listens on now. */
 async function freePort(): Promise<number> {
   const server = createNetServer();
@@ -332,12 +459,12 @@ describe('the Prometheus → Alertmanager → Jarvis chain', () => {
 
   it('starts exactly one run for an alert that keeps firing, with inputs from its labels, and records the repeats as duplicates', async () => {
     const { trigger, secret } = await createTrigger({
-      runbook: 'disk-alert',
+      runbook: 'disk-full',
       kind: 'alertmanager',
       filter: "alert.labels.severity == 'critical'",
       inputs: { instance: '${{ alert.labels.instance }}', severity: '${{ alert.labels.severity }}', summary: '${{ alert.annotations.summary }}' },
     });
-    const apiAddress = await api.app.listen({ port: 0, host: '127.0.0.1' });
+    const apiAddress = await apiUrl();
 
     // The scrape target: a disk that is almost full.
     target = createServer((_request, response) =>
@@ -431,7 +558,7 @@ describe('the Prometheus → Alertmanager → Jarvis chain', () => {
     expect(new Set(logged.map((row) => row.alertFingerprint)).size).toBe(1);
     expect(logged.every((row) => row.runId === started[0]!.runId)).toBe(true);
 
-    expect(await executionsOf('disk-alert')).toEqual([started[0]!.runId]);
+    expect(await executionsOf('disk-full')).toEqual([started[0]!.runId]);
     const { inputs } = await api.services.runs.runInputs(started[0]!.runId!);
     expect(inputs).toEqual({ instance: `127.0.0.1:${targetPort}`, severity: 'critical', summary: `disk almost full on 127.0.0.1:${targetPort}` });
   }, 150_000);
