@@ -235,6 +235,13 @@ describe('a webhook trigger', () => {
     expect((await deliveriesOf(trigger)).map((row) => row.outcome)).toEqual(['started', 'started', 'rate-limited']);
   });
 
+  it('holds its rate limit under a burst of concurrent deliveries', async () => {
+    const { trigger, secret } = await createTrigger({ runbook: 'deploy-repo', inputs: repoMapping, rateLimitPerMinute: 3 });
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, index) => deliver(trigger, jarvisSigned(secret, push(`burst-${index}`)))));
+    const statuses = answers.map((answer) => answer.statusCode).sort();
+    expect(statuses).toEqual([201, 201, 201, 429, 429, 429, 429, 429]);
+  });
+
   it('refuses every delivery once its owner lost the role, and audits trigger.refused', async () => {
     const revoked = await api.logIn('revoked@example.org', PASSWORD);
     const { trigger, secret } = await createTrigger({ runbook: 'quiet-owner', inputs: repoMapping }, revoked);

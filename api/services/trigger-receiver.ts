@@ -19,7 +19,7 @@ import type { TriggerForDelivery, TriggerService } from './trigger-service.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 
-export type DeliveryOutcome = 'started' | 'duplicate' | 'filtered' | 'refused' | 'invalid' | 'unauthorized' | 'rate-limited' | 'disabled' | 'conflict' | 'resolved';
+export type DeliveryOutcome = 'started' | 'duplicate' | 'filtered' | 'refused' | 'invalid' | 'unauthorized' | 'rate-limited' | 'disabled' | 'conflict' | 'resolved' | 'failed';
 
 /** A delivery refused because the trigger's owner may no longer start its runbook there. */
 export interface TriggerRefusal {
@@ -85,6 +85,8 @@ interface Delivery {
   requestId: string;
   bodySha256: string;
   bodyBytes: number;
+  /** The row that took this delivery's place under the rate limit, until its outcome is written into it. */
+  slot?: bigint;
 }
 
 type StartOutcome = { ok: true; outcome: 'started' | 'duplicate'; runId: string } | { ok: false; outcome: 'invalid' | 'conflict'; reason: string; errors: ManifestError[] };
@@ -112,11 +114,24 @@ export class TriggerReceiver {
       await this.record(delivery, 'disabled', { reason: 'the trigger is disabled' });
       return { status: 409, detail: `trigger ${trigger.name} is disabled; nothing was started` };
     }
-    const retryAfter = await this.rateLimited(trigger);
+    const retryAfter = await this.claimSlot(delivery);
     if (retryAfter !== undefined) {
       await this.record(delivery, 'rate-limited', { reason: `over ${trigger.rateLimitPerMinute} deliveries per minute` });
       return { status: 429, detail: `trigger ${trigger.name} takes at most ${trigger.rateLimitPerMinute} deliveries per minute; nothing was started`, retryAfterSeconds: retryAfter };
     }
+    try {
+      const result = await this.receiveAdmitted(delivery, headers, body);
+      if (delivery.slot !== undefined) await this.record(delivery, 'filtered', { reason: 'the notification holds no alerts' });
+      return result;
+    } catch (error) {
+      // The log says the delivery came and failed (Temporal unreachable...), not that it is still being handled.
+      if (delivery.slot !== undefined) await this.record(delivery, 'failed', { reason: 'the run could not be started; the error is in the API log' }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async receiveAdmitted(delivery: Delivery, headers: Headers, body: Buffer): Promise<DeliveryResult> {
+    const { trigger } = delivery;
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8'));
@@ -235,30 +250,41 @@ export class TriggerReceiver {
     }
   }
 
-  /** Seconds until the trigger takes deliveries again, or undefined while under its limit; deliveries it refused unread do not count. */
-  private async rateLimited(trigger: TriggerForDelivery): Promise<number | undefined> {
-    const [window] = await this.db.$queryRaw<Array<{ deliveries: number; retryAfter: number | null }>>`
-      SELECT count(DISTINCT request_id)::int AS deliveries,
-             ceil(extract(epoch FROM min(received_at) + interval '1 minute' - now()))::int AS "retryAfter"
-      FROM trigger_deliveries
-      WHERE trigger_id = ${trigger.id}::uuid AND received_at > now() - interval '1 minute' AND outcome NOT IN ('unauthorized', 'rate-limited')`;
-    if (!window || window.deliveries < trigger.rateLimitPerMinute) return undefined;
-    return Math.max(1, window.retryAfter ?? 60);
+  /**
+   * Takes a place under the trigger's rate limit (a row, whose outcome is
+   * written later), or answers the seconds until one frees up. Concurrent
+   * deliveries to one trigger queue on a lock, so a burst cannot overshoot the
+   * limit. Deliveries refused unread (bad signature, disabled) take no place.
+   */
+  private async claimSlot(delivery: Delivery): Promise<number | undefined> {
+    const { trigger } = delivery;
+    return this.db.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtext(${`trigger-rate:${trigger.id}`}))`;
+      const [window] = await tx.$queryRaw<Array<{ deliveries: number; retryAfter: number | null }>>`
+        SELECT count(DISTINCT request_id)::int AS deliveries,
+               ceil(extract(epoch FROM min(received_at) + interval '1 minute' - now()))::int AS "retryAfter"
+        FROM trigger_deliveries
+        WHERE trigger_id = ${trigger.id}::uuid AND received_at > now() - interval '1 minute' AND outcome NOT IN ('unauthorized', 'rate-limited', 'disabled')`;
+      if (window && window.deliveries >= trigger.rateLimitPerMinute) return Math.max(1, window.retryAfter ?? 60);
+      await tx.triggerDelivery.deleteMany({ where: { triggerId: trigger.id, receivedAt: { lt: new Date(Date.now() - RETENTION_MS) } } });
+      const row = await tx.triggerDelivery.create({
+        data: { triggerId: trigger.id, requestId: delivery.requestId, outcome: 'received', bodySha256: delivery.bodySha256, bodyBytes: delivery.bodyBytes },
+        select: { id: true },
+      });
+      delivery.slot = row.id;
+      return undefined;
+    });
   }
 
   private async record(delivery: Delivery, outcome: DeliveryOutcome, details: { runId?: string; reason?: string; alertFingerprint?: string }): Promise<void> {
+    const written = { outcome, runId: details.runId ?? null, reason: details.reason?.slice(0, 2000) ?? null, alertFingerprint: details.alertFingerprint?.slice(0, 200) ?? null };
+    if (delivery.slot !== undefined) {
+      const slot = delivery.slot;
+      delete delivery.slot;
+      await this.db.triggerDelivery.update({ where: { id: slot }, data: written });
+      return;
+    }
     await this.db.triggerDelivery.deleteMany({ where: { triggerId: delivery.trigger.id, receivedAt: { lt: new Date(Date.now() - RETENTION_MS) } } });
-    await this.db.triggerDelivery.create({
-      data: {
-        triggerId: delivery.trigger.id,
-        requestId: delivery.requestId,
-        outcome,
-        runId: details.runId ?? null,
-        reason: details.reason?.slice(0, 2000) ?? null,
-        alertFingerprint: details.alertFingerprint?.slice(0, 200) ?? null,
-        bodySha256: delivery.bodySha256,
-        bodyBytes: delivery.bodyBytes,
-      },
-    });
+    await this.db.triggerDelivery.create({ data: { triggerId: delivery.trigger.id, requestId: delivery.requestId, bodySha256: delivery.bodySha256, bodyBytes: delivery.bodyBytes, ...written } });
   }
 }
