@@ -32,9 +32,19 @@ export interface TriggerRefusal {
   reason: string;
 }
 
-/** Where the product hears of what triggers do (notifications wire `onRefused`). */
+/** A resolved alert an alertmanager trigger recorded. */
+export interface ResolvedAlert {
+  triggerId: string;
+  triggerName: string;
+  environment: string;
+  runbook: string;
+  alert: AlertmanagerAlert;
+}
+
+/** Where the product hears of what triggers do (notifications wire these); a listener that fails never changes the answer. */
 export interface TriggerEvents {
   onRefused?(refusal: TriggerRefusal): void | Promise<void>;
+  onAlertResolved?(resolved: ResolvedAlert): void | Promise<void>;
 }
 
 export interface WebhookAnswer {
@@ -176,6 +186,7 @@ export class TriggerReceiver {
       const about = { alertFingerprint: alert.fingerprint };
       if (alert.status === 'resolved') {
         await this.record(delivery, 'resolved', { ...about, reason: `resolved at ${alert.endsAt}` });
+        await this.tell(() => this.events.onAlertResolved?.({ triggerId: trigger.id, triggerName: trigger.name, environment: trigger.environment, runbook: trigger.runbook, alert }));
         results.push({ ...base, outcome: 'resolved' });
         continue;
       }
@@ -242,11 +253,15 @@ export class TriggerReceiver {
       details: { trigger: trigger.name, runbook: trigger.runbook, environment: trigger.environment, reason, requestId: delivery.requestId },
     });
     const refusal = { triggerId: trigger.id, triggerName: trigger.name, environment: trigger.environment, runbook: trigger.runbook, ownerId: trigger.ownerId, ownerEmail: trigger.ownerEmail, reason };
-    // A listener that fails must not turn the refusal into a 5xx: it is logged, and the audit row stands.
+    await this.tell(() => this.events.onRefused?.(refusal));
+  }
+
+  /** A listener that fails must not turn the answer into a 5xx (Alertmanager would resend): it is logged, and the delivery log and audit stand. */
+  private async tell(listener: () => void | Promise<void>): Promise<void> {
     try {
-      await this.events.onRefused?.(refusal);
+      await listener();
     } catch (error) {
-      console.error('a trigger.refused listener failed', error);
+      console.error('a trigger event listener failed', error);
     }
   }
 
