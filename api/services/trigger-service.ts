@@ -1,7 +1,7 @@
 // Triggers as data: create, change, rotate and delete them, read their
 // delivery log. A secret is generated here, sealed at rest like connection
 // credentials, and shown once (at creation and at each rotation).
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Database } from '../../db/database.js';
 import { JarvisProblem, type ManifestError } from '../../manifest/errors.js';
 import { parseExpression } from '../../manifest/expression.js';
@@ -100,6 +100,27 @@ function checkExpressions(settings: Pick<TriggerSettings, 'filter' | 'inputs' | 
   if (errors.length > 0) throw new JarvisProblem('the trigger has expressions that cannot be read:', 'invalid', errors);
 }
 
+function viewOf(row: TriggerRow, ownerEmail: string | null): TriggerView {
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.kind as TriggerKind,
+    runbook: row.runbook,
+    environment: row.environment,
+    ownerId: row.ownerId,
+    ownerEmail,
+    auth: row.auth as TriggerAuth,
+    filter: row.filter,
+    inputs: row.inputs as Record<string, unknown>,
+    dedupKey: row.dedupKey,
+    rateLimitPerMinute: row.rateLimitPerMinute,
+    enabled: row.enabled,
+    path: triggerPath(row.id),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}
+
 export class TriggerService {
   constructor(
     private readonly db: Database,
@@ -108,25 +129,15 @@ export class TriggerService {
   ) {}
 
   private async view(row: TriggerRow): Promise<TriggerView> {
-    const owner = row.ownerId ? await this.db.user.findUnique({ where: { id: row.ownerId }, select: { email: true } }) : null;
-    return {
-      id: row.id,
-      name: row.name,
-      kind: row.kind as TriggerKind,
-      runbook: row.runbook,
-      environment: row.environment,
-      ownerId: row.ownerId,
-      ownerEmail: owner?.email ?? null,
-      auth: row.auth as TriggerAuth,
-      filter: row.filter,
-      inputs: row.inputs as Record<string, unknown>,
-      dedupKey: row.dedupKey,
-      rateLimitPerMinute: row.rateLimitPerMinute,
-      enabled: row.enabled,
-      path: triggerPath(row.id),
-      createdAt: row.createdAt.toISOString(),
-      updatedAt: row.updatedAt.toISOString(),
-    };
+    return (await this.views([row]))[0]!;
+  }
+
+  /** Rows as views, their owners' emails read in one query. */
+  private async views(rows: TriggerRow[]): Promise<TriggerView[]> {
+    const ownerIds = [...new Set(rows.map((row) => row.ownerId).filter((id): id is string => id !== null))];
+    const owners = ownerIds.length === 0 ? [] : await this.db.user.findMany({ where: { id: { in: ownerIds } }, select: { id: true, email: true } });
+    const emails = new Map(owners.map((owner) => [owner.id, owner.email]));
+    return rows.map((row) => viewOf(row, row.ownerId ? (emails.get(row.ownerId) ?? null) : null));
   }
 
   private async row(id: string): Promise<TriggerRow> {
@@ -136,8 +147,7 @@ export class TriggerService {
   }
 
   async list(environments: string[]): Promise<TriggerView[]> {
-    const rows = await this.db.trigger.findMany({ where: { environment: { in: environments } }, orderBy: [{ environment: 'asc' }, { name: 'asc' }] });
-    return Promise.all(rows.map((row) => this.view(row)));
+    return this.views(await this.db.trigger.findMany({ where: { environment: { in: environments } }, orderBy: [{ environment: 'asc' }, { name: 'asc' }] }));
   }
 
   async show(id: string): Promise<TriggerView> {
@@ -182,7 +192,7 @@ export class TriggerService {
     if (await this.db.trigger.findUnique({ where: { environment_name: { environment: settings.environment, name: settings.name } } })) {
       throw new JarvisProblem(`a trigger named ${settings.name} already exists in ${settings.environment}`, 'conflict');
     }
-    const id = crypto.randomUUID();
+    const id = randomUUID();
     const secret = newSecret();
     const sealed = this.cipher.seal(secret, sealContext(id));
     const row = await this.db.trigger.create({
