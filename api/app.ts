@@ -39,6 +39,7 @@ import { runbookRoutes } from './routes/runbooks.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import type { ScheduleService } from '../schedules/schedule-service.js';
 import { runRoutes } from './routes/runs.js';
+import { triggerRoutes } from './routes/triggers.js';
 import { ProblemSchema } from './schemas.js';
 import { installValidators } from './validation.js';
 import type { AiPlanService } from './services/ai-plan-service.js';
@@ -53,6 +54,8 @@ import type { RunbookVersionService } from './services/runbook-version-service.j
 import type { GitSyncService } from './services/git-sync-service.js';
 import type { GitWebhookService } from './services/git-webhook-service.js';
 import type { UserService } from './services/user-service.js';
+import type { TriggerReceiver } from './services/trigger-receiver.js';
+import type { TriggerService } from './services/trigger-service.js';
 
 export interface ApiDependencies {
   temporal: Client;
@@ -86,6 +89,9 @@ export interface ApiDependencies {
   egressAllowlists: EgressAllowlistStore;
   /** Runbooks on Temporal Schedules. */
   schedules: ScheduleService;
+  /** Inbound webhook triggers (and the Alertmanager receiver): their settings, and deliveries to their URLs. */
+  triggers: TriggerService;
+  triggerReceiver: TriggerReceiver;
 }
 
 export interface ApiSettings {
@@ -181,6 +187,7 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
   await app.register(stackRoutes);
   await app.register(containerRoutes, { runs: deps.runs, connections: deps.connections, tickets: deps.logTickets, allowedOrigins: settings.corsOrigins });
   await app.register(gitRoutes, { git: deps.git, webhooks: deps.gitWebhooks });
+  await app.register(triggerRoutes, { triggers: deps.triggers, receiver: deps.triggerReceiver });
   await app.register(nodeRoutes, { nodes: deps.nodes, agents: deps.agents });
   await app.register(aiRoutes, { ai: deps.ai, plans: deps.aiPlans, runs: deps.runs });
   await app.register(auditRoutes, { audit: deps.audit });

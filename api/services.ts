@@ -45,6 +45,8 @@ import { ScheduleService } from '../schedules/schedule-service.js';
 import { createScheduleFireActivities } from '../schedules/schedule-fire-activities.js';
 import { startControlWorker } from './control-worker.js';
 import { temporalTlsOf } from '../temporal/tls.js';
+import { TriggerReceiver, type TriggerEvents } from './services/trigger-receiver.js';
+import { TriggerService } from './services/trigger-service.js';
 
 export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runbooksDir' | 'taskQueue' | 'accessTokenTtlMs' | 'refreshTokenTtlMs' | 'apiTokenMaxTtlMs'> &
   Partial<Pick<JarvisEnv, 'agentTemporalAddress' | 'enrollmentTokenTtlMs' | 'gitAllowFileUrls' | 'searchPath' | 'temporalTls'>> & {
@@ -54,6 +56,8 @@ export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runb
     runHooks?: RunServiceHooks;
     /** false: no control worker (tests of a fire made while the API is down); always one in production. */
     controlWorker?: boolean;
+    /** Who hears what triggers do (a delivery refused because its owner lost the right to run the runbook). */
+    triggerEvents?: TriggerEvents;
   };
 
 const OFFLINE_AI: AiSettings = { timeoutMs: 60_000, maxRetries: 3 };
@@ -96,6 +100,8 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
   const knowledge = new KnowledgeStore(pool, embedder);
   const aiService = new AiService({ runs, logs: logStore, knowledge, audit, catalog, ...(provider ? { provider } : {}) });
   const aiPlans = new AiPlanService({ runs, logs: logStore, knowledge, plans: new PlanStore(pool), audit, nodes, connections, ...(provider ? { provider } : {}) });
+  const triggers = new TriggerService(db, credentials, (name) => runs.compileRunbook(name).runbook);
+  const triggerReceiver = new TriggerReceiver(triggers, db, (request) => runs.startRun(request), audit, config.triggerEvents);
   // Runbook descriptions join the knowledge base in the background: the API does not wait for embeddings to serve.
   const auth = new AuthService(db, new AccessTokens(secret.derive('access-tokens'), config.accessTokenTtlMs), credentials, new SignInBackoff(db), {
     refreshTtlMs: config.refreshTokenTtlMs,
@@ -137,6 +143,8 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
     logTickets: new LogTickets(secret.derive('log-tickets')),
     nodes,
     egressAllowlists: new EgressAllowlistStore(pool),
+    triggers,
+    triggerReceiver,
     agents: {
       // Agents are told the address they can reach, which may differ from the one the API uses.
       temporalAddress: config.agentTemporalAddress ?? (temporal.connection as Connection).options.address,

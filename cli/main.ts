@@ -15,6 +15,7 @@ import { registerRunbookCommands } from './commands/runbooks.js';
 import { registerRunCommands } from './commands/runs.js';
 import { registerScheduleCommands } from './commands/schedules.js';
 import { registerStackCommands } from './commands/stacks.js';
+import { registerTriggerCommands } from './commands/triggers.js';
 import { registerUserCommands } from './commands/users.js';
 import { createCliContext } from './context.js';
 import { CommandFailed } from './watch.js';
@@ -34,6 +35,7 @@ for (const register of [
   registerAgentCommand,
   registerAiCommands,
   registerStackCommands,
+  registerTriggerCommands,
   registerLoginCommands,
 ]) {
   register(program, context);

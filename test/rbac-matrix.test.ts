@@ -50,6 +50,7 @@ const ALLOWED: Record<string, Role[]> = { read: ['admin', 'operator', 'approver'
 let api: Awaited<ReturnType<typeof startApiForTests>>;
 const tokens = {} as Record<Role | 'starter', string>;
 let targetUserId = '';
+let starterId = '';
 let sequence = 0;
 
 async function startGatedRun(environment: string): Promise<string> {
@@ -111,6 +112,12 @@ async function grantIn(environment: string): Promise<string> {
   await api.services.users.grant(targetUserId, environment, 'viewer');
   const grant = await api.prisma.roleGrant.findFirstOrThrow({ where: { userId: targetUserId, environment: { name: environment } } });
   return grant.id;
+}
+
+/** A trigger owned by the starter (operator in both environments), so only admins of its environment manage it. */
+async function triggerIn(environment: string): Promise<string> {
+  const starter = await api.services.triggers.principalOf(starterId);
+  return (await api.services.triggers.create({ name: `t${(sequence += 1)}`, kind: 'webhook', runbook: 'gated', environment, auth: 'hmac' }, starter!)).trigger.id;
 }
 
 const cases: Case[] = [
@@ -457,6 +464,13 @@ const cases: Case[] = [
     who: { permission: 'administer', where: 'own' },
     bound: true,
   },
+  { route: 'GET /triggers', method: 'GET', request: async (environment) => ({ url: `/triggers?environment=${environment}` }), who: { permission: 'read', where: 'own' }, bound: true },
+  { route: 'POST /triggers', method: 'POST', request: async (environment) => ({ url: '/triggers', payload: { environment, name: `t${(sequence += 1)}`, runbook: 'gated' } }), who: { permission: 'execute', where: 'own' }, bound: true },
+  { route: 'GET /triggers/:id', method: 'GET', request: async (environment) => ({ url: `/triggers/${await triggerIn(environment)}` }), who: { permission: 'read', where: 'own' }, bound: true },
+  { route: 'PATCH /triggers/:id', method: 'PATCH', request: async (environment) => ({ url: `/triggers/${await triggerIn(environment)}`, payload: { enabled: false } }), who: { permission: 'administer', where: 'own' }, bound: true },
+  { route: 'DELETE /triggers/:id', method: 'DELETE', request: async (environment) => ({ url: `/triggers/${await triggerIn(environment)}` }), who: { permission: 'administer', where: 'own' }, bound: true },
+  { route: 'POST /triggers/:id/rotate-secret', method: 'POST', request: async (environment) => ({ url: `/triggers/${await triggerIn(environment)}/rotate-secret` }), who: { permission: 'administer', where: 'own' }, bound: true },
+  { route: 'GET /triggers/:id/deliveries', method: 'GET', request: async (environment) => ({ url: `/triggers/${await triggerIn(environment)}/deliveries` }), who: { permission: 'read', where: 'own' }, bound: true },
   { route: 'GET /audit', method: 'GET', request: async () => ({ url: '/audit' }), who: 'admin-anywhere', bound: false },
   { route: 'GET /audit.csv', method: 'GET', request: async () => ({ url: '/audit.csv' }), who: 'admin-anywhere', bound: false },
   { route: 'POST /codec/decode', method: 'POST', request: async () => ({ url: '/codec/decode', payload: { payloads: [] } }), who: 'admin-anywhere', bound: false },
@@ -484,6 +498,7 @@ beforeAll(async () => {
     { email: 'target@example.org', password: PASSWORD, grants: [] },
   ]);
   targetUserId = (await api.prisma.user.findUniqueOrThrow({ where: { email: 'target@example.org' } })).id;
+  starterId = (await api.prisma.user.findUniqueOrThrow({ where: { email: 'starter@example.org' } })).id;
   for (const role of ROLES) tokens[role] = await api.logIn(`${role}@example.org`, PASSWORD);
 }, 120_000);
 

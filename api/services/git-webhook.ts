@@ -6,7 +6,7 @@
 //   Gitea/Forgejo: X-Gitea-Signature / X-Forgejo-Signature: <hex HMAC-SHA256, no prefix>, X-Gitea-Event, X-Gitea-Delivery
 // Bodies are JSON, or a form with the JSON in its `payload` field (GitHub's
 // default, Gitea's option).
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { hmacSha256Hex as hmacHex, sameText } from '../../security/webhook-signatures.js';
 
 export type GitHost = 'github' | 'gitlab' | 'gitea';
 type Headers = Record<string, string | string[] | undefined>;
@@ -27,14 +27,6 @@ const header = (headers: Headers, name: string): string | undefined => {
   const value = headers[name];
   return typeof value === 'string' ? value : undefined;
 };
-
-function sameText(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-const hmacHex = (secret: string, body: Buffer | string) => createHmac('sha256', secret).update(body).digest('hex');
 
 export function hostOf(headers: Headers): GitHost {
   if (header(headers, 'x-gitlab-token') !== undefined || header(headers, 'x-gitlab-event') !== undefined) return 'gitlab';

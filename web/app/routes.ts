@@ -28,6 +28,7 @@ export default [
     route('approvals', 'routes/approvals.tsx'),
     route('containers', 'routes/containers.tsx'),
     route('stacks', 'routes/stacks.tsx'),
+    route('triggers', 'routes/triggers.tsx'),
     route('infra', 'routes/infra.tsx'),
     route('ai', 'routes/ai.tsx'),
     route('settings', 'routes/settings.tsx'),

@@ -7,13 +7,14 @@ import { infra, infraBR } from './infra.js';
 import { schedules, schedulesBR } from './schedules.js';
 import { settings, settingsBR } from './settings.js';
 import { stacks, stacksBR } from './stacks.js';
+import { triggers, triggersBR } from './triggers.js';
 
 export const LANGUAGES = ['en', 'pt-BR'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
-const en = { ...core, ...settings, ...infra, ...stacks, ...schedules, ...ai };
+const en = { ...core, ...settings, ...infra, ...stacks, ...schedules, ...ai, ...triggers };
 export type MessageKey = keyof typeof en;
-const ptBR: Record<MessageKey, string> = { ...coreBR, ...settingsBR, ...infraBR, ...stacksBR, ...schedulesBR, ...aiBR };
+const ptBR: Record<MessageKey, string> = { ...coreBR, ...settingsBR, ...infraBR, ...stacksBR, ...schedulesBR, ...aiBR, ...triggersBR };
 export const messages: Record<Language, Record<MessageKey, string>> = { en, 'pt-BR': ptBR };
 
 export function translate(language: Language, key: MessageKey, values: Record<string, string | number> = {}): string {

@@ -45,6 +45,8 @@ const NAVIGATION: Array<{ to: string; label: MessageKey; roles?: Role[]; inSelec
   // Nodes are readable with any role; someone without one sees no inventory at all.
   { to: '/infra', label: 'nav.infra', roles: ['admin', 'operator', 'approver', 'viewer'] },
   // AI answers draw on the selected environment's runs and knowledge.
+  // Triggers are listed per environment: the selected one.
+  { to: '/triggers', label: 'nav.triggers', roles: ANY_ROLE, inSelected: true },
   { to: '/ai', label: 'nav.ai', roles: ANY_ROLE, inSelected: true },
   { to: '/settings', label: 'nav.settings' },
 ];
