@@ -41,9 +41,18 @@ import { SignInBackoff } from './services/sign-in-backoff.js';
 import { ConnectionService } from './services/connection-service.js';
 import { RunbookVersionService } from './services/runbook-version-service.js';
 import { UserService } from './services/user-service.js';
+import { NotificationService } from './services/notification-service.js';
+import { channelConfigChecks } from '../activities/notify/index.js';
+import { NotificationDispatcher, type DispatcherOptions } from '../notifications/dispatcher.js';
+import { NotificationEvents } from '../notifications/notification-events.js';
+import { NotificationStore } from '../notifications/notification-store.js';
 
 export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runbooksDir' | 'taskQueue' | 'accessTokenTtlMs' | 'refreshTokenTtlMs' | 'apiTokenMaxTtlMs'> &
-  Partial<Pick<JarvisEnv, 'agentTemporalAddress' | 'enrollmentTokenTtlMs' | 'gitAllowFileUrls' | 'searchPath'>> & {
+  Partial<Pick<JarvisEnv, 'agentTemporalAddress' | 'enrollmentTokenTtlMs' | 'gitAllowFileUrls' | 'searchPath' | 'approvalDeadlineWindowMs'>> & {
+    /** The notification dispatcher's slow poll (it is woken by NOTIFY too). */
+    notificationPollMs?: number;
+    /** Crash points of the notification dispatcher, for tests. */
+    notificationHooks?: DispatcherOptions['hooks'];
     /** The model API; without it (or without a chat model) AI Ops answers from retrieval alone. */
     ai?: AiSettings;
     /** Crash points for tests (a start interrupted as a killed API would interrupt it); none in production. */
@@ -54,11 +63,7 @@ const OFFLINE_AI: AiSettings = { timeoutMs: 60_000, maxRetries: 3 };
 
 const ENROLLMENT_TTL_MS = 60 * 60_000;
 
-export async function createControlPlane(
-  config: ControlPlaneConfig,
-  database: { prisma: Database; url: string },
-  temporal: Client,
-): Promise<ApiDependencies & { close(): Promise<void> }> {
+export async function createControlPlane(config: ControlPlaneConfig, database: { prisma: Database; url: string }, temporal: Client): Promise<ApiDependencies & { close(): Promise<void> }> {
   const db = database.prisma;
   const secret = SecretKey.load(config.secretKey, config.dataDir);
   const catalog = await RunbookCatalog.fromDirectory(config.runbooksDir, actionCatalog);
@@ -66,7 +71,7 @@ export async function createControlPlane(
   await runbookVersions.loadActive();
   const credentials = new CredentialsCipher([secret.derive('credentials')]);
   const gitRuntime = { allowFileUrls: config.gitAllowFileUrls ?? false, home: path.join(config.dataDir, 'git-home'), searchPath: config.searchPath ?? '/usr/local/bin:/usr/bin:/bin' };
-  const connections = new ConnectionService(db, credentials, { git: gitConfigCheck(gitRuntime) });
+  const connections = new ConnectionService(db, credentials, { git: gitConfigCheck(gitRuntime), ...channelConfigChecks });
   const pool = new pg.Pool({ connectionString: database.url, max: 8 });
   pool.on('error', reportIdleConnectionError);
   // Not cached: an agent asking right after a rotation gets the new key.
@@ -74,7 +79,16 @@ export async function createControlPlane(
   const payloadKeys = new DerivedPayloadKeyRing(secret, payloadKeyGenerations);
   const logListener = new RunLogListener(database.url);
   await logListener.start();
-  const runs = new RunService(temporal, catalog, config.taskQueue, new RunAuthority(secret.derive(RUN_AUTHORITY_PURPOSE)), new RunSummaryStore(pool), config.runHooks);
+  const runSummaries = new RunSummaryStore(pool);
+  const runs = new RunService(temporal, catalog, config.taskQueue, new RunAuthority(secret.derive(RUN_AUTHORITY_PURPOSE)), runSummaries, config.runHooks);
+  const notificationStore = new NotificationStore(pool);
+  const dispatcher = new NotificationDispatcher(pool, database.url, temporal, notificationStore, runSummaries, {
+    taskQueue: config.taskQueue,
+    ...(config.approvalDeadlineWindowMs ? { deadlineWindowMs: config.approvalDeadlineWindowMs } : {}),
+    ...(config.notificationPollMs ? { pollMs: config.notificationPollMs } : {}),
+    ...(config.notificationHooks ? { hooks: config.notificationHooks } : {}),
+  });
+  await dispatcher.start();
   const git = new GitSyncService(connections, runbookVersions, config.dataDir, gitRuntime, (request) => runs.startRun(request));
   const audit = new AuditService(db);
   const logStore = new RunLogStore(pool);
@@ -122,6 +136,8 @@ export async function createControlPlane(
     logTickets: new LogTickets(secret.derive('log-tickets')),
     nodes,
     egressAllowlists: new EgressAllowlistStore(pool),
+    notifications: new NotificationService(pool, notificationStore, dispatcher),
+    notificationEvents: new NotificationEvents(pool),
     agents: {
       // Agents are told the address they can reach, which may differ from the one the API uses.
       temporalAddress: config.agentTemporalAddress ?? (temporal.connection as Connection).options.address,
@@ -135,6 +151,7 @@ export async function createControlPlane(
     },
     async close() {
       await runbooksIngested;
+      await dispatcher.stop();
       await logListener.stop();
       await pool.end();
     },

@@ -11,6 +11,7 @@ import { createKnowledgeActivities, type KnowledgeDependencies } from '../ai/kno
 import { createNodeHealthActivities } from '../activities/nodes/health-check-activities.js';
 import type { NodeStore } from '../infra/node-store.js';
 import { createRunSummaryActivities } from '../runs/run-summary-activity.js';
+import { createNotificationActivities, type NotificationDeliveryDependencies } from '../notifications/notification-activities.js';
 import { createRunAuthorizationActivities, type RefusalAudit } from '../runs/run-authorization-activities.js';
 import { runAuthorityOf, type RunAuthority } from '../security/run-authority.js';
 import type { RunSummaryStore } from '../runs/run-summary-store.js';
@@ -26,14 +27,7 @@ export async function bundleWorkflows(workflowsPath = WORKFLOWS_PATH): Promise<W
   return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
 }
 
-const quietBundlerLogger = {
-  trace() {},
-  debug() {},
-  info() {},
-  log() {},
-  warn: (message: string) => console.warn(message),
-  error: (message: string) => console.error(message),
-};
+const quietBundlerLogger = { trace() {}, debug() {}, info() {}, log() {}, warn: (message: string) => console.warn(message), error: (message: string) => console.error(message) };
 
 export interface RunbookWorkerOptions {
   address: string;
@@ -63,6 +57,8 @@ export interface RunbookWorkerOptions {
   authority: RunAuthority;
   /** Where refused starts and decisions are audited; none without a database. */
   audit?: RefusalAudit;
+  /** What notification deliveries read and write (events, channels, the delivery log); none without a database. */
+  notifications?: Omit<NotificationDeliveryDependencies, 'egress'>;
   /** Benchmarks observe activities through interceptors. */
   interceptors?: WorkerInterceptors;
 }
@@ -81,6 +77,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions): Promis
     ...createRunSummaryActivities(options.runSummaries),
     ...createRunAuthorizationActivities(options.authority, options.audit),
     ...createNodeHealthActivities(options.nodes),
+    ...createNotificationActivities(options.notifications ? { ...options.notifications, ...(options.egress ? { egress: options.egress } : {}) } : undefined),
     ...createKnowledgeActivities(options.knowledge ? { ...options.knowledge, ...(options.lineSink ? { lineSink: options.lineSink } : {}) } : undefined),
   };
   const worker = await Worker.create({
@@ -96,7 +93,6 @@ export async function createRunbookWorker(options: RunbookWorkerOptions): Promis
   });
   return { worker, connection };
 }
-
 
 /** How the installation's workers start action processes (see activities/shell/action-sandbox.ts). */
 export function actionProcessPolicyOf(env: Pick<JarvisEnv, 'actionUser' | 'searchPath'>): ActionProcessPolicy {
@@ -116,7 +112,7 @@ export async function createWorkerFromEnv(env: JarvisEnv, address: string, store
   log(
     processes.user
       ? `Action processes run as ${processes.user.name}, with a minimal environment`
-      : 'Action processes run as this worker\'s own user (it is not root), with a minimal environment: start the worker as root to run them as another user (JARVIS_ACTION_USER)',
+      : "Action processes run as this worker's own user (it is not root), with a minimal environment: start the worker as root to run them as another user (JARVIS_ACTION_USER)",
   );
   return createRunbookWorker({
     address,

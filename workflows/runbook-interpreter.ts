@@ -67,6 +67,8 @@ const SIGNED_DECISIONS_PATCH = 'signed-decisions';
  * the manifest's attempts as the retry policy (and send the activity no count).
  */
 const CRASH_RETRY_PATCH = 'crash-retry';
+/** Runs publish their progress as they start too, so "run started" can be notified from the projection. */
+const PUBLISH_AT_START_PATCH = 'publish-at-start';
 /**
  * Attempts a step gets beyond the manifest's, for attempts that end with their
  * worker (heartbeat or start-to-close timeout): the action's own failures are
@@ -74,15 +76,9 @@ const CRASH_RETRY_PATCH = 'crash-retry';
  */
 const CRASH_RETRY_ATTEMPTS = 2;
 
-const { recordRunSummary } = proxyLocalActivities<RunSummaryActivities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { maximumAttempts: 3, initialInterval: '200 milliseconds' },
-});
+const { recordRunSummary } = proxyLocalActivities<RunSummaryActivities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 3, initialInterval: '200 milliseconds' } });
 
-const { verifyRunStart, verifyDecision } = proxyLocalActivities<RunAuthorizationActivities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { maximumAttempts: 5, initialInterval: '200 milliseconds' },
-});
+const { verifyRunStart, verifyDecision } = proxyLocalActivities<RunAuthorizationActivities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 5, initialInterval: '200 milliseconds' } });
 
 function now(): string {
   return new Date().toISOString();
@@ -229,16 +225,12 @@ class RunbookRun {
 
   registerHandlers(): void {
     setHandler(progressQuery, () => this.progress);
-    setHandler(
-      approveStepUpdate,
-      (request) => (this.decisionsAreSigned() ? this.verified(request, 'approve').then(() => this.approve(request)) : this.approve(request)),
-      { validator: (request) => this.validateApproval(request) },
-    );
-    setHandler(
-      rejectStepUpdate,
-      (request) => (this.decisionsAreSigned() ? this.verified(request, 'reject').then(() => this.reject(request)) : this.reject(request)),
-      { validator: (request) => this.validateRejection(request) },
-    );
+    setHandler(approveStepUpdate, (request) => (this.decisionsAreSigned() ? this.verified(request, 'approve').then(() => this.approve(request)) : this.approve(request)), {
+      validator: (request) => this.validateApproval(request),
+    });
+    setHandler(rejectStepUpdate, (request) => (this.decisionsAreSigned() ? this.verified(request, 'reject').then(() => this.reject(request)) : this.reject(request)), {
+      validator: (request) => this.validateRejection(request),
+    });
   }
 
   private decisionsAreSigned(): boolean {
@@ -252,14 +244,7 @@ class RunbookRun {
    */
   private async verified(request: ApproveStepRequest | RejectStepRequest, decision: 'approve' | 'reject'): Promise<void> {
     const verdict = await verifyDecision({
-      claim: {
-        workflowId: workflowInfo().workflowId,
-        stepId: request.stepId,
-        decision,
-        user: request.user,
-        roles: request.roles,
-        ...noteOf(request),
-      },
+      claim: { workflowId: workflowInfo().workflowId, stepId: request.stepId, decision, user: request.user, roles: request.roles, ...noteOf(request) },
       ...(request.authorization ? { authorization: request.authorization } : {}),
       receivedAt: now(),
       environment: this.input.environment,
@@ -323,15 +308,13 @@ class RunbookRun {
 
   private scope() {
     const info = workflowInfo();
-    return {
-      inputs: this.input.inputs,
-      steps: this.states,
-      run: { id: info.workflowId, startedBy: this.input.startedBy, environment: this.input.environment, runbook: this.input.runbook.name },
-    };
+    return { inputs: this.input.inputs, steps: this.states, run: { id: info.workflowId, startedBy: this.input.startedBy, environment: this.input.environment, runbook: this.input.runbook.name } };
   }
 
   async execute(): Promise<RunResult> {
-    const publishing = patched(PROJECTION_PATCH) ? CancellationScope.nonCancellable(() => this.publishProgress()) : Promise.resolve();
+    const projected = patched(PROJECTION_PATCH);
+    if (projected && patched(PUBLISH_AT_START_PATCH)) this.requestPublish();
+    const publishing = projected ? CancellationScope.nonCancellable(() => this.publishProgress()) : Promise.resolve();
     try {
       return await this.runToEnd();
     } finally {
@@ -373,12 +356,7 @@ class RunbookRun {
       this.finish(rejected ? 'rejected' : 'failed', message);
       // What did not come from Jarvis teaches the knowledge base nothing.
       if (failure.original.type !== RUN_REFUSED) await this.reportToKnowledge();
-      throw ApplicationFailure.create({
-        message,
-        type: failure.original.type,
-        nonRetryable: true,
-        details: [{ failedStep: failure.stepId, compensationErrors, progress: this.progress }],
-      });
+      throw ApplicationFailure.create({ message, type: failure.original.type, nonRetryable: true, details: [{ failedStep: failure.stepId, compensationErrors, progress: this.progress }] });
     }
   }
 
@@ -396,14 +374,7 @@ class RunbookRun {
       await startChild(knowledgeIngest, {
         workflowId: `knowledge-ingest--${info.workflowId}--${info.runId}`,
         parentClosePolicy: ParentClosePolicy.ABANDON,
-        args: [
-          {
-            runId: info.workflowId,
-            executionId: info.runId,
-            ...(this.input.planId ? { planId: this.input.planId } : {}),
-            progress: this.progress,
-          },
-        ],
+        args: [{ runId: info.workflowId, executionId: info.runId, ...(this.input.planId ? { planId: this.input.planId } : {}), progress: this.progress }],
       });
     } catch {
       // The knowledge base is an aid: a run's outcome never depends on it.
@@ -504,9 +475,7 @@ class RunbookRun {
     const maximumAttempts = retriesCrashes ? step.retry.maxAttempts + CRASH_RETRY_ATTEMPTS : step.retry.maxAttempts;
     const options: ActivityOptions = {
       activityId,
-      ...(node !== undefined
-        ? { taskQueue: nodeTaskQueue(this.input.environment, node), scheduleToStartTimeout: step.pickupTimeoutMs ?? DEFAULT_PICKUP_TIMEOUT_MS }
-        : {}),
+      ...(node !== undefined ? { taskQueue: nodeTaskQueue(this.input.environment, node), scheduleToStartTimeout: step.pickupTimeoutMs ?? DEFAULT_PICKUP_TIMEOUT_MS } : {}),
       startToCloseTimeout: step.timeoutMs,
       ...(step.heartbeatTimeoutMs ? { heartbeatTimeout: step.heartbeatTimeoutMs } : {}),
       retry: {
@@ -596,14 +565,7 @@ class RunbookRun {
       for (const step of pending.steps) {
         const scope = this.scope();
         if (step.when !== undefined && !evaluateCondition(step.when, scope)) continue;
-        const record: CompensationProgress = {
-          forStep: pending.forStep,
-          id: step.id,
-          action: step.action,
-          status: 'running',
-          attempts: 0,
-          startedAt: now(),
-        };
+        const record: CompensationProgress = { forStep: pending.forStep, id: step.id, action: step.action, status: 'running', attempts: 0, startedAt: now() };
         this.progress.compensations.push(record);
         try {
           await this.runAction(step, `compensate:${pending.forStep}:${step.id}`, (attempts) => (record.attempts = attempts), scope);
