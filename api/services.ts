@@ -63,7 +63,11 @@ const OFFLINE_AI: AiSettings = { timeoutMs: 60_000, maxRetries: 3 };
 
 const ENROLLMENT_TTL_MS = 60 * 60_000;
 
-export async function createControlPlane(config: ControlPlaneConfig, database: { prisma: Database; url: string }, temporal: Client): Promise<ApiDependencies & { close(): Promise<void> }> {
+export async function createControlPlane(
+  config: ControlPlaneConfig,
+  database: { prisma: Database; url: string },
+  temporal: Client,
+): Promise<ApiDependencies & { close(): Promise<void> }> {
   const db = database.prisma;
   const secret = SecretKey.load(config.secretKey, config.dataDir);
   const catalog = await RunbookCatalog.fromDirectory(config.runbooksDir, actionCatalog);
@@ -88,7 +92,6 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
     ...(config.notificationPollMs ? { pollMs: config.notificationPollMs } : {}),
     ...(config.notificationHooks ? { hooks: config.notificationHooks } : {}),
   });
-  await dispatcher.start();
   const git = new GitSyncService(connections, runbookVersions, config.dataDir, gitRuntime, (request) => runs.startRun(request));
   const audit = new AuditService(db);
   const logStore = new RunLogStore(pool);
@@ -110,6 +113,8 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
   const aiPlans = new AiPlanService({ runs, logs: logStore, knowledge, plans: new PlanStore(pool), audit, nodes, connections, ...(provider ? { provider } : {}) });
   // Runbook descriptions join the knowledge base in the background: the API does not wait for embeddings to serve.
   const runbooksIngested = aiService.ingestRunbooks().catch((error: unknown) => console.error('could not ingest runbook descriptions into the knowledge base', error));
+  // Last: nothing above can fail after it started (its LISTEN connection and poll would be left running).
+  await dispatcher.start();
   return {
     temporal,
     catalog,

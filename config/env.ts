@@ -35,7 +35,7 @@ const envSchema = z.object({
   TEMPORAL_TLS: z.enum(['true', 'false'], 'true or false').optional().describe('TLS to Temporal with the system roots (implied by any TEMPORAL_TLS_* file).'),
   TEMPORAL_TLS_CA_FILE: z.string().min(1).optional().describe("PEM of the CA that signed Temporal's server certificate."),
   TEMPORAL_TLS_CERT_FILE: z.string().min(1).optional().describe("PEM of this process's client certificate (mTLS); needs TEMPORAL_TLS_KEY_FILE."),
-  TEMPORAL_TLS_KEY_FILE: z.string().min(1).optional().describe("PEM of the client certificate's key."),
+  TEMPORAL_TLS_KEY_FILE: z.string().min(1).optional().describe('PEM of the client certificate\'s key.'),
   TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional().describe("The name Temporal's certificate is checked against, when not the address's host."),
   JARVIS_TASK_QUEUE: z.string().min(1).default('jarvis-runbooks'),
   JARVIS_DATA_DIR: z.string().min(1).default('./.data'),
@@ -93,7 +93,11 @@ const envSchema = z.object({
   OPENAI_BASE_URL: z.url().optional().describe('An OpenAI-compatible API (OpenAI, Azure OpenAI, a local server); OpenAI itself when only a key is set.'),
   OPENAI_API_KEY: z.string().min(1).optional().describe('Key for the model API; never logged or shown in errors.'),
   JARVIS_AI_CHAT_MODEL: z.string().min(1).optional().describe('Chat model for diagnosis and plans; AI answers are off without it (and a key or base URL).'),
-  JARVIS_AI_EMBEDDING_MODEL: z.string().min(1).optional().describe('Embedding model, asked for 384 dimensions; without it the knowledge base uses the offline lexical embedder.'),
+  JARVIS_AI_EMBEDDING_MODEL: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Embedding model, asked for 384 dimensions; without it the knowledge base uses the offline lexical embedder.'),
   JARVIS_AI_TIMEOUT: duration('60s').describe('How long one model request may take before it is abandoned (and retried).'),
   JARVIS_AI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3).describe('Retries of a model request after a rate limit, server error or timeout.'),
   JARVIS_NODE_HEALTH_INTERVAL: duration('1m').describe('How often the jarvis-node-health schedule checks every node with an agent.'),
@@ -169,9 +173,7 @@ export function parseEnv(source: Record<string, string | undefined>) {
     loginAttemptsPerMinute: env.JARVIS_LOGIN_ATTEMPTS_PER_MINUTE,
     gitAllowFileUrls: env.JARVIS_GIT_ALLOW_FILE_URLS,
     trustedProxies: env.JARVIS_TRUSTED_PROXIES,
-    corsOrigins: env.JARVIS_CORS_ORIGINS.split(',')
-      .map((origin) => origin.trim())
-      .filter(Boolean),
+    corsOrigins: env.JARVIS_CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean),
     accessTokenTtlMs: env.JARVIS_ACCESS_TOKEN_TTL,
     refreshTokenTtlMs: env.JARVIS_REFRESH_TOKEN_TTL,
     apiTokenMaxTtlMs: env.JARVIS_API_TOKEN_MAX_TTL,

@@ -125,13 +125,7 @@ export class NodeStore {
   }
 
   /** Registers (or refreshes) a node that provisioning reached over SSH: it is online, with the profile just collected. */
-  async upsertFromProvisioning(input: {
-    name: string;
-    environment: string;
-    address: string;
-    labels: Record<string, string>;
-    profile: HardwareProfile;
-  }): Promise<{ id: string; name: string; created: boolean }> {
+  async upsertFromProvisioning(input: { name: string; environment: string; address: string; labels: Record<string, string>; profile: HardwareProfile }): Promise<{ id: string; name: string; created: boolean }> {
     const environmentId = await this.environmentId(input.environment);
     // xmax = 0 only for a row this statement inserted.
     const { rows } = await this.pool.query<{ id: string; created: boolean }>(

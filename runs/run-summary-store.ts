@@ -46,7 +46,13 @@ export interface StoredRunSummary {
 }
 
 /** Temporal's status names for the workflow's own run status. */
-export const TEMPORAL_STATUS_OF: Record<RunProgress['status'], string> = { running: 'RUNNING', succeeded: 'COMPLETED', failed: 'FAILED', rejected: 'FAILED', cancelled: 'CANCELLED' };
+export const TEMPORAL_STATUS_OF: Record<RunProgress['status'], string> = {
+  running: 'RUNNING',
+  succeeded: 'COMPLETED',
+  failed: 'FAILED',
+  rejected: 'FAILED',
+  cancelled: 'CANCELLED',
+};
 
 export class RunSummaryStore {
   constructor(private readonly pool: pg.Pool) {}
@@ -61,9 +67,10 @@ export class RunSummaryStore {
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`run-summary:${update.workflowId}`]);
-      const { rows } = await client.query<{ execution_id: string; sequence: number; status: string }>('SELECT execution_id, sequence, status FROM run_summaries WHERE workflow_id = $1', [
-        update.workflowId,
-      ]);
+      const { rows } = await client.query<{ execution_id: string; sequence: number; status: string }>(
+        'SELECT execution_id, sequence, status FROM run_summaries WHERE workflow_id = $1',
+        [update.workflowId],
+      );
       const stored = rows[0];
       const sameExecution = stored?.execution_id === update.executionId;
       if (sameExecution && stored!.sequence >= update.sequence) {
@@ -88,7 +95,21 @@ export class RunSummaryStore {
            rerun_of = EXCLUDED.rerun_of, status = EXCLUDED.status, started_at = EXCLUDED.started_at,
            ended_at = EXCLUDED.ended_at, error = EXCLUDED.error, progress = EXCLUDED.progress,
            sequence = EXCLUDED.sequence, updated_at = now()`,
-        [update.workflowId, update.executionId, runbook, version, environment, startedBy, rerunOf ?? null, status, startedAt, endedAt ?? null, error ?? null, JSON.stringify(rest), update.sequence],
+        [
+          update.workflowId,
+          update.executionId,
+          runbook,
+          version,
+          environment,
+          startedBy,
+          rerunOf ?? null,
+          status,
+          startedAt,
+          endedAt ?? null,
+          error ?? null,
+          JSON.stringify(rest),
+          update.sequence,
+        ],
       );
       if (update.steps.length > 0) {
         await client.query(
@@ -166,7 +187,14 @@ export class RunSummaryStore {
        ORDER BY st.data->>'startedAt', s.workflow_id LIMIT 500`,
       [environments],
     );
-    return rows.map((row) => ({ runId: row.workflow_id, runbook: row.runbook, environment: row.environment, startedBy: row.started_by, runStartedAt: row.started_at.toISOString(), step: row.data }));
+    return rows.map((row) => ({
+      runId: row.workflow_id,
+      runbook: row.runbook,
+      environment: row.environment,
+      startedBy: row.started_by,
+      runStartedAt: row.started_at.toISOString(),
+      step: row.data,
+    }));
   }
 
   /** Finished runs per day and outcome, with the 95th percentile of their duration. */

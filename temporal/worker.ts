@@ -27,7 +27,14 @@ export async function bundleWorkflows(workflowsPath = WORKFLOWS_PATH): Promise<W
   return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
 }
 
-const quietBundlerLogger = { trace() {}, debug() {}, info() {}, log() {}, warn: (message: string) => console.warn(message), error: (message: string) => console.error(message) };
+const quietBundlerLogger = {
+  trace() {},
+  debug() {},
+  info() {},
+  log() {},
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};
 
 export interface RunbookWorkerOptions {
   address: string;
@@ -94,6 +101,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions): Promis
   return { worker, connection };
 }
 
+
 /** How the installation's workers start action processes (see activities/shell/action-sandbox.ts). */
 export function actionProcessPolicyOf(env: Pick<JarvisEnv, 'actionUser' | 'searchPath'>): ActionProcessPolicy {
   return resolveActionProcessPolicy(env.actionUser, env.searchPath);
@@ -112,7 +120,7 @@ export async function createWorkerFromEnv(env: JarvisEnv, address: string, store
   log(
     processes.user
       ? `Action processes run as ${processes.user.name}, with a minimal environment`
-      : "Action processes run as this worker's own user (it is not root), with a minimal environment: start the worker as root to run them as another user (JARVIS_ACTION_USER)",
+      : 'Action processes run as this worker\'s own user (it is not root), with a minimal environment: start the worker as root to run them as another user (JARVIS_ACTION_USER)',
   );
   return createRunbookWorker({
     address,

@@ -76,9 +76,15 @@ const PUBLISH_AT_START_PATCH = 'publish-at-start';
  */
 const CRASH_RETRY_ATTEMPTS = 2;
 
-const { recordRunSummary } = proxyLocalActivities<RunSummaryActivities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 3, initialInterval: '200 milliseconds' } });
+const { recordRunSummary } = proxyLocalActivities<RunSummaryActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { maximumAttempts: 3, initialInterval: '200 milliseconds' },
+});
 
-const { verifyRunStart, verifyDecision } = proxyLocalActivities<RunAuthorizationActivities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 5, initialInterval: '200 milliseconds' } });
+const { verifyRunStart, verifyDecision } = proxyLocalActivities<RunAuthorizationActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { maximumAttempts: 5, initialInterval: '200 milliseconds' },
+});
 
 function now(): string {
   return new Date().toISOString();
@@ -225,12 +231,16 @@ class RunbookRun {
 
   registerHandlers(): void {
     setHandler(progressQuery, () => this.progress);
-    setHandler(approveStepUpdate, (request) => (this.decisionsAreSigned() ? this.verified(request, 'approve').then(() => this.approve(request)) : this.approve(request)), {
-      validator: (request) => this.validateApproval(request),
-    });
-    setHandler(rejectStepUpdate, (request) => (this.decisionsAreSigned() ? this.verified(request, 'reject').then(() => this.reject(request)) : this.reject(request)), {
-      validator: (request) => this.validateRejection(request),
-    });
+    setHandler(
+      approveStepUpdate,
+      (request) => (this.decisionsAreSigned() ? this.verified(request, 'approve').then(() => this.approve(request)) : this.approve(request)),
+      { validator: (request) => this.validateApproval(request) },
+    );
+    setHandler(
+      rejectStepUpdate,
+      (request) => (this.decisionsAreSigned() ? this.verified(request, 'reject').then(() => this.reject(request)) : this.reject(request)),
+      { validator: (request) => this.validateRejection(request) },
+    );
   }
 
   private decisionsAreSigned(): boolean {
@@ -244,7 +254,14 @@ class RunbookRun {
    */
   private async verified(request: ApproveStepRequest | RejectStepRequest, decision: 'approve' | 'reject'): Promise<void> {
     const verdict = await verifyDecision({
-      claim: { workflowId: workflowInfo().workflowId, stepId: request.stepId, decision, user: request.user, roles: request.roles, ...noteOf(request) },
+      claim: {
+        workflowId: workflowInfo().workflowId,
+        stepId: request.stepId,
+        decision,
+        user: request.user,
+        roles: request.roles,
+        ...noteOf(request),
+      },
       ...(request.authorization ? { authorization: request.authorization } : {}),
       receivedAt: now(),
       environment: this.input.environment,
@@ -308,7 +325,11 @@ class RunbookRun {
 
   private scope() {
     const info = workflowInfo();
-    return { inputs: this.input.inputs, steps: this.states, run: { id: info.workflowId, startedBy: this.input.startedBy, environment: this.input.environment, runbook: this.input.runbook.name } };
+    return {
+      inputs: this.input.inputs,
+      steps: this.states,
+      run: { id: info.workflowId, startedBy: this.input.startedBy, environment: this.input.environment, runbook: this.input.runbook.name },
+    };
   }
 
   async execute(): Promise<RunResult> {
@@ -356,7 +377,12 @@ class RunbookRun {
       this.finish(rejected ? 'rejected' : 'failed', message);
       // What did not come from Jarvis teaches the knowledge base nothing.
       if (failure.original.type !== RUN_REFUSED) await this.reportToKnowledge();
-      throw ApplicationFailure.create({ message, type: failure.original.type, nonRetryable: true, details: [{ failedStep: failure.stepId, compensationErrors, progress: this.progress }] });
+      throw ApplicationFailure.create({
+        message,
+        type: failure.original.type,
+        nonRetryable: true,
+        details: [{ failedStep: failure.stepId, compensationErrors, progress: this.progress }],
+      });
     }
   }
 
@@ -374,7 +400,14 @@ class RunbookRun {
       await startChild(knowledgeIngest, {
         workflowId: `knowledge-ingest--${info.workflowId}--${info.runId}`,
         parentClosePolicy: ParentClosePolicy.ABANDON,
-        args: [{ runId: info.workflowId, executionId: info.runId, ...(this.input.planId ? { planId: this.input.planId } : {}), progress: this.progress }],
+        args: [
+          {
+            runId: info.workflowId,
+            executionId: info.runId,
+            ...(this.input.planId ? { planId: this.input.planId } : {}),
+            progress: this.progress,
+          },
+        ],
       });
     } catch {
       // The knowledge base is an aid: a run's outcome never depends on it.
@@ -475,7 +508,9 @@ class RunbookRun {
     const maximumAttempts = retriesCrashes ? step.retry.maxAttempts + CRASH_RETRY_ATTEMPTS : step.retry.maxAttempts;
     const options: ActivityOptions = {
       activityId,
-      ...(node !== undefined ? { taskQueue: nodeTaskQueue(this.input.environment, node), scheduleToStartTimeout: step.pickupTimeoutMs ?? DEFAULT_PICKUP_TIMEOUT_MS } : {}),
+      ...(node !== undefined
+        ? { taskQueue: nodeTaskQueue(this.input.environment, node), scheduleToStartTimeout: step.pickupTimeoutMs ?? DEFAULT_PICKUP_TIMEOUT_MS }
+        : {}),
       startToCloseTimeout: step.timeoutMs,
       ...(step.heartbeatTimeoutMs ? { heartbeatTimeout: step.heartbeatTimeoutMs } : {}),
       retry: {
@@ -565,7 +600,14 @@ class RunbookRun {
       for (const step of pending.steps) {
         const scope = this.scope();
         if (step.when !== undefined && !evaluateCondition(step.when, scope)) continue;
-        const record: CompensationProgress = { forStep: pending.forStep, id: step.id, action: step.action, status: 'running', attempts: 0, startedAt: now() };
+        const record: CompensationProgress = {
+          forStep: pending.forStep,
+          id: step.id,
+          action: step.action,
+          status: 'running',
+          attempts: 0,
+          startedAt: now(),
+        };
         this.progress.compensations.push(record);
         try {
           await this.runAction(step, `compensate:${pending.forStep}:${step.id}`, (attempts) => (record.attempts = attempts), scope);
