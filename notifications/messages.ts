@@ -36,7 +36,7 @@ const WORDS: Record<Locale, Words> = {
     'run.failed': (p, env) => `Run failed: ${run(p)} in ${env}`,
     'run.cancelled': (p, env) => `Run cancelled: ${run(p)} in ${env}`,
     'run.rejected': (p, env) => `Run rejected: ${run(p)} in ${env}`,
-    'approval.waiting': (p, env) => `Approval needed: step "${stepName(p)}" of ${run(p)} in ${env} waits for a ${p.step?.role ?? 'approver'}`,
+    'approval.waiting': (p, env) => `Approval needed: step "${stepName(p)}" of ${run(p)} in ${env} waits for a decision (role ${p.step?.role ?? 'approver'})`,
     'approval.deadline-near': (p, env) => `Approval deadline near: step "${stepName(p)}" of ${run(p)} in ${env} expires at ${p.step?.deadline ?? '?'}`,
     'approval.decided': (p, env) => `Approval ${p.decision?.outcome === 'rejected' ? 'rejected' : 'given'}: step "${stepName(p)}" of ${run(p)} in ${env} by ${(p.decision?.by ?? []).join(', ')}`,
     'node.unreachable': (p, env) => `Node unreachable: ${p.node?.name ?? '?'} in ${env}`,
@@ -55,7 +55,7 @@ const WORDS: Record<Locale, Words> = {
     'run.failed': (p, env) => `Execução falhou: ${run(p)} em ${env}`,
     'run.cancelled': (p, env) => `Execução cancelada: ${run(p)} em ${env}`,
     'run.rejected': (p, env) => `Execução rejeitada: ${run(p)} em ${env}`,
-    'approval.waiting': (p, env) => `Aprovação necessária: a etapa "${stepName(p)}" de ${run(p)} em ${env} aguarda um ${p.step?.role ?? 'approver'}`,
+    'approval.waiting': (p, env) => `Aprovação necessária: a etapa "${stepName(p)}" de ${run(p)} em ${env} aguarda uma decisão (papel ${p.step?.role ?? 'approver'})`,
     'approval.deadline-near': (p, env) => `Prazo de aprovação próximo: a etapa "${stepName(p)}" de ${run(p)} em ${env} expira em ${p.step?.deadline ?? '?'}`,
     'approval.decided': (p, env) =>
       `Aprovação ${p.decision?.outcome === 'rejected' ? 'rejeitada' : 'concedida'}: etapa "${stepName(p)}" de ${run(p)} em ${env} por ${(p.decision?.by ?? []).join(', ')}`,

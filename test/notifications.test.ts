@@ -36,6 +36,14 @@ steps:
   - id: after
     action: core.noop
 `,
+  timed: `
+name: timed
+title: Waits for an approval with a deadline
+steps:
+  - id: gate
+    title: Go live
+    approval: { role: approver, deadline: 10m }
+`,
   quick: `
 name: quick
 title: One step that does nothing
@@ -131,8 +139,8 @@ beforeAll(async () => {
   const smtp = await connection('mail', 'smtp', { host: '127.0.0.1', port: mail.smtpPort, security: 'none', from: 'jarvis@example.org', user: 'jarvis' }, 'smtp password');
   expect((await call('ada', 'PUT', '/notifications/defaults/dev', { connectionId: smtp })).status).toBe(200);
   for (const [who, events] of [
-    ['olga', ['run.failed', 'approval.waiting']],
-    ['pablo', ['approval.waiting']],
+    ['olga', ['run.failed', 'approval.waiting', 'approval.decided']],
+    ['pablo', ['approval.waiting', 'approval.deadline-near']],
     ['vera', ['approval.waiting', 'run.failed']],
   ] as const) {
     expect((await call(who, 'POST', '/notifications/subscriptions', { environment: 'dev', events })).status).toBe(201);
@@ -183,15 +191,45 @@ describe('notifications', () => {
     try {
       await expect.poll(() => mail.to('pablo@example.org'), { timeout: 30_000, interval: 200 }).toHaveLength(1);
       const [message] = await mail.to('pablo@example.org');
-      expect(message!.Subject).toBe(`Approval needed: step "gate" of gated (${id}) in dev waits for a approver`);
+      expect(message!.Subject).toBe(`Approval needed: step "gate" of gated (${id}) in dev waits for a decision (role approver)`);
       expect((await mail.body(message!.ID)).Text).toContain(`${WEB}/runs/${encodeURIComponent(id)}`);
       const waiting = await deliveries(`e.run_id = $1 AND e.kind = 'approval.waiting'`, [id]);
       // Olga holds the approver role but started the run; Vera is a viewer.
       expect(waiting.map((delivery) => delivery.recipient)).toEqual(['pablo@example.org']);
       expect((await mail.to('olga@example.org')).filter((sent) => sent.Subject.startsWith('Approval needed'))).toEqual([]);
       expect(await mail.to('vera@example.org')).toEqual([]);
+
+      // Pablo approves: the starter hears of the decision.
+      expect((await call('pablo', 'POST', `/runs/${encodeURIComponent(id)}/steps/gate/approve`, {})).status).toBe(200);
+      await expect
+        .poll(async () => (await mail.to('olga@example.org')).filter((sent) => sent.Subject.startsWith('Approval given')).map((sent) => sent.Subject), { timeout: 30_000, interval: 200 })
+        .toEqual([`Approval given: step "gate" of gated (${id}) in dev by pablo@example.org`]);
     } finally {
-      await api.temporal.workflow.getHandle(id).terminate('test over');
+      await api.temporal.workflow
+        .getHandle(id)
+        .terminate('test over')
+        .catch(() => undefined);
+    }
+  });
+
+  it('warn who may decide an approval when its deadline is near, once, in their language', async () => {
+    expect((await call('pablo', 'PUT', '/notifications/locale', { locale: 'pt-BR' })).status).toBe(200);
+    const { id } = await api.services.runs.startRun({ runbook: 'timed', inputs: {}, environment: 'dev', startedBy: 'olga@example.org' });
+    try {
+      // The deadline (10 minutes) is within the default window (15 minutes): the dispatcher's sweep reports it.
+      await expect.poll(async () => (await mail.to('pablo@example.org')).filter((sent) => sent.Subject.startsWith('Prazo de aprovação próximo')).length, { timeout: 30_000, interval: 200 }).toBe(1);
+      const [near] = (await mail.to('pablo@example.org')).filter((sent) => sent.Subject.startsWith('Prazo de aprovação próximo'));
+      expect(near!.Subject).toContain(`a etapa "Go live" de timed (${id}) em dev expira em`);
+      expect((await mail.to('pablo@example.org')).filter((sent) => sent.Subject.startsWith('Aprovação necessária'))).toHaveLength(1);
+      // Sweeps go on; the warning is not repeated.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect((await pool.query(`SELECT count(*)::int AS n FROM notification_events WHERE run_id = $1 AND kind = 'approval.deadline-near'`, [id])).rows[0].n).toBe(1);
+    } finally {
+      await call('pablo', 'PUT', '/notifications/locale', { locale: 'en' });
+      await api.temporal.workflow
+        .getHandle(id)
+        .terminate('test over')
+        .catch(() => undefined);
     }
   });
 
