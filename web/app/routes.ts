@@ -28,6 +28,7 @@ export default [
     route('stacks', 'routes/stacks.tsx'),
     route('infra', 'routes/infra.tsx'),
     route('ai', 'routes/ai.tsx'),
+    route('notifications', 'routes/notifications.tsx'),
     route('settings', 'routes/settings.tsx'),
   ]),
 ] satisfies RouteConfig;

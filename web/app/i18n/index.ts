@@ -4,15 +4,16 @@ import { useRouteLoaderData } from 'react-router';
 import { ai, aiBR } from './ai.js';
 import { core, coreBR } from './core.js';
 import { infra, infraBR } from './infra.js';
+import { notifications, notificationsBR } from './notifications.js';
 import { settings, settingsBR } from './settings.js';
 import { stacks, stacksBR } from './stacks.js';
 
 export const LANGUAGES = ['en', 'pt-BR'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
-const en = { ...core, ...settings, ...infra, ...stacks, ...ai };
+const en = { ...core, ...settings, ...infra, ...stacks, ...ai, ...notifications };
 export type MessageKey = keyof typeof en;
-const ptBR: Record<MessageKey, string> = { ...coreBR, ...settingsBR, ...infraBR, ...stacksBR, ...aiBR };
+const ptBR: Record<MessageKey, string> = { ...coreBR, ...settingsBR, ...infraBR, ...stacksBR, ...aiBR, ...notificationsBR };
 export const messages: Record<Language, Record<MessageKey, string>> = { en, 'pt-BR': ptBR };
 
 export function translate(language: Language, key: MessageKey, values: Record<string, string | number> = {}): string {

@@ -44,6 +44,7 @@ const NAVIGATION: Array<{ to: string; label: MessageKey; roles?: Role[]; inSelec
   { to: '/infra', label: 'nav.infra', roles: ['admin', 'operator', 'approver', 'viewer'] },
   // AI answers draw on the selected environment's runs and knowledge.
   { to: '/ai', label: 'nav.ai', roles: ANY_ROLE, inSelected: true },
+  { to: '/notifications', label: 'nav.notifications' },
   { to: '/settings', label: 'nav.settings' },
 ];
 
