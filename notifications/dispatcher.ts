@@ -37,6 +37,7 @@ export class NotificationDispatcher {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = true;
+  private lastSweep = 0;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -105,7 +106,11 @@ export class NotificationDispatcher {
 
   private async drain(): Promise<void> {
     try {
-      await this.sweepDeadlines();
+      // Deadlines move slowly: one sweep per poll interval, however often events wake the dispatcher.
+      if (Date.now() - this.lastSweep >= (this.options.pollMs ?? 5_000)) {
+        this.lastSweep = Date.now();
+        await this.sweepDeadlines();
+      }
       while (!this.stopped && (await this.dispatchBatch()) > 0);
     } catch (error) {
       console.error('[jarvis] notification dispatch failed; retrying at the next poll', error);

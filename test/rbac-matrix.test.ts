@@ -242,6 +242,7 @@ const cases: Case[] = [
   { route: 'POST /notifications/subscriptions', method: 'POST', request: async (environment) => ({ url: '/notifications/subscriptions', payload: { environment, events: ['run.failed'] } }), who: { permission: 'read', where: 'own' }, bound: true },
   // Another user's subscription (or none) is "not found" for everyone: each user removes only their own.
   { route: 'DELETE /notifications/subscriptions/:id', method: 'DELETE', request: async () => ({ url: `/notifications/subscriptions/${crypto.randomUUID()}` }), who: 'anyone', bound: false },
+  { route: 'GET /notifications/defaults', method: 'GET', request: async () => ({ url: '/notifications/defaults' }), who: 'anyone', bound: false },
   { route: 'PUT /notifications/defaults/:environment', method: 'PUT', request: async (environment) => ({ url: `/notifications/defaults/${environment}`, payload: { connectionId: null } }), who: { permission: 'administer', where: 'own' }, bound: true },
   { route: 'GET /notifications/locale', method: 'GET', request: async () => ({ url: '/notifications/locale' }), who: 'anyone', bound: false },
   { route: 'PUT /notifications/locale', method: 'PUT', request: async () => ({ url: '/notifications/locale', payload: { locale: 'en' } }), who: 'anyone', bound: false },

@@ -226,6 +226,18 @@ export const notificationRoutes: FastifyPluginAsyncTypebox<{ notifications: Noti
     },
   );
 
+  app.get(
+    '/notifications/defaults',
+    {
+      schema: {
+        tags: ['notifications'],
+        summary: 'The default e-mail channel of each environment the caller administers',
+        response: { 200: Type.Array(Type.Object({ environment: Type.String(), connectionId: Type.String() })), ...problemResponses },
+      },
+    },
+    async (request) => notifications.defaultChannels(environmentsWhere(principalOf(request), 'administer')),
+  );
+
   app.put(
     '/notifications/defaults/:environment',
     {

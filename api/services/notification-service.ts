@@ -240,6 +240,14 @@ export class NotificationService {
     return { environment, connectionId };
   }
 
+  async defaultChannels(environments: string[]): Promise<Array<{ environment: string; connectionId: string }>> {
+    const { rows } = await this.pool.query<{ environment: string; connection_id: string }>(
+      'SELECT e.name AS environment, d.connection_id FROM notification_defaults d JOIN environments e ON e.id = d.environment_id WHERE e.name = ANY($1) ORDER BY e.name',
+      [environments],
+    );
+    return rows.map((row) => ({ environment: row.environment, connectionId: row.connection_id }));
+  }
+
   async locale(userId: string): Promise<Locale> {
     const { rows } = await this.pool.query<{ locale: string }>('SELECT locale FROM users WHERE id = $1', [userId]);
     return localeOf(rows[0]?.locale);

@@ -17,14 +17,18 @@ const CHANNEL_TYPES = ['smtp', 'slack', 'teams', 'telegram', 'ntfy', 'webhook'];
 export async function loader({ request }: Route.LoaderArgs) {
   const api = await requireApi(request);
   const rule = new URL(request.url).searchParams.get('rule');
-  const [locale, subscriptions, rules, connections] = await Promise.all([
+  const [locale, subscriptions, rules, connections, defaults] = await Promise.all([
     api.get<{ locale: string }>('/notifications/locale'),
     api.get<SubscriptionView[]>('/notifications/subscriptions'),
     api.get<RuleView[]>('/notifications/rules'),
     api.get<ConnectionView[]>('/connections'),
+    api.get<Array<{ environment: string; connectionId: string }>>('/notifications/defaults'),
   ]);
   const deliveries = await api.get<DeliveryView[]>(rule ? `/notifications/deliveries?rule=${encodeURIComponent(rule)}&limit=50` : '/notifications/deliveries?limit=20');
-  return data({ locale: locale.locale, subscriptions, rules, channels: connections.filter((connection) => CHANNEL_TYPES.includes(connection.type)), deliveries, rule }, { headers: api.headers });
+  return data(
+    { locale: locale.locale, subscriptions, rules, defaults, channels: connections.filter((connection) => CHANNEL_TYPES.includes(connection.type)), deliveries, rule },
+    { headers: api.headers },
+  );
 }
 
 type Done = 'locale' | 'subscribed' | 'unsubscribed' | 'rule' | 'ruleDeleted' | 'test' | 'default';
@@ -94,7 +98,7 @@ export default function Notifications({ loaderData, actionData }: Route.Componen
   const t = useT();
   const language = useLanguage();
   const shell = useShell();
-  const { locale, subscriptions, rules, channels, deliveries, rule } = loaderData;
+  const { locale, subscriptions, rules, defaults, channels, deliveries, rule } = loaderData;
   const answer = actionData as Answer | undefined;
   const environments = [...new Set(shell.me.grants.map((grant) => grant.environment))];
   const adminIn = [...new Set(shell.me.grants.filter((grant) => grant.role === 'admin').map((grant) => grant.environment))];
@@ -243,7 +247,7 @@ export default function Notifications({ loaderData, actionData }: Route.Componen
               <input type="hidden" name="intent" value="default" />
               <input type="hidden" name="environment" value={environment} />
               <label htmlFor={`default-${environment}`}>{t('notifications.defaultChannel', { environment })}</label>
-              <select id={`default-${environment}`} name="connectionId" defaultValue="">
+              <select id={`default-${environment}`} name="connectionId" defaultValue={defaults.find((entry) => entry.environment === environment)?.connectionId ?? ''}>
                 <option value="">{t('notifications.none')}</option>
                 {channels
                   .filter((channel) => channel.environment === environment && channel.type === 'smtp')
