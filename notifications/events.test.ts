@@ -30,6 +30,12 @@ describe('run events', () => {
     expect(runEventsOf({ executionId: 'e1', status: 'failed' }, update('running', [], 'e2')).map((event) => event.dedupKey)).toEqual(['run:deploy@dev.1:e2:run.started']);
   });
 
+  it("leave a child runbook's start and end to its parent, but not its approvals", () => {
+    const child = { ...update('running', [gate]), parentRunId: 'parent@dev.1' };
+    expect(runEventsOf(undefined, child).map((event) => event.kind)).toEqual(['approval.waiting']);
+    expect(runEventsOf({ executionId: 'e1', status: 'running' }, { ...update('failed', []), parentRunId: 'parent@dev.1' })).toEqual([]);
+  });
+
   it('report a decision, not a partial approval', () => {
     const partial = { ...gate, approval: { ...gate.approval!, required: 2, approvedBy: [{ user: 'pablo@example.org', at: '' }] } };
     expect(runEventsOf({ executionId: 'e1', status: 'running' }, update('running', [partial])).map((event) => event.kind)).toEqual(['approval.waiting']);

@@ -110,8 +110,10 @@ export function runEventsOf(previous: { executionId: string; status: string } | 
   });
   const events: NewNotificationEvent[] = [];
   const sameExecution = previous?.executionId === update.executionId;
-  if (run.status === 'running' && !sameExecution) events.push(event('run.started', {}));
-  if (run.status !== 'running' && (!sameExecution || previous?.status !== run.status)) {
+  // A child runbook's start and end are its parent's steps; its approvals still wait for people.
+  const ownRun = update.parentRunId === undefined;
+  if (ownRun && run.status === 'running' && !sameExecution) events.push(event('run.started', {}));
+  if (ownRun && run.status !== 'running' && (!sameExecution || previous?.status !== run.status)) {
     const failed = update.steps.map((entry) => entry.step).find((step) => step.status === 'failed');
     events.push(
       event(FINISHED[run.status], {

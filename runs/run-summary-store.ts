@@ -17,6 +17,8 @@ export interface RunSummaryUpdate {
   run: Omit<RunProgress, 'steps'>;
   /** Changed steps by position in the run's step list; on a first write, all of them. */
   steps: Array<{ position: number; step: StepProgress }>;
+  /** A child runbook's parent run: its start and end are part of the parent's, and are not notified on their own. */
+  parentRunId?: string;
 }
 
 export interface WaitingApproval {

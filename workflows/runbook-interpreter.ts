@@ -221,6 +221,7 @@ class RunbookRun {
           complete,
           run,
           steps: positions.map((position) => ({ position, step: steps[position]! })),
+          ...(workflowInfo().parent ? { parentRunId: workflowInfo().parent!.workflowId } : {}),
         });
         if (answer === 'resend-all') this.sendAllSteps = this.publishRequested = true;
       } catch {
