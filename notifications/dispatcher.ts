@@ -27,6 +27,8 @@ export interface DispatcherOptions {
   /** How long before an approval's deadline it is notified. */
   deadlineWindowMs?: number;
   batchSize?: number;
+  /** How long dispatched events (and their delivery log) are kept. */
+  retentionMs?: number;
   /** Crash points for tests. */
   hooks?: { afterStarts?: (eventId: string) => void | Promise<void> };
 }
@@ -110,6 +112,7 @@ export class NotificationDispatcher {
       if (Date.now() - this.lastSweep >= (this.options.pollMs ?? 5_000)) {
         this.lastSweep = Date.now();
         await this.sweepDeadlines();
+        await this.forgetOldEvents();
       }
       while (!this.stopped && (await this.dispatchBatch()) > 0);
     } catch (error) {
@@ -150,6 +153,11 @@ export class NotificationDispatcher {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     }
     return workflowId;
+  }
+
+  /** Dispatched events past the retention (30 days by default) go, with their deliveries. */
+  async forgetOldEvents(): Promise<void> {
+    await this.pool.query(`DELETE FROM notification_events WHERE dispatched_at < now() - make_interval(secs => $1)`, [(this.options.retentionMs ?? 30 * 86_400_000) / 1000]);
   }
 
   /** "Approval deadline near" for each waiting approval whose deadline falls within the window, once per step and deadline. */
