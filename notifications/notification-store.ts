@@ -182,6 +182,15 @@ export class NotificationStore {
     );
   }
 
+  /** Event-to-delivered latencies (ms) of deliveries sent since `since`, for benchmarks and metrics. */
+  async deliveryLatencies(since: Date): Promise<number[]> {
+    const { rows } = await this.pool.query<{ ms: number }>(
+      `SELECT (extract(epoch FROM sent_at - event_created_at) * 1000)::float8 AS ms FROM notification_deliveries WHERE sent_at IS NOT NULL AND sent_at >= $1 ORDER BY ms`,
+      [since],
+    );
+    return rows.map((row) => row.ms);
+  }
+
   async deliveries(filter: { environments: string[]; ruleId?: string; userId?: string; limit: number }): Promise<DeliveryView[]> {
     const { rows } = await this.pool.query<{
       id: string;

@@ -249,6 +249,9 @@ describe('notifications', () => {
     expect(delivery).toMatchObject({ attempts: 3, status: 'sent', last_error: expect.stringContaining('500') });
     expect(chat.to('/hooks/flaky').length).toBe(3);
     expect(delivery!.sent_at!.getTime()).toBeGreaterThan(run.endedAt);
+    // What bench:schedules reads: event-to-delivered latencies, here at least the two retry delays.
+    const latencies = await api.services.notifications.deliveryLatencies(new Date(started));
+    expect(latencies.some((ms) => ms >= 3_000)).toBe(true);
   });
 
   it('send an event once when the dispatcher dies between starting its deliveries and marking the event dispatched', async () => {

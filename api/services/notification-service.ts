@@ -195,6 +195,11 @@ export class NotificationService {
     return this.store.deliveries(filter);
   }
 
+  /** Event-to-delivered latencies (ms) since a time (bench:schedules). */
+  async deliveryLatencies(since: Date): Promise<number[]> {
+    return this.store.deliveryLatencies(since);
+  }
+
   async listSubscriptions(userId: string): Promise<SubscriptionView[]> {
     const { rows } = await this.pool.query<{ id: string; environment: string; events: NotificationKind[]; connection_id: string | null; created_at: Date }>(
       `SELECT s.id, e.name AS environment, s.events, s.connection_id, s.created_at FROM notification_subscriptions s
