@@ -148,7 +148,13 @@ export class NotificationDispatcher {
   async startDelivery(eventId: string, target: DeliveryTarget, extra: Pick<DeliveryInput, 'test'> = {}): Promise<string> {
     const workflowId = deliveryWorkflowId(eventId, target);
     try {
-      await this.temporal.workflow.start('deliverNotification', { taskQueue: this.options.taskQueue, workflowId, args: [{ eventId, target, ...extra }] });
+      await this.temporal.workflow.start('deliverNotification', {
+        taskQueue: this.options.taskQueue,
+        workflowId,
+        // A delivery that finished is not started again either (ALLOW_DUPLICATE, the default, would send twice).
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        args: [{ eventId, target, ...extra }],
+      });
     } catch (error) {
       if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     }

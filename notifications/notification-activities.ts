@@ -41,6 +41,7 @@ export function createNotificationActivities(deps: NotificationDeliveryDependenc
       const event = await deps.store.event(input.eventId);
       if (!event) return 'skipped';
       const target = targetKey(input.target);
+      if (await deps.store.alreadySent(event.id, target)) return 'sent';
       const resolved = await deps.store.resolveTarget(input.target, event.environment);
       if (!resolved) {
         await deps.store.recordAttempt({

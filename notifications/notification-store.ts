@@ -158,6 +158,12 @@ export class NotificationStore {
     return rows.map((row) => row.text);
   }
 
+  /** Whether this event already reached this target (a delivery started again after Temporal forgot the first). */
+  async alreadySent(eventId: string, target: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(`SELECT 1 FROM notification_deliveries WHERE event_id = $1 AND target = $2 AND status = 'sent'`, [eventId, target]);
+    return Boolean(rowCount);
+  }
+
   /** One attempt of a delivery: the row is created by the first and updated by each later one. */
   async recordAttempt(input: { event: StoredEvent; target: string; resolved?: ResolvedTarget; channel: string; status: DeliveryView['status']; attempt: number; error?: string }): Promise<void> {
     await this.pool.query(
