@@ -24,7 +24,10 @@ import { aiRoutes } from './routes/ai.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { codecRoutes } from './routes/codec.js';
+import type { NotificationService } from './services/notification-service.js';
+import type { NotificationEvents } from '../notifications/notification-events.js';
 import { connectionRoutes } from './routes/connections.js';
+import { notificationRoutes } from './routes/notifications.js';
 import { egressRoutes } from './routes/egress.js';
 import type { EgressAllowlistStore } from '../infra/egress-allowlist-store.js';
 import websocket from '@fastify/websocket';
@@ -92,6 +95,10 @@ export interface ApiDependencies {
   /** Inbound webhook triggers (and the Alertmanager receiver): their settings, and deliveries to their URLs. */
   triggers: TriggerService;
   triggerReceiver: TriggerReceiver;
+  /** Notification rules, subscriptions, "send a test" and the delivery log. */
+  notifications: NotificationService;
+  /** Where other parts report events to notify (schedule.fire-refused, trigger.refused). */
+  notificationEvents: NotificationEvents;
 }
 
 export interface ApiSettings {
@@ -184,6 +191,7 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
   await app.register(adminRoutes, { environments: deps.environments, users: deps.users, auth: deps.auth });
   await app.register(connectionRoutes, { connections: deps.connections });
   await app.register(egressRoutes, { allowlists: deps.egressAllowlists });
+  await app.register(notificationRoutes, { notifications: deps.notifications });
   await app.register(stackRoutes);
   await app.register(containerRoutes, { runs: deps.runs, connections: deps.connections, tickets: deps.logTickets, allowedOrigins: settings.corsOrigins });
   await app.register(gitRoutes, { git: deps.git, webhooks: deps.gitWebhooks });

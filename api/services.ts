@@ -48,8 +48,19 @@ import { temporalTlsOf } from '../temporal/tls.js';
 import { TriggerReceiver, type TriggerEvents } from './services/trigger-receiver.js';
 import { TriggerService } from './services/trigger-service.js';
 
+import { NotificationService } from './services/notification-service.js';
+import { channelConfigChecks } from '../activities/notify/index.js';
+import { NotificationDispatcher, type DispatcherOptions } from '../notifications/dispatcher.js';
+import { NotificationEvents } from '../notifications/notification-events.js';
+import type { NewNotificationEvent } from '../notifications/events.js';
+import { NotificationStore } from '../notifications/notification-store.js';
+
 export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runbooksDir' | 'taskQueue' | 'accessTokenTtlMs' | 'refreshTokenTtlMs' | 'apiTokenMaxTtlMs'> &
-  Partial<Pick<JarvisEnv, 'agentTemporalAddress' | 'enrollmentTokenTtlMs' | 'gitAllowFileUrls' | 'searchPath' | 'temporalTls'>> & {
+  Partial<Pick<JarvisEnv, 'agentTemporalAddress' | 'enrollmentTokenTtlMs' | 'gitAllowFileUrls' | 'searchPath' | 'temporalTls' | 'approvalDeadlineWindowMs'>> & {
+    /** The notification dispatcher's slow poll (it is woken by NOTIFY too). */
+    notificationPollMs?: number;
+    /** Crash points of the notification dispatcher, for tests. */
+    notificationHooks?: DispatcherOptions['hooks'];
     /** The model API; without it (or without a chat model) AI Ops answers from retrieval alone. */
     ai?: AiSettings;
     /** Crash points for tests (a start interrupted as a killed API would interrupt it); none in production. */
@@ -59,6 +70,16 @@ export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runb
     /** Who hears what triggers do (a delivery refused because its owner lost the right to run the runbook). */
     triggerEvents?: TriggerEvents;
   };
+
+/**
+ * A refusal to tell people about: one message per subject and hour at most,
+ * so a schedule firing every minute for an owner who lost the right, or a
+ * trigger hammered with deliveries, does not flood anyone.
+ */
+function refusedEvent(kind: 'schedule.fire-refused' | 'trigger.refused', subjectKey: string, environment: string, subject: string, reason: string): NewNotificationEvent {
+  const hour = new Date().toISOString().slice(0, 13);
+  return { kind, environment, payload: { subject, reason }, dedupKey: `${subjectKey}:refused:${hour}` };
+}
 
 const OFFLINE_AI: AiSettings = { timeoutMs: 60_000, maxRetries: 3 };
 
@@ -72,7 +93,7 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
   await runbookVersions.loadActive();
   const credentials = new CredentialsCipher([secret.derive('credentials')]);
   const gitRuntime = { allowFileUrls: config.gitAllowFileUrls ?? false, home: path.join(config.dataDir, 'git-home'), searchPath: config.searchPath ?? '/usr/local/bin:/usr/bin:/bin' };
-  const connections = new ConnectionService(db, credentials, { git: gitConfigCheck(gitRuntime) });
+  const connections = new ConnectionService(db, credentials, { git: gitConfigCheck(gitRuntime), ...channelConfigChecks });
   const pool = new pg.Pool({ connectionString: database.url, max: 8 });
   pool.on('error', reportIdleConnectionError);
   // Not cached: an agent asking right after a rotation gets the new key.
@@ -80,7 +101,15 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
   const payloadKeys = new DerivedPayloadKeyRing(secret, payloadKeyGenerations);
   const logListener = new RunLogListener(database.url);
   await logListener.start();
-  const runs = new RunService(temporal, catalog, config.taskQueue, new RunAuthority(secret.derive(RUN_AUTHORITY_PURPOSE)), new RunSummaryStore(pool), config.runHooks);
+  const runSummaries = new RunSummaryStore(pool);
+  const runs = new RunService(temporal, catalog, config.taskQueue, new RunAuthority(secret.derive(RUN_AUTHORITY_PURPOSE)), runSummaries, config.runHooks);
+  const notificationStore = new NotificationStore(pool);
+  const dispatcher = new NotificationDispatcher(pool, database.url, temporal, notificationStore, runSummaries, {
+    taskQueue: config.taskQueue,
+    ...(config.approvalDeadlineWindowMs ? { deadlineWindowMs: config.approvalDeadlineWindowMs } : {}),
+    ...(config.notificationPollMs ? { pollMs: config.notificationPollMs } : {}),
+    ...(config.notificationHooks ? { hooks: config.notificationHooks } : {}),
+  });
   const git = new GitSyncService(connections, runbookVersions, config.dataDir, gitRuntime, (request) => runs.startRun(request));
   const audit = new AuditService(db);
   const logStore = new RunLogStore(pool);
@@ -101,14 +130,30 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
   const aiService = new AiService({ runs, logs: logStore, knowledge, audit, catalog, ...(provider ? { provider } : {}) });
   const aiPlans = new AiPlanService({ runs, logs: logStore, knowledge, plans: new PlanStore(pool), audit, nodes, connections, ...(provider ? { provider } : {}) });
   const triggers = new TriggerService(db, credentials, (name) => runs.compileRunbook(name).runbook);
-  const triggerReceiver = new TriggerReceiver(triggers, db, (request) => runs.startRun(request), audit, config.triggerEvents);
-  // Runbook descriptions join the knowledge base in the background: the API does not wait for embeddings to serve.
+  const notificationEvents = new NotificationEvents(pool);
+  const triggerReceiver = new TriggerReceiver(triggers, db, (request) => runs.startRun(request), audit, {
+    async onRefused(refusal) {
+      await notificationEvents.emit(refusedEvent('trigger.refused', `trigger:${refusal.triggerId}`, refusal.environment, `${refusal.triggerName} (${refusal.runbook})`, refusal.reason));
+      await config.triggerEvents?.onRefused?.(refusal);
+    },
+    async onAlertResolved(resolved) {
+      await config.triggerEvents?.onAlertResolved?.(resolved);
+    },
+  });
   const auth = new AuthService(db, new AccessTokens(secret.derive('access-tokens'), config.accessTokenTtlMs), credentials, new SignInBackoff(db), {
     refreshTtlMs: config.refreshTokenTtlMs,
     apiTokenMaxTtlMs: config.apiTokenMaxTtlMs,
   });
   const schedules = new ScheduleService(db, temporal, runs, credentials, config.taskQueue);
-  const fireActivities = createScheduleFireActivities({ db, temporal, schedules, audit, principalOfUser: (userId) => auth.principalOfUser(userId) });
+  const fireActivities = createScheduleFireActivities({
+    db,
+    temporal,
+    schedules,
+    audit,
+    principalOfUser: (userId) => auth.principalOfUser(userId),
+    onRefused: (refusal) =>
+      notificationEvents.emit(refusedEvent('schedule.fire-refused', `schedule:${refusal.scheduleId}`, refusal.environment, `${refusal.name} (${refusal.runbook})`, refusal.reason)),
+  });
   const controlWorker =
     config.controlWorker === false
       ? undefined
@@ -119,6 +164,8 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
     .then((recreated) => recreated.length > 0 && console.log(`created the Temporal Schedules of ${recreated.join(', ')} again`))
     .catch((error: unknown) => console.error('could not reconcile schedules with Temporal', error));
   const runbooksIngested = aiService.ingestRunbooks().catch((error: unknown) => console.error('could not ingest runbook descriptions into the knowledge base', error));
+  // Last: nothing above can fail after it started (its LISTEN connection and poll would be left running).
+  await dispatcher.start();
   return {
     temporal,
     catalog,
@@ -145,6 +192,8 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
     egressAllowlists: new EgressAllowlistStore(pool),
     triggers,
     triggerReceiver,
+    notifications: new NotificationService(pool, notificationStore, dispatcher),
+    notificationEvents,
     agents: {
       // Agents are told the address they can reach, which may differ from the one the API uses.
       temporalAddress: config.agentTemporalAddress ?? (temporal.connection as Connection).options.address,
@@ -160,6 +209,7 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
       await runbooksIngested;
       await schedulesReconciled;
       await controlWorker?.stop();
+      await dispatcher.stop();
       await logListener.stop();
       await pool.end();
     },

@@ -58,6 +58,8 @@ const envSchema = z.object({
   JARVIS_WEB_HOST: z.string().min(1).default('127.0.0.1'),
   JARVIS_WEB_PORT: port(3000),
   JARVIS_PUBLIC_API_URL: z.url().optional().describe("The API's address as browsers reach it (live logs); defaults to JARVIS_API_URL."),
+  JARVIS_PUBLIC_WEB_URL: z.url().default('http://127.0.0.1:3000').describe('The web app as people reach it: notifications link to its run pages.'),
+  JARVIS_NOTIFY_DEADLINE_WINDOW_MINUTES: z.coerce.number().int().min(1).max(10_080).default(15).describe('How long before an approval deadline "approval deadline near" is notified.'),
   JARVIS_TEMPORAL_UI_URL: z.url().optional().describe("Temporal's web UI, linked from run pages; defaults to /temporal, where npm start serves the dev server's UI behind the web app."),
   JARVIS_SECRET_KEY: z
     .string()
@@ -162,6 +164,8 @@ export function parseEnv(source: Record<string, string | undefined>) {
     webHost: env.JARVIS_WEB_HOST,
     webPort: env.JARVIS_WEB_PORT,
     publicApiUrl: (env.JARVIS_PUBLIC_API_URL ?? env.JARVIS_API_URL).replace(/\/$/, ''),
+    publicWebUrl: env.JARVIS_PUBLIC_WEB_URL.replace(/\/$/, ''),
+    approvalDeadlineWindowMs: env.JARVIS_NOTIFY_DEADLINE_WINDOW_MINUTES * 60_000,
     // `npm start` serves the dev server's UI under the web app's /temporal: a link on the page's own origin.
     temporalUiUrl: (env.JARVIS_TEMPORAL_UI_URL ?? '/temporal').replace(/\/$/, ''),
     secretKey: env.JARVIS_SECRET_KEY,

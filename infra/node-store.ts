@@ -97,6 +97,19 @@ function firstAddress(profile: HardwareProfile | null | undefined): string {
   return '';
 }
 
+// The node's state before the statement changes it (every part of one statement sees the same snapshot).
+const PREVIOUS_STATE = `SELECT n.id, n.name, n.status, n.updated_at, e.name AS environment FROM nodes n JOIN environments e ON e.id = n.environment_id WHERE n.id = $1`;
+
+/** The notification of a status change, keyed by the state it leaves: two checks seeing the same change report it once. */
+function nodeEventInsert(kind: 'node.back' | 'node.unreachable', from: string, reason: string): string {
+  return `INSERT INTO notification_events (id, kind, environment, payload, dedup_key)
+    SELECT gen_random_uuid(), '${kind}', p.environment,
+      jsonb_build_object('node', jsonb_strip_nulls(jsonb_build_object('id', p.id, 'name', p.name, 'reason', ${reason}))),
+      'node:' || p.id || ':${kind}:' || (extract(epoch FROM p.updated_at) * 1000)::bigint
+    FROM previous p JOIN updated u ON u.id = p.id WHERE p.status = '${from}'
+    ON CONFLICT (dedup_key) DO NOTHING`;
+}
+
 export class NodeStore {
   constructor(private readonly pool: pg.Pool) {}
 
@@ -171,16 +184,26 @@ export class NodeStore {
     return this.one('n.agent_credential_hash = $1', [hashOpaqueToken(credential)]);
   }
 
+  /** A node that was unreachable and answers again reports `node.back`, in the same statement. */
   async recordHealth(id: string, health: NodeHealth, profile?: HardwareProfile): Promise<void> {
     await this.pool.query(
-      `UPDATE nodes SET status = 'online', last_seen_at = now(), last_health = $2, profile = COALESCE($3, profile),
-         address = CASE WHEN address = '' THEN $4 ELSE address END, updated_at = now() WHERE id = $1`,
+      `WITH previous AS (${PREVIOUS_STATE}),
+       updated AS (
+         UPDATE nodes SET status = 'online', last_seen_at = now(), last_health = $2, profile = COALESCE($3, profile),
+           address = CASE WHEN address = '' THEN $4 ELSE address END, updated_at = now() WHERE id = $1 RETURNING id)
+       ${nodeEventInsert('node.back', 'unreachable', 'NULL::text')}`,
       [id, JSON.stringify(health), profile ? JSON.stringify(profile) : null, firstAddress(profile)],
     );
   }
 
-  async markUnreachable(id: string): Promise<void> {
-    await this.pool.query(`UPDATE nodes SET status = 'unreachable', updated_at = now() WHERE id = $1`, [id]);
+  /** A node that was online and stops answering reports `node.unreachable`, in the same statement. */
+  async markUnreachable(id: string, reason?: string): Promise<void> {
+    await this.pool.query(
+      `WITH previous AS (${PREVIOUS_STATE}),
+       updated AS (UPDATE nodes SET status = 'unreachable', updated_at = now() WHERE id = $1 RETURNING id)
+       ${nodeEventInsert('node.unreachable', 'online', '$2::text')}`,
+      [id, reason ?? null],
+    );
   }
 
   async list(environments: string[]): Promise<NodeView[]> {

@@ -4,6 +4,7 @@
 // stays the source of truth (see DESIGN.md, "One source of truth per fact").
 import type pg from 'pg';
 import type { RunProgress, StepProgress } from '../workflows/messages.js';
+import { insertNotificationEvents, runEventsOf } from '../notifications/events.js';
 
 export interface RunSummaryUpdate {
   workflowId: string;
@@ -16,6 +17,8 @@ export interface RunSummaryUpdate {
   run: Omit<RunProgress, 'steps'>;
   /** Changed steps by position in the run's step list; on a first write, all of them. */
   steps: Array<{ position: number; step: StepProgress }>;
+  /** A child runbook's parent run: its start and end are part of the parent's, and are not notified on their own. */
+  parentRunId?: string;
 }
 
 export interface WaitingApproval {
@@ -66,8 +69,8 @@ export class RunSummaryStore {
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`run-summary:${update.workflowId}`]);
-      const { rows } = await client.query<{ execution_id: string; sequence: number }>(
-        'SELECT execution_id, sequence FROM run_summaries WHERE workflow_id = $1',
+      const { rows } = await client.query<{ execution_id: string; sequence: number; status: string }>(
+        'SELECT execution_id, sequence, status FROM run_summaries WHERE workflow_id = $1',
         [update.workflowId],
       );
       const stored = rows[0];
@@ -118,6 +121,8 @@ export class RunSummaryStore {
           [update.workflowId, update.steps.map((entry) => entry.position), update.steps.map((entry) => JSON.stringify(entry.step))],
         );
       }
+      // Notifications of what this write changed, in the same transaction: stored with it or not at all.
+      await insertNotificationEvents(client, runEventsOf(stored ? { executionId: stored.execution_id, status: stored.status } : undefined, update));
       await client.query('COMMIT');
       return 'stored';
     } catch (error) {

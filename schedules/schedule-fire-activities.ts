@@ -39,7 +39,7 @@ export interface ScheduleFireDependencies {
   schedules: ScheduleService;
   principalOfUser(userId: string): Promise<Principal | undefined>;
   audit: { record(entry: AuditRecord): Promise<void> };
-  /** Told of every refused fire (notifications). */
+  /** Told of every refused fire (notifications); may be told again when the activity is retried. */
   onRefused?(event: { scheduleId: string; name: string; environment: string; runbook: string; scheduledAt: string; reason: string }): Promise<void>;
 }
 
@@ -90,6 +90,8 @@ export function createScheduleFireActivities(dependencies: ScheduleFireDependenc
       }
       const owner = await dependencies.principalOfUser(row.ownerId);
       const refuse = async (reason: string): Promise<FireDecision> => {
+        // Told first: the event's own dedup key keeps a retried activity from telling twice, and a crash after the row cannot lose it.
+        await dependencies.onRefused?.({ scheduleId: row.id, name: row.name, environment: row.environment, runbook: row.runbook, scheduledAt: fire.scheduledAt, reason });
         if (await recordOnce(fire, 'refused', null, reason)) {
           await audit.record({
             ...(owner ? { actorId: owner.id, actorEmail: owner.email } : { actorId: row.ownerId }),
@@ -99,7 +101,6 @@ export function createScheduleFireActivities(dependencies: ScheduleFireDependenc
             outcome: 'denied',
             details: { name: row.name, runbook: row.runbook, environment: row.environment, scheduledAt: fire.scheduledAt, reason, fire: fire.fireWorkflowId },
           });
-          await dependencies.onRefused?.({ scheduleId: row.id, name: row.name, environment: row.environment, runbook: row.runbook, scheduledAt: fire.scheduledAt, reason });
         }
         return { kind: 'refused', reason };
       };

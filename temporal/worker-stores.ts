@@ -24,6 +24,10 @@ import { SqlAuditLog } from '../security/sql-audit-log.js';
 import { PayloadKeyGenerations } from '../security/payload-key-generations.js';
 import type { KeyGenerationSource } from './payload-keys.js';
 import type { RefusalAudit } from '../runs/run-authorization-activities.js';
+import { NotificationStore } from '../notifications/notification-store.js';
+import type { NotificationDeliveryDependencies } from '../notifications/notification-activities.js';
+
+const DEFAULT_PUBLIC_WEB_URL = 'http://127.0.0.1:3000';
 
 export interface WorkerStores {
   lineSink: LineSink;
@@ -38,6 +42,8 @@ export interface WorkerStores {
   audit?: RefusalAudit;
   /** The current generation of each environment's payload key: node activities are written with the key agents hold. */
   keyGenerations?: KeyGenerationSource;
+  /** Notification deliveries: events, channels and the delivery log. */
+  notifications?: Omit<NotificationDeliveryDependencies, 'egress'>;
   close(): Promise<void>;
 }
 
@@ -51,17 +57,19 @@ export function workerStoreOptions(stores: Omit<WorkerStores, 'close'>) {
     ...(stores.knowledge ? { knowledge: stores.knowledge } : {}),
     ...(stores.egress ? { egress: stores.egress } : {}),
     ...(stores.audit ? { audit: stores.audit } : {}),
+    ...(stores.notifications ? { notifications: stores.notifications } : {}),
   };
 }
 
 /** `ai` picks the embedder; it must be the API's, or searches would not find what the worker ingested. */
-export function openWorkerStores(databaseUrl: string | undefined, keys: Pick<JarvisEnv, 'secretKey' | 'dataDir'> & { ai?: AiSettings }): WorkerStores {
+export function openWorkerStores(databaseUrl: string | undefined, keys: Pick<JarvisEnv, 'secretKey' | 'dataDir'> & Partial<Pick<JarvisEnv, 'publicWebUrl'>> & { ai?: AiSettings }): WorkerStores {
   if (!databaseUrl) return { lineSink: createConsoleLineSink(), close: async () => {} };
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   pool.on('error', reportIdleConnectionError);
   const logs = new RunLogStore(pool);
   const lineSink = new DatabaseLineSink(logs);
   const embedder = createEmbedder(keys.ai ?? { timeoutMs: 60_000, maxRetries: 3 });
+  const connections = new DatabaseConnectionResolver(pool, new CredentialsCipher([SecretKey.load(keys.secretKey, keys.dataDir).derive('credentials')]));
   return {
     lineSink,
     knowledge: { logs, knowledge: new KnowledgeStore(pool, embedder), plans: new PlanStore(pool) },
@@ -70,7 +78,8 @@ export function openWorkerStores(databaseUrl: string | undefined, keys: Pick<Jar
     egress: new EgressAllowlistStore(pool),
     audit: new SqlAuditLog(pool),
     keyGenerations: new PayloadKeyGenerations(pool),
-    connections: new DatabaseConnectionResolver(pool, new CredentialsCipher([SecretKey.load(keys.secretKey, keys.dataDir).derive('credentials')])),
+    connections,
+    notifications: { store: new NotificationStore(pool), connections, publicWebUrl: keys.publicWebUrl ?? DEFAULT_PUBLIC_WEB_URL },
     async close() {
       // Lines the database still did not take are reported, not a reason to leave the pool open.
       await lineSink.flush().catch((error: unknown) => console.error('log lines left unstored at shutdown', error));

@@ -11,6 +11,7 @@ import { createKnowledgeActivities, type KnowledgeDependencies } from '../ai/kno
 import { createNodeHealthActivities } from '../activities/nodes/health-check-activities.js';
 import type { NodeStore } from '../infra/node-store.js';
 import { createRunSummaryActivities } from '../runs/run-summary-activity.js';
+import { createNotificationActivities, type NotificationDeliveryDependencies } from '../notifications/notification-activities.js';
 import { createRunAuthorizationActivities, type RefusalAudit } from '../runs/run-authorization-activities.js';
 import { runAuthorityOf, type RunAuthority } from '../security/run-authority.js';
 import type { RunSummaryStore } from '../runs/run-summary-store.js';
@@ -63,6 +64,8 @@ export interface RunbookWorkerOptions {
   authority: RunAuthority;
   /** Where refused starts and decisions are audited; none without a database. */
   audit?: RefusalAudit;
+  /** What notification deliveries read and write (events, channels, the delivery log); none without a database. */
+  notifications?: Omit<NotificationDeliveryDependencies, 'egress'>;
   /** Benchmarks observe activities through interceptors. */
   interceptors?: WorkerInterceptors;
 }
@@ -81,6 +84,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions): Promis
     ...createRunSummaryActivities(options.runSummaries),
     ...createRunAuthorizationActivities(options.authority, options.audit),
     ...createNodeHealthActivities(options.nodes),
+    ...createNotificationActivities(options.notifications ? { ...options.notifications, ...(options.egress ? { egress: options.egress } : {}) } : undefined),
     ...createKnowledgeActivities(options.knowledge ? { ...options.knowledge, ...(options.lineSink ? { lineSink: options.lineSink } : {}) } : undefined),
   };
   const worker = await Worker.create({

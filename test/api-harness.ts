@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { inject } from 'vitest';
 import type { AiSettings } from '../ai/model-provider.js';
 import type { Role } from '../manifest/types.js';
-import { buildApiForTests, createMigratedDatabase, openEmbeddedDatabase } from './control-plane.js';
+import { buildApiForTests, createMigratedDatabase, openEmbeddedDatabase, type NotificationTestOptions } from './control-plane.js';
 import { loadEnv } from '../config/env.js';
 import { openWorkerStores } from '../temporal/worker-stores.js';
 import { startWorker, testDataConverter, uniqueTaskQueue } from './harness.js';
@@ -20,7 +20,11 @@ export interface TestUser {
  * `gitAllowFileUrls`: git connections may name local repositories (JARVIS_GIT_ALLOW_FILE_URLS), for local bare repositories standing in for GitHub.
  * `embedded`: the embedded default database (PGlite) instead of a PostgreSQL database.
  */
-export async function startApiForTests(runbooksDir: string, users: TestUser[], options: { ai?: AiSettings; gitAllowFileUrls?: boolean; embedded?: boolean; controlWorker?: boolean } = {}) {
+export async function startApiForTests(
+  runbooksDir: string,
+  users: TestUser[],
+  options: { ai?: AiSettings; gitAllowFileUrls?: boolean; embedded?: boolean; controlWorker?: boolean; notifications?: NotificationTestOptions } = {},
+) {
   const database = options.embedded ? await openEmbeddedDatabase() : await createMigratedDatabase();
   const prisma = database.prisma;
   const taskQueue = uniqueTaskQueue('api');

@@ -5,7 +5,7 @@ import type { Client } from '@temporalio/client';
 import type { AiSettings } from '../ai/model-provider.js';
 import type { RunServiceHooks } from '../runs/run-starts.js';
 import { buildApi } from '../api/app.js';
-import { createControlPlane } from '../api/services.js';
+import { createControlPlane, type ControlPlaneConfig } from '../api/services.js';
 import { loadEnv } from '../config/env.js';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -13,6 +13,9 @@ import path from 'node:path';
 import { createPrismaClient, openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrator.js';
 import { createServerDatabase } from './databases.js';
+
+/** The notification dispatcher's poll, crash points and deadline window, for notification tests. */
+export type NotificationTestOptions = Pick<ControlPlaneConfig, 'notificationPollMs' | 'notificationHooks' | 'approvalDeadlineWindowMs'>;
 
 export async function createMigratedDatabase() {
   const database = await createServerDatabase();
@@ -40,7 +43,7 @@ export async function buildApiForTests(
   runbooksDir: string,
   taskQueue: string,
   temporal: Client,
-  options: { ai?: AiSettings; gitAllowFileUrls?: boolean; runHooks?: RunServiceHooks; controlWorker?: boolean } = {},
+  options: { ai?: AiSettings; gitAllowFileUrls?: boolean; runHooks?: RunServiceHooks; controlWorker?: boolean; notifications?: NotificationTestOptions } = {},
 ) {
   const env = loadEnv();
   const { ai, gitAllowFileUrls = env.gitAllowFileUrls, runHooks, controlWorker } = options;
@@ -58,6 +61,7 @@ export async function buildApiForTests(
       ...(ai ? { ai } : {}),
       ...(runHooks ? { runHooks } : {}),
       ...(controlWorker === false ? { controlWorker } : {}),
+      ...options.notifications,
     },
     database,
     temporal,

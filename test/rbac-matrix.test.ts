@@ -73,6 +73,15 @@ async function connectionIn(environment: string): Promise<string> {
   return (await api.services.connections.create({ environment, name: `c${(sequence += 1)}`, type: 'http', config: {}, secret: 'x-secret' })).id;
 }
 
+/** A notification channel that goes nowhere: loopback is not allowlisted here, so a test delivery fails at once. */
+async function channelIn(environment: string): Promise<string> {
+  return (await api.services.connections.create({ environment, name: `ch${(sequence += 1)}`, type: 'webhook', config: { url: 'http://127.0.0.1:9/matrix' }, secret: 'matrix-signing' })).id;
+}
+
+async function ruleIn(environment: string): Promise<string> {
+  return (await api.services.notifications.createRule(environment, { name: `rule-${(sequence += 1)}`, events: ['run.failed'], connectionId: await channelIn(environment) }, 'admin@example.org')).id;
+}
+
 async function nodeIn(environment: string): Promise<string> {
   return (await api.services.nodes.createEnrollment({ environment, name: `node-${(sequence += 1)}`, labels: {} }, 60_000)).node.id;
 }
@@ -471,6 +480,26 @@ const cases: Case[] = [
   { route: 'DELETE /triggers/:id', method: 'DELETE', request: async (environment) => ({ url: `/triggers/${await triggerIn(environment)}` }), who: { permission: 'administer', where: 'own' }, bound: true },
   { route: 'POST /triggers/:id/rotate-secret', method: 'POST', request: async (environment) => ({ url: `/triggers/${await triggerIn(environment)}/rotate-secret` }), who: { permission: 'administer', where: 'own' }, bound: true },
   { route: 'GET /triggers/:id/deliveries', method: 'GET', request: async (environment) => ({ url: `/triggers/${await triggerIn(environment)}/deliveries` }), who: { permission: 'read', where: 'own' }, bound: true },
+  { route: 'GET /notifications/rules', method: 'GET', request: async (environment) => ({ url: `/notifications/rules?environment=${environment}` }), who: { permission: 'administer', where: 'own' }, bound: true },
+  {
+    route: 'POST /notifications/rules',
+    method: 'POST',
+    request: async (environment) => ({ url: '/notifications/rules', payload: { environment, name: `r${(sequence += 1)}`, events: ['run.failed'], connectionId: await channelIn(environment) } }),
+    who: { permission: 'administer', where: 'own' },
+    bound: true,
+  },
+  { route: 'PATCH /notifications/rules/:id', method: 'PATCH', request: async (environment) => ({ url: `/notifications/rules/${await ruleIn(environment)}`, payload: { enabled: false } }), who: { permission: 'administer', where: 'own' }, bound: true },
+  { route: 'DELETE /notifications/rules/:id', method: 'DELETE', request: async (environment) => ({ url: `/notifications/rules/${await ruleIn(environment)}` }), who: { permission: 'administer', where: 'own' }, bound: true },
+  { route: 'POST /notifications/rules/:id/test', method: 'POST', request: async (environment) => ({ url: `/notifications/rules/${await ruleIn(environment)}/test` }), who: { permission: 'administer', where: 'own' }, bound: true },
+  { route: 'GET /notifications/deliveries', method: 'GET', request: async (environment) => ({ url: `/notifications/deliveries?rule=${await ruleIn(environment)}` }), who: { permission: 'administer', where: 'own' }, bound: true },
+  { route: 'GET /notifications/subscriptions', method: 'GET', request: async () => ({ url: '/notifications/subscriptions' }), who: 'anyone', bound: false },
+  { route: 'POST /notifications/subscriptions', method: 'POST', request: async (environment) => ({ url: '/notifications/subscriptions', payload: { environment, events: ['run.failed'] } }), who: { permission: 'read', where: 'own' }, bound: true },
+  // Another user's subscription (or none) is "not found" for everyone: each user removes only their own.
+  { route: 'DELETE /notifications/subscriptions/:id', method: 'DELETE', request: async () => ({ url: `/notifications/subscriptions/${crypto.randomUUID()}` }), who: 'anyone', bound: false },
+  { route: 'GET /notifications/defaults', method: 'GET', request: async () => ({ url: '/notifications/defaults' }), who: 'anyone', bound: false },
+  { route: 'PUT /notifications/defaults/:environment', method: 'PUT', request: async (environment) => ({ url: `/notifications/defaults/${environment}`, payload: { connectionId: null } }), who: { permission: 'administer', where: 'own' }, bound: true },
+  { route: 'GET /notifications/locale', method: 'GET', request: async () => ({ url: '/notifications/locale' }), who: 'anyone', bound: false },
+  { route: 'PUT /notifications/locale', method: 'PUT', request: async () => ({ url: '/notifications/locale', payload: { locale: 'en' } }), who: 'anyone', bound: false },
   { route: 'GET /audit', method: 'GET', request: async () => ({ url: '/audit' }), who: 'admin-anywhere', bound: false },
   { route: 'GET /audit.csv', method: 'GET', request: async () => ({ url: '/audit.csv' }), who: 'admin-anywhere', bound: false },
   { route: 'POST /codec/decode', method: 'POST', request: async () => ({ url: '/codec/decode', payload: { payloads: [] } }), who: 'admin-anywhere', bound: false },

@@ -140,6 +140,11 @@ describe('schedules', () => {
       expect(refused.reason).toContain('needs the operator role');
       const audited = await waitFor(() => api.prisma.auditEntry.findFirst({ where: { action: 'schedule.fire.refused', targetId: schedule.id } }), { message: 'the refusal audited' });
       expect(audited).toMatchObject({ outcome: 'denied', actorEmail: OWNER });
+      // People are told (notifications): one event per schedule and hour.
+      const told = await api.prisma.$queryRaw<
+        Array<{ kind: string; payload: { subject: string; reason: string } }>
+      >`SELECT kind, payload FROM notification_events WHERE kind = 'schedule.fire-refused'`;
+      expect(told).toEqual([{ kind: 'schedule.fire-refused', payload: { subject: 'owner-revoked (nightly)', reason: expect.stringContaining('needs the operator role') } }]);
       await expectNothingFor(2_000, async () => (await runsOf(schedule.id)).slice(1), { message: "a revoked owner's schedule started a run" });
     } finally {
       await api.services.users.grant(user.id, 'dev', 'operator');

@@ -286,8 +286,10 @@ describe('run ids cannot cross environments', () => {
     await devRun.cancel();
     await resultOf(id);
     await until(async () => (await api.services.runs.locateRun(id)).executionId === devRun.firstExecutionRunId);
-    // Its first step sleeps: until it ends, the projection still holds the dev execution's row.
     const prodRun = await startIn('slow', 'prod', {});
+    // Runs publish their projection as they start: put the dev execution's row back, as it stands while that first write is under way.
+    await until(async () => (await api.services.runs.locateRun(id)).executionId === prodRun.firstExecutionRunId);
+    await api.prisma.$executeRawUnsafe(`UPDATE run_summaries SET execution_id = $2, environment = 'dev' WHERE workflow_id = $1`, id, devRun.firstExecutionRunId);
 
     const token = await api.logIn('dev-operator@example.org', PASSWORD);
     const headers = { authorization: `Bearer ${token}` };

@@ -67,6 +67,8 @@ const SIGNED_DECISIONS_PATCH = 'signed-decisions';
  * the manifest's attempts as the retry policy (and send the activity no count).
  */
 const CRASH_RETRY_PATCH = 'crash-retry';
+/** Runs publish their progress as they start too, so "run started" can be notified from the projection. */
+const PUBLISH_AT_START_PATCH = 'publish-at-start';
 /**
  * Attempts a step gets beyond the manifest's, for attempts that end with their
  * worker (heartbeat or start-to-close timeout): the action's own failures are
@@ -213,6 +215,7 @@ class RunbookRun {
           complete,
           run,
           steps: positions.map((position) => ({ position, step: steps[position]! })),
+          ...(workflowInfo().parent ? { parentRunId: workflowInfo().parent!.workflowId } : {}),
         });
         if (answer === 'resend-all') this.sendAllSteps = this.publishRequested = true;
       } catch {
@@ -310,7 +313,9 @@ class RunbookRun {
   }
 
   async execute(): Promise<RunResult> {
-    const publishing = patched(PROJECTION_PATCH) ? CancellationScope.nonCancellable(() => this.publishProgress()) : Promise.resolve();
+    const projected = patched(PROJECTION_PATCH);
+    if (projected && patched(PUBLISH_AT_START_PATCH)) this.requestPublish();
+    const publishing = projected ? CancellationScope.nonCancellable(() => this.publishProgress()) : Promise.resolve();
     try {
       return await this.runToEnd();
     } finally {

@@ -19,8 +19,8 @@ export function createNodeHealthActivities(store: NodeStore | undefined): NodeHe
     async recordNodeHealth({ id, health, profile }) {
       await store?.recordHealth(id, health, profile);
     },
-    async markNodeUnreachable({ id }) {
-      await store?.markUnreachable(id);
+    async markNodeUnreachable({ id, reason }) {
+      await store?.markUnreachable(id, reason);
     },
   };
 }

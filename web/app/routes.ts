@@ -31,6 +31,7 @@ export default [
     route('triggers', 'routes/triggers.tsx'),
     route('infra', 'routes/infra.tsx'),
     route('ai', 'routes/ai.tsx'),
+    route('notifications', 'routes/notifications.tsx'),
     route('settings', 'routes/settings.tsx'),
   ]),
 ] satisfies RouteConfig;

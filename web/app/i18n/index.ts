@@ -5,6 +5,7 @@ import { ai, aiBR } from './ai.js';
 import { core, coreBR } from './core.js';
 import { infra, infraBR } from './infra.js';
 import { schedules, schedulesBR } from './schedules.js';
+import { notifications, notificationsBR } from './notifications.js';
 import { settings, settingsBR } from './settings.js';
 import { stacks, stacksBR } from './stacks.js';
 import { triggers, triggersBR } from './triggers.js';
@@ -12,9 +13,9 @@ import { triggers, triggersBR } from './triggers.js';
 export const LANGUAGES = ['en', 'pt-BR'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
-const en = { ...core, ...settings, ...infra, ...stacks, ...schedules, ...ai, ...triggers };
+const en = { ...core, ...settings, ...infra, ...stacks, ...schedules, ...ai, ...triggers, ...notifications };
 export type MessageKey = keyof typeof en;
-const ptBR: Record<MessageKey, string> = { ...coreBR, ...settingsBR, ...infraBR, ...stacksBR, ...schedulesBR, ...aiBR, ...triggersBR };
+const ptBR: Record<MessageKey, string> = { ...coreBR, ...settingsBR, ...infraBR, ...stacksBR, ...schedulesBR, ...aiBR, ...triggersBR, ...notificationsBR };
 export const messages: Record<Language, Record<MessageKey, string>> = { en, 'pt-BR': ptBR };
 
 export function translate(language: Language, key: MessageKey, values: Record<string, string | number> = {}): string {

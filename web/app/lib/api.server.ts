@@ -79,7 +79,7 @@ export interface ApiSession {
   headers: Headers;
   get<T>(path: string): Promise<T>;
   getWithHeaders<T>(path: string): Promise<{ data: T; headers: Headers }>;
-  send<T>(method: 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, headers?: Record<string, string>): Promise<T>;
+  send<T>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown, headers?: Record<string, string>): Promise<T>;
   /** A POST whose answer is streamed (server-sent events): the API's response as is, or its problem thrown. */
   stream(path: string, body: unknown, signal?: AbortSignal): Promise<Response>;
   refreshToken(): string;

@@ -48,6 +48,7 @@ const NAVIGATION: Array<{ to: string; label: MessageKey; roles?: Role[]; inSelec
   // Triggers are listed per environment: the selected one.
   { to: '/triggers', label: 'nav.triggers', roles: ANY_ROLE, inSelected: true },
   { to: '/ai', label: 'nav.ai', roles: ANY_ROLE, inSelected: true },
+  { to: '/notifications', label: 'nav.notifications' },
   { to: '/settings', label: 'nav.settings' },
 ];
 
