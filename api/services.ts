@@ -137,6 +137,14 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
       await config.triggerEvents?.onRefused?.(refusal);
     },
     async onAlertResolved(resolved) {
+      const { alert } = resolved;
+      const name = alert.labels.alertname ?? alert.fingerprint;
+      await notificationEvents.emit({
+        kind: 'alert.resolved',
+        environment: resolved.environment,
+        payload: { subject: `${name} (${resolved.triggerName})`, runbook: resolved.runbook, reason: `resolved at ${alert.endsAt}` },
+        dedupKey: `alert:${resolved.triggerId}:${alert.fingerprint}:${alert.startsAt}:resolved`,
+      });
       await config.triggerEvents?.onAlertResolved?.(resolved);
     },
   });

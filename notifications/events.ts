@@ -17,6 +17,7 @@ export const NOTIFICATION_KINDS = [
   'node.back',
   'schedule.fire-refused',
   'trigger.refused',
+  'alert.resolved',
 ] as const;
 
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];

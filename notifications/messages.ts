@@ -43,6 +43,7 @@ const WORDS: Record<Locale, Words> = {
     'node.back': (p, env) => `Node back online: ${p.node?.name ?? '?'} in ${env}`,
     'schedule.fire-refused': (p, env) => `Schedule fire refused: ${p.subject ?? '?'} in ${env}`,
     'trigger.refused': (p, env) => `Trigger refused: ${p.subject ?? '?'} in ${env}`,
+    'alert.resolved': (p, env) => `Alert resolved: ${p.subject ?? '?'} in ${env}`,
     failingStep: 'Failing step',
     lastLines: 'Last lines',
     open: 'Open',
@@ -63,6 +64,7 @@ const WORDS: Record<Locale, Words> = {
     'node.back': (p, env) => `Nó de volta: ${p.node?.name ?? '?'} em ${env}`,
     'schedule.fire-refused': (p, env) => `Disparo de agendamento recusado: ${p.subject ?? '?'} em ${env}`,
     'trigger.refused': (p, env) => `Gatilho recusado: ${p.subject ?? '?'} em ${env}`,
+    'alert.resolved': (p, env) => `Alerta resolvido: ${p.subject ?? '?'} em ${env}`,
     failingStep: 'Etapa com falha',
     lastLines: 'Últimas linhas',
     open: 'Abrir',
@@ -84,6 +86,7 @@ const SEVERITY: Record<NotificationKind, NotificationMessage['severity']> = {
   'node.back': 'info',
   'schedule.fire-refused': 'warning',
   'trigger.refused': 'warning',
+  'alert.resolved': 'info',
 };
 
 function escapeHtml(text: string): string {

@@ -52,6 +52,7 @@ export const notifications = {
   'notifications.event.node.back': 'node back',
   'notifications.event.schedule.fire-refused': 'schedule fire refused',
   'notifications.event.trigger.refused': 'trigger refused',
+  'notifications.event.alert.resolved': 'alert resolved',
 };
 
 export const notificationsBR: Record<keyof typeof notifications, string> = {
@@ -108,4 +109,5 @@ export const notificationsBR: Record<keyof typeof notifications, string> = {
   'notifications.event.node.back': 'nó de volta',
   'notifications.event.schedule.fire-refused': 'disparo de agendamento recusado',
   'notifications.event.trigger.refused': 'gatilho recusado',
+  'notifications.event.alert.resolved': 'alerta resolvido',
 };
