@@ -98,6 +98,9 @@ describe('schedules', () => {
     }
     const inputs = await call(owner, 'GET', `/runs/${encodeURIComponent(started[0]!.runId!)}/inputs`);
     expect(inputs.body, JSON.stringify(inputs.body)).toMatchObject({ inputs: { label: 'from a schedule' } });
+    // A scheduled run is a run of its own, not a child runbook: its start and end are notified like any run's.
+    const events = await api.prisma.notificationEvent.findMany({ where: { runId: started[0]!.runId! }, orderBy: { createdAt: 'asc' } });
+    expect(events.map((event) => event.kind)).toEqual(['run.started', 'run.succeeded']);
 
     // Paused, it starts none; the note says why.
     const paused = await call(owner, 'POST', `/schedules/${schedule.id}/pause`, { note: 'maintenance window' });

@@ -215,7 +215,7 @@ class RunbookRun {
           complete,
           run,
           steps: positions.map((position) => ({ position, step: steps[position]! })),
-          ...(workflowInfo().parent ? { parentRunId: workflowInfo().parent!.workflowId } : {}),
+          ...(parentRunOf() ? { parentRunId: parentRunOf() } : {}),
         });
         if (answer === 'resend-all') this.sendAllSteps = this.publishRequested = true;
       } catch {
@@ -331,8 +331,7 @@ class RunbookRun {
    */
   private async verifyStart(): Promise<void> {
     const info = workflowInfo();
-    const childRunbook = info.parent !== undefined && info.workflowId.startsWith(`${info.parent.workflowId}--`);
-    if (childRunbook || !patched(SIGNED_START_PATCH)) return;
+    if (parentRunOf() || !patched(SIGNED_START_PATCH)) return;
     const verdict = await verifyRunStart({ workflowId: info.workflowId, startedAt: info.startTime.toISOString(), input: this.input });
     if (!verdict.ok) throw new StepFailure('(run)', { message: `refused: ${verdict.reason}`, type: RUN_REFUSED }, undefined);
   }
@@ -370,7 +369,7 @@ class RunbookRun {
    */
   private async reportToKnowledge(): Promise<void> {
     const info = workflowInfo();
-    if (info.parent) return;
+    if (parentRunOf()) return;
     if (this.progress.status !== 'failed' && !this.input.planId) return;
     if (!patched(KNOWLEDGE_PATCH)) return;
     try {
@@ -584,6 +583,16 @@ class RunbookRun {
     }
     return errors;
   }
+}
+
+/**
+ * The run this one is a child runbook of (started by a step of it, with an id
+ * under the parent's), as opposed to a run started by a schedule's fire,
+ * which is a run of its own in every way.
+ */
+function parentRunOf(): string | undefined {
+  const { parent, workflowId } = workflowInfo();
+  return parent && workflowId.startsWith(`${parent.workflowId}--`) ? parent.workflowId : undefined;
 }
 
 export async function runbookInterpreter(input: RunInput): Promise<RunResult> {
