@@ -330,6 +330,8 @@ describe('the web app', () => {
 
   it('deploys a Compose file from the Stacks page, checked as it is typed, as a deploy-stack run', async () => {
     const docker = new Docker({ socketPath: loadEnv().testDockerSocket });
+    // The tag the file's TAG=2 names (swarm.test.ts makes it too; this file must not depend on running after it).
+    await docker.getImage('jarvis-test/busybox:1').tag({ repo: 'jarvis-test/busybox', tag: '2' });
     const stackName = `webstack${Math.random().toString(36).slice(2, 6)}`;
     const compose = (field: string) => `services:
   web:
