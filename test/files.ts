@@ -28,3 +28,14 @@ export const FLAKY_STEP = `
       shell: true
       args: ["\${{ inputs.counter }}"]
     retry: { maxAttempts: 5, initialInterval: 100ms, backoff: 1 }`;
+
+/** A runbook whose first step waits for an approver, then does nothing. */
+export const GATED_RUNBOOK = `
+name: gated
+title: Waits for an approval
+steps:
+  - id: gate
+    approval: { role: approver }
+  - id: after
+    action: core.noop
+`;

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signWebhook } from '../activities/notify/index.js';
 import { startApiForTests } from './api-harness.js';
+import { GATED_RUNBOOK } from './files.js';
 import { startFakeChat } from './fake-chat.js';
 import { writeManifests } from './harness.js';
 import { startMailpit } from './mailpit.js';
@@ -27,15 +28,7 @@ steps:
     with: { command: 'echo "deploying with token $1"; echo "disk full on /var" >&2; exit 3', shell: true, args: ["\${{ inputs.token }}"] }
     retry: { maxAttempts: 1 }
 `,
-  gated: `
-name: gated
-title: Waits for an approval
-steps:
-  - id: gate
-    approval: { role: approver }
-  - id: after
-    action: core.noop
-`,
+  gated: GATED_RUNBOOK,
   timed: `
 name: timed
 title: Waits for an approval with a deadline

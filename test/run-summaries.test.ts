@@ -13,7 +13,7 @@ import { RunService } from '../runs/run-service.js';
 import { runAuthorityOf } from '../security/run-authority.js';
 import { RunSummaryStore } from '../runs/run-summary-store.js';
 import { startApiForTests } from './api-harness.js';
-import { FLAKY_STEP } from './files.js';
+import { FLAKY_STEP, GATED_RUNBOOK } from './files.js';
 import { scratchDir, testDataConverter, writeManifests } from './harness.js';
 
 const PASSWORD = 'projection password 1';
@@ -43,15 +43,7 @@ steps:
   - id: only
     action: core.noop
 `,
-  gated: `
-name: gated
-title: Waits for an approval
-steps:
-  - id: gate
-    approval: { role: approver }
-  - id: after
-    action: core.noop
-`,
+  gated: GATED_RUNBOOK,
   resumable: `
 name: resumable
 title: Fails at its second step until a flag exists

@@ -5,6 +5,7 @@
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiForTests } from './api-harness.js';
+import { GATED_RUNBOOK } from './files.js';
 import { buildApiForTests } from './control-plane.js';
 import type { AddressInfo } from 'node:net';
 import { scratchDir, writeManifests } from './harness.js';
@@ -24,15 +25,7 @@ steps:
   - id: work
     action: core.noop
 `,
-  gated: `
-name: gated
-title: Waits for an approval
-steps:
-  - id: gate
-    approval: { role: approver }
-  - id: after
-    action: core.noop
-`,
+  gated: GATED_RUNBOOK,
 };
 
 /** The schedule's fire workflows still running (Temporal's `runningActions` is not kept for every overlap policy). */

@@ -10,6 +10,12 @@ export interface Problem {
   errors?: Array<{ path: string; message: string }>;
 }
 
+/** A problem as one line: what went wrong, then each field's mistake with its path. */
+export function problemMessage(problem: Problem): string {
+  const details = (problem.errors ?? []).map((entry) => `${entry.path}: ${entry.message}`).join('; ');
+  return [problem.detail ?? problem.title, details].filter(Boolean).join(' — ');
+}
+
 export class ApiProblem extends Error {
   constructor(readonly problem: Problem) {
     super(problem.detail ?? problem.title ?? `API answered ${problem.status}`);

@@ -3,7 +3,7 @@
 import { data, Form, useLocation } from 'react-router';
 import type { Route } from './+types/settings.js';
 import { LANGUAGES, useLanguage, useT } from '../i18n/index.js';
-import { ApiProblem, requireApi } from '../lib/api.server.js';
+import { ApiProblem, problemMessage, requireApi } from '../lib/api.server.js';
 import { holdsAnywhere, useShell } from '../lib/shell-data.js';
 import type { ConnectionView } from '../../../api/services/connection-service.js';
 import { ApiTokenList, PasswordChange, PasswordReset, UserAccessToggle, UserSelect, type ApiTokenRow } from '../lib/account-settings.js';
@@ -108,8 +108,7 @@ export async function action({ request }: Route.ActionArgs) {
     }
   } catch (error) {
     if (!(error instanceof ApiProblem)) throw error;
-    const details = (error.problem.errors ?? []).map((entry) => `${entry.path}: ${entry.message}`).join('; ');
-    return data<Answer>({ error: [error.problem.detail ?? error.problem.title, details].filter(Boolean).join(' — ') }, { status: error.problem.status, headers: api.headers });
+    return data<Answer>({ error: problemMessage(error.problem) }, { status: error.problem.status, headers: api.headers });
   }
 }
 

@@ -4,7 +4,7 @@
 import { data, Form, Link, useNavigation } from 'react-router';
 import type { Route } from './+types/triggers.js';
 import { formatDateTime, useLanguage, useT } from '../i18n/index.js';
-import { ApiProblem, requireApi } from '../lib/api.server.js';
+import { ApiProblem, problemMessage, requireApi } from '../lib/api.server.js';
 import { selectedEnvironment, webConfig } from '../lib/session.server.js';
 import { rolesIn, useShell } from '../lib/shell-data.js';
 import { TableHead } from '../lib/table-head.js';
@@ -96,8 +96,7 @@ export async function action({ request }: Route.ActionArgs) {
     }
   } catch (error) {
     if (!(error instanceof ApiProblem)) throw error;
-    const details = (error.problem.errors ?? []).map((entry) => `${entry.path}: ${entry.message}`).join('; ');
-    return data<Answer>({ error: [error.problem.detail ?? error.problem.title, details].filter(Boolean).join(' — ') }, { status: error.problem.status, headers: api.headers });
+    return data<Answer>({ error: problemMessage(error.problem) }, { status: error.problem.status, headers: api.headers });
   }
 }
 
