@@ -154,6 +154,9 @@ describe('notifications', () => {
   it('e-mail a failed run to the subscribed starter through a real SMTP server, naming the failing step, linking the run, masking the secret, and post it to Slack', async () => {
     const slack = await connection('slack-ops', 'slack', {}, chat.url('/hooks/ops'));
     await rule('failures to slack', ['run.failed'], slack);
+    // A team's channel is not anyone's personal subscription: those go by e-mail.
+    const personal = await call('ada', 'POST', '/notifications/subscriptions', { environment: 'dev', events: ['run.failed'], connectionId: slack });
+    expect(personal.status).toBe(400);
 
     const run = await runToEnd('failing', { token: SECRET });
     expect(run.outcome).toBe('failed');

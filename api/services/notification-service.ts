@@ -212,7 +212,8 @@ export class NotificationService {
   async subscribe(userId: string, input: { environment: string; events: string[]; connectionId?: string }): Promise<SubscriptionView> {
     const environmentId = await this.environmentId(input.environment);
     const events = checkedEvents(input.events);
-    if (input.connectionId) await this.checkChannel(input.connectionId, input.environment);
+    // A personal subscription reaches its user only: by e-mail. A team's channel (Slack, a webhook) is an admin's rule.
+    if (input.connectionId) await this.checkChannel(input.connectionId, input.environment, 'smtp');
     const id = crypto.randomUUID();
     await this.pool.query('INSERT INTO notification_subscriptions (id, user_id, environment_id, events, connection_id) VALUES ($1, $2, $3, $4, $5)', [
       id,
