@@ -19,8 +19,11 @@ export interface ScheduleFire {
   scheduledAt: string;
   /** The workflow of this fire, for the audit trail. */
   fireWorkflowId: string;
-  /** Its execution: names the fire (two "run now" in the same second share a due time and a workflow id, not an execution). */
-  fireId?: string;
+}
+
+/** A fire as Temporal vouches for it, named by its execution (two "run now" in one second share a due time and a workflow id, not an execution). */
+interface AuthenticFire extends ScheduleFire {
+  fireId: string;
 }
 
 /** Set by Temporal itself on the workflows a schedule starts; clients cannot set Temporal's own attributes. */
@@ -46,10 +49,10 @@ export interface ScheduleFireDependencies {
 export function createScheduleFireActivities(dependencies: ScheduleFireDependencies): ScheduleFireActivities {
   const { db, schedules, audit } = dependencies;
 
-  /** Writes the fire once per due time; true when this call wrote it (a retried activity does not audit twice). */
-  const recordOnce = async (fire: ScheduleFire, outcome: string, runId: string | null, reason: string | null): Promise<boolean> => {
+  /** Writes the fire once; true when this call wrote it (a retried activity does not audit twice). */
+  const recordOnce = async (fire: AuthenticFire, outcome: string, runId: string | null, reason: string | null): Promise<boolean> => {
     const written = await db.scheduleFire.createMany({
-      data: [{ scheduleId: fire.scheduleId, fireId: fire.fireId!, scheduledAt: new Date(fire.scheduledAt), outcome, runId, reason }],
+      data: [{ scheduleId: fire.scheduleId, fireId: fire.fireId, scheduledAt: new Date(fire.scheduledAt), outcome, runId, reason }],
       skipDuplicates: true,
     });
     return written.count === 1;
@@ -60,7 +63,7 @@ export function createScheduleFireActivities(dependencies: ScheduleFireDependenc
    * Temporal says. Anyone who reaches Temporal can start a `scheduledRun`
    * with any schedule's id; only the schedule itself makes a fire.
    */
-  const authenticFire = async (claimed: ScheduleFire): Promise<ScheduleFire | undefined> => {
+  const authenticFire = async (claimed: ScheduleFire): Promise<AuthenticFire | undefined> => {
     const execution = Context.current().info.workflowExecution;
     if (!execution) return undefined;
     const { workflowId, runId } = execution;
@@ -108,7 +111,7 @@ export function createScheduleFireActivities(dependencies: ScheduleFireDependenc
       let plan: PlannedStart;
       try {
         const inputs = schedules.openInputs(row);
-        plan = schedules.planFire(owner, row, inputs, fireToken(row.id, fire.fireId!));
+        plan = schedules.planFire(owner, row, inputs, fireToken(row.id, fire.fireId));
       } catch (error) {
         if (error instanceof JarvisProblem) return refuse(`${owner.email}: ${error.message}`);
         throw error;
