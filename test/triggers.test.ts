@@ -364,7 +364,7 @@ describe('an alertmanager trigger', () => {
     expect(resolved.json().results).toEqual([{ fingerprint: 'aaa1', status: 'resolved', outcome: 'resolved' }]);
     // ...and people are told (notifications), once.
     const told = await api.prisma.notificationEvent.findMany({ where: { kind: 'alert.resolved', dedupKey: { startsWith: `alert:${trigger.id}:aaa1:` } } });
-    expect(told.map((event) => (event.payload as { subject: string }).subject)).toEqual(['DiskAlmostFull (hook-1)']);
+    expect(told.map((event) => (event.payload as { subject: string }).subject)).toEqual([`DiskAlmostFull (${trigger.name})`]);
     const again = await deliver(
       trigger,
       bearer(secret, notification([{ status: 'firing', fingerprint: 'aaa1', labels: { instance: 'db-1', severity: 'critical' }, startsAt: '2026-12-01T11:00:00.000Z' }])),
