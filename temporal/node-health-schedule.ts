@@ -1,7 +1,7 @@
 // The `jarvis-node-health` Temporal Schedule: every interval, the node health
 // check workflow runs on the main task queue. Created or brought up to date at
 // every worker start, so changing the interval needs only a restart.
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptionsAction, type ScheduleSpec } from '@temporalio/client';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptionsAction, type ScheduleSpec } from '@temporalio/client';
 import type { JarvisEnv } from '../config/env.js';
 import type { NodeHealthCheckInput } from '../workflows/node-health.js';
 import { createTemporalClient } from './client.js';
@@ -33,16 +33,23 @@ export async function ensureNodeHealthSchedule(client: Client, options: NodeHeal
   };
   // Overlapping checks would race on the same rows: skip a check while the previous one runs.
   const create = () => client.schedule.create({ scheduleId, spec, action, policies: { overlap: ScheduleOverlapPolicy.SKIP } });
-  try {
-    await create();
-  } catch (error) {
-    if (!(error instanceof ScheduleAlreadyRunning)) throw error;
-    // Replaced rather than updated: an update decodes the previous action's arguments, which a
-    // rotated secret key (or another installation on the same namespace) can no longer decrypt.
-    await client.schedule.getHandle(scheduleId).delete();
-    await create();
+  // Replaced rather than updated: an update decodes the previous action's arguments, which a
+  // rotated secret key (or another installation on the same namespace) can no longer decrypt.
+  // Processes starting together race between the delete and the create: the last one's stays.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await create();
+      return scheduleId;
+    } catch (error) {
+      if (!(error instanceof ScheduleAlreadyRunning) || attempt >= 5) throw error;
+    }
+    try {
+      await client.schedule.getHandle(scheduleId).delete();
+    } catch (error) {
+      if (!(error instanceof ScheduleNotFoundError)) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 200));
   }
-  return scheduleId;
 }
 
 /** At a worker's start (npm start, npm run worker): the schedule as configured. */
