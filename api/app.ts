@@ -41,6 +41,7 @@ import { healthRoutes } from './routes/health.js';
 import { runbookRoutes } from './routes/runbooks.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import type { ScheduleService } from '../schedules/schedule-service.js';
+import { reportRoutes } from './routes/reports.js';
 import { runRoutes } from './routes/runs.js';
 import { triggerRoutes } from './routes/triggers.js';
 import { ProblemSchema } from './schemas.js';
@@ -59,6 +60,7 @@ import type { GitWebhookService } from './services/git-webhook-service.js';
 import type { UserService } from './services/user-service.js';
 import type { TriggerReceiver } from './services/trigger-receiver.js';
 import type { TriggerService } from './services/trigger-service.js';
+import type { RunReportService } from '../runs/run-report.js';
 
 export interface ApiDependencies {
   temporal: Client;
@@ -97,6 +99,8 @@ export interface ApiDependencies {
   triggerReceiver: TriggerReceiver;
   /** Notification rules, subscriptions, "send a test" and the delivery log. */
   notifications: NotificationService;
+  /** Run figures per runbook and environment over a time range, from the run-summary projection. */
+  reports: RunReportService;
   /** Where other parts report events to notify (schedule.fire-refused, trigger.refused). */
   notificationEvents: NotificationEvents;
 }
@@ -187,6 +191,7 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
   await app.register(authRoutes, { auth: deps.auth, users: deps.users, secureCookies: settings.secureCookies, loginAttemptsPerMinute: settings.loginAttemptsPerMinute ?? 10 });
   await app.register(runbookRoutes, { catalog: deps.catalog, runs: deps.runs, idempotencyKeys: deps.idempotencyKeys, versions: deps.runbookVersions });
   await app.register(runRoutes, { runs: deps.runs });
+  await app.register(reportRoutes, { reports: deps.reports });
   await app.register(scheduleRoutes, { schedules: deps.schedules });
   await app.register(adminRoutes, { environments: deps.environments, users: deps.users, auth: deps.auth });
   await app.register(connectionRoutes, { connections: deps.connections });

@@ -10,6 +10,7 @@ import type { RunServiceHooks } from '../runs/run-starts.js';
 import { GitSyncService, gitConfigCheck } from './services/git-sync-service.js';
 import { GitWebhookService } from './services/git-webhook-service.js';
 import { RunSummaryStore } from '../runs/run-summary-store.js';
+import { RunReportService } from '../runs/run-report.js';
 import { CredentialsCipher } from '../security/credentials-cipher.js';
 import { RUN_AUTHORITY_PURPOSE, RunAuthority } from '../security/run-authority.js';
 import { SecretKey } from '../security/secret-key.js';
@@ -202,6 +203,7 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
     triggerReceiver,
     notifications: new NotificationService(pool, notificationStore, dispatcher),
     notificationEvents,
+    reports: new RunReportService(pool),
     agents: {
       // Agents are told the address they can reach, which may differ from the one the API uses.
       temporalAddress: config.agentTemporalAddress ?? (temporal.connection as Connection).options.address,

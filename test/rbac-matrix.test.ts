@@ -255,6 +255,7 @@ const cases: Case[] = [
   },
   { route: 'GET /environments', method: 'GET', request: async () => ({ url: '/environments' }), who: 'anyone', bound: false },
   { route: 'GET /runs/stats', method: 'GET', request: async () => ({ url: '/runs/stats' }), who: 'anyone', bound: false },
+  { route: 'GET /reports/runs', method: 'GET', request: async (environment) => ({ url: `/reports/runs?environment=${environment}` }), who: { permission: 'read', where: 'own' }, bound: true },
   { route: 'GET /approvals', method: 'GET', request: async () => ({ url: '/approvals' }), who: 'anyone', bound: false },
   { route: 'POST /environments', method: 'POST', request: async () => ({ url: '/environments', payload: { name: `env-${(sequence += 1)}` } }), who: 'admin-anywhere', bound: false },
   { route: 'GET /users', method: 'GET', request: async () => ({ url: '/users' }), who: 'admin-anywhere', bound: false },
