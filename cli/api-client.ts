@@ -38,7 +38,17 @@ export class ApiClient {
     return this.request(method, path);
   }
 
+  /** One API call whose answer is a file (a PDF report). */
+  async bytes(method: string, path: string): Promise<Buffer> {
+    return Buffer.from(await (await this.respond(method, path)).arrayBuffer());
+  }
+
   private async request(method: string, path: string, body?: unknown): Promise<string> {
+    return (await this.respond(method, path, body)).text();
+  }
+
+  /** The answer when it is 2xx; otherwise its problem, thrown. */
+  private async respond(method: string, path: string, body?: unknown): Promise<Response> {
     let response: Response;
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
@@ -49,8 +59,10 @@ export class ApiClient {
     } catch (error) {
       throw new JarvisProblem(`cannot reach the API at ${this.baseUrl}: ${(error as Error).message}`, 'not-found');
     }
-    const text = await response.text();
-    if (!response.ok) throw this.readProblem(response.status, (text ? JSON.parse(text) : undefined) as ProblemBody | undefined);
-    return text;
+    if (!response.ok) {
+      const text = await response.text();
+      throw this.readProblem(response.status, (text ? JSON.parse(text) : undefined) as ProblemBody | undefined);
+    }
+    return response;
   }
 }

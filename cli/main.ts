@@ -11,6 +11,7 @@ import { registerContainerCommands } from './commands/containers.js';
 import { registerLoginCommands } from './commands/login.js';
 import { registerNetworkCommands } from './commands/network.js';
 import { registerNodeCommands } from './commands/nodes.js';
+import { registerReportCommands } from './commands/reports.js';
 import { registerRunbookCommands } from './commands/runbooks.js';
 import { registerRunCommands } from './commands/runs.js';
 import { registerScheduleCommands } from './commands/schedules.js';
@@ -27,6 +28,7 @@ const program = new Command('jarvis').description('Jarvis operations control pla
 for (const register of [
   registerRunbookCommands,
   registerRunCommands,
+  registerReportCommands,
   registerScheduleCommands,
   registerUserCommands,
   registerContainerCommands,

@@ -1,7 +1,7 @@
 // A run report as CSV (one row per runbook and environment) or as a PDF
 // document, in the reader's language.
 import PDFDocument from 'pdfkit';
-import type { RunbookReport, RunReport } from './run-report.js';
+import { humanDuration, type RunbookReport, type RunReport } from './run-report.js';
 
 export type ReportLanguage = 'en' | 'pt-BR';
 
@@ -116,15 +116,6 @@ export function reportToCsv(report: RunReport): string {
     );
   }
   return `${lines.join('\r\n')}\r\n`;
-}
-
-/** A duration for people: 850 ms, 12.5 s, 3.2 min, 1.5 h. */
-export function humanDuration(ms: number | null): string {
-  if (ms === null) return '-';
-  if (ms < 1000) return `${ms} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  if (ms < 3_600_000) return `${(ms / 60_000).toFixed(1)} min`;
-  return `${(ms / 3_600_000).toFixed(1)} h`;
 }
 
 const percent = (rate: number | null) => (rate === null ? '-' : `${(rate * 100).toFixed(1)}%`);

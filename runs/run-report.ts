@@ -56,6 +56,15 @@ const key = (runbook: string, environment: string) => `${runbook}\u0000${environ
 const selectedRuns = (alias: string) => `${alias}.environment = ANY($1) AND ${alias}.started_at >= $2 AND ${alias}.started_at < $3 AND ($4::text IS NULL OR ${alias}.runbook = $4)`;
 const roundOrNull = (value: number | string | null) => (value === null ? null : Math.round(Number(value)));
 
+/** A duration for people: 850 ms, 12.5 s, 3.2 min, 1.5 h. */
+export function humanDuration(ms: number | null): string {
+  if (ms === null) return '-';
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 3_600_000) return `${(ms / 60_000).toFixed(1)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
+}
+
 export class RunReportService {
   constructor(private readonly pool: pg.Pool) {}
 

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportToPdf } from '../runs/run-report-export.js';
@@ -12,7 +13,8 @@ import type { RunbookReport } from '../runs/run-report.js';
 import { RunSummaryStore } from '../runs/run-summary-store.js';
 import type { RunStatus, StepProgress } from '../workflows/messages.js';
 import { startApiForTests } from './api-harness.js';
-import { writeManifests } from './harness.js';
+import { scratchDir, writeManifests } from './harness.js';
+import { runCli } from './processes.js';
 
 const PASSWORD = 'correct horse battery staple';
 const HOUR = 3_600_000;
@@ -248,5 +250,37 @@ describe('the PDF export', () => {
     expect(pages).toBeGreaterThan(1);
     expect(text).toContain('runbook-0');
     expect(text).toContain('runbook-79');
+  });
+});
+
+describe('jarvis report', () => {
+  let cliEnv: Record<string, string>;
+  beforeAll(async () => {
+    await api.app.listen({ host: '127.0.0.1', port: 0 });
+    cliEnv = { JARVIS_DATA_DIR: scratchDir(), JARVIS_API_URL: `http://127.0.0.1:${(api.app.server.address() as AddressInfo).port}`, JARVIS_API_TOKEN: prodViewer };
+  });
+
+  it('prints the figures per runbook as a table', async () => {
+    const { code, stdout } = await runCli(['report', '--range', '7d'], cliEnv);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^RUNBOOK\s+ENVIRONMENT\s+RUNS\s+SUCCEEDED\s+FAILED\s+SUCCESS\s+P50\s+P95\s+MTTR/m);
+    expect(stdout).toMatch(/^deploy\s+prod\s+7\s+2\s+3\s+28\.6%\s+40\.0 s\s+1\.5 min\s+1\.5 h\s+34\.0 s\s+migrate:2 smoke:1$/m);
+  });
+
+  it('exports CSV to standard output and a PDF to a file, and refuses a PDF without --out', async () => {
+    const csv = await runCli(['report', '--range', '7d', '--env', 'prod', '--runbook', 'deploy', '--format', 'csv'], cliEnv);
+    expect(csv.stdout.split('\r\n').slice(1)).toEqual(['deploy,prod,7,2,3,1,1,0.2857,40000,88000,5415000,34000,81800,migrate:2 smoke:1', '']);
+    const refused = await runCli(['report', '--format', 'pdf'], cliEnv);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('needs --out');
+    const out = path.join(dir, 'cli.pdf');
+    expect((await runCli(['report', '--range', '7d', '--format', 'pdf', '--lang', 'pt-BR', '--out', out], cliEnv)).code).toBe(0);
+    const { pages, text } = pdfText(fs.readFileSync(out), 'cli-copy.pdf');
+    expect(pages).toBe(1);
+    expect(text).toContain('Relatório de execuções');
+  });
+
+  it('answers forbidden for an environment the caller holds no role in', async () => {
+    expect((await runCli(['report', '--env', 'dev'], cliEnv)).code).toBe(5);
   });
 });
