@@ -88,6 +88,8 @@ export interface ApiSession {
   send<T>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown, headers?: Record<string, string>): Promise<T>;
   /** A POST whose answer is streamed (server-sent events): the API's response as is, or its problem thrown. */
   stream(path: string, body: unknown, signal?: AbortSignal): Promise<Response>;
+  /** A GET whose answer is a file (a CSV or PDF report): its bytes and content type, or its problem thrown. */
+  download(path: string): Promise<{ body: ArrayBuffer; contentType: string }>;
   refreshToken(): string;
 }
 
@@ -158,6 +160,17 @@ export async function requireApi(request: Request): Promise<ApiSession> {
         throw new ApiProblem({ status: response.status, ...parsed });
       }
       return response;
+    },
+    download: async (path: string) => {
+      const open = () => fetch(`${webConfig.apiUrl}${path}`, { headers: { ...client, authorization: `Bearer ${token}` } });
+      let response = await open();
+      if (response.status === 401) {
+        await response.body?.cancel();
+        await refresh();
+        response = await open();
+      }
+      if (!response.ok) throw new ApiProblem({ status: response.status, ...((await response.json().catch(() => ({}))) as object) });
+      return { body: await response.arrayBuffer(), contentType: response.headers.get('content-type') ?? 'application/octet-stream' };
     },
     refreshToken: () => refreshToken,
   };

@@ -37,6 +37,8 @@ const NAVIGATION: Array<{ to: string; label: MessageKey; roles?: Role[]; inSelec
   { to: '/dashboard', label: 'nav.dashboard' },
   { to: '/runbooks', label: 'nav.runbooks' },
   { to: '/runs', label: 'nav.runs' },
+  // Reports count only runs of the environments a user may read.
+  { to: '/reports', label: 'nav.reports', roles: ANY_ROLE },
   // Schedules are listed for the environments a user holds a role in.
   { to: '/schedules', label: 'nav.schedules', roles: ANY_ROLE },
   { to: '/approvals', label: 'nav.approvals', roles: ['approver', 'admin'] },
