@@ -68,7 +68,7 @@ export default function Reports({ loaderData }: Route.ComponentProps) {
   const { range, report } = loaderData;
   const download = (format: 'csv' | 'pdf') => `/reports/export?${new URLSearchParams({ format, range, lang: language })}`;
   return (
-    <section>
+    <section className="reports-page">
       <h1>{t('reports.title')}</h1>
       <p className="muted">{t('reports.intro')}</p>
       <nav aria-label={t('reports.range')} className="actions">
