@@ -220,6 +220,10 @@ describe('GET /reports/runs', () => {
     expect(text).not.toContain('Success rate');
   });
 
+  it('answers 401 without a token', async () => {
+    expect((await api.app.inject({ method: 'GET', url: '/reports/runs?format=pdf' })).statusCode).toBe(401);
+  });
+
   it('refuses a range that is both named and given', async () => {
     expect((await get(`/reports/runs?range=7d&from=${encodeURIComponent(at(0))}`, prodViewer)).statusCode).toBe(400);
     expect((await get(`/reports/runs?from=${encodeURIComponent(at(HOUR))}&to=${encodeURIComponent(at(0))}`, prodViewer)).statusCode).toBe(400);
