@@ -161,10 +161,14 @@ export async function reportToPdf(report: RunReport, language: ReportLanguage, n
     const headers = [labels.runbook, labels.environment, labels.runs, labels.succeeded, labels.failed, labels.successRate, labels.p50, labels.p95, labels.mttr, labels.approvalWait];
     const widths = [130, 80, 50, 55, 50, 65, 70, 70, 100, 99];
     const left = doc.page.margins.left;
-    const drawRow = (cells: string[], bold: boolean) => {
+    const drawRow = (cells: string[], bold: boolean): void => {
       doc.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(8);
       const height = Math.max(...cells.map((cell, index) => doc.heightOfString(cell, { width: widths[index]! - 4 }))) + 4;
-      if (doc.y + height > doc.page.height - doc.page.margins.bottom) doc.addPage();
+      if (doc.y + height > doc.page.height - doc.page.margins.bottom) {
+        doc.addPage();
+        // A continued table repeats its header, so every page reads on its own.
+        if (!bold) drawRow(headers, true);
+      }
       const top = doc.y;
       let x = left;
       cells.forEach((cell, index) => {

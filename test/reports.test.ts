@@ -254,6 +254,8 @@ describe('the PDF export', () => {
     expect(pages).toBeGreaterThan(1);
     expect(text).toContain('runbook-0');
     expect(text).toContain('runbook-79');
+    // The header again on every page.
+    expect(text.match(/Runbook\s+Environment\s+Runs/g)).toHaveLength(pages);
   });
 });
 
