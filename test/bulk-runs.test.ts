@@ -133,6 +133,16 @@ describe('bulk actions on runs', () => {
     for (const id of ids) await waitFor(async () => (await api.temporal.workflow.getHandle(id).describe()).status.name === 'CANCELLED', { message: `run ${id} to be cancelled` });
   }, 60_000);
 
+  it('acts on exactly the runs named by id, refusing unknown ones', async () => {
+    const { id } = await api.services.runs.startRun({ runbook: GATED, inputs: {}, environment: 'dev', startedBy: 'olga@example.org' });
+    const answer = (await bulk(operator, { action: 'cancel', runIds: [id, id] })).json<BulkAnswer>();
+    expect(answer.results.map((result) => [result.runId, result.ok])).toEqual([[id, true]]);
+    await waitFor(async () => (await api.temporal.workflow.getHandle(id).describe()).status.name === 'CANCELLED', { message: `run ${id} to be cancelled` });
+    expect((await bulk(operator, { action: 'cancel', runIds: [`${GATED}@dev.nope`] })).statusCode).toBe(404);
+    expect((await bulk(viewer, { action: 'cancel', runIds: [id] })).statusCode).toBe(403);
+    expect((await bulk(operator, { action: 'cancel' })).statusCode).toBe(400);
+  }, 60_000);
+
   it('acts through the CLI with --filter, printing a result per run and exiting 1 when one failed', async () => {
     await api.app.listen({ host: '127.0.0.1', port: 0 });
     const apiUrl = `http://127.0.0.1:${(api.app.server.address() as AddressInfo).port}`;

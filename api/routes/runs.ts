@@ -101,21 +101,24 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; bulk: Bulk
       schema: {
         tags: ['runs'],
         summary:
-          'Cancel, re-run or resume every run a filter selects, in the environments where the caller may execute; one result per run. dryRun lists them only; an Idempotency-Key header makes a retried request act on each run once',
+          'Cancel, re-run or resume every run a filter (or a list of ids) selects, in the environments where the caller may execute; one result per run. dryRun lists them only; an Idempotency-Key header makes a retried request act on each run once',
         headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }),
         body: Type.Object(
           {
             action: Type.Union([Type.Literal('cancel'), Type.Literal('rerun'), Type.Literal('resume')]),
-            filter: Type.Object(
-              {
-                runbook: Type.Optional(Type.String({ maxLength: 100 })),
-                environment: Type.Optional(Type.String({ maxLength: 100 })),
-                status: Type.Optional(Type.String({ maxLength: 30 })),
-                startedBy: Type.Optional(Type.String({ maxLength: 200 })),
-                startedAfter: Type.Optional(Type.String({ format: 'date-time' })),
-                startedBefore: Type.Optional(Type.String({ format: 'date-time' })),
-              },
-              { additionalProperties: false },
+            runIds: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { minItems: 1, maxItems: BULK_MAX_LIMIT, description: 'Exactly these runs, instead of a filter' })),
+            filter: Type.Optional(
+              Type.Object(
+                {
+                  runbook: Type.Optional(Type.String({ maxLength: 100 })),
+                  environment: Type.Optional(Type.String({ maxLength: 100 })),
+                  status: Type.Optional(Type.String({ maxLength: 30 })),
+                  startedBy: Type.Optional(Type.String({ maxLength: 200 })),
+                  startedAfter: Type.Optional(Type.String({ format: 'date-time' })),
+                  startedBefore: Type.Optional(Type.String({ format: 'date-time' })),
+                },
+                { additionalProperties: false },
+              ),
             ),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: BULK_MAX_LIMIT, default: BULK_DEFAULT_LIMIT })),
             dryRun: Type.Optional(Type.Boolean()),
@@ -139,7 +142,14 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; bulk: Bulk
         { ...request.body, ...(key ? { idempotencyKey: key } : {}) },
       );
       const failed = answer.results.filter((result) => !result.ok).length;
-      auditTarget(request, 'runs', answer.id, { action: answer.action, dryRun: answer.dryRun, filter: request.body.filter, selected: answer.selected, failed });
+      auditTarget(request, 'runs', answer.id, {
+        action: answer.action,
+        dryRun: answer.dryRun,
+        ...(request.body.filter ? { filter: request.body.filter } : {}),
+        ...(request.body.runIds ? { runIds: request.body.runIds } : {}),
+        selected: answer.selected,
+        failed,
+      });
       return answer;
     },
   );

@@ -22,7 +22,9 @@ export interface BulkFilter {
 
 export interface BulkRequest {
   action: BulkAction;
-  filter: BulkFilter;
+  filter?: BulkFilter;
+  /** Instead of (or within) a filter: exactly these runs (the web runs page's selection). */
+  runIds?: string[];
   limit?: number;
   dryRun?: boolean;
   /** The caller's Idempotency-Key: a retried request with it acts on each run once. */
@@ -70,14 +72,17 @@ export class BulkRunService {
   ) {}
 
   async perform(caller: BulkCaller, request: BulkRequest): Promise<BulkAnswer> {
-    const { filter, action } = request;
+    const { action } = request;
+    const filter = request.filter ?? {};
+    if (!request.runIds && !request.filter) throw new JarvisProblem('give a filter or runIds', 'invalid');
     if (filter.environment && !caller.executable.includes(filter.environment)) throw new JarvisProblem(`acting on runs in ${filter.environment} needs the operator role there`, 'forbidden');
     if (caller.executable.length === 0) throw new JarvisProblem('acting on runs needs the operator role in some environment', 'forbidden');
     const limit = Math.min(request.limit ?? BULK_DEFAULT_LIMIT, BULK_MAX_LIMIT);
     // With a key, the bulk id is stable across retries, and so is each run's re-run.
     const id = request.idempotencyKey ? idempotencyToken(caller.id, `bulk runs\n${request.idempotencyKey}`) : randomUUID();
     const token = (runId: string) => idempotencyToken(caller.id, `bulk ${id} ${action} of ${runId}`);
-    const selected = (await this.select(filter, caller.executable, limit)).filter((run) => !this.startedByThisBulk(run, token));
+    const listed = request.runIds ? await this.pick(request.runIds.slice(0, limit), caller.executable) : await this.select(filter, caller.executable, limit);
+    const selected = listed.filter((run) => !this.startedByThisBulk(run, token));
     if (request.dryRun) {
       return { id, action, dryRun: true, selected: selected.length, results: selected.map((run) => ({ ...describe(run), ok: true })) };
     }
@@ -116,6 +121,26 @@ export class BulkRunService {
       cursor = page.nextCursor;
     } while (cursor && selected.length < limit);
     return selected.slice(0, limit);
+  }
+
+  /** Named runs, each read and refused like the one-run routes: a run outside the caller's executable environments refuses the request (403), an unknown one too (404). */
+  private async pick(ids: string[], executable: string[]): Promise<RunSummary[]> {
+    const picked: RunSummary[] = [];
+    for (const id of new Set(ids)) {
+      const details = await this.runs.showRun(id);
+      if (!details.environment || !executable.includes(details.environment))
+        throw new JarvisProblem(`acting on run ${id} needs the operator role in ${details.environment ?? 'its environment'}`, 'forbidden');
+      picked.push({
+        id: details.id,
+        runId: details.runId,
+        status: details.status,
+        startedAt: details.startedAt,
+        environment: details.environment,
+        ...(details.runbook ? { runbook: details.runbook } : {}),
+        ...(details.rerunOf ? { rerunOf: details.rerunOf } : {}),
+      });
+    }
+    return picked;
   }
 
   /** A re-run this same bulk request started (a retry lists it among the failed ones): it is not re-run again. */
