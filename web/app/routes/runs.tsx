@@ -36,10 +36,7 @@ export async function loader({ request }: Route.LoaderArgs) {
     const value = url.searchParams.get(key);
     if (value) query.set(key, value);
   }
-  for (const [field, key] of [
-    ['from', 'startedAfter'],
-    ['to', 'startedBefore'],
-  ] as const) {
+  for (const [field, key] of [['from', 'startedAfter'], ['to', 'startedBefore']] as const) {
     const value = url.searchParams.get(field);
     if (value && !Number.isNaN(Date.parse(value))) query.set(key, new Date(value).toISOString());
   }
