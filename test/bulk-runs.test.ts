@@ -1,7 +1,9 @@
 // Bulk actions on runs through the API and the CLI: selection by filter in
 // the caller's executable environments, one result and one audit entry per
 // run, dry runs, idempotent retries.
+import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiForTests } from './api-harness.js';
 import { scratchDir, writeManifests } from './harness.js';
@@ -13,6 +15,7 @@ const PASSWORD = 'correct horse battery staple';
 const suffix = Date.now().toString(36);
 const FLAKY = `bulk-flaky-${suffix}`;
 const GATED = `bulk-gated-${suffix}`;
+const RESUMABLE = `bulk-resumable-${suffix}`;
 
 const manifests = {
   [FLAKY]: `
@@ -23,6 +26,18 @@ steps:
   - id: check
     action: shell.run
     with: { command: 'test "$1" = pass || { echo "told to fail"; exit 1; }', shell: true, args: ["\${{ inputs.mode }}"] }
+    retry: { maxAttempts: 1 }
+`,
+  [RESUMABLE]: `
+name: ${RESUMABLE}
+title: Fails at its second step until a flag exists
+inputs: { type: object, properties: { flag: { type: string } }, required: [flag] }
+steps:
+  - id: one
+    action: core.noop
+  - id: two
+    action: shell.run
+    with: { command: 'test -f "$1" || { echo "flag $1 is missing"; exit 1; }', shell: true, args: ["\${{ inputs.flag }}"] }
     retry: { maxAttempts: 1 }
 `,
   [GATED]: `
@@ -131,6 +146,18 @@ describe('bulk actions on runs', () => {
     const answer = (await bulk(operator, { action: 'cancel', filter: { runbook: GATED, status: 'running' } })).json<BulkAnswer>();
     expect(answer.results.map((result) => [result.runId, result.ok]).sort()).toEqual(ids.map((id) => [id, true]).sort());
     for (const id of ids) await waitFor(async () => (await api.temporal.workflow.getHandle(id).describe()).status.name === 'CANCELLED', { message: `run ${id} to be cancelled` });
+  }, 60_000);
+
+  it('resumes the failed runs a filter selects from their failed step', async () => {
+    const flag = path.join(scratchDir(), 'flag');
+    const ids: string[] = [];
+    for (let index = 0; index < 2; index += 1) ids.push((await api.services.runs.startRun({ runbook: RESUMABLE, inputs: { flag }, environment: 'dev', startedBy: 'olga@example.org' })).id);
+    for (const id of ids) await settled(id);
+    await waitFor(async () => (await api.services.runs.listRuns({ runbook: RESUMABLE, status: 'failed' })).length === 2, { message: 'the resumable runs to be listed as failed' });
+    writeFileSync(flag, 'present');
+    const answer = (await bulk(operator, { action: 'resume', filter: { runbook: RESUMABLE, status: 'failed' } })).json<BulkAnswer>();
+    expect(answer.results.map((result) => [result.runId, result.ok]).sort()).toEqual(ids.map((id) => [id, true]).sort());
+    for (const id of ids) await waitFor(async () => (await api.temporal.workflow.getHandle(id).describe()).status.name === 'COMPLETED', { message: `run ${id} to complete after its resume` });
   }, 60_000);
 
   it('acts on exactly the runs named by id, refusing unknown ones', async () => {
