@@ -49,6 +49,7 @@ import { installValidators } from './validation.js';
 import type { AiPlanService } from './services/ai-plan-service.js';
 import type { AiService } from './services/ai-service.js';
 import type { AuditService } from './services/audit-service.js';
+import { BulkRunService } from './services/bulk-run-service.js';
 import type { AuthService } from './services/auth-service.js';
 import type { ConnectionService } from './services/connection-service.js';
 import type { EnvironmentService } from './services/environment-service.js';
@@ -190,7 +191,7 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
   await app.register(healthRoutes, { health: deps.health });
   await app.register(authRoutes, { auth: deps.auth, users: deps.users, secureCookies: settings.secureCookies, loginAttemptsPerMinute: settings.loginAttemptsPerMinute ?? 10 });
   await app.register(runbookRoutes, { catalog: deps.catalog, runs: deps.runs, idempotencyKeys: deps.idempotencyKeys, versions: deps.runbookVersions });
-  await app.register(runRoutes, { runs: deps.runs });
+  await app.register(runRoutes, { runs: deps.runs, bulk: new BulkRunService(deps.runs, deps.audit) });
   await app.register(reportRoutes, { reports: deps.reports });
   await app.register(scheduleRoutes, { schedules: deps.schedules });
   await app.register(adminRoutes, { environments: deps.environments, users: deps.users, auth: deps.auth });

@@ -219,6 +219,13 @@ const cases: Case[] = [
     bound: true,
   },
   {
+    route: 'POST /runs/bulk',
+    method: 'POST',
+    request: async (environment) => ({ url: '/runs/bulk', payload: { action: 'cancel', filter: { environment, runbook: 'gated', status: 'running' }, dryRun: true } }),
+    who: { permission: 'execute', where: 'own' },
+    bound: true,
+  },
+  {
     route: 'POST /runs/:id/cancel',
     method: 'POST',
     request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/cancel` }),

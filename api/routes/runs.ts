@@ -7,6 +7,7 @@ import { approvalBlocker } from '../../workflows/approval-rule.js';
 import type { RunLocation } from '../../runs/run-contract.js';
 import { idempotencyToken } from '../../runs/run-ids.js';
 import type { RunService } from '../../runs/run-service.js';
+import { BULK_DEFAULT_LIMIT, BULK_MAX_LIMIT, type BulkRunService } from '../services/bulk-run-service.js';
 import { auditTarget } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
 import { requirePermission } from '../guards.js';
@@ -42,7 +43,18 @@ const TimelineEntry = Type.Object({
 const StartedRun = Type.Object({ id: Type.String(), runId: Type.String() });
 const ApprovalAnswer = Type.Object({ stepId: Type.String(), decision: Type.String(), approvals: Type.Integer(), required: Type.Integer() });
 
-export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService }> = async (app, { runs }) => {
+const BulkResult = Type.Object({
+  runId: Type.String(),
+  runbook: Type.Optional(Type.String()),
+  environment: Type.Optional(Type.String()),
+  status: Type.String({ description: 'The status the run was selected with' }),
+  ok: Type.Boolean(),
+  newRunId: Type.Optional(Type.String({ description: 'rerun: the new run; resume: the new execution' })),
+  replayed: Type.Optional(Type.Boolean({ description: 'rerun: an earlier try of this bulk request had already started it' })),
+  error: Type.Optional(Type.String()),
+});
+
+export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; bulk: BulkRunService }> = async (app, { runs, bulk }) => {
   /**
    * Authorizes an action on a run by the role the caller holds in the run's
    * environment; what follows acts on the execution that was authorized.
@@ -80,6 +92,65 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService }> = async 
       const page = await runs.listRunPage({ ...filter, environments: environment ? [environment] : readable });
       if (page.nextCursor) void reply.header('x-next-cursor', page.nextCursor);
       return page.runs;
+    },
+  );
+
+  app.post(
+    '/runs/bulk',
+    {
+      schema: {
+        tags: ['runs'],
+        summary:
+          'Cancel, re-run or resume every run a filter (or a list of ids) selects, in the environments where the caller may execute; one result per run. dryRun lists them only; an Idempotency-Key header makes a retried request act on each run once',
+        headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }),
+        body: Type.Object(
+          {
+            action: Type.Union([Type.Literal('cancel'), Type.Literal('rerun'), Type.Literal('resume')]),
+            runIds: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 300 }), { minItems: 1, maxItems: BULK_MAX_LIMIT, description: 'Exactly these runs, instead of a filter' })),
+            filter: Type.Optional(
+              Type.Object(
+                {
+                  runbook: Type.Optional(Type.String({ maxLength: 100 })),
+                  environment: Type.Optional(Type.String({ maxLength: 100 })),
+                  status: Type.Optional(Type.String({ maxLength: 30 })),
+                  startedBy: Type.Optional(Type.String({ maxLength: 200 })),
+                  startedAfter: Type.Optional(Type.String({ format: 'date-time' })),
+                  startedBefore: Type.Optional(Type.String({ format: 'date-time' })),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: BULK_MAX_LIMIT, default: BULK_DEFAULT_LIMIT })),
+            dryRun: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ id: Type.String(), action: Type.String(), dryRun: Type.Boolean(), selected: Type.Integer(), results: Type.Array(BulkResult) }), ...problemResponses },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const key = request.headers['idempotency-key'];
+      const answer = await bulk.perform(
+        {
+          id: principal.id,
+          email: principal.email,
+          executable: environmentsWhere(principal, 'execute'),
+          ip: request.ip,
+          ...(request.headers['user-agent'] ? { userAgent: request.headers['user-agent'].slice(0, 500) } : {}),
+        },
+        { ...request.body, ...(key ? { idempotencyKey: key } : {}) },
+      );
+      const failed = answer.results.filter((result) => !result.ok).length;
+      auditTarget(request, 'runs', answer.id, {
+        action: answer.action,
+        dryRun: answer.dryRun,
+        ...(request.body.filter ? { filter: request.body.filter } : {}),
+        ...(request.body.runIds ? { runIds: request.body.runIds } : {}),
+        selected: answer.selected,
+        failed,
+      });
+      return answer;
     },
   );
 

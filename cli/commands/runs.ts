@@ -56,6 +56,81 @@ function renderRunDetails(details: RunDetails): string {
   return lines.join('\n');
 }
 
+interface BulkOptions {
+  filter?: string;
+  env?: string;
+  since?: string;
+  limit?: number;
+  dryRun?: boolean;
+  output: OutputFormat;
+}
+
+interface BulkAnswer {
+  id: string;
+  action: string;
+  dryRun: boolean;
+  selected: number;
+  results: Array<{ runId: string; runbook?: string; environment?: string; status: string; ok: boolean; newRunId?: string; replayed?: boolean; error?: string }>;
+}
+
+const FILTER_KEYS: Record<string, string> = { status: 'status', runbook: 'runbook', env: 'environment', environment: 'environment', startedby: 'startedBy', 'started-by': 'startedBy' };
+const DURATION_UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `status=failed,runbook=deploy` as the bulk route's filter. */
+export function parseRunFilter(text: string): Record<string, string> {
+  const filter: Record<string, string> = {};
+  for (const pair of text.split(',').filter((part) => part.trim() !== '')) {
+    const [key, ...rest] = pair.split('=');
+    const name = FILTER_KEYS[(key ?? '').trim().toLowerCase()];
+    const value = rest.join('=').trim();
+    if (!name || !value) throw new JarvisProblem(`"${pair}" is not a filter (use key=value with ${Object.keys(FILTER_KEYS).join(', ')})`, 'invalid');
+    filter[name] = value;
+  }
+  return filter;
+}
+
+/** `24h`, `30m`, `7d` as milliseconds. */
+export function parseSince(text: string): number {
+  const match = /^(\d+)([mhd])$/.exec(text.trim());
+  if (!match) throw new JarvisProblem(`"${text}" is not a duration (use e.g. 30m, 24h or 7d)`, 'invalid');
+  return Number(match[1]) * DURATION_UNITS[match[2]!]!;
+}
+
+function bulkOptions(command: Command): Command {
+  return command
+    .option('--filter <filter>', 'act on every run this selects instead of one id: key=value pairs separated by commas (status, runbook, env, startedBy)')
+    .option('--env <environment>', 'with --filter: only runs of this environment')
+    .option('--since <duration>', 'with --filter: only runs started this long ago or later (30m, 24h, 7d)')
+    .option('--limit <n>', 'with --filter: at most this many runs (default 100, at most 1000)', (value) => Number.parseInt(value, 10))
+    .option('--dry-run', 'with --filter: list the runs that would be acted on, and do nothing')
+    .addOption(outputOption());
+}
+
+/** A bulk action through the API; exits 1 when any run failed. */
+async function runBulk(context: CliContext, action: 'cancel' | 'rerun' | 'resume', options: BulkOptions): Promise<void> {
+  if (options.filter === undefined) throw new JarvisProblem(`give a run id or --filter (e.g. run ${action} --filter status=failed,runbook=deploy)`, 'invalid');
+  const filter = {
+    ...parseRunFilter(options.filter),
+    ...(options.env ? { environment: options.env } : {}),
+    ...(options.since ? { startedAfter: new Date(Date.now() - parseSince(options.since)).toISOString() } : {}),
+  };
+  const answer = await context.api().call<BulkAnswer>('POST', '/runs/bulk', { action, filter, ...(options.limit ? { limit: options.limit } : {}), ...(options.dryRun ? { dryRun: true } : {}) });
+  printData(options.output, answer, (data) => {
+    const verb = data.dryRun ? `Would ${action}` : action === 'cancel' ? 'Cancelled' : action === 'rerun' ? 'Re-ran' : 'Resumed';
+    const failed = data.results.filter((result) => !result.ok).length;
+    const table = renderTable(data.results, [
+      { header: 'run', value: (result) => result.runId },
+      { header: 'runbook', value: (result) => result.runbook },
+      { header: 'env', value: (result) => result.environment },
+      { header: 'was', value: (result) => result.status.toLowerCase() },
+      { header: 'ok', value: (result) => (result.ok ? 'yes' : 'no') },
+      { header: data.dryRun ? '' : 'new run / error', value: (result) => result.error ?? result.newRunId ?? '' },
+    ]);
+    return `${data.results.length === 0 ? 'No run matches the filter.' : table}\n${verb} ${data.selected - failed} of ${data.selected} runs${failed ? `; ${failed} failed` : ''} (bulk ${data.id})`;
+  });
+  if (answer.results.some((result) => !result.ok)) process.exitCode = 1;
+}
+
 export function registerRunCommands(program: Command, context: CliContext): void {
   const { env } = context;
   const actor = (as: string | undefined, roles: string[] = ['approver']): Actor => ({ user: as ?? env.actingUser ?? os.userInfo().username, roles: parseRoles(roles) });
@@ -129,36 +204,41 @@ export function registerRunCommands(program: Command, context: CliContext): void
 
   run
     .command('cancel')
-    .description('cancel a running run; compensations of completed steps run')
-    .argument('<id>')
-    .action(async (id: string) => {
+    .description('cancel a running run (or, with --filter, every run it selects); compensations of completed steps run')
+    .argument('[id]')
+    .action(async (id: string | undefined, options: BulkOptions) => {
+      if (!id) return runBulk(context, 'cancel', options);
       await (await context.runOperations()).cancel(id);
       console.log(`Cancellation of run ${id} requested`);
     });
 
   run
     .command('rerun')
-    .description('start a new run with the same manifest version and inputs, linked to the original')
-    .argument('<id>')
+    .description('start a new run with the same manifest version and inputs, linked to the original (or re-run every run --filter selects)')
+    .argument('[id]')
     .option('--as <user>')
     .option('-w, --watch')
-    .action(async (id: string, options: { as?: string; watch?: boolean }) => {
+    .action(async (id: string | undefined, options: BulkOptions & { as?: string; watch?: boolean }) => {
+      if (!id) return runBulk(context, 'rerun', options);
       const runs = await context.runOperations();
       await reportStarted(runs, await runs.rerun(id, actor(options.as)), options.watch ?? false, `Re-ran ${id} as`);
     });
 
   run
     .command('resume')
-    .description('resume a failed run from its failed step; completed steps are not executed again')
-    .argument('<id>')
+    .description('resume a failed run from its failed step (or every run --filter selects); completed steps are not executed again')
+    .argument('[id]')
     .option('--as <user>')
     .option('-w, --watch')
-    .action(async (id: string, options: { as?: string; watch?: boolean }) => {
+    .action(async (id: string | undefined, options: BulkOptions & { as?: string; watch?: boolean }) => {
+      if (!id) return runBulk(context, 'resume', options);
       const runs = await context.runOperations();
       const resumed = await runs.resume(id, actor(options.as));
       console.log(`Resuming from step ${resumed.fromStep} (new execution ${resumed.runId})`);
       await reportStarted(runs, resumed, options.watch ?? false, 'Resumed');
     });
+
+  for (const command of run.commands.filter((candidate) => ['cancel', 'rerun', 'resume'].includes(candidate.name()))) bulkOptions(command);
 
   run
     .command('replay')

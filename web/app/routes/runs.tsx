@@ -1,9 +1,9 @@
 import { useEffect } from 'react';
-import { data, Form, Link, useRevalidator, useSearchParams } from 'react-router';
+import { data, Form, Link, useActionData, useNavigation, useRevalidator, useSearchParams } from 'react-router';
 import type { Route } from './+types/runs.js';
 import { formatDateTime, formatDuration, useLanguage, useT } from '../i18n/index.js';
-import { requireApi } from '../lib/api.server.js';
-import { useShell } from '../lib/shell-data.js';
+import { ApiProblem, requireApi } from '../lib/api.server.js';
+import { rolesIn, useShell } from '../lib/shell-data.js';
 import { StatusBadge } from '../lib/status.js';
 import { TableHead } from '../lib/table-head.js';
 
@@ -16,6 +16,15 @@ interface RunSummary {
   startedAt: string;
   closedAt?: string;
 }
+
+interface BulkAnswer {
+  id: string;
+  action: string;
+  selected: number;
+  results: Array<{ runId: string; ok: boolean; newRunId?: string; error?: string }>;
+}
+
+const BULK_ACTIONS = ['cancel', 'rerun'] as const;
 
 const FILTERS = ['status', 'runbook', 'environment', 'startedBy', 'cursor'] as const;
 
@@ -35,6 +44,26 @@ export async function loader({ request }: Route.LoaderArgs) {
   return data({ runs, nextCursor: headers.get('x-next-cursor') }, { headers: api.headers });
 }
 
+/** The selected runs cancelled or re-run as one bulk action (POST /runs/bulk with their ids). */
+export async function action({ request }: Route.ActionArgs) {
+  const api = await requireApi(request);
+  const form = await request.formData();
+  const intent = String(form.get('intent') ?? '');
+  const runIds = form
+    .getAll('runId')
+    .map(String)
+    .filter((id) => id !== '');
+  if (!(BULK_ACTIONS as readonly string[]).includes(intent)) return data({ answer: undefined, error: `unknown action "${intent}"` }, { status: 400, headers: api.headers });
+  if (runIds.length === 0) return data({ answer: undefined, error: 'none' }, { status: 400, headers: api.headers });
+  try {
+    const answer = await api.send<BulkAnswer>('POST', '/runs/bulk', { action: intent, runIds });
+    return data({ answer, error: undefined as string | undefined }, { headers: api.headers });
+  } catch (error) {
+    if (!(error instanceof ApiProblem)) throw error;
+    return data({ answer: undefined, error: error.problem.detail ?? error.problem.title ?? String(error.problem.status) }, { status: error.problem.status, headers: api.headers });
+  }
+}
+
 export default function Runs({ loaderData }: Route.ComponentProps) {
   const t = useT();
   const language = useLanguage();
@@ -42,6 +71,10 @@ export default function Runs({ loaderData }: Route.ComponentProps) {
   const { runs, nextCursor } = loaderData;
   const [params] = useSearchParams();
   const revalidator = useRevalidator();
+  const outcome = useActionData<typeof action>();
+  const navigation = useNavigation();
+  const mayAct = (environment: string | undefined) => rolesIn(shell.me, environment ?? '').some((role) => role === 'admin' || role === 'operator');
+  const anyActionable = runs.some((run) => mayAct(run.environment));
   const anyRunning = runs.some((run) => run.status === 'RUNNING');
   // Live status: refresh while something is running.
   useEffect(() => {
@@ -85,14 +118,66 @@ export default function Runs({ loaderData }: Route.ComponentProps) {
         <input id="filter-to" name="to" type="datetime-local" defaultValue={params.get('to') ?? ''} />
         <button type="submit">{t('runs.filter')}</button>
       </Form>
+      {anyActionable ? (
+        <Form method="post" id="bulk-runs" className="bulk-actions" aria-label={t('runs.bulk.label')}>
+          {BULK_ACTIONS.map((intent) => (
+            <button key={intent} type="submit" name="intent" value={intent} disabled={navigation.state === 'submitting'}>
+              {t(`runs.bulk.${intent}`)}
+            </button>
+          ))}
+        </Form>
+      ) : null}
+      {outcome?.error ? (
+        <p className="error" role="alert">
+          {outcome.error === 'none' ? t('runs.bulk.noneSelected') : outcome.error}
+        </p>
+      ) : null}
+      {outcome?.answer ? (
+        <div className="notice" role="status">
+          <p>{t(`runs.bulk.done.${outcome.answer.action === 'cancel' ? 'cancel' : 'rerun'}`, { ok: outcome.answer.results.filter((result) => result.ok).length, count: outcome.answer.selected })}</p>
+          <ul>
+            {outcome.answer.results
+              .filter((result) => !result.ok || result.newRunId)
+              .map((result) => (
+                <li key={result.runId}>
+                  <span className="mono">{result.runId}</span>
+                  {result.newRunId ? (
+                    <>
+                      {' → '}
+                      <Link to={`/runs/${encodeURIComponent(result.newRunId)}`} className="mono">
+                        {result.newRunId}
+                      </Link>
+                    </>
+                  ) : (
+                    `: ${result.error ?? ''}`
+                  )}
+                </li>
+              ))}
+          </ul>
+        </div>
+      ) : null}
       {runs.length === 0 ? (
         <p className="muted">{t('runs.none')}</p>
       ) : (
         <table className="table">
-          <TableHead columns={[t('runs.run'), t('runs.runbook'), t('runs.environment'), t('runs.status'), t('runs.startedAt'), t('runs.duration'), t('runs.startedBy')]} />
+          <TableHead
+            columns={[
+              ...(anyActionable ? [t('runs.bulk.select')] : []),
+              t('runs.run'),
+              t('runs.runbook'),
+              t('runs.environment'),
+              t('runs.status'),
+              t('runs.startedAt'),
+              t('runs.duration'),
+              t('runs.startedBy'),
+            ]}
+          />
           <tbody>
             {runs.map((run) => (
               <tr key={run.id}>
+                {anyActionable ? (
+                  <td>{mayAct(run.environment) ? <input type="checkbox" name="runId" value={run.id} form="bulk-runs" aria-label={t('runs.bulk.selectRun', { id: run.id })} /> : null}</td>
+                ) : null}
                 <td>
                   <Link to={`/runs/${encodeURIComponent(run.id)}`} className="mono">
                     {run.id}
