@@ -191,9 +191,10 @@ describe('AI Ops with a model', () => {
     await until('the plan run to succeed', async () => (await api.services.runs.showRun(runId)).progress?.status === 'succeeded');
     expect(existsSync(marker)).toBe(true);
     await until('the plan outcome', async () => (await suite.call('olga', 'GET', `/ai/plans/${plan.id}`)).json().status === 'succeeded');
-    const resolutions = await until('the resolution link', async () => {
+    // The link and the success's weight are written by the plan run's ingestion, after the run ended: wait for both.
+    const resolutions = await until('the resolution link, weighted by its success', async () => {
       const linked = await suite.knowledge.resolutionsOf(first.documentId);
-      return linked.length > 0 && linked;
+      return linked.length > 0 && linked[0]!.weight === 1.5 && linked;
     });
     expect(resolutions[0]).toMatchObject({ kind: 'resolution', weight: 1.5, runId });
 

@@ -20,7 +20,8 @@ async function until(predicate: () => boolean, what: string, timeoutMs = 30_000)
   }
 }
 
-const threeSteps = `
+/** `slowSeconds`: how long step two sleeps between its two lines. */
+const threeSteps = (slowSeconds: number) => `
 name: three-steps
 title: Three steps with a slow middle
 inputs: { type: object, properties: { log: { type: string } }, required: [log] }
@@ -30,7 +31,7 @@ steps:
     with: { command: 'echo one >> "$1"', shell: true, args: ["\${{ inputs.log }}"] }
   - id: two
     action: shell.run
-    with: { command: 'echo two-start >> "$1"; sleep 3; echo two >> "$1"', shell: true, args: ["\${{ inputs.log }}"] }
+    with: { command: 'echo two-start >> "$1"; sleep ${slowSeconds}; echo two >> "$1"', shell: true, args: ["\${{ inputs.log }}"] }
     heartbeatTimeout: 2s
     retry: { maxAttempts: 3, initialInterval: 100ms }
   - id: three
@@ -69,10 +70,10 @@ describe('durable runs', () => {
    * Starts a worker process, runs three-steps on it until step two is running,
    * lets `interrupt` stop that worker, then finishes the run on a new worker.
    */
-  async function interruptWorkerDuringStepTwo(prefix: string, interrupt: (worker: ChildProcess, log: string) => Promise<void>) {
+  async function interruptWorkerDuringStepTwo(prefix: string, interrupt: (worker: ChildProcess, log: string) => Promise<void>, slowSeconds = 3) {
     const taskQueue = uniqueTaskQueue(prefix);
     const workerEnv = { TEMPORAL_ADDRESS: inject('temporalAddress'), JARVIS_TASK_QUEUE: taskQueue };
-    const runs = await createRunService(taskQueue, writeManifests({ 'three-steps': threeSteps }));
+    const runs = await createRunService(taskQueue, writeManifests({ 'three-steps': threeSteps(slowSeconds) }));
     const log = path.join(scratchDir(), 'steps.log');
     const first = spawnWorkerProcess(workerEnv);
     try {
@@ -95,9 +96,14 @@ describe('durable runs', () => {
   }
 
   it('complete after the worker is killed mid-run, without running a completed step twice', async () => {
-    const { log, progress } = await interruptWorkerDuringStepTwo('sigkill', async (worker) => {
-      worker.kill('SIGKILL');
-    });
+    // Step two sleeps long enough that its orphaned process is surely ended (by the watchdog, or the next worker's ledger) before it could finish, even on a loaded machine.
+    const { log, progress } = await interruptWorkerDuringStepTwo(
+      'sigkill',
+      async (worker) => {
+        worker.kill('SIGKILL');
+      },
+      10,
+    );
     expect(count(log, 'one')).toBe(1);
     // The killed worker's attempt of step two died with it: only the retry finished it.
     expect(count(log, 'two')).toBe(1);
@@ -184,7 +190,7 @@ describe('durable runs', () => {
 
       running = await startDevServer(server);
       await worker.ready;
-      const runs = await createRunService(taskQueue, writeManifests({ 'three-steps': threeSteps }), running.address);
+      const runs = await createRunService(taskQueue, writeManifests({ 'three-steps': threeSteps(3) }), running.address);
       try {
         const { id } = await runs.service.startRun({ runbook: 'three-steps', inputs: { log }, environment: 'dev', startedBy: 'alice' });
         await runs.client.workflow.getHandle(id).result();
@@ -209,7 +215,7 @@ describe('durable runs', () => {
     const client = new Client({ connection, dataConverter: testDataConverter() });
     const log = path.join(directory, 'steps.log');
     try {
-      const runs = await createRunService(taskQueue, writeManifests({ 'three-steps': threeSteps }), running.address);
+      const runs = await createRunService(taskQueue, writeManifests({ 'three-steps': threeSteps(3) }), running.address);
       const { id } = await runs.service.startRun({ runbook: 'three-steps', inputs: { log }, environment: 'dev', startedBy: 'alice' });
       await runs.close();
       await until(() => count(log, 'one') === 1, 'step one to run');

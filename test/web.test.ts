@@ -348,6 +348,8 @@ networks:
       await stack.api('POST', '/connections', { environment: 'dev', name: 'swarm-web', type: 'docker', config: { socketPath: loadEnv().testDockerSocket } }, accessToken);
       const alice = await signIn(stack.browser, stack.webUrl, 'alice@example.org', PASSWORD);
       await alice.click('nav >> text=Stacks');
+      // Validation as you type needs React: on a loaded machine the page can be shown well before it is hydrated.
+      await alice.waitForSelector('html[data-hydrated=true] #stack-file');
       await alice.selectOption('#stack-endpoint', 'swarm-web');
       await alice.fill('#stack-name', stackName);
       // A typo is reported as it is typed, with its place and the field meant; nothing can be deployed.
