@@ -5,7 +5,7 @@
 import { useState, type ReactNode } from 'react';
 import { Form, useNavigation } from 'react-router';
 import type { Translate } from '../i18n/index.js';
-import { readInputs, SchemaFields, type FieldError, type JsonSchema } from './schema-form.js';
+import { checkInputsOnSubmit, SchemaFields, type FieldError, type JsonSchema } from './schema-form.js';
 import { COMMON_TIME_ZONES, OVERLAP_LABELS, type PlacedErrors, type ScheduleField } from './schedules.js';
 
 export interface RunbookChoice {
@@ -73,16 +73,8 @@ export function ScheduleForm(props: {
       method="post"
       noValidate
       className="schema-form schedule-form"
-      onSubmit={(event) => {
-        // The inputs are checked here as the runbook's own form checks them; the API checks the rest.
-        const formElement = event.currentTarget;
-        const found = readInputs(runbook.inputs, new FormData(formElement)).errors;
-        setClientInputErrors(found.length > 0 ? found : undefined);
-        if (found.length > 0) {
-          event.preventDefault();
-          requestAnimationFrame(() => formElement.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
-        }
-      }}
+      // The inputs are checked here as the runbook's own form checks them; the API checks the rest.
+      onSubmit={checkInputsOnSubmit(runbook.inputs, setClientInputErrors)}
     >
       <input type="hidden" name="intent" value="create" />
       {general.length > 0 ? (

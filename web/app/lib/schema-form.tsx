@@ -5,8 +5,8 @@
 // place, for whatever it cannot draw. Fields stay uncontrolled, so what is
 // typed before hydration counts; readInputs (schema-form-read.ts) turns them
 // back into the instance, and the API validates it once more with Ajv.
-import { useState } from 'react';
-import { joinPath, markerName } from './schema-form-read.js';
+import { useState, type FormEvent } from 'react';
+import { joinPath, markerName, readInputs, type FieldError } from './schema-form-read.js';
 import { ErrorText, fieldId, LabelText, ownErrors, type DrawnProps, type FieldProps, type Shared } from './schema-form-parts.js';
 import { classify, looksLike, rootContext, variantLabel, type JsonSchema, type SchemaContext, type SchemaNode } from './schema-node.js';
 import { ScalarField } from './schema-scalar-field.js';
@@ -14,6 +14,23 @@ import { ScalarField } from './schema-scalar-field.js';
 export { readInputs, withoutSecrets, type FieldError } from './schema-form-read.js';
 export type { JsonSchema } from './schema-node.js';
 export { errorMessage } from './schema-form-parts.js';
+
+/**
+ * A form's submit handler that checks the inputs against their schema in the
+ * browser first: with mistakes, the submit stops, they are shown, and keyboard
+ * users are taken to the first field to fix.
+ */
+export function checkInputsOnSubmit(schema: JsonSchema, showErrors: (errors: FieldError[] | undefined) => void) {
+  return (event: FormEvent<HTMLFormElement>) => {
+    const formElement = event.currentTarget;
+    const found = readInputs(schema, new FormData(formElement)).errors;
+    showErrors(found.length > 0 ? found : undefined);
+    if (found.length > 0) {
+      event.preventDefault();
+      requestAnimationFrame(() => formElement.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
+    }
+  };
+}
 
 const isObject = (value: unknown): value is Record<string, unknown> => Boolean(value) && typeof value === 'object' && !Array.isArray(value);
 

@@ -4,7 +4,7 @@ import { data, Form, redirect, useNavigation } from 'react-router';
 import type { Route } from './+types/runbook.js';
 import { useT } from '../i18n/index.js';
 import { ApiProblem, requireApi } from '../lib/api.server.js';
-import { readInputs, SchemaFields, withoutSecrets, type FieldError, type JsonSchema } from '../lib/schema-form.js';
+import { checkInputsOnSubmit, readInputs, SchemaFields, withoutSecrets, type FieldError, type JsonSchema } from '../lib/schema-form.js';
 import { rolesIn, useShell } from '../lib/shell-data.js';
 
 interface RunbookStep {
@@ -106,16 +106,7 @@ export default function RunbookPage({ loaderData, actionData: answer }: Route.Co
               method="post"
               noValidate
               className="schema-form"
-              onSubmit={(event) => {
-                const formElement = event.currentTarget;
-                const found = readInputs(runbook.inputs, new FormData(formElement)).errors;
-                setClientErrors(found.length > 0 ? found : undefined);
-                if (found.length > 0) {
-                  event.preventDefault();
-                  // Take keyboard users to the first field to fix.
-                  requestAnimationFrame(() => formElement.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
-                }
-              }}
+              onSubmit={checkInputsOnSubmit(runbook.inputs, setClientErrors)}
             >
               <input type="hidden" name="idempotencyKey" value={idempotencyKey} />
               {answer?.message ? (
