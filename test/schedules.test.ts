@@ -262,6 +262,8 @@ describe('a fire while the API is down', () => {
       up = await buildApiForTests(down.database, down.runbooksDir, down.taskQueue, down.temporal);
       const fire = await waitFor(() => down.prisma.scheduleFire.findFirst({ where: { scheduleId: schedule.id } }), { message: 'the fire answered', timeoutMs: 30_000 });
       expect(fire.outcome).toBe('started');
+      // The fire is recorded when it is decided; the run starts right after, as the fire's child.
+      await waitFor(() => down.temporal.workflow.getHandle(fire.runId!).describe().catch(() => undefined), { message: 'the run started' });
       await down.temporal.workflow.getHandle(fire.runId!).result();
       await waitFor(async () => (await firesRunning(down.temporal, schedule.id)) === 0, { message: 'the fire done' });
       expect(await down.prisma.scheduleFire.count({ where: { scheduleId: schedule.id } })).toBe(1);
