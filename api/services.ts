@@ -55,6 +55,7 @@ import { NotificationDispatcher, type DispatcherOptions } from '../notifications
 import { NotificationEvents } from '../notifications/notification-events.js';
 import type { NewNotificationEvent } from '../notifications/events.js';
 import { NotificationStore } from '../notifications/notification-store.js';
+import { RunProjectionRepair, type RepairOptions } from '../runs/run-projection-repair.js';
 
 export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runbooksDir' | 'taskQueue' | 'accessTokenTtlMs' | 'refreshTokenTtlMs' | 'apiTokenMaxTtlMs'> &
   Partial<Pick<JarvisEnv, 'agentTemporalAddress' | 'enrollmentTokenTtlMs' | 'gitAllowFileUrls' | 'searchPath' | 'temporalTls' | 'approvalDeadlineWindowMs'>> & {
@@ -70,6 +71,8 @@ export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runb
     controlWorker?: boolean;
     /** Who hears what triggers do (a delivery refused because its owner lost the right to run the runbook). */
     triggerEvents?: TriggerEvents;
+    /** How often and how far back the run-summary projection is checked against Temporal. */
+    projectionRepair?: RepairOptions;
   };
 
 /**
@@ -173,6 +176,9 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
     .then((recreated) => recreated.length > 0 && console.log(`created the Temporal Schedules of ${recreated.join(', ')} again`))
     .catch((error: unknown) => console.error('could not reconcile schedules with Temporal', error));
   const runbooksIngested = aiService.ingestRunbooks().catch((error: unknown) => console.error('could not ingest runbook descriptions into the knowledge base', error));
+  // Runs are listed from the projection: rows a run could not write itself are rebuilt from Temporal.
+  const projectionRepair = new RunProjectionRepair(temporal, pool, runs, config.taskQueue, config.projectionRepair);
+  projectionRepair.start();
   // Last: nothing above can fail after it started (its LISTEN connection and poll would be left running).
   await dispatcher.start();
   return {
@@ -219,6 +225,7 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
       await runbooksIngested;
       await schedulesReconciled;
       await controlWorker?.stop();
+      await projectionRepair.stop();
       await dispatcher.stop();
       await logListener.stop();
       await pool.end();

@@ -7,6 +7,15 @@ import type { DailyOutcome, RunSummaryStore } from './run-summary-store.js';
 export type { ApprovalAnswer, RunProgress, StepProgress } from '../workflows/messages.js';
 export type { WaitingApproval } from './run-summary-store.js';
 
+/** Temporal's status names for the workflow's own run status. */
+export const TEMPORAL_STATUS_OF: Record<RunProgress['status'], string> = {
+  running: 'RUNNING',
+  succeeded: 'COMPLETED',
+  failed: 'FAILED',
+  rejected: 'FAILED',
+  cancelled: 'CANCELLED',
+};
+
 /** The workflow type every run executes: the runbook interpreter. */
 export const INTERPRETER_WORKFLOW = 'runbookInterpreter';
 

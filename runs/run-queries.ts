@@ -1,6 +1,8 @@
 // Reading runs: lists, one run's details, where a run lives, dashboard figures
-// and waiting approvals. Running state comes from Temporal; closed runs from
-// the run-summary projection when it holds them.
+// and waiting approvals. Lists and details come from the run-summary
+// projection, which each run writes itself (its steps within a second of a
+// change); Temporal adds what only it knows (attempts of a step retrying now)
+// and answers for runs whose row is missing or stale, rebuilding the row.
 import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import type { temporal as protoTypes } from '@temporalio/proto';
@@ -8,9 +10,10 @@ import { createHash } from 'node:crypto';
 import { JarvisProblem } from '../manifest/errors.js';
 import { progressQuery, type RunProgress, type RunResult } from '../workflows/messages.js';
 import { ENVIRONMENT_ATTRIBUTE, RERUN_OF_ATTRIBUTE, RUNBOOK_ATTRIBUTE, SCHEDULE_ATTRIBUTE, STARTED_BY_ATTRIBUTE } from '../workflows/search-attributes.js';
-import { INTERPRETER_WORKFLOW, type ListRunsFilter, type RunDetails, type RunLocation, type RunPage, type RunStatistics, type RunSummary } from './run-contract.js';
+import { INTERPRETER_WORKFLOW, TEMPORAL_STATUS_OF, type ListRunsFilter, type RunDetails, type RunLocation, type RunPage, type RunStatistics, type RunSummary } from './run-contract.js';
 import { isKeyedRunId } from './run-ids.js';
-import { TEMPORAL_STATUS_OF, type RunSummaryStore, type StoredRunSummary, type WaitingApproval } from './run-summary-store.js';
+import { EXTERNAL_END_ERRORS } from './run-list-query.js';
+import type { RunSummaryStore, StoredRunSummary, WaitingApproval } from './run-summary-store.js';
 
 const STATUS_NAMES: Record<string, string> = {
   running: 'Running',
@@ -23,7 +26,8 @@ const STATUS_NAMES: Record<string, string> = {
   'timed-out': 'TimedOut',
 };
 
-function quote(value: string): string {
+/** A string as a literal of Temporal's visibility query language. */
+export function quote(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
@@ -80,6 +84,54 @@ function detailsFromSummary(stored: StoredRunSummary): RunDetails {
   };
 }
 
+/** Steps whose activity is retrying now, as Temporal describes the run. */
+function pendingAttemptsOf(description: WorkflowExecutionDescription): RunDetails['pendingAttempts'] {
+  const attempts: RunDetails['pendingAttempts'] = [];
+  for (const pending of description.raw.pendingActivities ?? []) {
+    const activityId = pending.activityId ?? '';
+    if (!activityId.startsWith('step:')) continue;
+    attempts.push({ stepId: activityId.slice('step:'.length), attempt: pending.attempt ?? 1, ...(pending.lastFailure?.message ? { lastFailure: pending.lastFailure.message } : {}) });
+  }
+  return attempts;
+}
+
+function withPendingAttempts(details: RunDetails, pendingAttempts: RunDetails['pendingAttempts']): RunDetails {
+  for (const pending of pendingAttempts) {
+    const step = details.progress?.steps.find((candidate) => candidate.id === pending.stepId);
+    if (step) step.attempts = Math.max(step.attempts, pending.attempt);
+  }
+  return { ...details, pendingAttempts };
+}
+
+/** The end of a run that Temporal ended itself (terminated, timed out), as the run's progress. */
+function endedOutsideTheRun(progress: RunProgress, description: WorkflowExecutionDescription): RunProgress {
+  const endedAt = (description.closeTime ?? new Date()).toISOString();
+  if (description.status.name === 'CANCELLED') return { ...progress, status: 'cancelled', endedAt };
+  const error = description.status.name === 'TIMED_OUT' ? EXTERNAL_END_ERRORS.TIMED_OUT : EXTERNAL_END_ERRORS.TERMINATED;
+  return { ...progress, status: 'failed', endedAt, error };
+}
+
+/**
+ * Describes of running runs, shared for a second: a run page polled by many
+ * readers asks Temporal once a second, not once per reader.
+ */
+class LiveDescriptions {
+  private readonly recent = new Map<string, { at: number; description: Promise<WorkflowExecutionDescription> }>();
+
+  constructor(private readonly maxAgeMs = 1_000) {}
+
+  describe(id: string, load: () => Promise<WorkflowExecutionDescription>): Promise<WorkflowExecutionDescription> {
+    const now = Date.now();
+    const cached = this.recent.get(id);
+    if (cached && now - cached.at < this.maxAgeMs) return cached.description;
+    if (this.recent.size > 10_000) this.recent.clear();
+    const description = load();
+    this.recent.set(id, { at: now, description });
+    description.catch(() => this.recent.delete(id));
+    return description;
+  }
+}
+
 /** The execution as listed, its memo hidden (a protobuf message keeps its defaults on its prototype, so it is not spread). */
 function withoutMemo(raw: protoTypes.api.workflow.v1.IWorkflowExecutionInfo): protoTypes.api.workflow.v1.IWorkflowExecutionInfo {
   return Object.assign(Object.create(raw) as protoTypes.api.workflow.v1.IWorkflowExecutionInfo, { memo: null });
@@ -102,6 +154,8 @@ async function queryProgress(handle: WorkflowHandle): Promise<RunProgress | unde
 }
 
 export class RunQueries {
+  private readonly liveDescriptions = new LiveDescriptions();
+
   constructor(
     private readonly client: Client,
     /** The run-summary projection, when the installation has a database. */
@@ -112,8 +166,12 @@ export class RunQueries {
     return (await this.listRunPage(filter)).runs;
   }
 
-  /** One page of runs from Temporal visibility, newest first. */
+  /** One page of runs, newest first: from the projection, or Temporal visibility in an installation without one. */
   async listRunPage(filter: ListRunsFilter = {}): Promise<RunPage> {
+    return this.summaries ? this.summaries.listPage(filter) : this.listFromVisibility(filter);
+  }
+
+  private async listFromVisibility(filter: ListRunsFilter): Promise<RunPage> {
     const clauses = [`WorkflowType = ${quote(INTERPRETER_WORKFLOW)}`];
     if (filter.runbook) clauses.push(`${RUNBOOK_ATTRIBUTE.name} = ${quote(filter.runbook)}`);
     if (filter.environment) clauses.push(`${ENVIRONMENT_ATTRIBUTE.name} = ${quote(filter.environment)}`);
@@ -189,14 +247,14 @@ export class RunQueries {
     const stored = await this.summaries?.find(id);
     // A keyed id names a new execution once its run closes: a closed summary may be the previous one's.
     if (stored && stored.progress.status !== 'running' && !isKeyedRunId(id)) return detailsFromSummary(stored);
+    if (stored?.liveSteps && stored.progress.status === 'running') {
+      // The row holds the steps as published (at most a second behind); Temporal adds the attempts of steps retrying now.
+      const live = await this.liveDescriptions.describe(id, async () => (await this.describe(id)).description);
+      if (live.status.name === 'RUNNING' && live.runId === stored.executionId) return withPendingAttempts(detailsFromSummary(stored), pendingAttemptsOf(live));
+    }
     const { handle, description } = await this.describe(id);
     if (stored && stored.progress.status !== 'running' && stored.executionId === description.runId) return detailsFromSummary(stored);
-    const details: RunDetails = { ...summarize(description), pendingAttempts: [] };
-    for (const pending of description.raw.pendingActivities ?? []) {
-      const activityId = pending.activityId ?? '';
-      if (!activityId.startsWith('step:')) continue;
-      details.pendingAttempts.push({ stepId: activityId.slice('step:'.length), attempt: pending.attempt ?? 1, ...(pending.lastFailure?.message ? { lastFailure: pending.lastFailure.message } : {}) });
-    }
+    const details: RunDetails = { ...summarize(description), pendingAttempts: pendingAttemptsOf(description) };
     const closed = description.status.name !== 'RUNNING';
     if (description.status.name === 'COMPLETED') {
       details.progress = ((await handle.result()) as RunResult).progress;
@@ -213,16 +271,10 @@ export class RunQueries {
     } else {
       details.progress = await queryProgress(handle);
     }
-    if (closed && details.progress && details.progress.status !== 'running') {
-      await this.rebuildSummary(id, description.runId, details.progress);
-    }
-    if (details.progress) {
-      for (const pending of details.pendingAttempts) {
-        const step = details.progress.steps.find((candidate) => candidate.id === pending.stepId);
-        if (step) step.attempts = Math.max(step.attempts, pending.attempt);
-      }
-    }
-    return details;
+    // Terminated or timed out: the workflow had no chance to record its end, so the run's last progress says running.
+    if (closed && details.progress?.status === 'running') details.progress = endedOutsideTheRun(details.progress, description);
+    if (closed && details.progress) await this.rebuildSummary(id, description.runId, details.progress);
+    return withPendingAttempts(details, details.pendingAttempts);
   }
 
   /** Approval steps waiting for a decision in these environments, oldest first (from the projection). */
@@ -240,6 +292,24 @@ export class RunQueries {
       this.summaries?.dailyOutcomes(environments, days) ?? [],
     ]);
     return { running, failedLast24h: recentFailures.length, recentFailures: recentFailures.slice(0, 10), daily };
+  }
+
+  /**
+   * Writes a run's missing or stale projection row from Temporal: a closed run
+   * as it ended, a running one as its progress query answers (with the lowest
+   * sequence, so the run's own next write replaces it).
+   */
+  async repairSummary(id: string): Promise<void> {
+    if (!this.summaries) return;
+    const { handle, description } = await this.describe(id);
+    if (description.status.name !== 'RUNNING') {
+      await this.showRun(id);
+      return;
+    }
+    const progress = await queryProgress(handle);
+    if (!progress) return;
+    const { steps, ...run } = progress;
+    await this.summaries.record({ workflowId: id, executionId: description.runId, sequence: 0, complete: true, run, steps: steps.map((step, position) => ({ position, step })) });
   }
 
   /** Writes a closed run's projection row from what Temporal answered. */

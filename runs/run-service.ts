@@ -1,7 +1,7 @@
 // The one object the API and CLI hold for runs: it decides on, cancels,
 // reruns and resumes runs itself, and hands starts to RunStarts, reads to
-// RunQueries and history to RunHistory. All run state is read from Temporal,
-// never mirrored.
+// RunQueries and history to RunHistory. Temporal holds run state; the
+// run-summary projection that runs write themselves serves the reads.
 import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { temporal as protoTypes } from '@temporalio/proto';
 import Long from 'long';
@@ -52,6 +52,11 @@ export class RunService {
 
   planStart(request: StartRunRequest): PlannedStart {
     return this.starts.planStart(request);
+  }
+
+  /** Rebuilds a run's projection row from Temporal (see RunProjectionRepair). */
+  repairSummary(id: string): Promise<void> {
+    return this.queries.repairSummary(id);
   }
 
   listRuns(filter: ListRunsFilter = {}): Promise<RunSummary[]> {

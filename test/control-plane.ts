@@ -3,6 +3,7 @@
 // and the API made by the same factories as server.ts.
 import type { Client } from '@temporalio/client';
 import type { AiSettings } from '../ai/model-provider.js';
+import type { RepairOptions } from '../runs/run-projection-repair.js';
 import type { RunServiceHooks } from '../runs/run-starts.js';
 import { buildApi } from '../api/app.js';
 import { createControlPlane, type ControlPlaneConfig } from '../api/services.js';
@@ -43,7 +44,7 @@ export async function buildApiForTests(
   runbooksDir: string,
   taskQueue: string,
   temporal: Client,
-  options: { ai?: AiSettings; gitAllowFileUrls?: boolean; runHooks?: RunServiceHooks; controlWorker?: boolean; notifications?: NotificationTestOptions } = {},
+  options: { ai?: AiSettings; gitAllowFileUrls?: boolean; runHooks?: RunServiceHooks; controlWorker?: boolean; notifications?: NotificationTestOptions; projectionRepair?: RepairOptions } = {},
 ) {
   const env = loadEnv();
   const { ai, gitAllowFileUrls = env.gitAllowFileUrls, runHooks, controlWorker } = options;
@@ -61,6 +62,7 @@ export async function buildApiForTests(
       ...(ai ? { ai } : {}),
       ...(runHooks ? { runHooks } : {}),
       ...(controlWorker === false ? { controlWorker } : {}),
+      ...(options.projectionRepair ? { projectionRepair: options.projectionRepair } : {}),
       ...options.notifications,
     },
     database,
