@@ -63,14 +63,14 @@ try {
     for (let page = 0; page < 10; page += 1) {
       const response = await fetch(url, { headers: auth });
       deepCursor = response.headers.get('x-next-cursor') ?? '';
-      url = `${stack.baseUrl}/runs?limit=100&cursor=${deepCursor}`;
+      url = `${stack.baseUrl}/runs?limit=20&cursor=${deepCursor}`;
     }
   }
   const targets = [
     ['hello_unauthenticated', `${stack.baseUrl}/bench/hello`, {}],
     ['get_runs', `${stack.baseUrl}/runs?limit=20`, auth],
     ['get_runs_filtered', `${stack.baseUrl}/runs?limit=20&runbook=deploy-stack&status=failed`, auth],
-    ['get_runs_deep_cursor', `${stack.baseUrl}/runs?limit=100&cursor=${deepCursor}`, auth],
+    ['get_runs_deep_cursor', `${stack.baseUrl}/runs?limit=20&cursor=${deepCursor}`, auth],
     ['get_run_finished', `${stack.baseUrl}/runs/${ids[0]}`, auth],
     ['get_run_running', `${stack.baseUrl}/runs/${running}`, auth],
   ] as const;

@@ -4,12 +4,12 @@
 // (terminated or timed out by Temporal) is found in Temporal's visibility and
 // its row rebuilt from Temporal, the source of truth.
 import type { Client } from '@temporalio/client';
-import { temporal as proto } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import type pg from 'pg';
 import { INTERPRETER_WORKFLOW } from './run-contract.js';
 import { quote } from './run-queries.js';
 
-const RUNNING = proto.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+const RUNNING = proto.temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
 
 export interface RepairOptions {
   /** How often a pass runs. */
