@@ -282,12 +282,12 @@ export class RunQueries {
     return (await this.summaries?.waitingApprovals(environments)) ?? [];
   }
 
-  /** Figures for the dashboard: running runs (Temporal), finished ones per day and recent failures (projection). */
+  /** Figures for the dashboard: running runs, finished ones per day and recent failures (projection; running runs from Temporal without one). */
   async runStatistics(environments: string[], days: number): Promise<RunStatistics> {
     if (environments.length === 0) return { running: 0, failedLast24h: 0, recentFailures: [], daily: [] };
     const query = `WorkflowType = ${quote(INTERPRETER_WORKFLOW)} AND ExecutionStatus = 'Running' AND ${ENVIRONMENT_ATTRIBUTE.name} IN (${environments.map(quote).join(', ')})`;
     const [running, recentFailures, daily] = await Promise.all([
-      this.client.workflow.count(query).then((answer) => answer.count),
+      this.summaries ? this.summaries.countRunning(environments) : this.client.workflow.count(query).then((answer) => answer.count),
       this.summaries?.recentFailures(environments, 24, 100) ?? [],
       this.summaries?.dailyOutcomes(environments, days) ?? [],
     ]);

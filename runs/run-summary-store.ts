@@ -238,6 +238,11 @@ export class RunSummaryStore {
     return rows.map((row) => ({ runId: row.workflow_id, runbook: row.runbook, environment: row.environment, endedAt: row.ended_at.toISOString(), error: row.error }));
   }
 
+  async countRunning(environments: string[]): Promise<number> {
+    const { rows } = await this.pool.query<{ count: number }>(`SELECT count(*)::int AS count FROM run_summaries WHERE status = 'running' AND environment = ANY($1)`, [environments]);
+    return rows[0]?.count ?? 0;
+  }
+
   async forget(workflowId: string): Promise<void> {
     await this.pool.query('DELETE FROM run_summaries WHERE workflow_id = $1', [workflowId]);
   }
