@@ -55,9 +55,10 @@ import { NotificationDispatcher, type DispatcherOptions } from '../notifications
 import { NotificationEvents } from '../notifications/notification-events.js';
 import type { NewNotificationEvent } from '../notifications/events.js';
 import { NotificationStore } from '../notifications/notification-store.js';
+import { defaultArtifactSettings, openRunArtifacts } from '../artifacts/open-artifact-store.js';
 
 export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runbooksDir' | 'taskQueue' | 'accessTokenTtlMs' | 'refreshTokenTtlMs' | 'apiTokenMaxTtlMs'> &
-  Partial<Pick<JarvisEnv, 'agentTemporalAddress' | 'enrollmentTokenTtlMs' | 'gitAllowFileUrls' | 'searchPath' | 'temporalTls' | 'approvalDeadlineWindowMs'>> & {
+  Partial<Pick<JarvisEnv, 'agentTemporalAddress' | 'enrollmentTokenTtlMs' | 'gitAllowFileUrls' | 'searchPath' | 'temporalTls' | 'approvalDeadlineWindowMs' | 'artifacts'>> & {
     /** The notification dispatcher's slow poll (it is woken by NOTIFY too). */
     notificationPollMs?: number;
     /** Crash points of the notification dispatcher, for tests. */
@@ -103,6 +104,8 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
   const logListener = new RunLogListener(database.url);
   await logListener.start();
   const runSummaries = new RunSummaryStore(pool);
+  // The same store as the workers': what a step published is read from where it was written.
+  const artifacts = openRunArtifacts(pool, config.artifacts ?? defaultArtifactSettings(config.dataDir));
   const runs = new RunService(temporal, catalog, config.taskQueue, new RunAuthority(secret.derive(RUN_AUTHORITY_PURPOSE)), runSummaries, config.runHooks);
   const notificationStore = new NotificationStore(pool);
   const dispatcher = new NotificationDispatcher(pool, database.url, temporal, notificationStore, runSummaries, {
@@ -204,6 +207,7 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
     notifications: new NotificationService(pool, notificationStore, dispatcher),
     notificationEvents,
     reports: new RunReportService(pool),
+    artifacts,
     agents: {
       // Agents are told the address they can reach, which may differ from the one the API uses.
       temporalAddress: config.agentTemporalAddress ?? (temporal.connection as Connection).options.address,
@@ -221,6 +225,7 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
       await controlWorker?.stop();
       await dispatcher.stop();
       await logListener.stop();
+      artifacts.store.close?.();
       await pool.end();
     },
   };

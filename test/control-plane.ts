@@ -3,6 +3,7 @@
 // and the API made by the same factories as server.ts.
 import type { Client } from '@temporalio/client';
 import type { AiSettings } from '../ai/model-provider.js';
+import type { ArtifactSettings } from '../artifacts/artifact-settings.js';
 import type { RunServiceHooks } from '../runs/run-starts.js';
 import { buildApi } from '../api/app.js';
 import { createControlPlane, type ControlPlaneConfig } from '../api/services.js';
@@ -43,10 +44,10 @@ export async function buildApiForTests(
   runbooksDir: string,
   taskQueue: string,
   temporal: Client,
-  options: { ai?: AiSettings; gitAllowFileUrls?: boolean; runHooks?: RunServiceHooks; controlWorker?: boolean; notifications?: NotificationTestOptions } = {},
+  options: { ai?: AiSettings; gitAllowFileUrls?: boolean; runHooks?: RunServiceHooks; controlWorker?: boolean; notifications?: NotificationTestOptions; artifacts?: ArtifactSettings } = {},
 ) {
   const env = loadEnv();
-  const { ai, gitAllowFileUrls = env.gitAllowFileUrls, runHooks, controlWorker } = options;
+  const { ai, gitAllowFileUrls = env.gitAllowFileUrls, runHooks, controlWorker, artifacts = env.artifacts } = options;
   const services = await createControlPlane(
     {
       dataDir: env.dataDir,
@@ -58,6 +59,7 @@ export async function buildApiForTests(
       apiTokenMaxTtlMs: env.apiTokenMaxTtlMs,
       searchPath: env.searchPath,
       gitAllowFileUrls,
+      artifacts,
       ...(ai ? { ai } : {}),
       ...(runHooks ? { runHooks } : {}),
       ...(controlWorker === false ? { controlWorker } : {}),
