@@ -18,10 +18,7 @@ export type PublishedArtifact = z.infer<typeof publishedArtifactSchema>;
 /** The `artifacts:` argument: paths (or `*` globs in file names) relative to the step's working directory. */
 export const artifactRequestsArgument = z
   .array(
-    z.union([
-      z.string().min(1).max(1024),
-      z.object({ path: z.string().min(1).max(1024), name: z.string().min(1).max(255).optional(), contentType: z.string().min(3).max(255).optional() }).strict(),
-    ]),
+    z.union([z.string().min(1).max(1024), z.object({ path: z.string().min(1).max(1024), name: z.string().min(1).max(255).optional(), contentType: z.string().min(3).max(255).optional() }).strict()]),
   )
   .max(100)
   .describe('Files to publish as artifacts once the command exits: paths relative to the working directory (a * or ? in the file name matches several), or {path, name, contentType}');

@@ -67,10 +67,13 @@ export class ArtifactRecords {
   constructor(private readonly pool: pg.Pool) {}
 
   async find(origin: ArtifactOrigin, name: string): Promise<RunArtifact | undefined> {
-    const { rows } = await this.pool.query<Row>(
-      `SELECT ${COLUMNS} FROM run_artifacts WHERE run_id = $1 AND execution_id = $2 AND step_id = $3 AND attempt = $4 AND name = $5`,
-      [origin.runId, origin.executionId, origin.stepId, origin.attempt, name],
-    );
+    const { rows } = await this.pool.query<Row>(`SELECT ${COLUMNS} FROM run_artifacts WHERE run_id = $1 AND execution_id = $2 AND step_id = $3 AND attempt = $4 AND name = $5`, [
+      origin.runId,
+      origin.executionId,
+      origin.stepId,
+      origin.attempt,
+      name,
+    ]);
     return rows[0] ? fromRow(rows[0]) : undefined;
   }
 

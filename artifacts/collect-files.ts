@@ -47,7 +47,10 @@ export function guessContentType(name: string): string {
 const GLOB = /[*?]/;
 
 function globPattern(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  const escaped = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
   return new RegExp(`^${escaped}$`);
 }
 
@@ -71,7 +74,10 @@ async function candidatesOf(root: string, relative: string): Promise<string[]> {
   const folder = path.dirname(relative);
   const pattern = globPattern(path.basename(relative));
   const entries = await readdir(path.join(root, folder)).catch(() => [] as string[]);
-  return entries.filter((entry) => pattern.test(entry)).sort().map((entry) => path.join(folder, entry));
+  return entries
+    .filter((entry) => pattern.test(entry))
+    .sort()
+    .map((entry) => path.join(folder, entry));
 }
 
 /** Opens one file of the working directory, or refuses it (outside, a symlink out, not a regular file). */

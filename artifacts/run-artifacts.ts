@@ -35,7 +35,6 @@ const CONTENT_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-
 const PROGRESS_EVERY = 1024 * 1024;
 
 export function checkArtifactName(name: string): string {
-  // eslint-disable-next-line no-control-regex
   if (name.length === 0 || name.length > 255 || /[\u0000-\u001f\u007f]/.test(name)) {
     throw new ArtifactRejectedError(`artifact name ${JSON.stringify(name.slice(0, 80))} must be 1 to 255 characters without control characters`);
   }

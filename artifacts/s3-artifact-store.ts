@@ -50,9 +50,7 @@ export class S3ArtifactStore implements ArtifactStore {
   async *list(): AsyncIterable<StoredObject> {
     let token: string | undefined;
     do {
-      const page = await this.send('listing artifacts', () =>
-        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, ...(token ? { ContinuationToken: token } : {}) })),
-      );
+      const page = await this.send('listing artifacts', () => this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, ...(token ? { ContinuationToken: token } : {}) })));
       for (const object of page.Contents ?? []) {
         if (object.Key) yield { key: object.Key.slice(this.prefix.length), modifiedAt: object.LastModified ?? new Date(0) };
       }

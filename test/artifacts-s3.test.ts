@@ -62,7 +62,10 @@ async function bucketKeys(): Promise<string[]> {
 describe('artifacts in an S3-compatible bucket', () => {
   it('stores a step’s file in the bucket under its id, serves it back with its sha256 to the run’s environment only, and retention’s hook removes it', async () => {
     const { id } = await api.services.runs.startRun({ runbook: 'package-build', inputs: {}, environment: 'dev', startedBy: OPERATOR.email });
-    await api.temporal.workflow.getHandle(id).result().catch(() => undefined);
+    await api.temporal.workflow
+      .getHandle(id)
+      .result()
+      .catch(() => undefined);
     const run = await api.services.runs.showRun(id);
     expect(run.status, run.error).toBe('COMPLETED');
 
@@ -71,7 +74,11 @@ describe('artifacts in an S3-compatible bucket', () => {
     expect(await bucketKeys()).toContain(`jarvis-artifacts/${artifact!.id}`);
     // What the bucket holds is what was hashed.
     const object = await s3.client.send(new GetObjectCommand({ Bucket: s3.settings.bucket, Key: `jarvis-artifacts/${artifact!.id}` }));
-    expect(createHash('sha256').update(Buffer.from(await object.Body!.transformToByteArray())).digest('hex')).toBe(artifact!.sha256);
+    expect(
+      createHash('sha256')
+        .update(Buffer.from(await object.Body!.transformToByteArray()))
+        .digest('hex'),
+    ).toBe(artifact!.sha256);
 
     const download = await get(`/runs/${encodeURIComponent(id)}/artifacts/${artifact!.id}`, OPERATOR);
     expect(download.statusCode).toBe(200);
@@ -94,7 +101,9 @@ describe('artifacts in an S3-compatible bucket', () => {
       const origin = { runId: `denied@dev.${randomBytes(4).toString('hex')}`, executionId: 'e1', environment: 'dev', stepId: 'build', attempt: 1 };
       const error = await artifacts.publish(origin, { name: 'x.txt', contentType: 'text/plain', size: 5, open: () => Readable.from([Buffer.from('hello')]) }).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(ArtifactStoreError);
-      expect((error as Error).message).toMatch(/S3 refused storing an artifact in bucket artifacts-[0-9a-f]+: SignatureDoesNotMatch \(HTTP 403\) — check JARVIS_ARTIFACTS_S3_ACCESS_KEY_ID and JARVIS_ARTIFACTS_S3_SECRET_ACCESS_KEY/);
+      expect((error as Error).message).toMatch(
+        /S3 refused storing an artifact in bucket artifacts-[0-9a-f]+: SignatureDoesNotMatch \(HTTP 403\) — check JARVIS_ARTIFACTS_S3_ACCESS_KEY_ID and JARVIS_ARTIFACTS_S3_SECRET_ACCESS_KEY/,
+      );
       expect((error as Error).message).not.toContain(wrongSecret);
       // Nothing recorded, nothing stored.
       expect(await artifacts.list(origin.runId)).toEqual([]);

@@ -50,7 +50,7 @@ beforeAll(async () => {
   target = await createServerDatabase();
   const owner = new pg.Client({ connectionString: target.url });
   await owner.connect();
-  await owner.query("CREATE TABLE invoices (id int PRIMARY KEY, total numeric); INSERT INTO invoices SELECT n, n * 1.5 FROM generate_series(1, 200) AS n");
+  await owner.query('CREATE TABLE invoices (id int PRIMARY KEY, total numeric); INSERT INTO invoices SELECT n, n * 1.5 FROM generate_series(1, 200) AS n');
   await owner.end();
   api = await startApiForTests(
     writeManifests({
@@ -82,7 +82,10 @@ afterAll(async () => {
 
 async function runToEnd(runbook: string, inputs: Record<string, unknown> = {}) {
   const { id } = await api.services.runs.startRun({ runbook, inputs, environment: 'dev', startedBy: OPERATOR.email });
-  await api.temporal.workflow.getHandle(id).result().catch(() => undefined);
+  await api.temporal.workflow
+    .getHandle(id)
+    .result()
+    .catch(() => undefined);
   return api.services.runs.showRun(id);
 }
 

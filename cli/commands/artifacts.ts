@@ -63,7 +63,7 @@ export function registerArtifactCommands(run: Command, context: CliContext): voi
     .command('artifact')
     .description('work with one artifact of a run')
     .command('download')
-    .description("download an artifact and check its SHA-256 against the one the run recorded")
+    .description('download an artifact and check its SHA-256 against the one the run recorded')
     .argument('<id>', 'the run')
     .argument('<artifact>', 'the artifact: its id, or its name')
     .option('-o, --out <file>', 'where to write it (default: its name, in the current folder)')
