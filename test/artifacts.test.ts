@@ -55,6 +55,7 @@ beforeAll(async () => {
   api = await startApiForTests(
     writeManifests({
       'postgres-backup': readFileSync(path.join(PROJECT_ROOT, 'runbooks', 'postgres-backup.yaml'), 'utf8'),
+      'ansible-ping': readFileSync(path.join(PROJECT_ROOT, 'runbooks', 'ansible-ping.yaml'), 'utf8'),
       'build-report': shellRunbook('build-report', 'printf "total: 42\\n" > report.txt; mkdir -p logs; echo one > logs/a.log; echo two > logs/b.log', ['report.txt', { path: 'logs/*.log' }]),
       'escape-dotdot': shellRunbook('escape-dotdot', 'echo hi > here.txt', ['here.txt', '../escaped.txt']),
       'escape-symlink': shellRunbook('escape-symlink', 'ln -s /etc/passwd users.txt', ['users.txt']),
@@ -140,6 +141,17 @@ describe('artifacts of a postgres-backup run', () => {
     const audited = await api.prisma.auditEntry.findMany({ where: { action: 'run.artifact.download', targetId: run.id } });
     expect(audited.map((entry) => entry.actorEmail)).toContain(VIEWER.email);
   }, 180_000);
+});
+
+describe('artifacts of ansible.playbook', () => {
+  it('publish the PLAY RECAP as JSON', async () => {
+    const run = await runToEnd('ansible-ping', { greeting: 'recap please' });
+    expect(run.status, run.error).toBe('COMPLETED');
+    const [recap] = (await get(`/runs/${encodeURIComponent(run.id)}/artifacts`, VIEWER)).json() as Listed[];
+    expect(recap).toMatchObject({ name: 'ansible-recap.json', contentType: 'application/json', stepId: 'ping' });
+    const download = await get(`/runs/${encodeURIComponent(run.id)}/artifacts/${recap!.id}`, VIEWER);
+    expect(download.json()).toMatchObject({ playbook: 'ping.yml', exitCode: 0, recap: { localhost: { ok: 2, failed: 0, unreachable: 0 } } });
+  }, 120_000);
 });
 
 describe('artifacts of shell.run', () => {
