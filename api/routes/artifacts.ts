@@ -31,10 +31,11 @@ function shown(artifact: RunArtifact) {
 }
 
 export const artifactRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; artifacts: RunArtifacts; audit: AuditService }> = async (app, { runs, artifacts, audit }) => {
-  /** As reading the run: a role in its environment (404 for a run that does not exist). */
-  async function authorizeRead(request: FastifyRequest, id: string): Promise<void> {
+  /** As reading the run: a role in its environment (404 for a run that does not exist); the environment authorized. */
+  async function authorizeRead(request: FastifyRequest, id: string): Promise<string> {
     const location = await runs.locateRun(id);
     requirePermission(request, 'read', location.environment);
+    return location.environment;
   }
 
   app.get(
@@ -48,8 +49,9 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; artif
       },
     },
     async (request) => {
-      await authorizeRead(request, request.params.id);
-      return (await artifacts.list(request.params.id)).map(shown);
+      const environment = await authorizeRead(request, request.params.id);
+      // Only what was published in the environment authorized, whatever another execution under the same id did.
+      return (await artifacts.list(request.params.id)).filter((artifact) => artifact.environment === environment).map(shown);
     },
   );
 
@@ -65,9 +67,9 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; artif
     },
     async (request, reply) => {
       const { id, artifactId } = request.params;
-      await authorizeRead(request, id);
+      const environment = await authorizeRead(request, id);
       const artifact = await artifacts.get(id, artifactId);
-      if (!artifact) throw new JarvisProblem(`run ${id} has no artifact ${artifactId}`, 'not-found');
+      if (!artifact || artifact.environment !== environment) throw new JarvisProblem(`run ${id} has no artifact ${artifactId}`, 'not-found');
       const body = await artifacts.open(artifact);
       // Who took a copy of what (a dump holds a database): reads of artifacts are audited too.
       const principal = principalOf(request);
