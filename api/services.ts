@@ -175,6 +175,11 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
     .reconcile()
     .then((recreated) => recreated.length > 0 && console.log(`created the Temporal Schedules of ${recreated.join(', ')} again`))
     .catch((error: unknown) => console.error('could not reconcile schedules with Temporal', error));
+  // Objects a crashed worker stored without recording them (older than a day) are removed once per start.
+  const artifactsSwept = artifacts
+    .sweepOrphans()
+    .then((removed) => removed > 0 && console.log(`removed ${removed} artifact object(s) that no run recorded`))
+    .catch((error: unknown) => console.error('could not sweep unrecorded artifact objects:', error instanceof Error ? error.message : error));
   const runbooksIngested = aiService.ingestRunbooks().catch((error: unknown) => console.error('could not ingest runbook descriptions into the knowledge base', error));
   // Last: nothing above can fail after it started (its LISTEN connection and poll would be left running).
   await dispatcher.start();
@@ -222,6 +227,7 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
     async close() {
       await runbooksIngested;
       await schedulesReconciled;
+      await artifactsSwept;
       await controlWorker?.stop();
       await dispatcher.stop();
       await logListener.stop();
