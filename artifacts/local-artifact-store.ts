@@ -1,8 +1,9 @@
 // Artifacts on the local disk, under <data dir>/artifacts: each object is
 // written to a partial file and renamed into place once complete, so a crash
-// never leaves a half-written object under its key.
+// never leaves a half-written object under its key. A worker running as root
+// gives what it writes to the owner of the artifacts folder (the API's user).
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { chown, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -28,10 +29,19 @@ export class LocalArtifactStore implements ArtifactStore {
       await pipeline(body, createWriteStream(partial, { flags: 'wx', mode: 0o600 }), ...(signal ? [{ signal }] : []));
       const written = (await stat(partial)).size;
       if (written !== size) throw new ArtifactStoreError(`stored ${written} bytes of an artifact of ${size}`);
+      await this.giveToOwner([path.join(this.directory, 'objects'), path.dirname(file), partial]);
       await rename(partial, file);
     } finally {
       await rm(partial, { force: true });
     }
+  }
+
+  /** As root, hands what the store made to the owner of its folder, so the API (another user) reads it. */
+  private async giveToOwner(paths: string[]): Promise<void> {
+    if (process.getuid?.() !== 0) return;
+    const owner = await stat(this.directory);
+    if (owner.uid === 0) return;
+    for (const entry of paths) await chown(entry, owner.uid, owner.gid);
   }
 
   async get(key: string): Promise<Readable> {

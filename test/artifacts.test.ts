@@ -5,7 +5,8 @@
 // symlinks leading out of it, and files over the limits; a step's name for a
 // file is metadata, never a path.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chownSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { Readable } from 'node:stream';
 import path from 'node:path';
@@ -233,6 +234,42 @@ describe('the artifact service', () => {
     // A reset run (another execution) publishes its own.
     const reset = await artifacts.publish({ ...origin, executionId: 'exec-2' }, source('hello'));
     expect(reset.id).not.toBe(first.id);
+  });
+
+  it('records nothing, and keeps no object, when the bytes stop coming mid-upload', async () => {
+    const runId = `broken@dev.${randomBytes(4).toString('hex')}`;
+    const failing = {
+      name: 'half.bin',
+      contentType: 'application/octet-stream',
+      size: 2 * 65_536,
+      open: () =>
+        Readable.from(
+          (async function* () {
+            yield Buffer.alloc(65_536);
+            throw new Error('the disk went away');
+          })(),
+        ),
+    };
+    const objects = () =>
+      readdirSync(folder, { recursive: true, encoding: 'utf8' })
+        .filter((entry) => statSync(path.join(folder, entry)).isFile())
+        .sort();
+    const before = objects();
+    await expect(artifacts.publish({ ...origin, runId }, failing)).rejects.toThrow('the disk went away');
+    expect(await artifacts.list(runId)).toEqual([]);
+    // Neither a whole object nor a partial one is left behind.
+    expect(objects()).toEqual(before);
+  });
+
+  it('gives what a root worker stores to the owner of the artifacts folder, so the API’s user can read it', async () => {
+    if (process.getuid?.() !== 0) return;
+    const owned = mkdtempSync(path.join(os.tmpdir(), 'jarvis-artifact-owner-'));
+    const nobody = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim());
+    chownSync(owned, nobody, nobody);
+    const store = new LocalArtifactStore(owned);
+    const published = await new RunArtifacts(pool, store, settings.limits).publish({ ...origin, runId: `owned@dev.${randomBytes(4).toString('hex')}` }, source('for the api'));
+    expect(statSync(path.join(owned, 'objects', published.id.slice(0, 2), published.id)).uid).toBe(nobody);
+    expect(statSync(path.join(owned, 'objects')).uid).toBe(nobody);
   });
 
   it('deletes a run’s artifacts, objects and rows, and deleting again is harmless', async () => {
