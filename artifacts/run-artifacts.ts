@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { ArtifactLimits } from './artifact-settings.js';
 import { ArtifactRecords, type ArtifactOrigin, type RunArtifact } from './artifact-records.js';
-import { isArtifactKey, type ArtifactStore } from './artifact-store.js';
+import { ArtifactStoreError, isArtifactKey, type ArtifactStore } from './artifact-store.js';
 
 export type { ArtifactOrigin, RunArtifact } from './artifact-records.js';
 
@@ -156,7 +156,7 @@ export class RunArtifacts {
   /** The artifact's bytes; from the store it was written to. */
   open(artifact: RunArtifact): Promise<Readable> {
     if (artifact.backend !== this.store.backend) {
-      throw new Error(`artifact ${artifact.id} is in the ${artifact.backend} store; this installation now uses ${this.store.backend}`);
+      throw new ArtifactStoreError(`artifact ${artifact.id} is in the ${artifact.backend} store; this installation now uses ${this.store.backend}`);
     }
     return this.store.get(artifact.storageKey);
   }

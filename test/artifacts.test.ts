@@ -6,7 +6,7 @@
 // file is metadata, never a path.
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chownSync, mkdtempSync, rmSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { Readable } from 'node:stream';
 import path from 'node:path';
@@ -166,6 +166,13 @@ describe('artifacts of shell.run', () => {
     const download = await get(`/runs/${encodeURIComponent(run.id)}/artifacts/${report.id}`, VIEWER);
     expect(download.body).toBe('total: 42\n');
     expect(report.sha256).toBe(sha256(Buffer.from('total: 42\n')));
+
+    // An object removed behind Jarvis's back: the download says so instead of failing obscurely.
+    const lost = artifacts.find((artifact) => artifact.name === 'logs/a.log')!;
+    rmSync(path.join(artifactsDir, 'objects', lost.id.slice(0, 2), lost.id));
+    const broken = await get(`/runs/${encodeURIComponent(run.id)}/artifacts/${lost.id}`, VIEWER);
+    expect(broken.statusCode).toBe(502);
+    expect(broken.json().detail).toContain('artifact logs/a.log cannot be read from its store');
   }, 120_000);
 
   it('refuses a path leading out of the working directory, and publishes nothing of the step', async () => {

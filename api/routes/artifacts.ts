@@ -4,6 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
+import { ArtifactStoreError } from '../../artifacts/artifact-store.js';
 import type { RunArtifact, RunArtifacts } from '../../artifacts/run-artifacts.js';
 import { safeFileName } from '../../artifacts/safe-file-name.js';
 import { JarvisProblem } from '../../manifest/errors.js';
@@ -70,7 +71,11 @@ export const artifactRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; artif
       const environment = await authorizeRead(request, id);
       const artifact = await artifacts.get(id, artifactId);
       if (!artifact || artifact.environment !== environment) throw new JarvisProblem(`run ${id} has no artifact ${artifactId}`, 'not-found');
-      const body = await artifacts.open(artifact);
+      const body = await artifacts.open(artifact).catch((error: unknown) => {
+        // The row stands but its bytes cannot be read (the store is down, or the object was removed by hand).
+        if (error instanceof ArtifactStoreError) throw new JarvisProblem(`artifact ${artifact.name} cannot be read from its store: ${error.message}`, 'unavailable');
+        throw error;
+      });
       // Who took a copy of what (a dump holds a database): reads of artifacts are audited too.
       const principal = principalOf(request);
       await audit.record({
