@@ -81,7 +81,7 @@ async function candidatesOf(root: string, relative: string): Promise<string[]> {
 }
 
 /** Opens one file of the working directory, or refuses it (outside, a symlink out, not a regular file). */
-async function openInside(root: string, relative: string, shownAs: string): Promise<FileHandle> {
+async function openInside(root: string, relative: string, shownAs: string): Promise<{ handle: FileHandle; size: number }> {
   let real: string;
   try {
     real = await realpath(path.join(root, relative));
@@ -96,8 +96,9 @@ async function openInside(root: string, relative: string, shownAs: string): Prom
     // What was opened, as the kernel names it: a folder swapped for a symlink meanwhile shows here.
     const opened = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => real);
     if (!isInside(root, opened)) throw new ArtifactRejectedError(`artifact ${shownAs} resolves outside the step's working directory: refused`);
-    if (!(await handle.stat()).isFile()) throw new ArtifactRejectedError(`artifact ${shownAs} is not a regular file`);
-    return handle;
+    const stats = await handle.stat();
+    if (!stats.isFile()) throw new ArtifactRejectedError(`artifact ${shownAs} is not a regular file`);
+    return { handle, size: stats.size };
   } catch (error) {
     await handle.close();
     throw error;
@@ -118,9 +119,7 @@ export async function collectArtifactFiles(workDir: string, requests: ArtifactRe
         const name = checkArtifactName(request.name ?? candidate);
         if (collected.some((file) => file.name === name)) throw new ArtifactRejectedError(`two artifacts of the step are named ${name}`);
         const contentType = checkContentType(request.contentType ?? guessContentType(name));
-        const handle = await openInside(root, candidate, candidate);
-        collected.push({ name, contentType, size: 0, handle });
-        collected.at(-1)!.size = (await handle.stat()).size;
+        collected.push({ name, contentType, ...(await openInside(root, candidate, candidate)) });
       }
     }
     return collected;
