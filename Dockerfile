@@ -39,7 +39,7 @@ COPY --from=web /app/web/build ./web/build
 # processes as `jarvis-action`, which can read neither the secret key nor the worker (see README, Security model).
 RUN useradd --system --home /var/lib/jarvis jarvis \
  && useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin jarvis-action \
- && mkdir -p /var/lib/jarvis && chown jarvis /var/lib/jarvis && chmod 0700 /var/lib/jarvis
+ && mkdir -p /var/lib/jarvis/artifacts && chown jarvis /var/lib/jarvis /var/lib/jarvis/artifacts && chmod 0700 /var/lib/jarvis /var/lib/jarvis/artifacts
 USER jarvis
 EXPOSE 3001 3000
 CMD ["npx", "tsx", "api/server.ts"]

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ActionDescription } from '../manifest/action-catalog.js';
 import { parseDuration, DURATION_HINT } from '../manifest/duration.js';
 import type { NodeStore } from '../infra/node-store.js';
+import type { RunArtifacts } from '../artifacts/run-artifacts.js';
 import type { ConnectionResolver } from '../security/connection-resolver.js';
 import type { EgressAllowlistSource } from './http/egress-policy.js';
 import type { ActionProcessPolicy } from './shell/action-sandbox.js';
@@ -50,6 +51,8 @@ export interface LineSink {
 export interface ActionContext {
   step: StepContext;
   attempt: number;
+  /** The Temporal execution (run id) of the step's workflow: a reset run publishes its artifacts apart. */
+  executionId: string;
   signal: AbortSignal;
   /** How the action's processes are started: which user, which PATH. */
   processes: ActionProcessPolicy;
@@ -71,6 +74,8 @@ export interface ActionDependencies {
   processes?: ActionProcessPolicy;
   /** Which non-public addresses http and notify actions may reach, per environment (absent: public ones only). */
   egress?: EgressAllowlistSource;
+  /** Where steps publish files (absent on a worker without a database, and on agents). */
+  artifacts?: RunArtifacts;
 }
 
 /** An action's description, which manifests compile against, and how it is performed. */

@@ -71,6 +71,7 @@ function toActivity(action: ActionDefinition, deps: ActionDependencies): ActionA
     const context: ActionContext = {
       step,
       attempt,
+      executionId: activity.info.workflowExecution?.runId ?? '',
       signal: activity.cancellationSignal,
       processes: deps.processes ?? DEFAULT_PROCESS_POLICY,
       log: (stream, text) => deps.lineSink.write(step, attempt, { stream, text, at: new Date().toISOString() }),

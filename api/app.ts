@@ -43,6 +43,8 @@ import { scheduleRoutes } from './routes/schedules.js';
 import type { ScheduleService } from '../schedules/schedule-service.js';
 import { reportRoutes } from './routes/reports.js';
 import { runRoutes } from './routes/runs.js';
+import { artifactRoutes } from './routes/artifacts.js';
+import type { RunArtifacts } from '../artifacts/run-artifacts.js';
 import { triggerRoutes } from './routes/triggers.js';
 import { ProblemSchema } from './schemas.js';
 import { installValidators } from './validation.js';
@@ -104,6 +106,8 @@ export interface ApiDependencies {
   reports: RunReportService;
   /** Where other parts report events to notify (schedule.fire-refused, trigger.refused). */
   notificationEvents: NotificationEvents;
+  /** Files steps published: listed and downloaded from runs. */
+  artifacts: RunArtifacts;
 }
 
 export interface ApiSettings {
@@ -192,6 +196,7 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
   await app.register(authRoutes, { auth: deps.auth, users: deps.users, secureCookies: settings.secureCookies, loginAttemptsPerMinute: settings.loginAttemptsPerMinute ?? 10 });
   await app.register(runbookRoutes, { catalog: deps.catalog, runs: deps.runs, idempotencyKeys: deps.idempotencyKeys, versions: deps.runbookVersions });
   await app.register(runRoutes, { runs: deps.runs, bulk: new BulkRunService(deps.runs, deps.audit) });
+  await app.register(artifactRoutes, { runs: deps.runs, artifacts: deps.artifacts, audit: deps.audit });
   await app.register(reportRoutes, { reports: deps.reports });
   await app.register(scheduleRoutes, { schedules: deps.schedules });
   await app.register(adminRoutes, { environments: deps.environments, users: deps.users, auth: deps.auth });

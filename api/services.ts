@@ -56,9 +56,10 @@ import { NotificationEvents } from '../notifications/notification-events.js';
 import type { NewNotificationEvent } from '../notifications/events.js';
 import { NotificationStore } from '../notifications/notification-store.js';
 import { RunProjectionRepair, type RepairOptions } from '../runs/run-projection-repair.js';
+import { defaultArtifactSettings, openRunArtifacts } from '../artifacts/open-artifact-store.js';
 
 export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runbooksDir' | 'taskQueue' | 'accessTokenTtlMs' | 'refreshTokenTtlMs' | 'apiTokenMaxTtlMs'> &
-  Partial<Pick<JarvisEnv, 'agentTemporalAddress' | 'enrollmentTokenTtlMs' | 'gitAllowFileUrls' | 'searchPath' | 'temporalTls' | 'approvalDeadlineWindowMs'>> & {
+  Partial<Pick<JarvisEnv, 'agentTemporalAddress' | 'enrollmentTokenTtlMs' | 'gitAllowFileUrls' | 'searchPath' | 'temporalTls' | 'approvalDeadlineWindowMs' | 'artifacts'>> & {
     /** The notification dispatcher's slow poll (it is woken by NOTIFY too). */
     notificationPollMs?: number;
     /** Crash points of the notification dispatcher, for tests. */
@@ -106,6 +107,8 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
   const logListener = new RunLogListener(database.url);
   await logListener.start();
   const runSummaries = new RunSummaryStore(pool);
+  // The same store as the workers': what a step published is read from where it was written.
+  const artifacts = openRunArtifacts(pool, config.artifacts ?? defaultArtifactSettings(config.dataDir));
   const runs = new RunService(temporal, catalog, config.taskQueue, new RunAuthority(secret.derive(RUN_AUTHORITY_PURPOSE)), runSummaries, config.runHooks);
   const notificationStore = new NotificationStore(pool);
   const dispatcher = new NotificationDispatcher(pool, database.url, temporal, notificationStore, runSummaries, {
@@ -175,6 +178,11 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
     .reconcile()
     .then((recreated) => recreated.length > 0 && console.log(`created the Temporal Schedules of ${recreated.join(', ')} again`))
     .catch((error: unknown) => console.error('could not reconcile schedules with Temporal', error));
+  // Objects a crashed worker stored without recording them (older than a day) are removed once per start.
+  const artifactsSwept = artifacts
+    .sweepOrphans()
+    .then((removed) => removed > 0 && console.log(`removed ${removed} artifact object(s) that no run recorded`))
+    .catch((error: unknown) => console.error('could not sweep unrecorded artifact objects:', error instanceof Error ? error.message : error));
   const runbooksIngested = aiService.ingestRunbooks().catch((error: unknown) => console.error('could not ingest runbook descriptions into the knowledge base', error));
   // Runs are listed from the projection: rows a run could not write itself are rebuilt from Temporal.
   const projectionRepair = new RunProjectionRepair(temporal, pool, runs, config.taskQueue, config.projectionRepair);
@@ -210,6 +218,7 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
     notifications: new NotificationService(pool, notificationStore, dispatcher),
     notificationEvents,
     reports: new RunReportService(pool),
+    artifacts,
     agents: {
       // Agents are told the address they can reach, which may differ from the one the API uses.
       temporalAddress: config.agentTemporalAddress ?? (temporal.connection as Connection).options.address,
@@ -224,10 +233,12 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
     async close() {
       await runbooksIngested;
       await schedulesReconciled;
+      await artifactsSwept;
       await controlWorker?.stop();
       await projectionRepair.stop();
       await dispatcher.stop();
       await logListener.stop();
+      artifacts.store.close?.();
       await pool.end();
     },
   };

@@ -43,6 +43,13 @@ export class ApiClient {
     return Buffer.from(await (await this.respond(method, path)).arrayBuffer());
   }
 
+  /** One GET whose answer is streamed (an artifact): the body and its headers. */
+  async stream(path: string): Promise<{ body: ReadableStream<Uint8Array>; headers: Headers }> {
+    const response = await this.respond('GET', path);
+    if (!response.body) throw new JarvisProblem(`the API answered ${path} without a body`, 'unavailable');
+    return { body: response.body, headers: response.headers };
+  }
+
   private async request(method: string, path: string, body?: unknown): Promise<string> {
     return (await this.respond(method, path, body)).text();
   }

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parseDuration } from '../manifest/duration.js';
 import { parseTrustedProxies } from '../security/trusted-proxies.js';
+import type { ArtifactSettings } from '../artifacts/artifact-settings.js';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -16,6 +17,18 @@ const duration = (fallback: string) =>
       const ms = parseDuration(value);
       if (ms === undefined) context.addIssue({ code: 'custom', message: `"${value}" is not a duration (use 30s, 5m, ...)` });
       return ms ?? 0;
+    });
+
+const BYTE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+const byteSize = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, context) => {
+      const match = /^(\d+)\s*([kmg]?)b?$/i.exec(value.trim());
+      if (!match) context.addIssue({ code: 'custom', message: `"${value}" is not a size (use 500m, 2g, or bytes)` });
+      return match ? Number(match[1]) * BYTE_UNITS[match[2]!.toLowerCase()]! : 0;
     });
 
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65_535).default(fallback);
@@ -113,6 +126,16 @@ const envSchema = z.object({
   JARVIS_AGENT_DOCKER_SOCKET: z.string().min(1).default('/var/run/docker.sock').describe("The agent: the node's Docker socket for profile and container actions."),
   JARVIS_TEST_DOCKER_SOCKET: z.string().default('/run/jarvis-docker.sock').describe('The Docker engine the test suite uses (.ci/start-docker.sh starts it).'),
   JARVIS_TEST_DATABASE_URL: z.string().default('postgresql://postgres@127.0.0.1:5432/test').describe('The PostgreSQL the test suite backs up.'),
+  JARVIS_ARTIFACTS_BACKEND: z.enum(['local', 's3'], 'local or s3').default('local').describe('Where run artifacts are stored: under the data directory, or an S3-compatible bucket.'),
+  JARVIS_ARTIFACTS_MAX_FILE_SIZE: byteSize('1g').describe('The largest one artifact may be (bytes, or with k, m, g).'),
+  JARVIS_ARTIFACTS_MAX_STEP_SIZE: byteSize('2g').describe('The most one step may publish in all (bytes, or with k, m, g).'),
+  JARVIS_ARTIFACTS_S3_ENDPOINT: z.url().optional().describe('An S3-compatible endpoint (AWS S3 itself when absent).'),
+  JARVIS_ARTIFACTS_S3_REGION: z.string().min(1).default('us-east-1'),
+  JARVIS_ARTIFACTS_S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name').optional(),
+  JARVIS_ARTIFACTS_S3_PREFIX: z.string().regex(/^([A-Za-z0-9._-]+\/)*$/, 'empty or folder names each ending with /').default('jarvis-artifacts/'),
+  JARVIS_ARTIFACTS_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  JARVIS_ARTIFACTS_S3_SECRET_ACCESS_KEY: z.string().min(1).optional().describe('Never logged or shown in errors.'),
+  JARVIS_ARTIFACTS_S3_FORCE_PATH_STYLE: z.enum(['true', 'false'], 'true or false').default('false').transform((value) => value === 'true'),
   HOME: z.string().optional(),
   PATH: z.string().default('/usr/local/bin:/usr/bin:/bin'),
 });
@@ -135,6 +158,9 @@ export function parseEnv(source: Record<string, string | undefined>) {
   }
   const temporalTlsWanted = env.TEMPORAL_TLS === 'true' || Boolean(env.TEMPORAL_TLS_CA_FILE || env.TEMPORAL_TLS_CERT_FILE || env.TEMPORAL_TLS_SERVER_NAME);
   const dataDir = path.resolve(env.JARVIS_DATA_DIR);
+  if (env.JARVIS_ARTIFACTS_BACKEND === 's3' && !(env.JARVIS_ARTIFACTS_S3_BUCKET && env.JARVIS_ARTIFACTS_S3_ACCESS_KEY_ID && env.JARVIS_ARTIFACTS_S3_SECRET_ACCESS_KEY)) {
+    throw new ConfigError('Invalid configuration:\n  JARVIS_ARTIFACTS_BACKEND=s3 needs JARVIS_ARTIFACTS_S3_BUCKET, JARVIS_ARTIFACTS_S3_ACCESS_KEY_ID and JARVIS_ARTIFACTS_S3_SECRET_ACCESS_KEY');
+  }
   return {
     temporalAddress: env.TEMPORAL_ADDRESS,
     databaseUrl: env.DATABASE_URL,
@@ -194,8 +220,27 @@ export function parseEnv(source: Record<string, string | undefined>) {
     agentDockerSocket: env.JARVIS_AGENT_DOCKER_SOCKET,
     testDatabaseUrl: env.JARVIS_TEST_DATABASE_URL,
     testDockerSocket: env.JARVIS_TEST_DOCKER_SOCKET,
+    artifacts: artifactSettingsOf(env, dataDir),
     cacheBinDir: path.join(env.HOME ?? PROJECT_ROOT, '.cache', 'jarvis', 'bin'),
     searchPath: env.PATH,
+  };
+}
+
+function artifactSettingsOf(env: z.output<typeof envSchema>, dataDir: string): ArtifactSettings {
+  const limits = { maxFileBytes: env.JARVIS_ARTIFACTS_MAX_FILE_SIZE, maxStepBytes: env.JARVIS_ARTIFACTS_MAX_STEP_SIZE };
+  if (env.JARVIS_ARTIFACTS_BACKEND === 'local') return { backend: 'local', directory: path.join(dataDir, 'artifacts'), limits };
+  return {
+    backend: 's3',
+    limits,
+    s3: {
+      ...(env.JARVIS_ARTIFACTS_S3_ENDPOINT ? { endpoint: env.JARVIS_ARTIFACTS_S3_ENDPOINT } : {}),
+      region: env.JARVIS_ARTIFACTS_S3_REGION,
+      bucket: env.JARVIS_ARTIFACTS_S3_BUCKET!,
+      prefix: env.JARVIS_ARTIFACTS_S3_PREFIX,
+      accessKeyId: env.JARVIS_ARTIFACTS_S3_ACCESS_KEY_ID!,
+      secretAccessKey: env.JARVIS_ARTIFACTS_S3_SECRET_ACCESS_KEY!,
+      forcePathStyle: env.JARVIS_ARTIFACTS_S3_FORCE_PATH_STYLE,
+    },
   };
 }
 

@@ -25,6 +25,8 @@ import { PayloadKeyGenerations } from '../security/payload-key-generations.js';
 import type { KeyGenerationSource } from './payload-keys.js';
 import type { RefusalAudit } from '../runs/run-authorization-activities.js';
 import { NotificationStore } from '../notifications/notification-store.js';
+import { defaultArtifactSettings, openRunArtifacts } from '../artifacts/open-artifact-store.js';
+import type { RunArtifacts } from '../artifacts/run-artifacts.js';
 import type { NotificationDeliveryDependencies } from '../notifications/notification-activities.js';
 
 const DEFAULT_PUBLIC_WEB_URL = 'http://127.0.0.1:3000';
@@ -44,6 +46,8 @@ export interface WorkerStores {
   keyGenerations?: KeyGenerationSource;
   /** Notification deliveries: events, channels and the delivery log. */
   notifications?: Omit<NotificationDeliveryDependencies, 'egress'>;
+  /** Where steps publish artifacts (dumps, recaps, files of shell.run). */
+  artifacts?: RunArtifacts;
   close(): Promise<void>;
 }
 
@@ -58,17 +62,19 @@ export function workerStoreOptions(stores: Omit<WorkerStores, 'close'>) {
     ...(stores.egress ? { egress: stores.egress } : {}),
     ...(stores.audit ? { audit: stores.audit } : {}),
     ...(stores.notifications ? { notifications: stores.notifications } : {}),
+    ...(stores.artifacts ? { artifacts: stores.artifacts } : {}),
   };
 }
 
 /** `ai` picks the embedder; it must be the API's, or searches would not find what the worker ingested. */
-export function openWorkerStores(databaseUrl: string | undefined, keys: Pick<JarvisEnv, 'secretKey' | 'dataDir'> & Partial<Pick<JarvisEnv, 'publicWebUrl'>> & { ai?: AiSettings }): WorkerStores {
+export function openWorkerStores(databaseUrl: string | undefined, keys: Pick<JarvisEnv, 'secretKey' | 'dataDir'> & Partial<Pick<JarvisEnv, 'publicWebUrl' | 'artifacts'>> & { ai?: AiSettings }): WorkerStores {
   if (!databaseUrl) return { lineSink: createConsoleLineSink(), close: async () => {} };
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   pool.on('error', reportIdleConnectionError);
   const logs = new RunLogStore(pool);
   const lineSink = new DatabaseLineSink(logs);
   const embedder = createEmbedder(keys.ai ?? { timeoutMs: 60_000, maxRetries: 3 });
+  const artifacts = openRunArtifacts(pool, keys.artifacts ?? defaultArtifactSettings(keys.dataDir));
   const connections = new DatabaseConnectionResolver(pool, new CredentialsCipher([SecretKey.load(keys.secretKey, keys.dataDir).derive('credentials')]));
   return {
     lineSink,
@@ -79,10 +85,12 @@ export function openWorkerStores(databaseUrl: string | undefined, keys: Pick<Jar
     audit: new SqlAuditLog(pool),
     keyGenerations: new PayloadKeyGenerations(pool),
     connections,
+    artifacts,
     notifications: { store: new NotificationStore(pool), connections, publicWebUrl: keys.publicWebUrl ?? DEFAULT_PUBLIC_WEB_URL },
     async close() {
       // Lines the database still did not take are reported, not a reason to leave the pool open.
       await lineSink.flush().catch((error: unknown) => console.error('log lines left unstored at shutdown', error));
+      artifacts.store.close?.();
       await pool.end();
     },
   };

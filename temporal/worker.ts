@@ -10,6 +10,7 @@ import { ProcessLedger } from '../activities/shell/process-ledger.js';
 import { createKnowledgeActivities, type KnowledgeDependencies } from '../ai/knowledge-activities.js';
 import { createNodeHealthActivities } from '../activities/nodes/health-check-activities.js';
 import type { NodeStore } from '../infra/node-store.js';
+import type { RunArtifacts } from '../artifacts/run-artifacts.js';
 import { createRunSummaryActivities } from '../runs/run-summary-activity.js';
 import { createNotificationActivities, type NotificationDeliveryDependencies } from '../notifications/notification-activities.js';
 import { createRunAuthorizationActivities, type RefusalAudit } from '../runs/run-authorization-activities.js';
@@ -66,6 +67,8 @@ export interface RunbookWorkerOptions {
   audit?: RefusalAudit;
   /** What notification deliveries read and write (events, channels, the delivery log); none without a database. */
   notifications?: Omit<NotificationDeliveryDependencies, 'egress'>;
+  /** Where steps publish artifacts; none without a database. */
+  artifacts?: RunArtifacts;
   /** Benchmarks observe activities through interceptors. */
   interceptors?: WorkerInterceptors;
 }
@@ -80,6 +83,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions): Promis
       ...(options.connections ? { connections: options.connections } : {}),
       ...(options.nodes ? { nodes: options.nodes } : {}),
       ...(options.egress ? { egress: options.egress } : {}),
+      ...(options.artifacts ? { artifacts: options.artifacts } : {}),
     }),
     ...createRunSummaryActivities(options.runSummaries),
     ...createRunAuthorizationActivities(options.authority, options.audit),

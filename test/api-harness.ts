@@ -4,6 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { inject } from 'vitest';
 import type { AiSettings } from '../ai/model-provider.js';
 import type { Role } from '../manifest/types.js';
+import type { ArtifactSettings } from '../artifacts/artifact-settings.js';
 import { buildApiForTests, createMigratedDatabase, openEmbeddedDatabase, type NotificationTestOptions } from './control-plane.js';
 import { loadEnv } from '../config/env.js';
 import { openWorkerStores } from '../temporal/worker-stores.js';
@@ -19,16 +20,17 @@ export interface TestUser {
  * `ai`: the model API the API and its worker use (both embed the same way); offline without it.
  * `gitAllowFileUrls`: git connections may name local repositories (JARVIS_GIT_ALLOW_FILE_URLS), for local bare repositories standing in for GitHub.
  * `embedded`: the embedded default database (PGlite) instead of a PostgreSQL database.
+ * `artifacts`: where the worker and the API store artifacts (JARVIS_ARTIFACTS_* otherwise).
  */
 export async function startApiForTests(
   runbooksDir: string,
   users: TestUser[],
-  options: { ai?: AiSettings; gitAllowFileUrls?: boolean; embedded?: boolean; controlWorker?: boolean; notifications?: NotificationTestOptions } = {},
+  options: { ai?: AiSettings; gitAllowFileUrls?: boolean; embedded?: boolean; controlWorker?: boolean; notifications?: NotificationTestOptions; artifacts?: ArtifactSettings } = {},
 ) {
   const database = options.embedded ? await openEmbeddedDatabase() : await createMigratedDatabase();
   const prisma = database.prisma;
   const taskQueue = uniqueTaskQueue('api');
-  const stores = openWorkerStores(database.url, { ...loadEnv(), ...(options.ai ? { ai: options.ai } : {}) });
+  const stores = openWorkerStores(database.url, { ...loadEnv(), ...(options.ai ? { ai: options.ai } : {}), ...(options.artifacts ? { artifacts: options.artifacts } : {}) });
   const worker = await startWorker(taskQueue, undefined, stores);
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   const temporal = new Client({ connection, dataConverter: testDataConverter() });

@@ -4,6 +4,7 @@
 import type { Client } from '@temporalio/client';
 import type { AiSettings } from '../ai/model-provider.js';
 import type { RepairOptions } from '../runs/run-projection-repair.js';
+import type { ArtifactSettings } from '../artifacts/artifact-settings.js';
 import type { RunServiceHooks } from '../runs/run-starts.js';
 import { buildApi } from '../api/app.js';
 import { createControlPlane, type ControlPlaneConfig } from '../api/services.js';
@@ -44,10 +45,18 @@ export async function buildApiForTests(
   runbooksDir: string,
   taskQueue: string,
   temporal: Client,
-  options: { ai?: AiSettings; gitAllowFileUrls?: boolean; runHooks?: RunServiceHooks; controlWorker?: boolean; notifications?: NotificationTestOptions; projectionRepair?: RepairOptions } = {},
+  options: {
+    ai?: AiSettings;
+    gitAllowFileUrls?: boolean;
+    runHooks?: RunServiceHooks;
+    controlWorker?: boolean;
+    notifications?: NotificationTestOptions;
+    projectionRepair?: RepairOptions;
+    artifacts?: ArtifactSettings;
+  } = {},
 ) {
   const env = loadEnv();
-  const { ai, gitAllowFileUrls = env.gitAllowFileUrls, runHooks, controlWorker } = options;
+  const { ai, gitAllowFileUrls = env.gitAllowFileUrls, runHooks, controlWorker, artifacts = env.artifacts } = options;
   const services = await createControlPlane(
     {
       dataDir: env.dataDir,
@@ -59,6 +68,7 @@ export async function buildApiForTests(
       apiTokenMaxTtlMs: env.apiTokenMaxTtlMs,
       searchPath: env.searchPath,
       gitAllowFileUrls,
+      artifacts,
       ...(ai ? { ai } : {}),
       ...(runHooks ? { runHooks } : {}),
       ...(controlWorker === false ? { controlWorker } : {}),

@@ -205,6 +205,21 @@ const cases: Case[] = [
     bound: true,
   },
   {
+    route: 'GET /runs/:id/artifacts',
+    method: 'GET',
+    request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/artifacts` }),
+    who: { permission: 'read', where: 'own' },
+    bound: true,
+  },
+  {
+    // No such artifact: the allowed hear 404, the others 403 before anything is looked up.
+    route: 'GET /runs/:id/artifacts/:artifactId',
+    method: 'GET',
+    request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/artifacts/00000000-0000-4000-8000-000000000000` }),
+    who: { permission: 'read', where: 'own' },
+    bound: true,
+  },
+  {
     route: 'GET /runs/:id/inputs',
     method: 'GET',
     request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/inputs` }),

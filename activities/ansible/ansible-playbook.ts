@@ -5,6 +5,7 @@ import { parseDuration } from '../../manifest/duration.js';
 import { writeFile } from 'node:fs/promises';
 import { pinnedHostKeyOptions } from '../../infra/ssh-host-keys.js';
 import { defineAction, durationArgument, type ActionContext, type ActionDependencies } from '../action.js';
+import { publishBytes, publishedArtifactSchema } from '../artifact-publishing.js';
 import { sshTargetArguments, sshTargetFor, withTargetSession } from '../ssh/ssh-actions.js';
 import { runActionProcess } from '../shell/action-process.js';
 import { copyForActionUser, giveToActionUser, withPrivateFolder } from '../shell/action-sandbox.js';
@@ -48,7 +49,7 @@ export const ansiblePlaybook = defineAction({
   id: 'ansible.playbook',
   title: 'Run an Ansible playbook',
   description:
-    'Runs ansible-playbook with an inventory (a file, or a list of hosts) or against the machine of an `ssh` connection (its key written to a private folder for the run of the playbook only), with extra variables. Output is streamed as lines and the PLAY RECAP is parsed per host.',
+    'Runs ansible-playbook with an inventory (a file, or a list of hosts) or against the machine of an `ssh` connection (its key written to a private folder for the run of the playbook only), with extra variables. Output is streamed as lines and the PLAY RECAP is parsed per host and published as a JSON artifact (ansible-recap.json).',
   risk: 'high',
   input: playbookInput,
   output: z.object({
@@ -57,6 +58,7 @@ export const ansiblePlaybook = defineAction({
     changed: z.number(),
     failedHosts: z.array(z.string()),
     lineCount: z.number(),
+    recapArtifact: publishedArtifactSchema.optional(),
   }),
   defaults: {
     timeout: '30m',
@@ -161,9 +163,14 @@ async function runPlaybook(
     .filter(([, counts]) => counts.failed > 0 || counts.unreachable > 0)
     .map(([host]) => host);
   const changed = Object.values(recap).reduce((sum, counts) => sum + counts.changed, 0);
+  // The recap as a JSON artifact, failed plays included: it is what people download to compare hosts.
+  const recapArtifact =
+    Object.keys(recap).length > 0
+      ? await publishBytes(deps, context, 'ansible-recap.json', 'application/json', Buffer.from(JSON.stringify({ playbook: args.playbook, exitCode: result.exitCode, recap }, null, 2)))
+      : undefined;
   if (result.exitCode !== 0) {
     const detail = failedHosts.length > 0 ? `failed on ${failedHosts.join(', ')}` : `exited with code ${result.exitCode}`;
     throw ApplicationFailure.retryable(`playbook ${args.playbook} ${detail}\n${lastLines(result)}`, 'AnsibleFailed', { recap });
   }
-  return { exitCode: result.exitCode, recap, changed, failedHosts, lineCount: result.lineCount };
+  return { exitCode: result.exitCode, recap, changed, failedHosts, lineCount: result.lineCount, ...(recapArtifact ? { recapArtifact } : {}) };
 }

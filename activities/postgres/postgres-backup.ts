@@ -8,7 +8,8 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { redact } from '../../manifest/redact.js';
-import { defineAction, type ActionContext } from '../action.js';
+import { defineAction, type ActionContext, type ActionDependencies } from '../action.js';
+import { publishedArtifactSchema, publishOwnFile } from '../artifact-publishing.js';
 import { openConnection } from '../connections.js';
 import { runActionProcess } from '../shell/action-process.js';
 import { tailText } from '../shell/run-process.js';
@@ -37,7 +38,7 @@ export const postgresBackup = defineAction({
   id: 'postgres.backup',
   title: 'Back up a PostgreSQL database',
   description:
-    "Dumps the database of a `postgres` connection with pg_dump (custom format) into a folder, proves the dump restores by loading it into a scratch database and comparing table counts, then keeps only the newest N dumps. The connection's password reaches the tools through a password file only.",
+    "Dumps the database of a `postgres` connection with pg_dump (custom format) into a folder, proves the dump restores by loading it into a scratch database and comparing table counts, publishes the dump as an artifact of the run, then keeps only the newest N dumps. The connection's password reaches the tools through a password file only.",
   risk: 'medium',
   input: z
     .object({
@@ -45,6 +46,7 @@ export const postgresBackup = defineAction({
       directory: z.string().min(1),
       keep: z.number().int().min(1).default(7),
       verify: z.boolean().default(true),
+      artifact: z.boolean().default(true).describe('Publish the dump as an artifact of the run (downloadable from the run page)'),
     })
     .strict(),
   output: z.object({
@@ -53,6 +55,7 @@ export const postgresBackup = defineAction({
     tables: z.number(),
     verified: z.boolean(),
     removed: z.array(z.string()),
+    artifact: publishedArtifactSchema.optional(),
   }),
   defaults: {
     timeout: '2h',
@@ -64,7 +67,7 @@ export const postgresBackup = defineAction({
     // The tools never get the password on their command line; should one print it anyway, it is scrubbed before the log.
     const scrubbed: ActionContext = { ...context, log: (stream, text) => context.log(stream, redact(text, target.password ? [target.password] : [])) };
     try {
-      return await withPostgresSession(target, context.processes, (session) => backUp(scrubbed, session, target.database, args));
+      return await withPostgresSession(target, context.processes, (session) => backUp(deps, scrubbed, session, target.database, args));
     } catch (error) {
       if (error instanceof Error && target.password) error.message = redact(error.message, [target.password]);
       throw error;
@@ -72,7 +75,7 @@ export const postgresBackup = defineAction({
   },
 });
 
-async function backUp(context: ActionContext, session: PostgresSession, database: string, args: { directory: string; keep: number; verify: boolean }) {
+async function backUp(deps: ActionDependencies, context: ActionContext, session: PostgresSession, database: string, args: { directory: string; keep: number; verify: boolean; artifact: boolean }) {
   const prefix = `${database.replace(/[^A-Za-z0-9_.-]/g, '_')}-`;
   await mkdir(args.directory, { recursive: true });
   const file = path.resolve(args.directory, `${prefix}${timestampForFile(new Date())}.dump`);
@@ -106,9 +109,11 @@ async function backUp(context: ActionContext, session: PostgresSession, database
     }
   }
 
+  const artifact = args.artifact ? await publishOwnFile(deps, context, file, path.basename(file), 'application/octet-stream') : undefined;
+
   const dumps = (await readdir(args.directory)).filter((name) => name.startsWith(prefix) && name.endsWith('.dump')).sort();
   const removed = dumps.slice(0, Math.max(0, dumps.length - args.keep));
   for (const name of removed) await rm(path.join(args.directory, name));
   if (removed.length > 0) context.log('system', `removed ${removed.length} older dump(s)`);
-  return { file, bytes, tables, verified, removed };
+  return { file, bytes, tables, verified, removed, ...(artifact ? { artifact } : {}) };
 }

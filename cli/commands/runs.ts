@@ -1,4 +1,4 @@
-// `jarvis run start|list|show|approve|reject|cancel|rerun|resume|replay`:
+// `jarvis run start|list|show|approve|reject|cancel|rerun|resume|replay|artifacts|artifact`:
 // through the API when there is a session, else straight on Temporal with
 // `--as` naming the acting user.
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
@@ -12,6 +12,7 @@ import { createDataConverter } from '../../temporal/payload-codec.js';
 import { bundleWorkflows } from '../../temporal/worker.js';
 import type { StepProgress } from '../../workflows/messages.js';
 import { loadRunbooks, type CliContext } from '../context.js';
+import { registerArtifactCommands } from './artifacts.js';
 import { parseInputPairs, readInputsFile } from '../inputs.js';
 import { compileFile } from '../manifest-file.js';
 import { collect, outputOption, parseRoles, roleOption } from '../options.js';
@@ -239,6 +240,8 @@ export function registerRunCommands(program: Command, context: CliContext): void
     });
 
   for (const command of run.commands.filter((candidate) => ['cancel', 'rerun', 'resume'].includes(candidate.name()))) bulkOptions(command);
+
+  registerArtifactCommands(run, context);
 
   run
     .command('replay')

@@ -90,6 +90,8 @@ export interface ApiSession {
   stream(path: string, body: unknown, signal?: AbortSignal): Promise<Response>;
   /** A GET whose answer is a file (a CSV or PDF report): its bytes and content type, or its problem thrown. */
   download(path: string): Promise<{ body: ArrayBuffer; contentType: string }>;
+  /** A GET whose answer is a large file (an artifact), streamed as it comes: the API's response, or its problem thrown. */
+  downloadStream(path: string): Promise<Response>;
   refreshToken(): string;
 }
 
@@ -129,6 +131,17 @@ export async function requireApi(request: Request): Promise<ApiSession> {
       return call<T>(path, { ...sent, token });
     }
   };
+  const fetchFile = async (path: string) => {
+    const open = () => fetch(`${webConfig.apiUrl}${path}`, { headers: { ...client, authorization: `Bearer ${token}` } });
+    let response = await open();
+    if (response.status === 401) {
+      await response.body?.cancel();
+      await refresh();
+      response = await open();
+    }
+    if (!response.ok) throw new ApiProblem({ status: response.status, ...((await response.json().catch(() => ({}))) as object) });
+    return response;
+  };
   return {
     email: data.email,
     headers,
@@ -162,16 +175,10 @@ export async function requireApi(request: Request): Promise<ApiSession> {
       return response;
     },
     download: async (path: string) => {
-      const open = () => fetch(`${webConfig.apiUrl}${path}`, { headers: { ...client, authorization: `Bearer ${token}` } });
-      let response = await open();
-      if (response.status === 401) {
-        await response.body?.cancel();
-        await refresh();
-        response = await open();
-      }
-      if (!response.ok) throw new ApiProblem({ status: response.status, ...((await response.json().catch(() => ({}))) as object) });
+      const response = await fetchFile(path);
       return { body: await response.arrayBuffer(), contentType: response.headers.get('content-type') ?? 'application/octet-stream' };
     },
+    downloadStream: (path: string) => fetchFile(path),
     refreshToken: () => refreshToken,
   };
 }

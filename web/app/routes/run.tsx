@@ -21,13 +21,76 @@ function timelineByStep(timeline: TimelineEntry[]): Map<string, TimelineEntry> {
   return new Map(timeline.filter((entry) => entry.kind !== 'compensation').map((entry) => [entry.stepId, entry]));
 }
 
+interface RunArtifactEntry {
+  id: string;
+  name: string;
+  stepId: string;
+  attempt: number;
+  contentType: string;
+  size: number;
+  sha256: string;
+  createdAt: string;
+}
+
+function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** What the run's steps published, each downloaded through the web server with the user's own session. */
+function ArtifactList({ runId, artifacts, t }: { runId: string; artifacts: RunArtifactEntry[]; t: Translate }) {
+  if (artifacts.length === 0) return <p className="muted">{t('run.artifactsNone')}</p>;
+  return (
+    <table className="table" data-testid="run-artifacts">
+      <thead>
+        <tr>
+          <th scope="col">{t('run.artifactName')}</th>
+          <th scope="col">{t('run.artifactStep')}</th>
+          <th scope="col">{t('run.artifactSize')}</th>
+          <th scope="col">SHA-256</th>
+          <th scope="col">
+            <span className="sr-only">{t('run.artifactDownload')}</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {artifacts.map((artifact) => (
+          <tr key={artifact.id}>
+            <td className="mono">{artifact.name}</td>
+            <td className="mono">
+              {artifact.stepId}#{artifact.attempt}
+            </td>
+            <td>{formatSize(artifact.size)}</td>
+            <td className="mono" title={artifact.sha256}>
+              {artifact.sha256.slice(0, 12)}
+            </td>
+            <td>
+              <a href={`/runs/${encodeURIComponent(runId)}/artifacts/${encodeURIComponent(artifact.id)}`} download>
+                {t('run.artifactDownload')}
+              </a>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 type InputsAnswer = { runbook: string; inputs: Record<string, unknown> } | { error: string };
 
 export async function loader({ request, params }: Route.LoaderArgs) {
   const api = await requireApi(request);
   const id = encodeURIComponent(params.id ?? '');
   // The history-based timeline and the inputs load after the page shows (a long run's history is large).
-  return data({ run: await api.get<RunDetails>(`/runs/${id}`) }, { headers: api.headers });
+  const [run, artifacts] = await Promise.all([api.get<RunDetails>(`/runs/${id}`), api.get<RunArtifactEntry[]>(`/runs/${id}/artifacts`)]);
+  return data({ run, artifacts }, { headers: api.headers });
 }
 
 export async function action({ request, params }: Route.ActionArgs) {
@@ -220,7 +283,7 @@ export default function RunPage({ loaderData, actionData: answer }: Route.Compon
   const t = useT();
   const language = useLanguage();
   const shell = useShell();
-  const { run: loaded } = loaderData;
+  const { run: loaded, artifacts } = loaderData;
   const timelineFetcher = useFetcher<TimelineEntry[]>();
   const inputsFetcher = useFetcher<InputsAnswer>();
   const compareFetcher = useFetcher<InputsAnswer>();
@@ -337,6 +400,8 @@ export default function RunPage({ loaderData, actionData: answer }: Route.Compon
         <summary>{t('run.inputs')}</summary>
         <InputsComparison mine={inputsFetcher.data} other={compareFetcher.data} t={t} onCompare={(otherId) => void compareFetcher.load(`/runs/${encodeURIComponent(otherId)}/inputs.json`)} defaultOther={loaded.rerunOf} />
       </details>
+      <h2 id="artifacts">{t('run.artifacts')}</h2>
+      <ArtifactList runId={loaded.id} artifacts={artifacts} t={t} />
       <h2 id="logs">{t('logs.title')}</h2>
       <LogViewer
         key={`${citedStep ?? ''}:${searchParams.get('lines') ?? ''}`}
