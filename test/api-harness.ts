@@ -4,6 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { inject } from 'vitest';
 import type { AiSettings } from '../ai/model-provider.js';
 import type { Role } from '../manifest/types.js';
+import type { ControlPlaneConfig } from '../api/services.js';
 import { buildApiForTests, createMigratedDatabase, openEmbeddedDatabase, type NotificationTestOptions } from './control-plane.js';
 import { loadEnv } from '../config/env.js';
 import { openWorkerStores } from '../temporal/worker-stores.js';
@@ -23,7 +24,14 @@ export interface TestUser {
 export async function startApiForTests(
   runbooksDir: string,
   users: TestUser[],
-  options: { ai?: AiSettings; gitAllowFileUrls?: boolean; embedded?: boolean; controlWorker?: boolean; notifications?: NotificationTestOptions } = {},
+  options: {
+    ai?: AiSettings;
+    gitAllowFileUrls?: boolean;
+    embedded?: boolean;
+    controlWorker?: boolean;
+    notifications?: NotificationTestOptions;
+    retentionPurge?: ControlPlaneConfig['retentionPurge'];
+  } = {},
 ) {
   const database = options.embedded ? await openEmbeddedDatabase() : await createMigratedDatabase();
   const prisma = database.prisma;

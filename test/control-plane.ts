@@ -43,7 +43,15 @@ export async function buildApiForTests(
   runbooksDir: string,
   taskQueue: string,
   temporal: Client,
-  options: { ai?: AiSettings; gitAllowFileUrls?: boolean; runHooks?: RunServiceHooks; controlWorker?: boolean; notifications?: NotificationTestOptions } = {},
+  options: {
+    ai?: AiSettings;
+    gitAllowFileUrls?: boolean;
+    runHooks?: RunServiceHooks;
+    controlWorker?: boolean;
+    notifications?: NotificationTestOptions;
+    /** The retention purge's schedule (none unless asked for: the suite shares one Temporal) and crash points. */
+    retentionPurge?: ControlPlaneConfig['retentionPurge'];
+  } = {},
 ) {
   const env = loadEnv();
   const { ai, gitAllowFileUrls = env.gitAllowFileUrls, runHooks, controlWorker } = options;
@@ -62,6 +70,7 @@ export async function buildApiForTests(
       ...(runHooks ? { runHooks } : {}),
       ...(controlWorker === false ? { controlWorker } : {}),
       ...options.notifications,
+      retentionPurge: { schedule: false, ...options.retentionPurge },
     },
     database,
     temporal,

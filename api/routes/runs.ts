@@ -7,6 +7,7 @@ import { approvalBlocker } from '../../workflows/approval-rule.js';
 import type { RunLocation } from '../../runs/run-contract.js';
 import { idempotencyToken } from '../../runs/run-ids.js';
 import type { RunService } from '../../runs/run-service.js';
+import type { RetentionService } from '../services/retention-service.js';
 import { BULK_DEFAULT_LIMIT, BULK_MAX_LIMIT, type BulkRunService } from '../services/bulk-run-service.js';
 import { auditTarget } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
@@ -54,7 +55,7 @@ const BulkResult = Type.Object({
   error: Type.Optional(Type.String()),
 });
 
-export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; bulk: BulkRunService }> = async (app, { runs, bulk }) => {
+export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; bulk: BulkRunService; holds: Pick<RetentionService, 'findHold'> }> = async (app, { runs, bulk, holds }) => {
   /**
    * Authorizes an action on a run by the role the caller holds in the run's
    * environment; what follows acts on the execution that was authorized.
@@ -196,7 +197,8 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; bulk: Bulk
     // Read first (one describe instead of two), refuse before answering.
     const details = await runs.showRun(request.params.id);
     requirePermission(request, 'read', details.environment ?? '');
-    return details;
+    // Held runs are kept out of every purge (retention); null when not held.
+    return { ...details, hold: (await holds.findHold(request.params.id)) ?? null };
   });
 
   app.get(
