@@ -19,9 +19,6 @@ export async function namespaceRetentionMs(client: Client): Promise<number | und
 export async function setNamespaceRetention(client: Client, ms: number): Promise<number> {
   const seconds = Math.max(1, Math.ceil(ms / 1_000 / DAY_SECONDS)) * DAY_SECONDS;
   if ((await namespaceRetentionMs(client)) === seconds * 1_000) return seconds * 1_000;
-  await client.workflowService.updateNamespace({
-    namespace: client.options.namespace,
-    config: { workflowExecutionRetentionTtl: { seconds: Long.fromNumber(seconds) } },
-  });
+  await client.workflowService.updateNamespace({ namespace: client.options.namespace, config: { workflowExecutionRetentionTtl: { seconds: Long.fromNumber(seconds) } } });
   return seconds * 1_000;
 }

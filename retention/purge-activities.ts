@@ -232,13 +232,7 @@ export function createRetentionActivities(dependencies: RetentionActivityDepende
       [environment, cutoffs.runs, cutoffs.logs, cutoffs.artifacts],
     );
     const row = rows[0]!;
-    return {
-      runs: row.runs,
-      logLines: row.run_lines + row.log_lines,
-      histories: row.runs,
-      artifactRuns: artifacts ? row.artifact_runs + row.run_artifact_runs : 0,
-      artifacts: 0,
-    };
+    return { runs: row.runs, logLines: row.run_lines + row.log_lines, histories: row.runs, artifactRuns: artifacts ? row.artifact_runs + row.run_artifact_runs : 0, artifacts: 0 };
   };
 
   /** Past the runs retention: everything of the run goes. */
@@ -325,10 +319,7 @@ export function createRetentionActivities(dependencies: RetentionActivityDepende
         }
         const deleted = await purger.deleteRunArtifacts(run.workflow_id);
         await inTransaction(async (client) => {
-          const marked = await client.query(
-            'UPDATE run_purge_marks SET artifacts_purged_at = now(), purging_at = NULL WHERE workflow_id = $1 AND artifacts_purged_at IS NULL',
-            [run.workflow_id],
-          );
+          const marked = await client.query('UPDATE run_purge_marks SET artifacts_purged_at = now(), purging_at = NULL WHERE workflow_id = $1 AND artifacts_purged_at IS NULL', [run.workflow_id]);
           if (marked.rowCount !== 0) await addCounts(client, reportId, environment, { artifactRuns: 1, artifacts: deleted });
         });
       }
@@ -338,6 +329,7 @@ export function createRetentionActivities(dependencies: RetentionActivityDepende
   return {
     async beginPurge(input) {
       const execution = Context.current().info.workflowExecution;
+      if (!execution) throw refused('a purge runs only as the purgeRunHistory workflow');
       if (input.reportId) {
         // Only the API writes a manual purge's row, naming the workflow it starts for it.
         const { rows } = await pool.query<PurgeRow>('SELECT * FROM retention_purges WHERE id = $1', [input.reportId]);
@@ -381,10 +373,11 @@ export function createRetentionActivities(dependencies: RetentionActivityDepende
     },
 
     async finishPurge({ reportId, error }) {
-      const { rows } = await pool.query<PurgeRow>(
-        `UPDATE retention_purges SET status = $2, error = $3, finished_at = now() WHERE id = $1 AND status = 'running' RETURNING *`,
-        [reportId, error ? 'failed' : 'succeeded', error ?? null],
-      );
+      const { rows } = await pool.query<PurgeRow>(`UPDATE retention_purges SET status = $2, error = $3, finished_at = now() WHERE id = $1 AND status = 'running' RETURNING *`, [
+        reportId,
+        error ? 'failed' : 'succeeded',
+        error ?? null,
+      ]);
       const finished = await report(reportId);
       // Audited once, by the try that finished it.
       if (rows[0]) {

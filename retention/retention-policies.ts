@@ -76,10 +76,9 @@ export class RetentionPolicies {
   }
 
   async view(environment: string): Promise<RetentionView> {
-    const { rows } = await this.pool.query<PolicyRow & { name: string }>(
-      'SELECT e.name, p.* FROM environments e LEFT JOIN retention_policies p ON p.environment = e.name WHERE e.name = $1',
-      [environment],
-    );
+    const { rows } = await this.pool.query<PolicyRow & { name: string }>('SELECT e.name, p.* FROM environments e LEFT JOIN retention_policies p ON p.environment = e.name WHERE e.name = $1', [
+      environment,
+    ]);
     if (rows.length === 0) throw new JarvisProblem(`no environment ${environment}`, 'not-found');
     return this.viewOf(environment, rows[0]!.environment ? rows[0] : undefined);
   }

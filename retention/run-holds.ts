@@ -85,10 +85,9 @@ export class RunHolds {
 
   /** The archived history of a held run, when its execution is the one asked for (or any, without one). */
   async archivedHistory(workflowId: string, executionId?: string): Promise<ArchivedHistory | undefined> {
-    const { rows } = await this.pool.query<{ history: unknown; history_execution_id: string }>(
-      'SELECT history, history_execution_id FROM run_holds WHERE workflow_id = $1 AND history IS NOT NULL',
-      [workflowId],
-    );
+    const { rows } = await this.pool.query<{ history: unknown; history_execution_id: string }>('SELECT history, history_execution_id FROM run_holds WHERE workflow_id = $1 AND history IS NOT NULL', [
+      workflowId,
+    ]);
     const row = rows[0];
     if (!row || (executionId && row.history_execution_id !== executionId)) return undefined;
     return { executionId: row.history_execution_id, history: row.history };

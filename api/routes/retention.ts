@@ -18,7 +18,10 @@ const RetentionSchema = Type.Object(
   {
     environment: Type.String(),
     ...Durations,
-    set: Type.Object({ runs: Type.Union([Type.String(), Type.Null()]), logs: Type.Union([Type.String(), Type.Null()]), artifacts: Type.Union([Type.String(), Type.Null()]) }, { description: 'What admins set; null: the default' }),
+    set: Type.Object(
+      { runs: Type.Union([Type.String(), Type.Null()]), logs: Type.Union([Type.String(), Type.Null()]), artifacts: Type.Union([Type.String(), Type.Null()]) },
+      { description: 'What admins set; null: the default' },
+    ),
     defaults: Type.Object(Durations, { description: "The installation's defaults (JARVIS_RETENTION_*)" }),
     updatedBy: Type.Union([Type.String(), Type.Null()]),
     updatedAt: Type.Union([Type.String(), Type.Null()]),
@@ -27,11 +30,7 @@ const RetentionSchema = Type.Object(
   { description: 'How long the environment keeps its runs (rows and Temporal histories), their log lines and their artifacts' },
 );
 const RetentionChange = Type.Object(
-  {
-    runs: Type.Optional(Type.Union([Duration, Type.Null()])),
-    logs: Type.Optional(Type.Union([Duration, Type.Null()])),
-    artifacts: Type.Optional(Type.Union([Duration, Type.Null()])),
-  },
+  { runs: Type.Optional(Type.Union([Duration, Type.Null()])), logs: Type.Optional(Type.Union([Duration, Type.Null()])), artifacts: Type.Optional(Type.Union([Duration, Type.Null()])) },
   { additionalProperties: false, minProperties: 1, description: 'The retentions to change (null: back to the default); the others stay' },
 );
 const Counts = { runs: Type.Integer(), logLines: Type.Integer(), histories: Type.Integer(), artifactRuns: Type.Integer(), artifacts: Type.Integer() };
@@ -72,7 +71,14 @@ export const retentionRoutes: FastifyPluginAsyncTypebox<{ retention: RetentionSe
 
   app.get(
     '/environments/:environment/retention',
-    { schema: { tags: ['admin'], summary: 'How long an environment keeps its runs, logs and artifacts (admin there)', params: EnvironmentParams, response: { 200: RetentionSchema, ...problemResponses } } },
+    {
+      schema: {
+        tags: ['admin'],
+        summary: 'How long an environment keeps its runs, logs and artifacts (admin there)',
+        params: EnvironmentParams,
+        response: { 200: RetentionSchema, ...problemResponses },
+      },
+    },
     async (request) => {
       requirePermission(request, 'administer', request.params.environment);
       return retention.view(request.params.environment);
@@ -123,12 +129,7 @@ export const retentionRoutes: FastifyPluginAsyncTypebox<{ retention: RetentionSe
   app.delete(
     '/runs/:id/hold',
     {
-      schema: {
-        tags: ['runs'],
-        summary: "Release a held run: purges apply to it again (operator in the run's environment)",
-        params: RunIdParams,
-        response: { 204: Type.Null(), ...problemResponses },
-      },
+      schema: { tags: ['runs'], summary: "Release a held run: purges apply to it again (operator in the run's environment)", params: RunIdParams, response: { 204: Type.Null(), ...problemResponses } },
     },
     async (request, reply) => {
       const { id } = request.params;
