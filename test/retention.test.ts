@@ -253,6 +253,9 @@ describe('retention of run history', () => {
 
     const report = await purge();
     expect(report).toMatchObject({ dryRun: false, status: 'succeeded' });
+    // Read while Temporal still deletes it in the background: its projection row is not written again.
+    await call('ada', 'GET', `/runs/${runs.old1}`);
+    expect(await row(runs.old1)).toBeUndefined();
     expect(countsOf(report, 'dev')).toEqual({ runs: 4, logLines: 4 * 3 + 3, histories: 4 });
     expect(countsOf(report, 'staging')).toEqual({ runs: 1, logLines: 3, histories: 1 });
     for (const id of purged) {
@@ -301,6 +304,19 @@ describe('retention of run history', () => {
     }
     for (const id of ids) expect(await row(id), id).toBeUndefined();
     await deletedFromTemporal(ids);
+  });
+
+  it('keeps a held run readable with its archived history once Temporal has dropped it', { timeout: 300_000 }, async () => {
+    const { runId } = await api.temporal.workflow.getHandle(runs.held).describe();
+    // What the namespace's retention does to a closed execution, whatever Jarvis holds.
+    await api.temporal.workflowService.deleteWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId: runs.held, runId } });
+    await deletedFromTemporal([runs.held]);
+    expect((await call('vic', 'GET', `/runs/${runs.held}`)).body).toMatchObject({ id: runs.held, status: 'COMPLETED', hold: { reason: 'incident review' } });
+    const history = await call('vic', 'GET', `/runs/${runs.held}/history`);
+    expect(history.status).toBe(200);
+    expect(history.body.events[0].eventType).toMatch(/WORKFLOW_EXECUTION_STARTED/);
+    expect((await purge()).totals.runs).toBe(0);
+    expect(await logLines(runs.held)).toBe(3);
   });
 
   it('runs on its schedule, and refuses a purge started through Temporal by anyone else', { timeout: 120_000 }, async () => {

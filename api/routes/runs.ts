@@ -55,7 +55,7 @@ const BulkResult = Type.Object({
   error: Type.Optional(Type.String()),
 });
 
-export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; bulk: BulkRunService; holds: Pick<RetentionService, 'findHold'> }> = async (app, { runs, bulk, holds }) => {
+export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; bulk: BulkRunService; holds: Pick<RetentionService, 'findHold' | 'archivedHistory'> }> = async (app, { runs, bulk, holds }) => {
   /**
    * Authorizes an action on a run by the role the caller holds in the run's
    * environment; what follows acts on the execution that was authorized.
@@ -238,14 +238,22 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; bulk: Bulk
     {
       schema: {
         tags: ['runs'],
-        summary: "The run's Temporal history as JSON, for download or replay",
+        summary: "The run's Temporal history as JSON, for download or replay (a held run's archived copy once Temporal dropped it)",
         params: RunIdParams,
         response: { 200: Type.Object({}, { additionalProperties: true }), ...problemResponses },
       },
     },
     async (request, reply) => {
       const { executionId } = await authorizeRun(request, request.params.id, 'read');
-      const history = historyToJSON(await runs.fetchHistory(request.params.id, executionId));
+      let history: string;
+      try {
+        history = historyToJSON(await runs.fetchHistory(request.params.id, executionId));
+      } catch (error) {
+        // A held run outlives its Temporal history (the namespace's retention): its archived copy answers.
+        const archived = error instanceof JarvisProblem && error.kind === 'not-found' ? await holds.archivedHistory(request.params.id, executionId) : undefined;
+        if (archived === undefined) throw error;
+        history = JSON.stringify(archived);
+      }
       return reply
         .header('content-disposition', `attachment; filename="${request.params.id.replace(/[^A-Za-z0-9._-]/g, '_')}.history.json"`)
         .type('application/json')

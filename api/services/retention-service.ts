@@ -81,6 +81,11 @@ export class RetentionService {
     return (await this.holds.find(workflowId))!;
   }
 
+  /** A held run's history as archived when Temporal no longer has it (Temporal's JSON form). */
+  async archivedHistory(workflowId: string, executionId?: string): Promise<unknown> {
+    return (await this.holds.archivedHistory(workflowId, executionId))?.history;
+  }
+
   async release(workflowId: string): Promise<void> {
     if (!(await this.holds.release(workflowId))) throw new JarvisProblem(`run ${workflowId} is not held`, 'not-found');
   }

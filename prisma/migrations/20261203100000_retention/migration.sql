@@ -33,6 +33,7 @@ CREATE TABLE "run_purge_marks" (
     "purging_at" TIMESTAMPTZ(3),
     "logs_purged_at" TIMESTAMPTZ(3),
     "artifacts_purged_at" TIMESTAMPTZ(3),
+    "purged_execution_id" TEXT,
 
     CONSTRAINT "run_purge_marks_pkey" PRIMARY KEY ("workflow_id")
 );
