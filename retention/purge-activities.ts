@@ -261,10 +261,10 @@ export function createRetentionActivities(dependencies: RetentionActivityDepende
           const lines = await client.query('DELETE FROM run_log_lines WHERE run_id = $1', [run.workflow_id]);
           const removed = await client.query('DELETE FROM run_summaries WHERE workflow_id = $1', [run.workflow_id]);
           // A tombstone: a read before Temporal's background deletion ends must not rebuild the row (run-summary-store.ts).
-          await client.query(
-            `UPDATE run_purge_marks SET purging_at = NULL, logs_purged_at = NULL, artifacts_purged_at = NULL, purged_execution_id = $2 WHERE workflow_id = $1`,
-            [run.workflow_id, run.execution_id],
-          );
+          await client.query(`UPDATE run_purge_marks SET purging_at = NULL, logs_purged_at = NULL, artifacts_purged_at = NULL, purged_execution_id = $2 WHERE workflow_id = $1`, [
+            run.workflow_id,
+            run.execution_id,
+          ]);
           // Counted with its rows: a run whose rows an earlier try already removed is not counted again.
           if (removed.rowCount === 0) return;
           await addCounts(client, reportId, environment, {
