@@ -197,8 +197,9 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; bulk: Bulk
     // Read first (one describe instead of two), refuse before answering.
     const details = await runs.showRun(request.params.id);
     requirePermission(request, 'read', details.environment ?? '');
-    // Held runs are kept out of every purge (retention); null when not held.
-    return { ...details, hold: (await holds.findHold(request.params.id)) ?? null };
+    // A held run is kept out of every purge (retention): `hold` says by whom and why.
+    const hold = await holds.findHold(request.params.id);
+    return { ...details, ...(hold ? { hold } : {}) };
   });
 
   app.get(
