@@ -55,7 +55,7 @@ export function RetentionSettings({ retention }: { retention: RetentionData }) {
                 name={kind}
                 size={6}
                 defaultValue={view.set[kind] ?? ''}
-                placeholder={`${view[kind]} (${t('retention.placeholder')})`}
+                placeholder={view[kind]}
                 pattern="\s*(\d+(ms|s|m|h|d))+\s*"
               />
             </span>
