@@ -5,12 +5,14 @@
 // with the right totals; only admins set retention, only operators hold runs.
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureRetentionSchedule } from '../retention/purge-schedule.js';
 import { PURGE_WORKFLOW } from '../workflows/purge-run-history.js';
 import { startApiForTests } from './api-harness.js';
 import { GATED_RUNBOOK } from './files.js';
-import { writeManifests } from './harness.js';
+import { scratchDir, writeManifests } from './harness.js';
+import { runCli, type ProcessEnv } from './processes.js';
 import { waitFor } from './wait.js';
 
 const PASSWORD = 'retention password 1';
@@ -337,5 +339,43 @@ describe('retention of run history', () => {
     await expect((await forged).result()).rejects.toThrow();
     const refusal = await api.prisma.auditEntry.findFirst({ where: { action: 'retention.purge.refused' } });
     expect(refusal).toMatchObject({ outcome: 'denied' });
+  });
+});
+
+describe('the retention CLI', () => {
+  it('shows and sets retention as an admin, holds and releases as an operator, and refuses a viewer', { timeout: 300_000 }, async () => {
+    await api.app.listen({ host: '127.0.0.1', port: 0 });
+    const apiUrl = `http://127.0.0.1:${(api.app.server.address() as AddressInfo).port}`;
+    const session = async (who: string): Promise<ProcessEnv> => {
+      const env: ProcessEnv = { JARVIS_DATA_DIR: scratchDir() };
+      expect((await runCli(['login', '--api', apiUrl, '--email', `${who}@example.org`], env, `${PASSWORD}\n`)).code).toBe(0);
+      return env;
+    };
+    const [ada, otto, vic] = [await session('ada'), await session('otto'), await session('vic')];
+
+    const set = await runCli(['retention', 'set', '-e', 'staging', '--logs', '5d', '--artifacts', '7d'], ada);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toMatch(/staging\s+10d\s+5d\s+7d\s+ada@example.org/);
+    expect(JSON.parse((await runCli(['retention', 'show', '-e', 'staging', '-o', 'json'], ada)).stdout)).toMatchObject({ runs: '10d', logs: '5d', artifacts: '7d' });
+    const reset = await runCli(['retention', 'set', '-e', 'staging', '--artifacts', 'default', '-o', 'json'], ada);
+    expect(JSON.parse(reset.stdout)).toMatchObject({ artifacts: '30d', set: { artifacts: null } });
+    const invalid = await runCli(['retention', 'set', '-e', 'staging', '--runs', '2h'], ada);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toContain('--runs: runs must be kept at least 1d');
+    expect((await runCli(['retention', 'set', '-e', 'dev', '--runs', '1d'], vic)).code).toBe(5);
+
+    const id = await finishedRun('chatty', 'staging');
+    const held = await runCli(['run', 'hold', id, '--reason', 'legal hold'], otto);
+    expect(held.code, held.stderr).toBe(0);
+    expect(held.stdout).toContain(`Run ${id} is held; its Temporal history is archived`);
+    expect((await runCli(['run', 'show', id], otto)).stdout).toContain('Held       by otto@example.org');
+    expect((await runCli(['run', 'release', id], vic)).code).toBe(5);
+    expect((await runCli(['run', 'release', id], otto)).stdout).toContain(`Run ${id} is no longer held`);
+
+    const dry = await runCli(['retention', 'purge', '--dry-run', '-o', 'json'], ada);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, status: 'succeeded', requestedBy: 'ada@example.org' });
+    expect((await runCli(['retention', 'purges'], ada)).stdout).toMatch(/ada@example.org\s+yes\s+succeeded/);
+    expect((await runCli(['retention', 'purge', '--dry-run'], otto)).code).toBe(5);
   });
 });
