@@ -23,6 +23,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type pg from 'pg';
 import type { AuditRecord } from '../api/services/audit-service.js';
 import { isKeyedRunId } from '../runs/run-ids.js';
+import { setNamespaceRetention } from './namespace-retention.js';
 import { retentionMs, type RetentionPolicies } from './retention-policies.js';
 import type { RunHolds } from './run-holds.js';
 
@@ -346,6 +347,8 @@ export function createRetentionActivities(dependencies: RetentionActivityDepende
         await audit.record({ action: 'retention.purge.refused', targetType: 'retention', targetId: execution.workflowId, outcome: 'denied', details: { reason: 'not started by its schedule' } });
         throw refused('this purge was neither started by its schedule nor asked for through the API');
       }
+      // Environments created since the API started count too: the namespace keeps histories for the longest runs retention.
+      await setNamespaceRetention(temporal, await policies.longestRunsMs()).catch((error: unknown) => console.error(`could not set the namespace's retention: ${(error as Error).message}`));
       // One report per fire, named by its execution: a retried activity finds it.
       await pool.query(`INSERT INTO retention_purges (id, trigger, workflow_id) VALUES ($1, 'schedule', $2) ON CONFLICT (id) DO NOTHING`, [execution.runId, execution.workflowId]);
       return { reportId: execution.runId, dryRun: false, environments: (await policies.all()).map((view) => view.environment) };

@@ -69,6 +69,12 @@ export class RunHolds {
     }
   }
 
+  async heldAmong(workflowIds: string[]): Promise<Set<string>> {
+    if (workflowIds.length === 0) return new Set();
+    const { rows } = await this.pool.query<{ workflow_id: string }>('SELECT workflow_id FROM run_holds WHERE workflow_id = ANY($1)', [workflowIds]);
+    return new Set(rows.map((row) => row.workflow_id));
+  }
+
   /** Ends a hold; false when the run was not held. */
   async release(workflowId: string): Promise<boolean> {
     const { rowCount } = await this.pool.query('DELETE FROM run_holds WHERE workflow_id = $1', [workflowId]);

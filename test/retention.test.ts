@@ -206,6 +206,8 @@ describe('retention of run history', () => {
     expect(held.status, JSON.stringify(held.body)).toBe(200);
     expect(held.body).toMatchObject({ reason: 'incident review', heldBy: 'otto@example.org', historyArchivedAt: expect.any(String) });
     expect((await call('vic', 'GET', `/runs/${runs.held}`)).body).toMatchObject({ id: runs.held, hold: { reason: 'incident review', heldBy: 'otto@example.org' } });
+    const listed = (await call('vic', 'GET', '/runs?environment=dev&runbook=chatty')).body as Array<{ id: string; held?: boolean }>;
+    expect(listed.find((run) => run.id === runs.held)).toMatchObject({ held: true });
     const archive = await api.prisma.runHold.findUniqueOrThrow({ where: { workflowId: runs.held } });
     expect((archive.history as { events: unknown[] }).events.length).toBeGreaterThan(3);
 

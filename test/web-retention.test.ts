@@ -47,6 +47,8 @@ describe('retention in the web app', () => {
     expect(await page.textContent('[data-testid=hold-notice]')).toContain('kept for the incident review');
     expect(await stack.api('GET', `/runs/${encodeURIComponent(runId)}`, undefined, token)).toMatchObject({ hold: { reason: 'kept for the incident review', heldBy: ADMIN.email } });
     await stack.screenshot(page, 'retention-01-held');
+    await page.goto(`${stack.webUrl}/runs`);
+    await page.waitForSelector(`tr:has-text("${runId}") [data-testid=held-badge]`);
 
     await page.goto(`${stack.webUrl}/settings`);
     await page.waitForSelector('form[data-environment=dev]');
@@ -71,7 +73,7 @@ describe('retention in the web app', () => {
     expect(await page.textContent('[data-testid=held-badge]')).toBe(portuguese['run.held']);
     await page.click(`button:has-text("${portuguese['run.release']}")`);
     await page.waitForSelector(`p.notice:has-text("${portuguese['run.releaseDone'].slice(0, 20)}")`);
-    expect(await page.$('[data-testid=held-badge]')).toBeNull();
+    await page.waitForSelector('[data-testid=held-badge]', { state: 'detached' });
     expect(await stack.api('GET', `/runs/${encodeURIComponent(runId)}`, undefined, token)).not.toHaveProperty('hold');
     await stack.screenshot(page, 'retention-03-released-pt-BR');
   }, 120_000);

@@ -25,6 +25,7 @@ const RunSummary = Type.Object({
   status: Type.String(),
   startedAt: Type.String(),
   closedAt: Type.Optional(Type.String()),
+  held: Type.Optional(Type.Boolean({ description: 'Held out of retention purges' })),
 });
 const RunDetails = Type.Object({}, { additionalProperties: true, description: 'The run with its progress (steps, attempts, timings, outputs, errors)' });
 const TimelineEntry = Type.Object({
@@ -55,7 +56,7 @@ const BulkResult = Type.Object({
   error: Type.Optional(Type.String()),
 });
 
-export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; bulk: BulkRunService; holds: Pick<RetentionService, 'findHold' | 'archivedHistory'> }> = async (app, { runs, bulk, holds }) => {
+export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; bulk: BulkRunService; holds: Pick<RetentionService, 'findHold' | 'archivedHistory' | 'heldAmong'> }> = async (app, { runs, bulk, holds }) => {
   /**
    * Authorizes an action on a run by the role the caller holds in the run's
    * environment; what follows acts on the execution that was authorized.
@@ -92,7 +93,8 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; bulk: Bulk
       if (environment && !readable.includes(environment)) throw new JarvisProblem(`you hold no role in ${environment}`, 'forbidden');
       const page = await runs.listRunPage({ ...filter, environments: environment ? [environment] : readable });
       if (page.nextCursor) void reply.header('x-next-cursor', page.nextCursor);
-      return page.runs;
+      const held = await holds.heldAmong(page.runs.map((run) => run.id));
+      return page.runs.map((run) => (held.has(run.id) ? { ...run, held: true } : run));
     },
   );
 

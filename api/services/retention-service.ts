@@ -65,6 +65,11 @@ export class RetentionService {
     }
   }
 
+  /** Which of these runs are held (for run lists). */
+  heldAmong(workflowIds: string[]): Promise<Set<string>> {
+    return this.holds.heldAmong(workflowIds);
+  }
+
   findHold(workflowId: string): Promise<RunHoldView | undefined> {
     return this.holds.find(workflowId);
   }
