@@ -339,7 +339,8 @@ export function createRetentionActivities(dependencies: RetentionActivityDepende
         // Only the API writes a manual purge's row, naming the workflow it starts for it.
         const { rows } = await pool.query<PurgeRow>('SELECT * FROM retention_purges WHERE id = $1', [input.reportId]);
         const row = rows[0];
-        if (!row || row.workflow_id !== execution.workflowId) throw refused('this purge was not asked for through the API');
+        // A finished purge's workflow id started again (through Temporal, by anyone) does not purge again.
+        if (!row || row.workflow_id !== execution.workflowId || row.status !== 'running') throw refused('this purge was not asked for through the API');
         return { reportId: row.id, dryRun: row.dry_run, environments: (await policies.all()).map((view) => view.environment) };
       }
       const description = await temporal.workflow.getHandle(execution.workflowId, execution.runId).describe();
