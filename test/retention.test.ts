@@ -339,6 +339,11 @@ describe('retention of run history', () => {
 
     const forged = api.temporal.workflow.start(PURGE_WORKFLOW, { workflowId: `forged-purge-${randomBytes(3).toString('hex')}`, taskQueue: api.taskQueue, args: [] });
     await expect((await forged).result()).rejects.toThrow();
+    // An admin's finished purge started again through Temporal, under its own workflow id and report: refused too.
+    const manual = (await api.services.retention.listPurges()).find((entry) => entry.trigger === 'manual' && !entry.dryRun)!;
+    const again = await api.temporal.workflow.start(PURGE_WORKFLOW, { workflowId: `jarvis-retention-purge.manual-${manual.id}`, taskQueue: api.taskQueue, args: [{ reportId: manual.id }] });
+    await expect(again.result()).rejects.toThrow();
+    expect((await api.services.retention.listPurges({ id: manual.id }))[0]).toEqual(manual);
     const refusal = await api.prisma.auditEntry.findFirst({ where: { action: 'retention.purge.refused' } });
     expect(refusal).toMatchObject({ outcome: 'denied' });
   });
