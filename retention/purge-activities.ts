@@ -19,13 +19,15 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type pg from 'pg';
 import type { AuditRecord } from '../api/services/audit-service.js';
 import { isKeyedRunId } from '../runs/run-ids.js';
 import { setNamespaceRetention } from './namespace-retention.js';
 import { retentionMs, type RetentionPolicies } from './retention-policies.js';
-import type { RunHolds } from './run-holds.js';
+import { archiveHistoryIfClosed, type RunHolds } from './run-holds.js';
+import { reportsOf, ZERO_COUNTS, type PurgeCounts, type PurgeReport, type PurgeRow } from './purge-reports.js';
+
+export type { PurgeCounts, PurgeReport } from './purge-reports.js';
 
 /**
  * Deletes a run's artifacts; answers how many were deleted (0 when none are
@@ -33,34 +35,6 @@ import type { RunHolds } from './run-holds.js';
  */
 export interface RunArtifactPurger {
   deleteRunArtifacts(workflowId: string): Promise<number>;
-}
-
-export interface PurgeCounts {
-  environment: string;
-  /** Runs removed: projection rows (with their steps) and whatever else they still had. */
-  runs: number;
-  logLines: number;
-  /** Temporal executions of removed runs that are gone (deleted now, or by an earlier interrupted try). */
-  histories: number;
-  /** Runs whose artifacts were deleted. */
-  artifactRuns: number;
-  /** Artifacts deleted, as the artifact store counted them (0 in a dry run). */
-  artifacts: number;
-}
-
-export interface PurgeReport {
-  id: string;
-  /** schedule or manual. */
-  trigger: string;
-  requestedBy: string | null;
-  dryRun: boolean;
-  /** running, succeeded or failed. */
-  status: string;
-  error: string | null;
-  startedAt: string;
-  finishedAt: string | null;
-  environments: PurgeCounts[];
-  totals: Omit<PurgeCounts, 'environment'>;
 }
 
 export interface PurgeRunHistoryInput {
@@ -104,20 +78,6 @@ export interface RetentionActivityDependencies {
 /** Set by Temporal itself on the workflows a schedule starts; clients cannot set it. */
 const SCHEDULED_BY_ATTRIBUTE = defineSearchAttributeKey('TemporalScheduledById', SearchAttributeType.KEYWORD);
 
-const ZERO = { runs: 0, logLines: 0, histories: 0, artifactRuns: 0, artifacts: 0 };
-
-interface PurgeRow {
-  id: string;
-  trigger: string;
-  requested_by: string | null;
-  dry_run: boolean;
-  status: string;
-  workflow_id: string | null;
-  error: string | null;
-  started_at: Date;
-  finished_at: Date | null;
-}
-
 function isNotFound(error: unknown): boolean {
   return error instanceof WorkflowNotFoundError || (error as { code?: number }).code === 5;
 }
@@ -140,8 +100,8 @@ export function createRetentionActivities(dependencies: RetentionActivityDepende
     return rows[0];
   };
 
-  const addCounts = async (client: pg.PoolClient | pg.Pool, reportId: string, environment: string, counts: Partial<typeof ZERO>) => {
-    const value = { ...ZERO, ...counts };
+  const addCounts = async (client: pg.PoolClient | pg.Pool, reportId: string, environment: string, counts: Partial<typeof ZERO_COUNTS>) => {
+    const value = { ...ZERO_COUNTS, ...counts };
     await client.query(
       `INSERT INTO retention_purge_counts (purge_id, environment, runs, log_lines, histories, artifact_runs, artifacts) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (purge_id, environment) DO UPDATE SET runs = retention_purge_counts.runs + $3, log_lines = retention_purge_counts.log_lines + $4,
@@ -377,7 +337,7 @@ export function createRetentionActivities(dependencies: RetentionActivityDepende
         if (cutoffs.logs > cutoffs.runs) await purgeLogs(reportId, environment, cutoffs.runs, cutoffs.logs);
         if (artifacts && cutoffs.artifacts > cutoffs.runs) await purgeArtifacts(reportId, environment, cutoffs.runs, cutoffs.artifacts, artifacts);
       }
-      return (await report(reportId)).environments.find((counts) => counts.environment === environment) ?? { environment, ...ZERO };
+      return (await report(reportId)).environments.find((counts) => counts.environment === environment) ?? { environment, ...ZERO_COUNTS };
     },
 
     async finishPurge({ reportId, error }) {
@@ -407,48 +367,3 @@ export function createRetentionActivities(dependencies: RetentionActivityDepende
 function refused(message: string): ApplicationFailure {
   return ApplicationFailure.create({ message, type: 'PurgeRefused', nonRetryable: true });
 }
-
-/** Archives a held run's history once it closed; false while it runs (or when Temporal no longer has it). */
-export async function archiveHistoryIfClosed(temporal: Client, holds: RunHolds, workflowId: string): Promise<boolean> {
-  const handle = temporal.workflow.getHandle(workflowId);
-  try {
-    const description = await handle.describe();
-    if (description.status.name === 'RUNNING') return false;
-    const history = await temporal.workflow.getHandle(workflowId, description.runId).fetchHistory();
-    await holds.archiveHistory(workflowId, { executionId: description.runId, history: JSON.parse(historyToJSON(history)) as unknown });
-    return true;
-  } catch (error) {
-    if (isNotFound(error)) return false;
-    throw error;
-  }
-}
-
-/** Reports with their counts per environment and totals. */
-export async function reportsOf(pool: pg.Pool, rows: PurgeRow[]): Promise<PurgeReport[]> {
-  if (rows.length === 0) return [];
-  const { rows: counts } = await pool.query<{ purge_id: string; environment: string; runs: number; log_lines: number; histories: number; artifact_runs: number; artifacts: number }>(
-    'SELECT * FROM retention_purge_counts WHERE purge_id = ANY($1) ORDER BY environment',
-    [rows.map((row) => row.id)],
-  );
-  return rows.map((row) => {
-    const environments = counts
-      .filter((count) => count.purge_id === row.id)
-      .map((count) => ({ environment: count.environment, runs: count.runs, logLines: count.log_lines, histories: count.histories, artifactRuns: count.artifact_runs, artifacts: count.artifacts }));
-    const totals = { ...ZERO };
-    for (const counted of environments) for (const key of Object.keys(ZERO) as Array<keyof typeof ZERO>) totals[key] += counted[key];
-    return {
-      id: row.id,
-      trigger: row.trigger,
-      requestedBy: row.requested_by,
-      dryRun: row.dry_run,
-      status: row.status,
-      error: row.error,
-      startedAt: row.started_at.toISOString(),
-      finishedAt: row.finished_at?.toISOString() ?? null,
-      environments,
-      totals,
-    };
-  });
-}
-
-export type { PurgeRow };

@@ -3,6 +3,8 @@
 // drops a closed execution from Temporal, so a held run's history is archived
 // here once it closed: when it is held, or by the next purge for a run held
 // while it was running.
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type pg from 'pg';
 import { JarvisProblem } from '../manifest/errors.js';
 
@@ -103,5 +105,20 @@ export class RunHolds {
   async withoutArchive(limit: number): Promise<string[]> {
     const { rows } = await this.pool.query<{ workflow_id: string }>('SELECT workflow_id FROM run_holds WHERE history IS NULL ORDER BY held_at LIMIT $1', [limit]);
     return rows.map((row) => row.workflow_id);
+  }
+}
+
+/** Archives a held run's history once it closed; false while it runs (or when Temporal no longer has it). */
+export async function archiveHistoryIfClosed(temporal: Client, holds: RunHolds, workflowId: string): Promise<boolean> {
+  const handle = temporal.workflow.getHandle(workflowId);
+  try {
+    const description = await handle.describe();
+    if (description.status.name === 'RUNNING') return false;
+    const history = await temporal.workflow.getHandle(workflowId, description.runId).fetchHistory();
+    await holds.archiveHistory(workflowId, { executionId: description.runId, history: JSON.parse(historyToJSON(history)) as unknown });
+    return true;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false;
+    throw error;
   }
 }

@@ -5,10 +5,11 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { JarvisProblem } from '../../manifest/errors.js';
-import { archiveHistoryIfClosed, reportsOf, type PurgeReport, type PurgeRow, type PurgeRunHistoryInput } from '../../retention/purge-activities.js';
+import type { PurgeRunHistoryInput } from '../../retention/purge-activities.js';
+import { reportsOf, type PurgeReport, type PurgeRow } from '../../retention/purge-reports.js';
 import { namespaceRetentionMs, setNamespaceRetention } from '../../retention/namespace-retention.js';
 import type { RetentionKind, RetentionPolicies, RetentionView } from '../../retention/retention-policies.js';
-import type { RunHolds, RunHoldView } from '../../retention/run-holds.js';
+import { archiveHistoryIfClosed, type RunHolds, type RunHoldView } from '../../retention/run-holds.js';
 import { PURGE_WORKFLOW } from '../../workflows/purge-run-history.js';
 
 export interface RetentionOverview {
