@@ -46,6 +46,8 @@ import { runRoutes } from './routes/runs.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import type { RunArtifacts } from '../artifacts/run-artifacts.js';
 import { triggerRoutes } from './routes/triggers.js';
+import { retentionRoutes } from './routes/retention.js';
+import type { RetentionService } from './services/retention-service.js';
 import { ProblemSchema } from './schemas.js';
 import { installValidators } from './validation.js';
 import type { AiPlanService } from './services/ai-plan-service.js';
@@ -108,6 +110,8 @@ export interface ApiDependencies {
   notificationEvents: NotificationEvents;
   /** Files steps published: listed and downloaded from runs. */
   artifacts: RunArtifacts;
+  /** Each environment's retention of run history, holds on runs, purges and their reports. */
+  retention: RetentionService;
 }
 
 export interface ApiSettings {
@@ -195,8 +199,9 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
   await app.register(healthRoutes, { health: deps.health });
   await app.register(authRoutes, { auth: deps.auth, users: deps.users, secureCookies: settings.secureCookies, loginAttemptsPerMinute: settings.loginAttemptsPerMinute ?? 10 });
   await app.register(runbookRoutes, { catalog: deps.catalog, runs: deps.runs, idempotencyKeys: deps.idempotencyKeys, versions: deps.runbookVersions });
-  await app.register(runRoutes, { runs: deps.runs, bulk: new BulkRunService(deps.runs, deps.audit) });
+  await app.register(runRoutes, { runs: deps.runs, bulk: new BulkRunService(deps.runs, deps.audit), holds: deps.retention });
   await app.register(artifactRoutes, { runs: deps.runs, artifacts: deps.artifacts, audit: deps.audit });
+  await app.register(retentionRoutes, { retention: deps.retention, runs: deps.runs });
   await app.register(reportRoutes, { reports: deps.reports });
   await app.register(scheduleRoutes, { schedules: deps.schedules });
   await app.register(adminRoutes, { environments: deps.environments, users: deps.users, auth: deps.auth });

@@ -50,6 +50,11 @@ import { TriggerReceiver, type TriggerEvents } from './services/trigger-receiver
 import { TriggerService } from './services/trigger-service.js';
 
 import { NotificationService } from './services/notification-service.js';
+import { RetentionService } from './services/retention-service.js';
+import { RetentionPolicies } from '../retention/retention-policies.js';
+import { RunHolds } from '../retention/run-holds.js';
+import { createRetentionActivities, type PurgeHooks, type RunArtifactPurger } from '../retention/purge-activities.js';
+import { ensureRetentionSchedule, RETENTION_SCHEDULE_ID } from '../retention/purge-schedule.js';
 import { channelConfigChecks } from '../activities/notify/index.js';
 import { NotificationDispatcher, type DispatcherOptions } from '../notifications/dispatcher.js';
 import { NotificationEvents } from '../notifications/notification-events.js';
@@ -59,7 +64,14 @@ import { RunProjectionRepair, type RepairOptions } from '../runs/run-projection-
 import { defaultArtifactSettings, openRunArtifacts } from '../artifacts/open-artifact-store.js';
 
 export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runbooksDir' | 'taskQueue' | 'accessTokenTtlMs' | 'refreshTokenTtlMs' | 'apiTokenMaxTtlMs'> &
-  Partial<Pick<JarvisEnv, 'agentTemporalAddress' | 'enrollmentTokenTtlMs' | 'gitAllowFileUrls' | 'searchPath' | 'temporalTls' | 'approvalDeadlineWindowMs' | 'artifacts'>> & {
+  Partial<Pick<JarvisEnv, 'agentTemporalAddress' | 'enrollmentTokenTtlMs' | 'gitAllowFileUrls' | 'searchPath' | 'temporalTls' | 'approvalDeadlineWindowMs' | 'artifacts' | 'retention'>> & {
+    /**
+     * The retention purge's schedule: its id (tests use their own) and whether
+     * to create it at start; always created in production. Crash points for tests.
+     */
+    retentionPurge?: { schedule?: boolean; scheduleId?: string; hooks?: PurgeHooks; batchSize?: number };
+    /** Deletes a run's artifacts when the purge removes it or its artifacts' retention passed (default: the artifact store). */
+    artifactPurger?: RunArtifactPurger;
     /** The notification dispatcher's slow poll (it is woken by NOTIFY too). */
     notificationPollMs?: number;
     /** Crash points of the notification dispatcher, for tests. */
@@ -85,6 +97,9 @@ function refusedEvent(kind: 'schedule.fire-refused' | 'trigger.refused', subject
   const hour = new Date().toISOString().slice(0, 13);
   return { kind, environment, payload: { subject, reason }, dedupKey: `${subjectKey}:refused:${hour}` };
 }
+
+/** The installation's retention defaults when the configuration gives none (config/env.ts has the same). */
+const DEFAULT_RETENTION: JarvisEnv['retention'] = { defaults: { runs: '90d', logs: '30d', artifacts: '30d' }, purgeIntervalMs: 86_400_000 };
 
 const OFFLINE_AI: AiSettings = { timeoutMs: 60_000, maxRetries: 3 };
 
@@ -169,10 +184,38 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
     onRefused: (refusal) =>
       notificationEvents.emit(refusedEvent('schedule.fire-refused', `schedule:${refusal.scheduleId}`, refusal.environment, `${refusal.name} (${refusal.runbook})`, refusal.reason)),
   });
+  const retentionConfig = config.retention ?? DEFAULT_RETENTION;
+  const retentionPolicies = new RetentionPolicies(pool, retentionConfig.defaults);
+  const runHolds = new RunHolds(pool);
+  const retentionScheduleId = config.retentionPurge?.scheduleId ?? RETENTION_SCHEDULE_ID;
+  const retentionActivities = createRetentionActivities({
+    pool,
+    temporal,
+    policies: retentionPolicies,
+    holds: runHolds,
+    audit,
+    scheduleId: retentionScheduleId,
+    artifacts: config.artifactPurger ?? artifacts,
+    ...(config.retentionPurge?.hooks ? { hooks: config.retentionPurge.hooks } : {}),
+    ...(config.retentionPurge?.batchSize ? { batchSize: config.retentionPurge.batchSize } : {}),
+  });
+  const retention = new RetentionService(pool, temporal, config.taskQueue, retentionPolicies, runHolds);
   const controlWorker =
     config.controlWorker === false
       ? undefined
-      : await startControlWorker(temporal, config.taskQueue, fireActivities, config.temporalTls ? temporalTlsOf({ temporalTls: config.temporalTls }) : undefined);
+      : await startControlWorker(
+          temporal,
+          config.taskQueue,
+          { ...fireActivities, ...retentionActivities },
+          config.temporalTls ? temporalTlsOf({ temporalTls: config.temporalTls }) : undefined,
+        );
+  // Temporal keeps closed executions for the longest runs retention; the daily purge shortens it per environment.
+  const retentionReady = Promise.all([
+    retention.applyNamespaceRetention(),
+    config.retentionPurge?.schedule === false
+      ? undefined
+      : ensureRetentionSchedule(temporal, { taskQueue: config.taskQueue, intervalMs: retentionConfig.purgeIntervalMs, scheduleId: retentionScheduleId }),
+  ]).catch((error: unknown) => console.error('could not set up the retention of run history in Temporal', error));
   // Schedules whose Temporal Schedule was lost (a crash right after their row was written, a wiped Temporal) fire again.
   const schedulesReconciled = schedules
     .reconcile()
@@ -219,6 +262,7 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
     notificationEvents,
     reports: new RunReportService(pool),
     artifacts,
+    retention,
     agents: {
       // Agents are told the address they can reach, which may differ from the one the API uses.
       temporalAddress: config.agentTemporalAddress ?? (temporal.connection as Connection).options.address,
@@ -234,6 +278,7 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
       await runbooksIngested;
       await schedulesReconciled;
       await artifactsSwept;
+      await retentionReady;
       await controlWorker?.stop();
       await projectionRepair.stop();
       await dispatcher.stop();

@@ -12,6 +12,7 @@ import { registerLoginCommands } from './commands/login.js';
 import { registerNetworkCommands } from './commands/network.js';
 import { registerNodeCommands } from './commands/nodes.js';
 import { registerReportCommands } from './commands/reports.js';
+import { registerRetentionCommands } from './commands/retention.js';
 import { registerRunbookCommands } from './commands/runbooks.js';
 import { registerRunCommands } from './commands/runs.js';
 import { registerScheduleCommands } from './commands/schedules.js';
@@ -31,6 +32,7 @@ for (const register of [
   registerReportCommands,
   registerScheduleCommands,
   registerUserCommands,
+  registerRetentionCommands,
   registerContainerCommands,
   registerNodeCommands,
   registerNetworkCommands,

@@ -31,6 +31,18 @@ const byteSize = (fallback: string) =>
       return match ? Number(match[1]) * BYTE_UNITS[match[2]!.toLowerCase()]! : 0;
     });
 
+/** A retention as written (90d): kept as text, so it is shown back as the admin would write it. */
+const retention = (fallback: string, minimumMs: number) =>
+  z
+    .string()
+    .default(fallback)
+    .superRefine((value, context) => {
+      const ms = parseDuration(value);
+      if (ms === undefined) context.addIssue({ code: 'custom', message: `"${value}" is not a duration (use 90d, 36h, ...)` });
+      else if (ms < minimumMs) context.addIssue({ code: 'custom', message: `"${value}" is shorter than ${minimumMs / 3_600_000}h` });
+    })
+    .transform((value) => value.trim());
+
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65_535).default(fallback);
 
 const envSchema = z.object({
@@ -115,6 +127,10 @@ const envSchema = z.object({
   JARVIS_AI_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3).describe('Retries of a model request after a rate limit, server error or timeout.'),
   JARVIS_NODE_HEALTH_INTERVAL: duration('1m').describe('How often the jarvis-node-health schedule checks every node with an agent.'),
   JARVIS_NODE_HEALTH_PICKUP_TIMEOUT: duration('20s').describe('How long an agent has to pick up its health check before its node is marked unreachable.'),
+  JARVIS_RETENTION_RUNS: retention('90d', 86_400_000).describe("How long an environment keeps its runs (rows and Temporal history) unless its admins set otherwise; Temporal's minimum is 1d."),
+  JARVIS_RETENTION_LOGS: retention('30d', 3_600_000).describe("How long an environment keeps its runs' log lines unless its admins set otherwise."),
+  JARVIS_RETENTION_ARTIFACTS: retention('30d', 3_600_000).describe("How long an environment keeps its runs' artifacts unless its admins set otherwise."),
+  JARVIS_RETENTION_PURGE_INTERVAL: duration('1d').describe('How often the jarvis-retention-purge schedule purges run history past its retention.'),
   JARVIS_NODE_ENROLLMENT_TTL: duration('1h').describe('How long a node enrollment token stays usable.'),
   JARVIS_AGENT_TEMPORAL_ADDRESS: z
     .string()
@@ -214,6 +230,10 @@ export function parseEnv(source: Record<string, string | undefined>) {
     nodeHealthIntervalMs: env.JARVIS_NODE_HEALTH_INTERVAL,
     nodeHealthPickupTimeoutMs: env.JARVIS_NODE_HEALTH_PICKUP_TIMEOUT,
     enrollmentTokenTtlMs: env.JARVIS_NODE_ENROLLMENT_TTL,
+    retention: {
+      defaults: { runs: env.JARVIS_RETENTION_RUNS, logs: env.JARVIS_RETENTION_LOGS, artifacts: env.JARVIS_RETENTION_ARTIFACTS },
+      purgeIntervalMs: env.JARVIS_RETENTION_PURGE_INTERVAL,
+    },
     agentTemporalAddress: env.JARVIS_AGENT_TEMPORAL_ADDRESS,
     agentToken: env.JARVIS_AGENT_TOKEN,
     agentDataDir: path.resolve(env.JARVIS_AGENT_DATA_DIR ?? path.join(dataDir, 'agent')),

@@ -29,6 +29,8 @@ export interface RunSummary {
   status: string;
   startedAt: string;
   closedAt?: string;
+  /** Held out of retention purges (retention/). */
+  held?: boolean;
 }
 
 export interface RunDetails extends RunSummary {

@@ -32,6 +32,7 @@ interface ListedRow {
   status: keyof typeof TEMPORAL_STATUS_OF;
   started_at: Date;
   ended_at: Date | null;
+  held: boolean;
 }
 
 /** The filters a cursor was made for: a cursor from another list is refused rather than misread. */
@@ -76,6 +77,7 @@ function summaryOf(row: ListedRow): RunSummary {
     status: TEMPORAL_STATUS_OF[row.status],
     startedAt: row.started_at.toISOString(),
     ...(row.ended_at ? { closedAt: row.ended_at.toISOString() } : {}),
+    ...(row.held ? { held: true } : {}),
   };
 }
 
@@ -111,7 +113,8 @@ export class RunListQuery {
     const limit = filter.limit ?? 50;
     values.push(limit + 1);
     const { rows } = await this.pool.query<ListedRow>(
-      `SELECT workflow_id, execution_id, runbook, environment, started_by, rerun_of, status, started_at, ended_at
+      `SELECT workflow_id, execution_id, runbook, environment, started_by, rerun_of, status, started_at, ended_at,
+              EXISTS (SELECT 1 FROM run_holds h WHERE h.workflow_id = run_summaries.workflow_id) AS held
        FROM run_summaries ${clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : ''}
        ORDER BY started_at DESC, workflow_id DESC LIMIT $${values.length}`,
       values,

@@ -86,6 +86,14 @@ export class RunSummaryStore {
         await client.query('ROLLBACK');
         return 'stale';
       }
+      // A run purged past its retention (retention/): its execution is not projected again while Temporal deletes it.
+      if (!stored) {
+        const purged = await client.query('SELECT 1 FROM run_purge_marks WHERE workflow_id = $1 AND purged_execution_id = $2', [update.workflowId, update.executionId]);
+        if (purged.rowCount !== 0) {
+          await client.query('ROLLBACK');
+          return 'stale';
+        }
+      }
       if (!sameExecution && !update.complete) {
         await client.query('ROLLBACK');
         return 'resend-all';

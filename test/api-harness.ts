@@ -5,6 +5,7 @@ import { inject } from 'vitest';
 import type { AiSettings } from '../ai/model-provider.js';
 import type { Role } from '../manifest/types.js';
 import type { ArtifactSettings } from '../artifacts/artifact-settings.js';
+import type { ControlPlaneConfig } from '../api/services.js';
 import { buildApiForTests, createMigratedDatabase, openEmbeddedDatabase, type NotificationTestOptions } from './control-plane.js';
 import { loadEnv } from '../config/env.js';
 import { openWorkerStores } from '../temporal/worker-stores.js';
@@ -25,7 +26,15 @@ export interface TestUser {
 export async function startApiForTests(
   runbooksDir: string,
   users: TestUser[],
-  options: { ai?: AiSettings; gitAllowFileUrls?: boolean; embedded?: boolean; controlWorker?: boolean; notifications?: NotificationTestOptions; artifacts?: ArtifactSettings } = {},
+  options: {
+    artifacts?: ArtifactSettings;
+    ai?: AiSettings;
+    gitAllowFileUrls?: boolean;
+    embedded?: boolean;
+    controlWorker?: boolean;
+    notifications?: NotificationTestOptions;
+    retentionPurge?: ControlPlaneConfig['retentionPurge'];
+  } = {},
 ) {
   const database = options.embedded ? await openEmbeddedDatabase() : await createMigratedDatabase();
   const prisma = database.prisma;

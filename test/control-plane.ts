@@ -53,6 +53,8 @@ export async function buildApiForTests(
     notifications?: NotificationTestOptions;
     projectionRepair?: RepairOptions;
     artifacts?: ArtifactSettings;
+    /** The retention purge's schedule (none unless asked for: the suite shares one Temporal) and crash points. */
+    retentionPurge?: ControlPlaneConfig['retentionPurge'];
   } = {},
 ) {
   const env = loadEnv();
@@ -74,6 +76,7 @@ export async function buildApiForTests(
       ...(controlWorker === false ? { controlWorker } : {}),
       ...(options.projectionRepair ? { projectionRepair: options.projectionRepair } : {}),
       ...options.notifications,
+      retentionPurge: { schedule: false, ...options.retentionPurge },
     },
     database,
     temporal,

@@ -482,6 +482,41 @@ const cases: Case[] = [
     who: { permission: 'administer', where: 'own' },
     bound: true,
   },
+  { route: 'GET /admin/retention', method: 'GET', request: async () => ({ url: '/admin/retention' }), who: 'admin-anywhere', bound: false },
+  { route: 'GET /admin/retention/purges', method: 'GET', request: async () => ({ url: '/admin/retention/purges' }), who: 'admin-anywhere', bound: false },
+  { route: 'POST /admin/retention/purge', method: 'POST', request: async () => ({ url: '/admin/retention/purge', payload: { dryRun: true } }), who: 'admin-anywhere', bound: false },
+  {
+    route: 'GET /environments/:environment/retention',
+    method: 'GET',
+    request: async (environment) => ({ url: `/environments/${environment}/retention` }),
+    who: { permission: 'administer', where: 'own' },
+    bound: true,
+  },
+  {
+    route: 'PUT /environments/:environment/retention',
+    method: 'PUT',
+    request: async (environment) => ({ url: `/environments/${environment}/retention`, payload: { logs: '20d' } }),
+    who: { permission: 'administer', where: 'own' },
+    bound: true,
+  },
+  {
+    route: 'POST /runs/:id/hold',
+    method: 'POST',
+    request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/hold`, payload: { reason: 'matrix' } }),
+    who: { permission: 'execute', where: 'own' },
+    bound: true,
+  },
+  {
+    route: 'DELETE /runs/:id/hold',
+    method: 'DELETE',
+    request: async (environment) => {
+      const id = await startGatedRun(environment);
+      await api.services.retention.hold(id, environment, 'matrix', 'admin@example.org');
+      return { url: `/runs/${id}/hold` };
+    },
+    who: { permission: 'execute', where: 'own' },
+    bound: true,
+  },
   {
     route: 'GET /environments/:environment/egress-allowlist',
     method: 'GET',

@@ -7,6 +7,7 @@ import { approvalBlocker } from '../../workflows/approval-rule.js';
 import type { RunLocation } from '../../runs/run-contract.js';
 import { idempotencyToken } from '../../runs/run-ids.js';
 import type { RunService } from '../../runs/run-service.js';
+import type { RetentionService } from '../services/retention-service.js';
 import { BULK_DEFAULT_LIMIT, BULK_MAX_LIMIT, type BulkRunService } from '../services/bulk-run-service.js';
 import { auditTarget } from '../plugins/audit.js';
 import { principalOf } from '../plugins/auth.js';
@@ -24,6 +25,7 @@ const RunSummary = Type.Object({
   status: Type.String(),
   startedAt: Type.String(),
   closedAt: Type.Optional(Type.String()),
+  held: Type.Optional(Type.Boolean({ description: 'Held out of retention purges' })),
 });
 const RunDetails = Type.Object({}, { additionalProperties: true, description: 'The run with its progress (steps, attempts, timings, outputs, errors)' });
 const TimelineEntry = Type.Object({
@@ -54,7 +56,7 @@ const BulkResult = Type.Object({
   error: Type.Optional(Type.String()),
 });
 
-export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; bulk: BulkRunService }> = async (app, { runs, bulk }) => {
+export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; bulk: BulkRunService; holds: Pick<RetentionService, 'findHold' | 'archivedHistory'> }> = async (app, { runs, bulk, holds }) => {
   /**
    * Authorizes an action on a run by the role the caller holds in the run's
    * environment; what follows acts on the execution that was authorized.
@@ -196,7 +198,9 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; bulk: Bulk
     // Read first (one describe instead of two), refuse before answering.
     const details = await runs.showRun(request.params.id);
     requirePermission(request, 'read', details.environment ?? '');
-    return details;
+    // A held run is kept out of every purge (retention): `hold` says by whom and why.
+    const hold = await holds.findHold(request.params.id);
+    return { ...details, ...(hold ? { hold } : {}) };
   });
 
   app.get(
@@ -236,14 +240,22 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; bulk: Bulk
     {
       schema: {
         tags: ['runs'],
-        summary: "The run's Temporal history as JSON, for download or replay",
+        summary: "The run's Temporal history as JSON, for download or replay (a held run's archived copy once Temporal dropped it)",
         params: RunIdParams,
         response: { 200: Type.Object({}, { additionalProperties: true }), ...problemResponses },
       },
     },
     async (request, reply) => {
       const { executionId } = await authorizeRun(request, request.params.id, 'read');
-      const history = historyToJSON(await runs.fetchHistory(request.params.id, executionId));
+      let history: string;
+      try {
+        history = historyToJSON(await runs.fetchHistory(request.params.id, executionId));
+      } catch (error) {
+        // A held run outlives its Temporal history (the namespace's retention): its archived copy answers.
+        const archived = error instanceof JarvisProblem && error.kind === 'not-found' ? await holds.archivedHistory(request.params.id, executionId) : undefined;
+        if (archived === undefined) throw error;
+        history = JSON.stringify(archived);
+      }
       return reply
         .header('content-disposition', `attachment; filename="${request.params.id.replace(/[^A-Za-z0-9._-]/g, '_')}.history.json"`)
         .type('application/json')

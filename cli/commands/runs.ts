@@ -1,4 +1,4 @@
-// `jarvis run start|list|show|approve|reject|cancel|rerun|resume|replay|artifacts|artifact`:
+// `jarvis run start|list|show|approve|reject|cancel|rerun|resume|hold|release|replay|artifacts|artifact`:
 // through the API when there is a session, else straight on Temporal with
 // `--as` naming the acting user.
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
@@ -39,6 +39,8 @@ function renderRunDetails(details: RunDetails): string {
     `Env        ${details.environment ?? ''}    Started by ${details.startedBy ?? ''} at ${details.startedAt}`,
   ];
   if (details.rerunOf) lines.push(`Re-run of  ${details.rerunOf}`);
+  const { hold } = details as RunDetails & { hold?: { reason: string; heldBy: string; heldAt: string } | null };
+  if (hold) lines.push(`Held       by ${hold.heldBy} at ${hold.heldAt}: ${hold.reason} (no purge removes it)`);
   if (details.error) lines.push(`Error      ${details.error}`);
   if (progress) {
     lines.push('', renderTable<StepProgress>(progress.steps, [
@@ -237,6 +239,25 @@ export function registerRunCommands(program: Command, context: CliContext): void
       const resumed = await runs.resume(id, actor(options.as));
       console.log(`Resuming from step ${resumed.fromStep} (new execution ${resumed.runId})`);
       await reportStarted(runs, resumed, options.watch ?? false, 'Resumed');
+    });
+
+  run
+    .command('hold')
+    .description("keep a run out of every retention purge: its rows, logs, artifacts and history stay (operator in its environment)")
+    .argument('<id>')
+    .requiredOption('-r, --reason <reason>', 'why it is kept (shown on the run)')
+    .action(async (id: string, options: { reason: string }) => {
+      const hold = await context.api().call<{ historyArchivedAt: string | null }>('POST', `/runs/${encodeURIComponent(id)}/hold`, { reason: options.reason });
+      console.log(`Run ${id} is held${hold.historyArchivedAt ? '; its Temporal history is archived' : '; its history is archived once it ends'}`);
+    });
+
+  run
+    .command('release')
+    .description('release a held run: retention purges apply to it again')
+    .argument('<id>')
+    .action(async (id: string) => {
+      await context.api().call('DELETE', `/runs/${encodeURIComponent(id)}/hold`);
+      console.log(`Run ${id} is no longer held`);
     });
 
   for (const command of run.commands.filter((candidate) => ['cancel', 'rerun', 'resume'].includes(candidate.name()))) bulkOptions(command);

@@ -5,6 +5,7 @@ import { ai, aiBR } from './ai.js';
 import { core, coreBR } from './core.js';
 import { infra, infraBR } from './infra.js';
 import { reports, reportsBR } from './reports.js';
+import { retention, retentionBR } from './retention.js';
 import { schedules, schedulesBR } from './schedules.js';
 import { notifications, notificationsBR } from './notifications.js';
 import { settings, settingsBR } from './settings.js';
@@ -14,9 +15,9 @@ import { triggers, triggersBR } from './triggers.js';
 export const LANGUAGES = ['en', 'pt-BR'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
-const en = { ...core, ...settings, ...infra, ...stacks, ...schedules, ...ai, ...triggers, ...notifications, ...reports };
+const en = { ...core, ...settings, ...infra, ...stacks, ...schedules, ...ai, ...triggers, ...notifications, ...reports, ...retention };
 export type MessageKey = keyof typeof en;
-const ptBR: Record<MessageKey, string> = { ...coreBR, ...settingsBR, ...infraBR, ...stacksBR, ...schedulesBR, ...aiBR, ...triggersBR, ...notificationsBR, ...reportsBR };
+const ptBR: Record<MessageKey, string> = { ...coreBR, ...settingsBR, ...infraBR, ...stacksBR, ...schedulesBR, ...aiBR, ...triggersBR, ...notificationsBR, ...reportsBR, ...retentionBR };
 export const messages: Record<Language, Record<MessageKey, string>> = { en, 'pt-BR': ptBR };
 
 export function translate(language: Language, key: MessageKey, values: Record<string, string | number> = {}): string {

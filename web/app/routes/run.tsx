@@ -83,13 +83,20 @@ function ArtifactList({ runId, artifacts, t }: { runId: string; artifacts: RunAr
   );
 }
 
+/** A held run: no retention purge removes it (api/routes/retention.ts). */
+interface RunHold {
+  reason: string;
+  heldBy: string;
+  heldAt: string;
+}
+
 type InputsAnswer = { runbook: string; inputs: Record<string, unknown> } | { error: string };
 
 export async function loader({ request, params }: Route.LoaderArgs) {
   const api = await requireApi(request);
   const id = encodeURIComponent(params.id ?? '');
   // The history-based timeline and the inputs load after the page shows (a long run's history is large).
-  const [run, artifacts] = await Promise.all([api.get<RunDetails>(`/runs/${id}`), api.get<RunArtifactEntry[]>(`/runs/${id}/artifacts`)]);
+  const [run, artifacts] = await Promise.all([api.get<RunDetails & { hold?: RunHold | null }>(`/runs/${id}`), api.get<RunArtifactEntry[]>(`/runs/${id}/artifacts`)]);
   return data({ run, artifacts }, { headers: api.headers });
 }
 
@@ -113,6 +120,12 @@ export async function action({ request, params }: Route.ActionArgs) {
       }
       case 'resume':
         await api.send('POST', `/runs/${id}/resume`);
+        return data({ ok: intent, error: undefined as string | undefined }, { headers: api.headers });
+      case 'hold':
+        await api.send('POST', `/runs/${id}/hold`, { reason: String(form.get('reason') ?? '').trim() });
+        return data({ ok: intent, error: undefined as string | undefined }, { headers: api.headers });
+      case 'release':
+        await api.send('DELETE', `/runs/${id}/hold`);
         return data({ ok: intent, error: undefined as string | undefined }, { headers: api.headers });
       default:
         return data({ ok: undefined, error: `unknown action "${intent}"` }, { status: 400, headers: api.headers });
@@ -329,6 +342,11 @@ export default function RunPage({ loaderData, actionData: answer }: Route.Compon
         <div>
           <h1>
             {loaded.runbook} <StatusBadge status={status} t={t} />
+            {loaded.hold ? (
+              <span className="status status-held" data-testid="held-badge" title={t('run.heldBy', { who: loaded.hold.heldBy, time: formatDateTime(language, loaded.hold.heldAt), reason: loaded.hold.reason })}>
+                {t('run.held')}
+              </span>
+            ) : null}
           </h1>
           <p className="muted mono" data-testid="run-id">
             {loaded.id}
@@ -369,7 +387,20 @@ export default function RunPage({ loaderData, actionData: answer }: Route.Compon
                 {t('run.rerun')}
               </button>
             ) : null}
+            {mayOperate && loaded.hold ? (
+              <button type="submit" name="intent" value="release">
+                {t('run.release')}
+              </button>
+            ) : null}
           </Form>
+          {mayOperate && !loaded.hold ? (
+            <Form method="post" className="inline-form">
+              <input type="hidden" name="intent" value="hold" />
+              <label htmlFor="hold-reason">{t('run.holdReason')}</label>
+              <input id="hold-reason" name="reason" required maxLength={1000} />
+              <button type="submit">{t('run.hold')}</button>
+            </Form>
+          ) : null}
           {failed && roles.length > 0 ? <DiagnoseButton runId={loaded.id} t={t} /> : null}
           <a href={`/runs/${encodeURIComponent(loaded.id)}/history.json`} download>
             {t('run.downloadHistory')}
@@ -385,6 +416,13 @@ export default function RunPage({ loaderData, actionData: answer }: Route.Compon
         </p>
       ) : null}
       {answer?.ok === 'resume' ? <p className="notice" role="status">{t('run.resumed')}</p> : null}
+      {answer?.ok === 'hold' ? <p className="notice" role="status">{t('run.holdDone')}</p> : null}
+      {answer?.ok === 'release' ? <p className="notice" role="status">{t('run.releaseDone')}</p> : null}
+      {loaded.hold ? (
+        <p className="notice" data-testid="hold-notice">
+          {t('run.heldBy', { who: loaded.hold.heldBy, time: formatDateTime(language, loaded.hold.heldAt), reason: loaded.hold.reason })}
+        </p>
+      ) : null}
       {loaded.error || (progress && 'error' in progress) ? <p className="error">{loaded.error ?? String((progress as { error?: string }).error ?? '')}</p> : null}
       {failed ? <DiagnosisPanel runId={loaded.id} environment={loaded.environment ?? ''} t={t} /> : null}
       {waiting.map((step) => (

@@ -15,6 +15,8 @@ interface RunSummary {
   status: string;
   startedAt: string;
   closedAt?: string;
+  /** Held out of retention purges. */
+  held?: boolean;
 }
 
 interface BulkAnswer {
@@ -187,6 +189,11 @@ export default function Runs({ loaderData }: Route.ComponentProps) {
                 <td>{run.environment}</td>
                 <td>
                   <StatusBadge status={run.status} t={t} />
+                  {run.held ? (
+                    <span className="status status-held" data-testid="held-badge">
+                      {t('run.held')}
+                    </span>
+                  ) : null}
                 </td>
                 <td>{formatDateTime(language, run.startedAt)}</td>
                 <td suppressHydrationWarning>{formatDuration((run.closedAt ? Date.parse(run.closedAt) : Date.now()) - Date.parse(run.startedAt))}</td>

@@ -1,5 +1,5 @@
 // Settings: language, password, API tokens, TOTP enrolment, and (for admins)
-// users (disable, reset a password), role grants and environments.
+// users (disable, reset a password), role grants, retention and environments.
 import { data, Form, useLocation } from 'react-router';
 import type { Route } from './+types/settings.js';
 import { LANGUAGES, useLanguage, useT } from '../i18n/index.js';
@@ -8,6 +8,7 @@ import { holdsAnywhere, useShell } from '../lib/shell-data.js';
 import type { ConnectionView } from '../../../api/services/connection-service.js';
 import { ApiTokenList, PasswordChange, PasswordReset, UserAccessToggle, UserSelect, type ApiTokenRow } from '../lib/account-settings.js';
 import { TableHead } from '../lib/table-head.js';
+import { RetentionSettings, retentionChange, type PurgeRow, type RetentionData } from '../lib/retention-settings.js';
 
 const ROLES = ['admin', 'operator', 'approver', 'viewer'] as const;
 
@@ -25,13 +26,16 @@ export async function loader({ request }: Route.LoaderArgs) {
   const api = await requireApi(request);
   const me = await api.get<{ grants: Array<{ role: string }> }>('/auth/me');
   const admin = me.grants.some((grant) => grant.role === 'admin');
-  const [users, environments, connections, tokens] = await Promise.all([
+  const [users, environments, connections, tokens, retention, purges] = await Promise.all([
     admin ? api.get<UserRow[]>('/users') : [],
     admin ? api.get<Array<{ name: string }>>('/environments') : [],
     api.get<ConnectionRow[]>('/connections'),
     api.get<ApiTokenRow[]>('/auth/api-tokens'),
+    admin ? api.get<Omit<RetentionData, 'purges'>>('/admin/retention') : undefined,
+    admin ? api.get<PurgeRow[]>('/admin/retention/purges?limit=10') : [],
   ]);
-  return data({ users, environments: environments.map((environment) => environment.name), connections, tokens }, { headers: api.headers });
+  const retentionData: RetentionData | undefined = retention ? { ...retention, purges } : undefined;
+  return data({ users, environments: environments.map((environment) => environment.name), connections, tokens, retention: retentionData }, { headers: api.headers });
 }
 
 /** Reads the connection form's settings: a JSON object, or a problem to show. */
@@ -45,8 +49,8 @@ function parseConfig(text: string): Record<string, unknown> | string {
   }
 }
 
-type Done = 'token' | 'tokenRevoked' | 'password' | 'totpSetup' | 'totpEnabled' | 'user' | 'userReset' | 'userDisabled' | 'userEnabled' | 'grant' | 'environment' | 'connection' | 'connectionDeleted';
-type Answer = { done?: Done; token?: string; secret?: string; uri?: string; error?: string };
+type Done = 'token' | 'tokenRevoked' | 'password' | 'totpSetup' | 'totpEnabled' | 'user' | 'userReset' | 'userDisabled' | 'userEnabled' | 'grant' | 'environment' | 'connection' | 'connectionDeleted' | 'retention' | 'purge';
+type Answer = { done?: Done; token?: string; secret?: string; uri?: string; error?: string; purged?: { runs: number; lines: number; dryRun: boolean } };
 
 export async function action({ request }: Route.ActionArgs) {
   const api = await requireApi(request);
@@ -100,6 +104,14 @@ export async function action({ request }: Route.ActionArgs) {
         await api.send('POST', '/connections', { environment: field('environment'), name: field('name'), type: field('type'), config, ...(secret ? { secret } : {}) });
         return data<Answer>({ done: 'connection' }, { headers: api.headers });
       }
+      case 'retention':
+        await api.send('PUT', `/environments/${encodeURIComponent(field('environment'))}/retention`, retentionChange(form));
+        return data<Answer>({ done: 'retention' }, { headers: api.headers });
+      case 'retention-purge': {
+        const dryRun = field('dryRun') === 'true';
+        const report = await api.send<PurgeRow>('POST', '/admin/retention/purge', { dryRun });
+        return data<Answer>({ done: 'purge', purged: { runs: report.totals.runs, lines: report.totals.logLines, dryRun } }, { headers: api.headers });
+      }
       case 'connection-delete':
         await api.send('DELETE', `/connections/${encodeURIComponent(field('id'))}`);
         return data<Answer>({ done: 'connectionDeleted' }, { headers: api.headers });
@@ -117,7 +129,7 @@ export default function Settings({ loaderData, actionData }: Route.ComponentProp
   const language = useLanguage();
   const shell = useShell();
   const location = useLocation();
-  const { users, environments, connections, tokens } = loaderData;
+  const { users, environments, connections, tokens, retention } = loaderData;
   const adminIn = shell.me.grants.filter((grant) => grant.role === 'admin').map((grant) => grant.environment);
   const answer = actionData as Answer | undefined;
   const admin = holdsAnywhere(shell.me, ['admin']);
@@ -131,7 +143,9 @@ export default function Settings({ loaderData, actionData }: Route.ComponentProp
       ) : null}
       {answer?.done ? (
         <p className="notice" role="status">
-          {t(`settings.done.${answer.done}`)}
+          {answer.purged
+            ? t('settings.done.purge', { runs: answer.purged.runs, lines: answer.purged.lines, verb: t(answer.purged.dryRun ? 'settings.purge.wouldRemove' : 'settings.purge.removed') })
+            : t(`settings.done.${answer.done}`)}
         </p>
       ) : null}
 
@@ -295,6 +309,7 @@ export default function Settings({ loaderData, actionData }: Route.ComponentProp
             </select>
             <button type="submit">{t('settings.grant')}</button>
           </Form>
+          {retention ? <RetentionSettings retention={retention} /> : null}
           <h2>{t('settings.environments')}</h2>
           <p>{environments.join(', ')}</p>
           <Form method="post" className="inline-form">
