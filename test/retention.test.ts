@@ -20,14 +20,17 @@ const DAY_S = 86_400;
 const manifests = {
   chatty: `
 name: chatty
-title: Prints three lines
+title: Prints three lines and publishes a report
 steps:
   - id: talk
     action: shell.run
-    with: { command: 'echo one; echo two; echo three', shell: true }
+    with: { command: 'echo one; echo two; echo three; echo done > report.txt', shell: true, artifacts: [report.txt] }
 `,
   gated: GATED_RUNBOOK,
 };
+
+/** A chatty run's log lines: its three, and the one saying its report was published. */
+const CHATTY_LINES = 4;
 
 /** Crash points armed by the test that interrupts a purge. */
 const crash = { afterHistoriesDeleted: 0, deleted: 0 };
@@ -95,7 +98,8 @@ async function finishedRun(runbook: string, environment: string): Promise<string
   const { id } = await api.services.runs.startRun({ runbook, inputs: {}, environment, startedBy: 'otto@example.org' });
   await api.temporal.workflow.getHandle(id).result();
   await waitFor(async () => (await row(id))?.status === 'succeeded', { message: `the projection of ${id} to be final` });
-  if (runbook === 'chatty') await waitFor(async () => (await logLines(id)) === 3, { message: `the three log lines of ${id}` });
+  if (runbook === 'chatty') await waitFor(async () => (await logLines(id)) === CHATTY_LINES, { message: `the log lines of ${id}` });
+  if (runbook === 'chatty') expect(await artifactRows(id)).toBe(1);
   return id;
 }
 
@@ -105,6 +109,10 @@ async function row(id: string) {
     id,
   );
   return rows[0];
+}
+
+async function artifactRows(id: string): Promise<number> {
+  return api.prisma.runArtifact.count({ where: { runId: id } });
 }
 
 async function logLines(id: string): Promise<number> {
@@ -149,7 +157,7 @@ async function purge(dryRun = false) {
     id: string;
     status: string;
     dryRun: boolean;
-    environments: Array<{ environment: string; runs: number; logLines: number; histories: number }>;
+    environments: Array<{ environment: string; runs: number; logLines: number; histories: number; artifactRuns: number; artifacts: number }>;
     totals: { runs: number; logLines: number; histories: number };
   };
 }
@@ -247,25 +255,33 @@ describe('retention of run history', () => {
 
     const dry = await purge(true);
     expect(dry).toMatchObject({ dryRun: true, status: 'succeeded' });
-    expect(countsOf(dry, 'dev')).toEqual({ runs: 4, logLines: 4 * 3 + 3, histories: 4 });
-    expect(countsOf(dry, 'staging')).toEqual({ runs: 1, logLines: 3, histories: 1 });
+    expect(countsOf(dry, 'dev')).toEqual({ runs: 4, logLines: 5 * CHATTY_LINES, histories: 4 });
+    expect(countsOf(dry, 'staging')).toEqual({ runs: 1, logLines: CHATTY_LINES, histories: 1 });
     for (const id of [...purged, ...kept]) {
       expect(await row(id), id).toBeDefined();
       expect(await inTemporal(id), id).toBe(true);
     }
-    expect(await logLines(runs.logsOnly)).toBe(3);
+    expect(await logLines(runs.logsOnly)).toBe(CHATTY_LINES);
 
     const report = await purge();
     expect(report).toMatchObject({ dryRun: false, status: 'succeeded' });
     // Read while Temporal still deletes it in the background: its projection row is not written again.
     await call('ada', 'GET', `/runs/${runs.old1}`);
     expect(await row(runs.old1)).toBeUndefined();
-    expect(countsOf(report, 'dev')).toEqual({ runs: 4, logLines: 4 * 3 + 3, histories: 4 });
-    expect(countsOf(report, 'staging')).toEqual({ runs: 1, logLines: 3, histories: 1 });
+    expect(countsOf(report, 'dev')).toEqual({ runs: 4, logLines: 5 * CHATTY_LINES, histories: 4 });
+    expect(countsOf(report, 'staging')).toEqual({ runs: 1, logLines: CHATTY_LINES, histories: 1 });
+    expect(report.environments.find((counts) => counts.environment === 'dev')).toMatchObject({ artifactRuns: 4, artifacts: 4 });
     for (const id of purged) {
       expect(await row(id), id).toBeUndefined();
       expect(await logLines(id), id).toBe(0);
+      expect(await artifactRows(id), id).toBe(0);
     }
+    // Artifacts are kept 30 days: those of every run kept are still there, and still download.
+    for (const id of kept.filter((candidate) => candidate !== runs.running)) expect(await artifactRows(id), id).toBe(1);
+    const heldArtifacts = (await call('otto', 'GET', `/runs/${runs.held}/artifacts`)).body as Array<{ id: string; name: string }>;
+    expect(heldArtifacts.map((artifact) => artifact.name)).toEqual(['report.txt']);
+    const download = await api.app.inject({ method: 'GET', url: `/runs/${runs.held}/artifacts/${heldArtifacts[0]!.id}`, headers: { authorization: `Bearer ${tokens.otto}` } });
+    expect(download.body).toBe('done\n');
     await deletedFromTemporal(purged);
     for (const id of purged) expect((await call('ada', 'GET', `/runs/${id}`)).status).toBe(404);
     for (const id of kept) {
@@ -274,7 +290,7 @@ describe('retention of run history', () => {
     }
     // Past its logs' retention, not its own: the run stays without its lines.
     expect(await logLines(runs.logsOnly)).toBe(0);
-    for (const id of [runs.held, runs.recent, runs.stagingYoung] as string[]) expect(await logLines(id), id).toBe(3);
+    for (const id of [runs.held, runs.recent, runs.stagingYoung] as string[]) expect(await logLines(id), id).toBe(CHATTY_LINES);
     expect((await call('otto', 'GET', `/runs/${runs.held}`)).body).toMatchObject({ status: 'COMPLETED', hold: { reason: 'incident review' } });
     expect((await api.temporal.workflow.getHandle(runs.running).describe()).status.name).toBe('RUNNING');
 
@@ -302,7 +318,7 @@ describe('retention of run history', () => {
       const report = await purge();
       expect(crash.deleted).toBeGreaterThan(3);
       expect(report.status).toBe('succeeded');
-      expect(countsOf(report, 'prod')).toEqual({ runs: 5, logLines: 15, histories: 5 });
+      expect(countsOf(report, 'prod')).toEqual({ runs: 5, logLines: 5 * CHATTY_LINES, histories: 5 });
     } finally {
       crash.afterHistoriesDeleted = 0;
     }
@@ -321,7 +337,7 @@ describe('retention of run history', () => {
     expect(history.status).toBe(200);
     expect(history.body.events[0].eventType).toMatch(/WORKFLOW_EXECUTION_STARTED/);
     expect((await purge()).totals.runs).toBe(0);
-    expect(await logLines(held)).toBe(3);
+    expect(await logLines(held)).toBe(CHATTY_LINES);
   });
 
   it('runs on its schedule, and refuses a purge started through Temporal by anyone else', { timeout: 120_000 }, async () => {
