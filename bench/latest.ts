@@ -1,0 +1,36 @@
+// `npm run bench:latest [BENCH...]`: the figures of each bench's latest run in
+// bench/results.jsonl, with when, at which commit and on which machine they
+// were measured (what the README quotes).
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../config/env.js';
+import { type Figure, type Provenance, RESULTS_FILE } from './figures.js';
+
+type Recorded = Figure & Provenance & { date: string };
+
+function latestRuns(lines: Recorded[], benches: string[]): Map<string, Recorded[]> {
+  const latest = new Map<string, Recorded[]>();
+  for (const line of lines) {
+    if (benches.length > 0 && !benches.includes(line.bench)) continue;
+    const current = latest.get(line.bench);
+    if (!current || current[0]!.run < line.run) latest.set(line.bench, [line]);
+    else if (current[0]!.run === line.run) current.push(line);
+  }
+  return latest;
+}
+
+if (!existsSync(RESULTS_FILE)) {
+  console.error(`no figures yet: ${path.relative(PROJECT_ROOT, RESULTS_FILE)} is written by the benches`);
+  process.exit(1);
+}
+const lines = readFileSync(RESULTS_FILE, 'utf8')
+  .split('\n')
+  .filter((line) => line.trim())
+  .map((line) => JSON.parse(line) as Recorded);
+for (const [bench, figures] of latestRuns(lines, process.argv.slice(2))) {
+  const { run, commit, dirty, machine } = figures[0]!;
+  console.log(
+    `${bench}: run of ${run}, commit ${commit}${dirty ? ' (with changes)' : ''}, ${machine.host}: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}`,
+  );
+  for (const figure of figures) console.log(`  ${figure.metric} = ${figure.value} ${figure.unit}`);
+}
