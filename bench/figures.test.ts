@@ -20,10 +20,12 @@ beforeEach(() => {
 afterEach(() => rmSync(repo, { recursive: true, force: true }));
 
 describe('bench figures', () => {
-  it('prints a figure and appends it with its date, commit and machine', () => {
+  it('prints a figure and appends it with its date, the commit the bench started on and the machine', () => {
     const printed: string[] = [];
     const file = path.join(repo, 'results.jsonl');
     const log = new FigureLog({ file, append: true, cwd: repo, out: (line) => printed.push(line) });
+    // An edit made while the bench runs is not what it measured.
+    writeFileSync(path.join(repo, 'code.ts'), 'export const later = 1;\n');
     log.emit('rag', 'search_p99', 6.12345, 'ms', { kind: 'stored' });
     log.emit('rag', 'search_recall_at_5', 0.9987, 'ratio');
 

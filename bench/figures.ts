@@ -89,7 +89,10 @@ function rounded(value: number): number {
 export class FigureLog {
   private provenance: Provenance | undefined;
 
-  constructor(private readonly options: { file: string; append: boolean; cwd?: string; out?: (line: string) => void }) {}
+  constructor(private readonly options: { file: string; append: boolean; cwd?: string; out?: (line: string) => void }) {
+    // The tree as the bench starts: edits made while it runs are not what it measured.
+    if (options.append) this.describeRun();
+  }
 
   emit(bench: string, metric: string, value: number, unit: string, extra: Record<string, unknown> = {}): Figure {
     const figure: Figure = { bench, metric, value: rounded(value), unit, ...extra };
@@ -98,7 +101,7 @@ export class FigureLog {
     return figure;
   }
 
-  /** Taken once, before the first figure is appended (which changes the results file). */
+  /** Taken once, when the log is made (before any figure is appended, which changes the results file). */
   private describeRun(): Provenance {
     if (!this.provenance) {
       const { commit, dirty } = describeCommit(this.options.cwd, this.options.file);
@@ -110,15 +113,20 @@ export class FigureLog {
 
 let defaultLog: FigureLog | undefined;
 
+function benchFigureLog(): FigureLog {
+  defaultLog ??= new FigureLog({ file: RESULTS_FILE, append: appendingEnabled(process.env.BENCH_RESULTS) });
+  return defaultLog;
+}
+
 /** One figure of a bench: printed, and appended to bench/results.jsonl unless BENCH_RESULTS=0. */
 export function emit(bench: string, metric: string, value: number, unit: string, extra: Record<string, unknown> = {}): Figure {
-  defaultLog ??= new FigureLog({ file: RESULTS_FILE, append: appendingEnabled(process.env.BENCH_RESULTS) });
-  return defaultLog.emit(bench, metric, value, unit, extra);
+  return benchFigureLog().emit(bench, metric, value, unit, extra);
 }
 
 /** `emit` for one bench: `const emit = emitterFor('rag'); emit('search_p99', 6.1, 'ms')`. */
 export function emitterFor(bench: string): (metric: string, value: number, unit: string, extra?: Record<string, unknown>) => Figure {
-  return (metric, value, unit, extra) => emit(bench, metric, value, unit, extra);
+  const log = benchFigureLog(); // made as the bench starts, so its provenance is the tree it measures
+  return (metric, value, unit, extra) => log.emit(bench, metric, value, unit, extra);
 }
 
 /** A bench's size from the environment (BENCH_SAMPLES=20), a positive integer, or the default. */
