@@ -42,6 +42,7 @@ describe('bench figures', () => {
     expect(lines[0]).not.toHaveProperty('dirty');
     expect(new Date(lines[0]!.date as string).getTime()).not.toBeNaN();
     expect(lines[0]!.machine).toMatchObject({ host: os.hostname(), cpus: os.cpus().length, node: process.version });
+    expect(lines[0]!.loadAverage).toEqual(expect.any(Number));
     expect(lines[1]!.run).toBe(lines[0]!.run);
   });
 

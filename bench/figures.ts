@@ -28,6 +28,8 @@ export interface Provenance {
   /** Present when tracked files differed from the commit (or new files existed) when the run started. */
   dirty?: true;
   machine: Machine;
+  /** The machine's 1-minute load average as the bench started: figures taken on a busy machine say so. */
+  loadAverage: number;
 }
 
 export interface Figure extends Record<string, unknown> {
@@ -105,7 +107,7 @@ export class FigureLog {
   private describeRun(): Provenance {
     if (!this.provenance) {
       const { commit, dirty } = describeCommit(this.options.cwd, this.options.file);
-      this.provenance = { run: RUN_STARTED, commit, ...(dirty ? { dirty: true as const } : {}), machine: describeMachine() };
+      this.provenance = { run: RUN_STARTED, commit, ...(dirty ? { dirty: true as const } : {}), machine: describeMachine(), loadAverage: Math.round(os.loadavg()[0]! * 100) / 100 };
     }
     return this.provenance;
   }

@@ -56,13 +56,15 @@ function planned(name: string) {
   return result.plan;
 }
 
-/** p50, mean, extremes and (sample) standard deviation of a set of samples. */
+/** p50, mean, extremes, (sample) standard deviation and standard error of the mean of a set of samples. */
 function spread(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);
   const mean = values.reduce((total, value) => total + value, 0) / values.length;
   const variance = values.length > 1 ? values.reduce((total, value) => total + (value - mean) ** 2, 0) / (values.length - 1) : 0;
   const round = (value: number) => Math.round(value * 10) / 10;
-  return { p50: sorted[Math.floor(sorted.length / 2)]!, mean: round(mean), min: round(sorted[0]!), max: round(sorted[sorted.length - 1]!), stddev: round(Math.sqrt(variance)) };
+  const stddev = Math.sqrt(variance);
+  // standardError: how far the mean may be from the true one (about 2 of them either side for 95%).
+  return { p50: sorted[Math.floor(sorted.length / 2)]!, mean: round(mean), min: round(sorted[0]!), max: round(sorted[sorted.length - 1]!), stddev: round(stddev), standardError: round(stddev / Math.sqrt(values.length)) };
 }
 
 const stack = await startBenchApi({ 'deploy-stack': readFileSync(path.join(PROJECT_ROOT, 'runbooks', 'deploy-stack.yaml'), 'utf8') });

@@ -6,7 +6,9 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../config/env.js';
 import { type Figure, type Provenance, RESULTS_FILE } from './figures.js';
 
-type Recorded = Figure & Provenance & { date: string };
+type Recorded = Figure & Omit<Provenance, 'loadAverage'> & { date: string; loadAverage?: number };
+
+const PROVENANCE_KEYS = new Set(['value', 'loadAverage']);
 
 function latestRuns(lines: Recorded[], benches: string[]): Map<string, Recorded[]> {
   const latest = new Map<string, Recorded[]>();
@@ -28,9 +30,14 @@ const lines = readFileSync(RESULTS_FILE, 'utf8')
   .filter((line) => line.trim())
   .map((line) => JSON.parse(line) as Recorded);
 for (const [bench, figures] of latestRuns(lines, process.argv.slice(2))) {
-  const { run, commit, dirty, machine } = figures[0]!;
+  const { run, commit, dirty, machine, loadAverage } = figures[0]!;
+  const load = loadAverage === undefined ? '' : `, load average ${loadAverage} at start`;
   console.log(
-    `${bench}: run of ${run}, commit ${commit}${dirty ? ' (with changes)' : ''}, ${machine.host}: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}`,
+    `${bench}: run of ${run}, commit ${commit}${dirty ? ' (with changes)' : ''}, ${machine.host}: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}${load}`,
   );
-  for (const figure of figures) console.log(`  ${figure.metric} = ${figure.value} ${figure.unit}`);
+  for (const figure of figures) {
+    // Numbers that qualify a figure (its spread, its latency) are shown with it.
+    const details = Object.entries(figure).filter(([key, value]) => typeof value === 'number' && !PROVENANCE_KEYS.has(key));
+    console.log(`  ${figure.metric} = ${figure.value} ${figure.unit}${details.length ? ` (${details.map(([key, value]) => `${key} ${String(value)}`).join(', ')})` : ''}`);
+  }
 }
