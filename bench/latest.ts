@@ -21,6 +21,9 @@ function latestRuns(lines: Recorded[], benches: string[]): Map<string, Recorded[
   return latest;
 }
 
+// Piped into head or less: stop quietly when the reader has seen enough.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => process.exit(error.code === 'EPIPE' ? 0 : 1));
+
 if (!existsSync(RESULTS_FILE)) {
   console.error(`no figures yet: ${path.relative(PROJECT_ROOT, RESULTS_FILE)} is written by the benches`);
   process.exit(1);
