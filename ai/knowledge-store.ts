@@ -177,9 +177,9 @@ export class KnowledgeStore {
     const { candidates, efSearch } = searchBreadth(k);
     const client = await this.pool.connect();
     try {
-      await client.query('BEGIN');
-      // Settings for this transaction only: the pooled connection goes back unchanged.
-      await client.query(`SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)`, [String(efSearch)]);
+      // Settings for this transaction only: the pooled connection goes back unchanged. One round trip
+      // (efSearch is a whole number of ours, not input), as each one counts at this latency.
+      await client.query(`BEGIN; SET LOCAL hnsw.ef_search = ${Math.trunc(efSearch)}; SET LOCAL hnsw.iterative_scan = relaxed_order`);
       const { rows } = await client.query<DocumentRow & { chunk_id: string; ordinal: number; chunk_text: string; chunk_metadata: ChunkMetadata; similarity: number; score: number }>(
         // Two walks of the HNSW graph: from the question, then from a probe on the far side of what the
         // first found (2q - mean of its chunks, normalised). A question spanning two topics lies between
