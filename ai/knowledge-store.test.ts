@@ -200,6 +200,33 @@ describe('the knowledge store on PostgreSQL with pgvector', () => {
     }
   });
 
+  it('answers a question spanning two topics with documents of both, within its filters', async () => {
+    // Two topics as two orthogonal directions; each document's text says which, and where it sits in it.
+    const unit = (values: number[]) => values.map((value) => value / Math.hypot(...values));
+    const vectorOf = (text: string) => {
+      const [, topic, offset] = /(alpha|beta) (\d+)/.exec(text) ?? [];
+      const vector = Array.from({ length: 384 }, (_, index): number => (index === 50 + Number(offset ?? 0) ? 0.3 : 0));
+      vector[topic === 'alpha' ? 0 : 1] = 1;
+      return unit(vector);
+    };
+    const twoTopics: Embedder = { dimensions: 384, model: 'test-two-topics', embed: async (texts) => texts.map(vectorOf) };
+    const knowledge = new KnowledgeStore(database.pool, twoTopics);
+    const add = (title: string, environment: string) => knowledge.addDocument({ kind: 'note', title, body: '', environment });
+    const prodAlpha = [await add('alpha 1', 'prod'), await add('alpha 2', 'prod')];
+    const prodBeta = [await add('beta 3', 'prod'), await add('beta 4', 'prod')];
+    await add('alpha 5', 'staging');
+    await add('beta 6', 'staging');
+
+    const between = unit([1, 1, ...Array.from({ length: 382 }, () => 0)]);
+    const hits = await knowledge.searchByVector(between, { k: 4, environment: 'prod' });
+    expect(hits.map((hit) => hit.document.id).sort()).toEqual([...prodAlpha, ...prodBeta].map((document) => document.id).sort());
+    expect(hits.every((hit) => hit.document.environment === 'prod')).toBe(true);
+
+    const everywhere = await knowledge.searchByVector(between, { k: 6 });
+    expect(new Set(everywhere.map((hit) => hit.document.title.split(' ')[0]))).toEqual(new Set(['alpha', 'beta']));
+    expect(everywhere).toHaveLength(6);
+  });
+
   it('searches through the HNSW index', async () => {
     const client = await database.pool.connect();
     try {

@@ -9,10 +9,9 @@ import path from 'node:path';
 import { loadEnv } from '../config/env.js';
 import { planStack } from '../infra/compose/stack-plan.js';
 import { CORPUS_DIR, CorpusChecker, loadCorpus } from '../test/compose-corpus.js';
+import { emitterFor } from './figures.js';
 
-function emit(metric: string, value: number, unit: string, extra: Record<string, unknown> = {}) {
-  console.log(JSON.stringify({ bench: 'compose', metric, value: Math.round(value * 100) / 100, unit, ...extra }));
-}
+const emit = emitterFor('compose');
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 
 const corpus = loadCorpus();

@@ -10,6 +10,7 @@ import { actionCatalog } from '../activities/catalog.js';
 import { loadManifest } from '../manifest/loader.js';
 import type { RunInput } from '../manifest/types.js';
 import { startLocalEngine } from '../test/local-engine.js';
+import { emitterFor } from './figures.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
@@ -19,9 +20,7 @@ const TASK_QUEUE = 'bench-engine';
 // run's first task races the previous run's last one (also reported, as *_back_to_back).
 const GAP_MS = Number(process.env.BENCH_GAP_MS ?? 200);
 
-function emit(metric: string, value: number, unit: string, extra: Record<string, unknown> = {}) {
-  console.log(JSON.stringify({ bench: 'engine', metric, value: Math.round(value * 100) / 100, unit, ...extra }));
-}
+const emit = emitterFor('engine');
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -8,13 +8,12 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startBenchApi } from './api-stack.js';
+import { emitterFor } from './figures.js';
 
 const SCHEDULES = Number(process.env.BENCH_SCHEDULES ?? 100);
 const EVERY_SECONDS = 20;
 
-function emit(metric: string, value: number, unit: string, extra: Record<string, unknown> = {}) {
-  console.log(JSON.stringify({ bench: 'schedules', metric, value: Math.round(value * 100) / 100, unit, ...extra }));
-}
+const emit = emitterFor('schedules');
 
 function percentile(values: number[], fraction: number): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -6,14 +6,13 @@
 import type { Page } from 'playwright-core';
 import { writeManifests } from '../test/files.js';
 import { ADMIN, signIn, startWebStack } from '../test/web-stack.js';
+import { emitterFor } from './figures.js';
 
 const STEPS = Number(process.env.BENCH_STEPS ?? 1_000);
 const LINES = Number(process.env.BENCH_LOG_LINES ?? 50_000);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 5);
 
-function emit(metric: string, value: number, unit: string, extra: Record<string, unknown> = {}) {
-  console.log(JSON.stringify({ bench: 'web', metric, value: Math.round(value * 100) / 100, unit, ...extra }));
-}
+const emit = emitterFor('web');
 
 const big = [
   'name: big-run',
