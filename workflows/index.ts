@@ -3,3 +3,4 @@ export { nodeHealthCheck } from './node-health.js';
 export { knowledgeIngest } from './knowledge-ingest.js';
 export { scheduledRun } from './scheduled-run.js';
 export { deliverNotification } from './notification-delivery.js';
+export { fleetBatch } from './fleet-batch.js';
