@@ -339,9 +339,6 @@ class StepCompiler {
       const names = (step.targets as { names: unknown[] }).names.length;
       if (names / raw.batch > MAX_BATCHES) this.errors.push({ path: `${path}.rollout.batch`, message: `more than ${MAX_BATCHES} batches: use a larger batch` });
     }
-    if (raw.compensate !== 'none' && (step.compensate ?? []).length === 0 && step.rollout?.compensate !== undefined) {
-      this.errors.push({ path: `${path}.rollout.compensate`, message: `"compensate: ${raw.compensate}" needs compensate steps on this step` });
-    }
     const approval = raw.approveAfterFirstBatch;
     return {
       batch: raw.batch ?? '100%',
