@@ -277,7 +277,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; bulk: Bulk
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000, default: 100 })),
           cursor: Type.Optional(Type.String({ maxLength: 12, pattern: '^[0-9]+$', description: 'The X-Next-Cursor header of the previous page' })),
         }),
-        response: { 200: Type.Object({ stepId: Type.String(), targets: Type.Array(TargetResult) }), ...problemResponses },
+        response: { 200: Type.Object({ stepId: Type.String(), targets: Type.Array(TargetResult), next: Type.Optional(Type.String({ description: 'The cursor of the next page (also the X-Next-Cursor header)' })) }), ...problemResponses },
       },
     },
     async (request, reply) => {
@@ -285,7 +285,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; bulk: Bulk
       const { step, status, limit, cursor } = request.query;
       const page = await runs.fleetTargets(request.params.id, { ...(step ? { stepId: step } : {}), ...(status ? { status } : {}), limit: limit ?? 100, ...(cursor ? { cursor } : {}) }, executionId);
       if (page.next) void reply.header('x-next-cursor', page.next);
-      return { stepId: page.stepId, targets: page.targets };
+      return page;
     },
   );
 
