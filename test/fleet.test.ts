@@ -3,15 +3,17 @@
 // own task queue), a rollout in batches of 20% with a 10% failure budget that
 // stops at the right batch and rolls back the failed targets, a re-run on the
 // failed targets only, and a canary batch that holds the rest until approved.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actionCatalog } from '../activities/catalog.js';
 import type { HardwareProfile } from '../infra/node-profile.js';
+import { PROJECT_ROOT } from '../config/env.js';
 import { loadManifestText } from '../manifest/loader.js';
 import { startApiForTests } from './api-harness.js';
 import { startSimulatedAgents, type SimulatedAgents } from './fleet-agents.js';
 import { scratchDir, writeManifests } from './files.js';
+import { runCli } from './processes.js';
 import { waitFor } from './wait.js';
 
 const PASSWORD = 'fleet password 12';
@@ -94,12 +96,17 @@ async function settled(runId: string) {
 }
 
 beforeAll(async () => {
-  api = await startApiForTests(writeManifests({ 'fleet-patch': fleetPatch, 'fleet-canary': fleetCanary }), [
-    { email: 'ada@example.org', password: PASSWORD, grants: [['dev', 'operator']] },
-    { email: 'abe@example.org', password: PASSWORD, grants: [['dev', 'approver']] },
-    { email: 'vic@example.org', password: PASSWORD, grants: [['prod', 'admin']] },
-  ]);
-  for (const user of ['ada', 'abe', 'vic']) tokens[user] = await api.logIn(`${user}@example.org`, PASSWORD);
+  api = await startApiForTests(
+    writeManifests({ 'fleet-patch': fleetPatch, 'fleet-canary': fleetCanary, 'fleet-shell': readFileSync(path.join(PROJECT_ROOT, 'runbooks', 'fleet-shell.yaml'), 'utf8') }),
+    [
+      { email: 'ada@example.org', password: PASSWORD, grants: [['dev', 'operator']] },
+      { email: 'abe@example.org', password: PASSWORD, grants: [['dev', 'approver']] },
+      { email: 'vic@example.org', password: PASSWORD, grants: [['prod', 'admin']] },
+      { email: 'root@example.org', password: PASSWORD, grants: [['dev', 'admin']] },
+    ],
+  );
+  await api.app.listen({ host: '127.0.0.1', port: 0 });
+  for (const user of ['ada', 'abe', 'vic', 'root']) tokens[user] = await api.logIn(`${user}@example.org`, PASSWORD);
   for (const name of NODES) await api.services.nodes.upsertFromProvisioning({ name, environment: 'dev', address: '', labels: { site: 'a' }, profile: profileOf(name) });
   // Nodes of another site, without agents: selecting them would leave steps nobody picks up.
   for (const name of ['far-1', 'far-2']) await api.services.nodes.upsertFromProvisioning({ name, environment: 'dev', address: '', labels: { site: 'b' }, profile: profileOf(name) });
@@ -238,5 +245,33 @@ describe('a canary batch', () => {
     const run = await settled(id);
     expect(run.progress.status).toBe('succeeded');
     expect(nodesThatRan(id, 'hello')).toEqual(NODES);
+  });
+});
+
+describe('the fleet CLI', () => {
+  it('runs a command on the nodes a selector picks (admins only) and lists their results as JSON', async () => {
+    const apiUrl = `http://127.0.0.1:${(api.app.server.address() as { port: number }).port}`;
+    const admin = { JARVIS_DATA_DIR: scratchDir() };
+    const operator = { JARVIS_DATA_DIR: scratchDir() };
+    expect((await runCli(['login', '--api', apiUrl, '--email', 'root@example.org'], admin, `${PASSWORD}\n`)).code).toBe(0);
+    expect((await runCli(['login', '--api', apiUrl, '--email', 'ada@example.org'], operator, `${PASSWORD}\n`)).code).toBe(0);
+
+    const refused = await runCli(['nodes', 'run', '--selector', 'name=edge-01|edge-02', '--', 'echo', 'hi'], operator);
+    expect(refused.code).toBe(5);
+    expect((await runCli(['nodes', 'run', '--selector', 'site', '--', 'echo', 'hi'], admin)).stderr).toMatch(/"site" is not a selector term/);
+
+    const ran = await runCli(['nodes', 'run', '--selector', 'site=a,name=edge-01|edge-02|edge-03', '--batch', '2', '--watch', '--', 'echo', 'hello fleet'], admin);
+    expect(ran.code, ran.stderr).toBe(0);
+    const runs = (await call('root', 'GET', '/runs?runbook=fleet-shell')).json() as Array<{ id: string }>;
+    expect(runs).toHaveLength(1);
+    const listed = await runCli(['run', 'targets', runs[0]!.id, '-o', 'json'], admin);
+    const targets = JSON.parse(listed.stdout) as Array<{ node: string; status: string; batch: number; outputSummary: string }>;
+    expect(targets.map((target) => [target.node, target.status, target.batch])).toEqual([
+      ['edge-01', 'succeeded', 1],
+      ['edge-02', 'succeeded', 1],
+      ['edge-03', 'succeeded', 2],
+    ]);
+    expect(targets[0]!.outputSummary).toContain('hello fleet');
+    expect((await runCli(['run', 'targets', runs[0]!.id, '--status', 'failed'], admin)).stdout.trim()).toBe('(none)');
   });
 });
