@@ -49,6 +49,8 @@ export interface TargetResult {
 
 /** More batches than this would make one parent history too long: use a larger batch. */
 export const MAX_BATCHES = 1_000;
+/** A batch's results come back as one payload (Temporal refuses payloads over 2 MB): use a smaller batch. */
+export const MAX_BATCH_TARGETS = 1_000;
 
 /** Parses "all", or comma-separated `key=value` terms: `name=a|b` (names), `status=online`, any other key a label. */
 export function parseSelectorText(text: string): TargetSelector | string {

@@ -181,6 +181,13 @@ describe('a fleet rollout over fifty agents', () => {
     expect(nodesThatRan(firstRun, 'patch/rollback')).toEqual(BROKEN);
     // The site-B nodes were never selected; the last two batches never started.
     expect(agents.lines.get('edge-31')!.lines.filter((line) => line.step.runId === firstRun)).toEqual([]);
+
+    // The run's own history grows per batch, not per target: every target's activity is in a batch's child.
+    const history = await api.temporal.workflow.getHandle(firstRun).fetchHistory();
+    const events = history.events ?? [];
+    expect(events.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'node.shell.run')).toEqual([]);
+    expect(events.filter((event) => event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name === 'fleetBatch').length).toBe(3);
+    console.log(JSON.stringify({ figure: 'fleet parent history events', targets: 50, batches: 3, events: events.length }));
   });
 
   it('lists the targets by status, page by page, to whoever may read the run, and to nobody else', async () => {

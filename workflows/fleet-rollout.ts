@@ -5,7 +5,7 @@
 // configured). The run's progress carries the counts only.
 import { ApplicationFailure, executeChild, isCancellation, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { FleetTargetActivities } from '../activities/fleet/fleet-target-activities.js';
-import { amountOf, amountProblem, MAX_BATCHES, splitBatches, type RolloutAmount, type TargetResult, type TargetStatus } from '../manifest/fleet.js';
+import { amountOf, amountProblem, MAX_BATCH_TARGETS, MAX_BATCHES, splitBatches, type RolloutAmount, type TargetResult, type TargetStatus } from '../manifest/fleet.js';
 import { renderValue } from '../manifest/template.js';
 import type { ActionStep, ApprovalStep } from '../manifest/types.js';
 import { fleetBatch, type FleetActionCall, type FleetBatchInput } from './fleet-batch.js';
@@ -118,6 +118,8 @@ export class FleetRollout {
     const batchSize = amountOf(this.amount(rollout.batch, 'batch', 1), names.length, 'up');
     const budget = amountOf(this.amount(rollout.maxFailures, 'maxFailures', 0), names.length, 'down');
     const batches = splitBatches(names, Math.max(1, batchSize));
+    if (batchSize > MAX_BATCH_TARGETS)
+      throw ApplicationFailure.nonRetryable(`step "${step.id}": a batch of ${batchSize} targets is more than ${MAX_BATCH_TARGETS}: use a smaller batch`, 'InvalidRollout');
     if (batches.length > MAX_BATCHES)
       throw ApplicationFailure.nonRetryable(`step "${step.id}": ${batches.length} batches of ${batchSize} (more than ${MAX_BATCHES}): use a larger batch`, 'InvalidRollout');
     this.order = names;
