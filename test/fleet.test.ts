@@ -62,6 +62,25 @@ steps:
     with: { command: 'echo "hello from $JARVIS_NODE_NAME"', shell: true }
 `;
 
+const fleetUndoAll = `
+name: fleet-undo-all
+title: Deploy one at a time, undo everything on the first failure, and go on
+environments: [dev]
+steps:
+  - id: deploy
+    action: node.shell.run
+    targets: { names: [edge-41, edge-42, edge-43, edge-44, edge-45, edge-46] }
+    pickupTimeout: 30s
+    rollout: { batch: 3, maxConcurrency: 1, compensate: done, onFailure: continue }
+    with: { command: 'if [ "$JARVIS_NODE_NAME" = edge-42 ]; then exit 1; fi; echo "deployed $JARVIS_NODE_NAME"', shell: true }
+    compensate:
+      - id: undo
+        action: node.shell.run
+        with: { command: 'echo "undone $JARVIS_NODE_NAME"', shell: true }
+  - id: after
+    action: core.noop
+`;
+
 function profileOf(hostname: string): HardwareProfile {
   return {
     hostname,
@@ -97,7 +116,12 @@ async function settled(runId: string) {
 
 beforeAll(async () => {
   api = await startApiForTests(
-    writeManifests({ 'fleet-patch': fleetPatch, 'fleet-canary': fleetCanary, 'fleet-shell': readFileSync(path.join(PROJECT_ROOT, 'runbooks', 'fleet-shell.yaml'), 'utf8') }),
+    writeManifests({
+      'fleet-patch': fleetPatch,
+      'fleet-canary': fleetCanary,
+      'fleet-undo-all': fleetUndoAll,
+      'fleet-shell': readFileSync(path.join(PROJECT_ROOT, 'runbooks', 'fleet-shell.yaml'), 'utf8'),
+    }),
     [
       { email: 'ada@example.org', password: PASSWORD, grants: [['dev', 'operator']] },
       { email: 'abe@example.org', password: PASSWORD, grants: [['dev', 'approver']] },
@@ -223,6 +247,31 @@ describe('a fleet rollout over fifty agents', () => {
     expect(nodesThatRan(id, 'patch')).toEqual(BROKEN);
     const audit = await api.prisma.auditEntry.findFirst({ where: { action: `POST /runs/:id/rerun`, targetId: firstRun, outcome: 'success' } });
     expect(audit?.details).toMatchObject({ targets: 'failed', newRun: id });
+  });
+});
+
+describe('stopping a rollout', () => {
+  it('with one target at a time, the first failure stops it: the rest is skipped, every done target is rolled back too (compensate: done), and the run goes on (onFailure: continue)', async () => {
+    const started = await call('ada', 'POST', '/runbooks/fleet-undo-all/execute', { environment: 'dev', inputs: {} });
+    expect(started.statusCode, started.body).toBe(201);
+    const id = started.json().id as string;
+    const run = await settled(id);
+    expect(run.progress.status).toBe('succeeded');
+    const [deploy, after] = run.progress.steps as Array<{ id: string; status: string; error?: string; fleet?: unknown }>;
+    expect(deploy).toMatchObject({ status: 'failed', fleet: { total: 6, batches: 2, currentBatch: 1, failureBudget: 0, counts: { succeeded: 1, failed: 1, skipped: 4 } } });
+    expect(deploy!.error).toMatch(/1 of 6 targets failed in 1 of 2 batches, over the failure budget of 0/);
+    expect(after!.status).toBe('succeeded');
+    expect(nodesThatRan(id, 'deploy')).toEqual(['edge-41']);
+    expect(nodesThatRan(id, 'deploy/undo')).toEqual(['edge-41', 'edge-42']);
+    const targets = (await call('ada', 'GET', `/runs/${id}/targets`)).json().targets as Array<{ node: string; status: string; compensation?: { status: string } }>;
+    expect(targets.map((target) => [target.node, target.status, target.compensation?.status ?? null])).toEqual([
+      ['edge-41', 'succeeded', 'succeeded'],
+      ['edge-42', 'failed', 'succeeded'],
+      ['edge-43', 'skipped', null],
+      ['edge-44', 'skipped', null],
+      ['edge-45', 'skipped', null],
+      ['edge-46', 'skipped', null],
+    ]);
   });
 });
 
