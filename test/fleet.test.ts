@@ -237,6 +237,7 @@ describe('a fleet rollout over fifty agents', () => {
 
   it('re-runs on the failed targets only: once fixed, those seven are patched and no other node is touched', async () => {
     for (const node of BROKEN) rmSync(path.join(brokenDir, node));
+    expect((await call('ada', 'POST', `/runs/${firstRun}/rerun`, { targets: 'some' })).json().detail).toMatch(/the body may only be \{"targets": "failed"\}/);
     const rerun = await call('ada', 'POST', `/runs/${firstRun}/rerun`, { targets: 'failed' });
     expect(rerun.statusCode).toBe(201);
     const id = rerun.json().id as string;

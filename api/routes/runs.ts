@@ -67,6 +67,20 @@ const BulkResult = Type.Object({
   error: Type.Optional(Type.String()),
 });
 
+/**
+ * The optional body of a re-run, `{"targets": "failed" | "same"}`, checked by
+ * hand: a body schema would refuse the bodiless re-runs every client sends.
+ */
+function rerunTargetsOf(body: unknown): 'failed' | 'same' | undefined {
+  if (body === undefined || body === null || body === '') return undefined;
+  const fields = typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+  const unknown = fields ? Object.keys(fields).filter((key) => key !== 'targets') : [];
+  if (!fields || unknown.length > 0 || (fields.targets !== undefined && fields.targets !== 'failed' && fields.targets !== 'same')) {
+    throw new JarvisProblem('the request is invalid: the body may only be {"targets": "failed"} or {"targets": "same"}', 'invalid');
+  }
+  return fields.targets as 'failed' | 'same' | undefined;
+}
+
 export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; bulk: BulkRunService }> = async (app, { runs, bulk }) => {
   /**
    * Authorizes an action on a run by the role the caller holds in the run's
@@ -308,7 +322,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; bulk: Bulk
         summary:
           'A new run with the same manifest version and inputs; an Idempotency-Key header makes a retried request return the same run. targets: "failed" runs its fleet steps on the failed targets only, "same" on the targets the run resolved',
         params: RunIdParams,
-        body: Type.Optional(Type.Object({ targets: Type.Optional(Type.Union([Type.Literal('failed'), Type.Literal('same')])) }, { additionalProperties: false })),
+
         headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }),
         response: { 200: StartedRun, 201: StartedRun, ...problemResponses },
       },
@@ -319,7 +333,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; bulk: Bulk
       const principal = principalOf(request);
       const key = request.headers['idempotency-key'];
       // As for a start, the key makes the new run's workflow id: a retry after a crash finds the one re-run.
-      const targets = request.body?.targets;
+      const targets = rerunTargetsOf(request.body);
       const idempotency = key ? idempotencyToken(principal.id, `rerun of ${request.params.id}${targets ? ` on ${targets} targets` : ''}\n${key}`) : undefined;
       const started = await runs.rerun(request.params.id, principal.email, executionId, idempotency, targets);
       auditTarget(request, 'run', request.params.id, { newRun: started.id, ...(targets ? { targets } : {}), ...(started.replayed ? { replayed: true } : {}) });
