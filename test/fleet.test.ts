@@ -13,6 +13,7 @@ import { loadManifestText } from '../manifest/loader.js';
 import { startApiForTests } from './api-harness.js';
 import { startSimulatedAgents, type SimulatedAgents } from './fleet-agents.js';
 import { scratchDir, writeManifests } from './files.js';
+import { INTERPRETER_WORKFLOW } from '../runs/run-contract.js';
 import { runCli } from './processes.js';
 import { waitFor } from './wait.js';
 
@@ -248,6 +249,20 @@ describe('a fleet rollout over fifty agents', () => {
     expect(nodesThatRan(id, 'patch')).toEqual(BROKEN);
     const audit = await api.prisma.auditEntry.findFirst({ where: { action: `POST /runs/:id/rerun`, targetId: firstRun, outcome: 'success' } });
     expect(audit?.details).toMatchObject({ targets: 'failed', newRun: id });
+  });
+});
+
+describe('targets a re-run names', () => {
+  it('are covered by the API signature: a start whose targets were changed after signing is refused and touches no node', async () => {
+    const plan = api.services.runs.planStart({ runbook: 'fleet-canary', inputs: {}, environment: 'dev', startedBy: 'ada@example.org', fleetTargets: { hello: ['edge-01'] } });
+    const id = `${plan.id}-tampered`;
+    await api.temporal.workflow.start(INTERPRETER_WORKFLOW, { taskQueue: api.taskQueue, workflowId: id, args: [{ ...plan.input, fleetTargets: { hello: ['edge-02', 'edge-03'] } }] });
+    const failure = await api.temporal.workflow.getHandle(id).result().then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    expect(String((failure?.cause as Error | undefined)?.message ?? failure?.message)).toMatch(/refused: .*signature/);
+    expect(nodesThatRan(id, 'hello')).toEqual([]);
   });
 });
 
