@@ -50,6 +50,13 @@ function renderRunDetails(details: RunDetails): string {
       { header: 'ended', value: (step) => step.endedAt },
       { header: 'output / error', value: (step) => (step.error ?? step.outputSummary ?? '').replace(/\s+/g, ' ').slice(0, 80) },
     ]));
+    for (const step of progress.steps.filter((entry) => entry.fleet)) {
+      const fleet = step.fleet!;
+      const counts = Object.entries(fleet.counts).filter(([, count]) => count > 0).map(([status, count]) => `${count} ${status}`);
+      lines.push('', `Fleet step ${step.id}: batch ${fleet.currentBatch} of ${fleet.batches} (${fleet.batchSize} per batch), ${fleet.total} targets: ${counts.join(', ') || 'none'}; failure budget ${fleet.failureBudget}`);
+      if (fleet.stopped) lines.push(`  stopped: ${fleet.stopped}`);
+      lines.push(`  targets: jarvis run targets ${details.id} --step ${step.id}`);
+    }
     if (progress.compensations.length > 0) {
       lines.push('', 'Compensations:', ...progress.compensations.map((entry) => `  ${entry.id} (for ${entry.forStep}): ${entry.status}${entry.error ? `: ${entry.error}` : ''}`));
     }
