@@ -68,6 +68,8 @@ export interface ActionDependencies {
   playbooksDir: string;
   /** The node inventory (absent on a worker without a database, and on agents). */
   nodes?: NodeStore;
+  /** On an agent: the node it runs on (commands see it as JARVIS_NODE_NAME). */
+  node?: { name: string; environment: string };
   /** On an agent: the node's own Docker socket, for node-local container actions. */
   dockerSocket?: string;
   /** Which user action processes run as, with which PATH (default: the worker's user, a fixed PATH). */

@@ -11,6 +11,7 @@ import { swarmServiceScale, swarmStackDeploy, swarmStackRemove, swarmStackValida
 import { httpCheck, httpRequest } from './http/http-actions.js';
 import { nodeContainerList, nodeContainerRestart, nodeContainerStart, nodeContainerStop, nodeHealth, nodeProfile } from './nodes/node-local-actions.js';
 import { nodeRegister } from './nodes/node-register.js';
+import { nodeServiceRestart, nodeShellRun } from './nodes/node-fleet-actions.js';
 import { notifyWebhook } from './notify/notify-webhook.js';
 import { postgresBackup } from './postgres/postgres-backup.js';
 import { shellRun } from './shell/shell-run.js';
@@ -47,6 +48,8 @@ export const actionCatalog: ActionCatalog<ActionDefinition> = actionCatalogOf([
   nodeContainerRestart,
   nodeContainerStop,
   nodeContainerStart,
+  nodeShellRun,
+  nodeServiceRestart,
   sshWait,
   sshCommand,
   sshProfile,

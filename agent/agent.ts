@@ -131,7 +131,10 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     namespace: enrollment.temporal.namespace,
     taskQueue: enrollment.taskQueue,
     // Activities only: workflows run on the installation's workers, never on a node.
-    activities: createActivities({ lineSink: options.lineSink ?? createConsoleLineSink(), playbooksDir: '', dockerSocket: options.dockerSocket }, 'node'),
+    activities: createActivities(
+      { lineSink: options.lineSink ?? createConsoleLineSink(), playbooksDir: '', dockerSocket: options.dockerSocket, node: { name: enrollment.node.name, environment: enrollment.node.environment } },
+      'node',
+    ),
     // Its environment's payload key only: it reads and writes the payloads of its own environment's runs.
     dataConverter: { payloadCodecs: [new EncryptionCodec(agentKeyRing(state, options.dataDir))] },
     shutdownGraceTime: options.shutdownGraceMs ?? 10_000,

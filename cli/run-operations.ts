@@ -6,6 +6,7 @@ import type { CompiledRunbook, Role } from '../manifest/types.js';
 import { JarvisProblem } from '../manifest/errors.js';
 import type { RunService } from '../runs/run-service.js';
 import type { ApprovalAnswer, ListRunsFilter, RunDetails, RunSummary } from '../runs/run-contract.js';
+import type { FleetTargetsPage, FleetTargetsRequest } from '../workflows/messages.js';
 import type { ApiClient } from './api-client.js';
 
 export interface Actor {
@@ -22,7 +23,10 @@ export interface RunOperations {
   approve(id: string, step: string, actor: Actor, comment?: string): Promise<ApprovalAnswer>;
   reject(id: string, step: string, actor: Actor, reason: string): Promise<ApprovalAnswer>;
   cancel(id: string): Promise<void>;
-  rerun(id: string, actor: Actor): Promise<{ id: string }>;
+  /** `targets`: fleet steps on the failed targets only, or on the same targets. */
+  rerun(id: string, actor: Actor, targets?: 'failed' | 'same'): Promise<{ id: string }>;
+  /** A page of a fleet step's targets with their results. */
+  targets(id: string, request: FleetTargetsRequest): Promise<FleetTargetsPage>;
   resume(id: string, actor: Actor): Promise<{ id: string; runId: string; fromStep: string }>;
 }
 
@@ -50,8 +54,11 @@ export class TemporalRunOperations implements RunOperations {
   cancel(id: string) {
     return this.service.cancelRun(id);
   }
-  rerun(id: string, actor: Actor) {
-    return this.service.rerun(id, actor.user);
+  rerun(id: string, actor: Actor, targets?: 'failed' | 'same') {
+    return this.service.rerun(id, actor.user, undefined, undefined, targets);
+  }
+  targets(id: string, request: FleetTargetsRequest) {
+    return this.service.fleetTargets(id, request);
   }
   resume(id: string, actor: Actor) {
     return this.service.resume(id, actor.user);
@@ -92,8 +99,14 @@ export class ApiRunOperations implements RunOperations {
   async cancel(id: string) {
     await this.api.call('POST', `/runs/${encodeURIComponent(id)}/cancel`);
   }
-  rerun(id: string) {
-    return this.api.call<{ id: string }>('POST', `/runs/${encodeURIComponent(id)}/rerun`);
+  rerun(id: string, _actor: Actor, targets?: 'failed' | 'same') {
+    return this.api.call<{ id: string }>('POST', `/runs/${encodeURIComponent(id)}/rerun`, targets ? { targets } : undefined);
+  }
+  targets(id: string, request: FleetTargetsRequest) {
+    const query = new URLSearchParams(
+      Object.entries({ step: request.stepId, status: request.status, cursor: request.cursor, limit: request.limit }).flatMap(([key, value]) => (value === undefined ? [] : [[key, String(value)]])),
+    );
+    return this.api.call<FleetTargetsPage>('GET', `/runs/${encodeURIComponent(id)}/targets?${query}`);
   }
   resume(id: string) {
     return this.api.call<{ id: string; runId: string; fromStep: string }>('POST', `/runs/${encodeURIComponent(id)}/resume`);

@@ -211,6 +211,17 @@ export class NodeStore {
     return rows.map(view);
   }
 
+  /** Names of the nodes of an environment a fleet selector picks, sorted: batches follow this order. */
+  async selectNames(environment: string, selector: { labels?: Record<string, string>; names?: string[]; status?: string }): Promise<string[]> {
+    const { rows } = await this.pool.query<{ name: string }>(
+      `SELECT n.name FROM nodes n JOIN environments e ON e.id = n.environment_id
+       WHERE e.name = $1 AND n.labels @> $2::jsonb AND ($3::text[] IS NULL OR n.name = ANY($3)) AND ($4::text IS NULL OR n.status = $4)
+       ORDER BY n.name`,
+      [environment, JSON.stringify(selector.labels ?? {}), selector.names ?? null, selector.status ?? null],
+    );
+    return rows.map((row) => row.name);
+  }
+
   async get(id: string): Promise<NodeView | undefined> {
     return this.one('n.id = $1', [id]);
   }

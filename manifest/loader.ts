@@ -8,6 +8,7 @@ import { parseDuration } from './duration.js';
 import { compileInputsSchema, InputsSchemaError } from './json-schema.js';
 import { joinPath, zodIssuesToErrors, type ManifestError } from './errors.js';
 import { collectPaths, parseExpression, ExpressionSyntaxError } from './expression.js';
+import { amountProblem, MAX_BATCHES, selectorProblem, type CompiledRollout } from './fleet.js';
 import { isNodeName } from './node-names.js';
 import { manifestEnvelopeSchema, stepSchema, type RawStep } from './schema.js';
 import { conditionSource, isTemplate, templateExpressions } from './template.js';
@@ -108,6 +109,8 @@ interface TemplateCheckOptions {
 class StepCompiler {
   readonly children: Record<string, CompiledRunbook> = {};
   private readonly firstPathById = new Map<string, string>();
+  /** Compiling a fleet step's compensations: they run on each target, which names their node. */
+  private inFleet = false;
 
   constructor(
     private readonly errors: ManifestError[],
@@ -211,13 +214,13 @@ class StepCompiler {
 
   private rejectFieldsNotFor(step: RawStep, path: string, kind: (typeof STEP_KINDS)[number]): void {
     const allowed: Record<string, Array<keyof RawStep>> = {
-      action: ['with', 'retry', 'timeout', 'heartbeatTimeout', 'continueOnError', 'compensate', 'node', 'pickupTimeout'],
+      action: ['with', 'retry', 'timeout', 'heartbeatTimeout', 'continueOnError', 'compensate', 'node', 'pickupTimeout', 'targets', 'rollout'],
       runbook: ['with', 'continueOnError'],
       approval: [],
       sleep: [],
       parallel: [],
     };
-    for (const field of ['with', 'retry', 'timeout', 'heartbeatTimeout', 'continueOnError', 'compensate', 'node', 'pickupTimeout'] as const) {
+    for (const field of ['with', 'retry', 'timeout', 'heartbeatTimeout', 'continueOnError', 'compensate', 'node', 'pickupTimeout', 'targets', 'rollout'] as const) {
       if (step[field] !== undefined && !allowed[kind]?.includes(field)) {
         this.errors.push({ path: `${path}.${field}`, message: `"${field}" does not apply to a ${kind} step` });
       }
@@ -228,13 +231,17 @@ class StepCompiler {
     const action = this.actions.find(step.action!);
     const args = step.with ?? {};
     this.checkTemplates(args, `${path}.with`, available, { selfStepId });
+    const fleet = step.targets !== undefined;
     const compensate = (step.compensate ?? []).flatMap((child, index) => {
       const childPath = `${path}.compensate[${index}]`;
       if (child.action === undefined) {
         this.errors.push({ path: childPath, message: 'a compensation must be an action step' });
         return [];
       }
+      const outer = this.inFleet;
+      this.inFleet = fleet;
       const compiled = this.compileStep(child, childPath, available, step.id);
+      this.inFleet = outer;
       return compiled?.kind === 'action' ? [compiled] : [];
     });
     if (!action) {
@@ -243,6 +250,7 @@ class StepCompiler {
     }
     this.checkArguments(action, args, `${path}.with`);
     this.checkNode(action, step, path, available, selfStepId);
+    const rollout = this.compileRollout(step, path, available);
     const defaults = action.defaults;
     const retry = step.retry ?? {};
     return {
@@ -265,6 +273,7 @@ class StepCompiler {
         : {}),
       // Only steps on a node carry these: every other step compiles exactly as before (same version hash).
       ...(step.node !== undefined ? { node: step.node, pickupTimeoutMs: parseDuration(step.pickupTimeout ?? DEFAULT_PICKUP_TIMEOUT) } : {}),
+      ...(step.targets !== undefined ? { targets: step.targets, pickupTimeoutMs: parseDuration(step.pickupTimeout ?? DEFAULT_PICKUP_TIMEOUT), rollout } : {}),
       continueOnError: step.continueOnError ?? false,
       compensate,
     };
@@ -272,6 +281,7 @@ class StepCompiler {
 
   /** Node-local actions run on the agent of the node a step names; no other action may name one. */
   private checkNode(action: ActionDescription, step: RawStep, path: string, available: Set<string>, selfStepId?: string): void {
+    if (this.checkFleetNode(action, step, path, available, selfStepId)) return;
     if (action.runsOn === 'node' && step.node === undefined) {
       this.errors.push({ path: `${path}.node`, message: `required: ${action.id} runs on a node's agent, so name the node (node: web-1 or node: \${{ inputs.node }})` });
     }
@@ -285,6 +295,61 @@ class StepCompiler {
     if (step.node === undefined) return;
     if (isTemplate(step.node)) this.checkTemplates(step.node, `${path}.node`, available, { selfStepId });
     else if (!isNodeName(step.node)) this.errors.push({ path: `${path}.node`, message: `"${step.node}" is not a node name: lowercase letters, digits and "-"` });
+  }
+
+  /**
+   * Fleet steps and their compensations: `targets` instead of `node`, a
+   * node-local action, a valid selector. True when the step was one of them.
+   */
+  private checkFleetNode(action: ActionDescription, step: RawStep, path: string, available: Set<string>, selfStepId?: string): boolean {
+    const nodeLocal = () => this.actions.all.filter((entry) => entry.runsOn === 'node').map((entry) => entry.id).join(', ');
+    if (this.inFleet) {
+      if (step.node !== undefined || step.targets !== undefined) this.errors.push({ path: `${path}.${step.node !== undefined ? 'node' : 'targets'}`, message: "a fleet step's compensations run on each of its targets: name no node nor targets" });
+      if (action.runsOn !== 'node') this.errors.push({ path: `${path}.action`, message: `a fleet step's compensations run on each target's agent: use a node-local action (${nodeLocal()})` });
+      return true;
+    }
+    if (step.targets === undefined) {
+      if (step.rollout !== undefined) this.errors.push({ path: `${path}.rollout`, message: '"rollout" applies only to a step with "targets"' });
+      return false;
+    }
+    if (step.node !== undefined) this.errors.push({ path: `${path}.node`, message: 'a step names either one "node" or fleet "targets", not both' });
+    if (action.runsOn !== 'node') this.errors.push({ path: `${path}.targets`, message: `"targets" applies only to node-local actions (${nodeLocal()}); ${action.id} runs on the main workers` });
+    if (typeof step.targets === 'string' && isTemplate(step.targets)) this.checkTemplates(step.targets, `${path}.targets`, available, { selfStepId });
+    else {
+      const problem = selectorProblem(step.targets);
+      if (problem) this.errors.push({ path: `${path}.targets`, message: problem });
+    }
+    return true;
+  }
+
+  private compileRollout(step: RawStep, path: string, available: Set<string>): CompiledRollout | undefined {
+    if (step.targets === undefined) return undefined;
+    const raw = step.rollout ?? { onFailure: 'stop' as const, compensate: 'failed' as const };
+    const amount = (value: number | string | undefined, field: string, minimum: 0 | 1) => {
+      if (value === undefined) return;
+      if (isTemplate(value)) this.checkTemplates(value, `${path}.rollout.${field}`, available, { inputsOnly: true });
+      else {
+        const problem = amountProblem(value, minimum);
+        if (problem) this.errors.push({ path: `${path}.rollout.${field}`, message: problem });
+      }
+    };
+    amount(raw.batch, 'batch', 1);
+    amount(raw.maxFailures, 'maxFailures', 0);
+    if (typeof raw.batch === 'number' && raw.batch > 0 && Array.isArray((step.targets as { names?: unknown }).names)) {
+      const names = (step.targets as { names: unknown[] }).names.length;
+      if (names / raw.batch > MAX_BATCHES) this.errors.push({ path: `${path}.rollout.batch`, message: `more than ${MAX_BATCHES} batches: use a larger batch` });
+    }
+    const approval = raw.approveAfterFirstBatch;
+    return {
+      batch: raw.batch ?? '100%',
+      ...(raw.maxConcurrency !== undefined ? { maxConcurrency: raw.maxConcurrency } : {}),
+      maxFailures: raw.maxFailures ?? 0,
+      pauseBetweenMs: raw.pauseBetween ? (parseDuration(raw.pauseBetween) ?? 0) : 0,
+      ...(approval === true ? { approveAfterFirstBatch: { role: 'approver' as const } } : {}),
+      ...(approval && typeof approval === 'object' ? { approveAfterFirstBatch: { role: approval.role, ...(approval.deadline ? { deadlineMs: parseDuration(approval.deadline) } : {}) } } : {}),
+      onFailure: raw.onFailure,
+      compensate: raw.compensate,
+    };
   }
 
   /** Checks literal arguments against the action's input schema; templated ones are checked when the step runs. */

@@ -36,6 +36,37 @@ export const approvalSchema = z
   })
   .strict();
 
+const amountSchema = z.union([z.number().int().min(0), z.string().min(1)]);
+
+export const targetsSchema = z
+  .union([
+    z.string().min(1),
+    z
+      .object({
+        all: z.literal(true).optional(),
+        labels: z.record(z.string(), z.string().min(1)).optional(),
+        names: z.array(z.string()).min(1).optional(),
+        status: z.enum(['pending', 'online', 'unreachable']).optional(),
+      })
+      .strict(),
+  ])
+  .describe('Fleet steps: the nodes of the run environment the step runs on: "all", "site=a,role=edge", a ${{ expression }}, or { labels, names, status, all }.');
+
+export const rolloutSchema = z
+  .object({
+    batch: amountSchema.optional().describe('Targets per batch: a count (10) or a percentage ("20%"); default: all at once.'),
+    maxConcurrency: z.number().int().min(1).optional().describe('Targets of one batch running at the same time (default: the whole batch).'),
+    maxFailures: amountSchema.optional().describe('Failures tolerated, a count or a percentage of the targets; one more stops the rollout (default 0).'),
+    pauseBetween: durationSchema.optional().describe('A pause between batches.'),
+    approveAfterFirstBatch: z
+      .union([z.boolean(), z.object({ role: roleSchema.default('approver'), deadline: durationSchema.optional() }).strict()])
+      .optional()
+      .describe('The canary: after the first batch the rest waits for an approval (role approver unless given).'),
+    onFailure: z.enum(['continue', 'stop']).default('stop').describe('When the budget is exceeded: stop fails the step (and the run), continue goes on with the next step.'),
+    compensate: z.enum(['failed', 'done', 'none']).default('failed').describe('Which targets get the compensate steps: failed ones, or also every done one when the rollout stops.'),
+  })
+  .strict();
+
 export const stepSchema = z
   .object({
     id: identifierSchema,
@@ -50,9 +81,11 @@ export const stepSchema = z
       .min(1)
       .optional()
       .describe('For node-local actions (node.*): the node whose agent runs the step, by name or ${{ expression }}.'),
+    targets: targetsSchema.optional(),
+    rollout: rolloutSchema.optional().describe('With `targets`: how the step rolls out over its nodes.'),
     pickupTimeout: durationSchema
       .optional()
-      .describe('With `node`: how long the node’s agent has to pick the step up before it fails (default 5m).'),
+      .describe('With `node` or `targets`: how long the node’s agent has to pick the step up before it fails (default 5m).'),
     when: z.string().optional().describe('A condition; the step is skipped when it is false.'),
     continueOnError: z.boolean().optional(),
     get compensate() {

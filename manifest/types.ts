@@ -3,6 +3,7 @@
 // reproducible from its workflow input alone. Pure types: shared with the
 // workflow sandbox.
 import type { SignedAuthorization } from '../security/run-authority.js';
+import type { CompiledRollout, TargetSelector } from './fleet.js';
 
 export const ROLES = ['admin', 'operator', 'approver', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
@@ -30,8 +31,12 @@ export interface ActionStep extends StepBase {
   heartbeatTimeoutMs?: number;
   /** Node-local actions: the node (name or template) whose agent's task queue runs the step. */
   node?: string;
-  /** With `node`: how long the agent has to pick the step up. */
+  /** With `node` or `targets`: how long the agent has to pick the step up. */
   pickupTimeoutMs?: number;
+  /** Fleet steps: the nodes (a selector, or a template rendering to one) the step runs on, each on its own agent. */
+  targets?: TargetSelector | string;
+  /** With `targets`: batches, failure budget, canary approval, compensation. */
+  rollout?: CompiledRollout;
   continueOnError: boolean;
   compensate: ActionStep[];
 }
@@ -89,6 +94,8 @@ export interface RunInput {
   rerunOf?: string;
   /** The AI Ops plan this run executes: its outcome goes back into the knowledge base. */
   planId?: string;
+  /** A re-run on some targets only: for each fleet step (by id), the node names it runs on instead of resolving its selector. */
+  fleetTargets?: Record<string, string[]>;
   /** The API's signature over this start (security/run-authority.ts); a run without a valid one is refused. */
   authorization?: SignedAuthorization;
 }

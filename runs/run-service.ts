@@ -10,7 +10,7 @@ import { JarvisProblem } from '../manifest/errors.js';
 import type { CompiledManifest, LoadResult } from '../manifest/loader.js';
 import type { Role } from '../manifest/types.js';
 import type { RunAuthority } from '../security/run-authority.js';
-import { approveStepUpdate, rejectStepUpdate } from '../workflows/messages.js';
+import { approveStepUpdate, fleetTargetsQuery, progressQuery, rejectStepUpdate, type FleetTargetsPage, type FleetTargetsRequest } from '../workflows/messages.js';
 import type { ApprovalAnswer, ListRunsFilter, RunDetails, RunInputs, RunLocation, RunPage, RunStatistics, RunSummary, StartedRun, WaitingApproval } from './run-contract.js';
 import { findResumePoint, RunHistory } from './run-history.js';
 import { RunQueries } from './run-queries.js';
@@ -128,9 +128,12 @@ export class RunService {
 
   /** A new run with the same manifest version and inputs, linked to the original. */
   /** `idempotency`: a token (idempotencyToken) naming the re-run, so a retried request answers the same one. */
-  async rerun(id: string, startedBy: string, executionId?: string, idempotency?: string): Promise<StartedRun> {
+  /** `targets`: fleet steps run on the original's failed targets only (`failed`) or on the very targets it resolved (`same`). */
+  async rerun(id: string, startedBy: string, executionId?: string, idempotency?: string, targets?: 'failed' | 'same'): Promise<StartedRun> {
     const original = await this.history.originalInput(id, executionId);
+    const fleetTargets = targets ? await this.targetsOf(id, executionId, targets) : undefined;
     return this.startRun({
+      ...(fleetTargets ? { fleetTargets } : {}),
       runbook: { runbook: original.runbook, children: original.children },
       inputs: original.inputs,
       environment: original.environment,
@@ -138,6 +141,34 @@ export class RunService {
       rerunOf: id,
       ...(idempotency !== undefined ? { idempotency } : {}),
     });
+  }
+
+  /** A page of a fleet step's targets with their results, from the run's fleetTargets query. */
+  async fleetTargets(id: string, request: FleetTargetsRequest, executionId?: string): Promise<FleetTargetsPage> {
+    const { handle } = await this.queries.describe(id, executionId);
+    const page = await handle.query(fleetTargetsQuery, request);
+    if (!page) throw new JarvisProblem(`run ${id} has no fleet step${request.stepId ? ` "${request.stepId}"` : ''} that started`, 'not-found');
+    return page;
+  }
+
+  /** For each fleet step of a run that started, the names of its targets (of one status, or all). */
+  private async targetsOf(id: string, executionId: string | undefined, which: 'failed' | 'same'): Promise<Record<string, string[]>> {
+    const { handle } = await this.queries.describe(id, executionId);
+    const progress = await handle.query(progressQuery);
+    const chosen: Record<string, string[]> = {};
+    for (const step of progress.steps.filter((entry) => entry.fleet)) {
+      const names: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await handle.query(fleetTargetsQuery, { stepId: step.id, ...(which === 'failed' ? { status: 'failed' as const } : {}), limit: 1_000, ...(cursor ? { cursor } : {}) });
+        names.push(...(page?.targets ?? []).map((target) => target.node));
+        cursor = page?.next;
+      } while (cursor);
+      chosen[step.id] = names;
+    }
+    if (Object.keys(chosen).length === 0) throw new JarvisProblem(`run ${id} has no fleet step that started: re-run it without "targets"`, 'conflict');
+    if (which === 'failed' && Object.values(chosen).every((names) => names.length === 0)) throw new JarvisProblem(`run ${id} has no failed target to run again`, 'conflict');
+    return chosen;
   }
 
   /**

@@ -23,7 +23,10 @@ export interface StartRunRequest {
   /** The AI Ops plan the run executes. */
   planId?: string;
   /** From `idempotencyToken`: a retried start with the same token answers the run the first one started. */
-  idempotency?: string; /** The schedule whose fire starts the run (its owner is `startedBy`). */
+  idempotency?: string;
+  /** A re-run on some targets: the node names of each fleet step (by id). */
+  fleetTargets?: Record<string, string[]>;
+  /** The schedule whose fire starts the run (its owner is `startedBy`). */
   scheduleId?: string;
 }
 
@@ -141,6 +144,7 @@ export class RunStarts {
       startedBy: request.startedBy,
       ...(request.rerunOf ? { rerunOf: request.rerunOf } : {}),
       ...(request.planId ? { planId: request.planId } : {}),
+      ...(request.fleetTargets ? { fleetTargets: request.fleetTargets } : {}),
     };
     input.authorization = this.authority.signStart(id, input);
     const attributes: RunAttributes = {

@@ -57,6 +57,8 @@ function startClaim(workflowId: string, input: RunInput, at: string) {
     startedBy: input.startedBy,
     rerunOf: input.rerunOf ?? null,
     planId: input.planId ?? null,
+    // Only re-runs on some targets carry it: every other start signs exactly what it always did.
+    ...(input.fleetTargets ? { fleetTargets: sha256(canonicalJson(input.fleetTargets)) } : {}),
     at,
   };
 }

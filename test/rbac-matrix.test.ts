@@ -220,6 +220,13 @@ const cases: Case[] = [
     bound: true,
   },
   {
+    route: 'GET /runs/:id/targets',
+    method: 'GET',
+    request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/targets` }),
+    who: { permission: 'read', where: 'own' },
+    bound: true,
+  },
+  {
     route: 'GET /runs/:id/inputs',
     method: 'GET',
     request: async (environment) => ({ url: `/runs/${await startGatedRun(environment)}/inputs` }),

@@ -1,6 +1,7 @@
 // Messages of the interpreter workflow, defined once and used by the workflow
 // and by every client (CLI, API).
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { TargetResult, TargetStatus } from '../manifest/fleet.js';
 import type { Role } from '../manifest/types.js';
 import type { SignedAuthorization } from '../security/run-authority.js';
 
@@ -37,6 +38,38 @@ export interface StepProgress {
   error?: string;
   approval?: ApprovalProgress;
   childRunId?: string;
+  /** Fleet steps: counts only; the targets themselves are paged by fleetTargetsQuery. */
+  fleet?: FleetProgress;
+}
+
+export interface FleetProgress {
+  total: number;
+  batchSize: number;
+  batches: number;
+  /** The batch running (1-based); 0 before the first. */
+  currentBatch: number;
+  /** Failures the rollout tolerates; one more stops it. */
+  failureBudget: number;
+  counts: Record<TargetStatus, number>;
+  /** Why the rollout stopped before its last batch. */
+  stopped?: string;
+  /** Whether the targets were given by the run (a re-run on some targets) rather than resolved from the selector. */
+  reused?: boolean;
+}
+
+export interface FleetTargetsRequest {
+  /** The fleet step; the run's first one when absent. */
+  stepId?: string;
+  status?: TargetStatus;
+  /** The `next` of the previous page. */
+  cursor?: string;
+  limit?: number;
+}
+
+export interface FleetTargetsPage {
+  stepId: string;
+  targets: TargetResult[];
+  next?: string;
 }
 
 export interface CompensationProgress {
@@ -96,6 +129,9 @@ export interface ApprovalAnswer {
 }
 
 export const progressQuery = defineQuery<RunProgress>('progress');
+/** A page of a fleet step's targets with their results: the progress query carries only their counts. */
+export const fleetTargetsQuery = defineQuery<FleetTargetsPage | null, [FleetTargetsRequest]>('fleetTargets');
+export const FLEET_TARGETS_MAX_PAGE = 1_000;
 export const approveStepUpdate = defineUpdate<ApprovalAnswer, [ApproveStepRequest]>('approveStep');
 export const rejectStepUpdate = defineUpdate<ApprovalAnswer, [RejectStepRequest]>('rejectStep');
 
@@ -104,3 +140,5 @@ export const APPROVAL_REJECTED = 'ApprovalRejected';
 /** A start or a decision that did not come from Jarvis's API (no valid signature). */
 export const RUN_REFUSED = 'RunRefused';
 export const UNKNOWN_ACTION = 'UnknownAction';
+/** A fleet rollout stopped because more targets failed than its budget allows. */
+export const FAILURE_BUDGET_EXCEEDED = 'FailureBudgetExceeded';

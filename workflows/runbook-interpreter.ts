@@ -26,10 +26,12 @@ import type { ActionStep, ApprovalStep, ChildRunbookStep, CompiledRunbook, RunIn
 import type { RunAuthorizationActivities } from '../runs/run-authorization-activities.js';
 import type { RunSummaryActivities } from '../runs/run-summary-activity.js';
 import { approvalBlocker, approvalBlockerMessage } from './approval-rule.js';
+import { FleetRollout } from './fleet-rollout.js';
 import { knowledgeIngest } from './knowledge-ingest.js';
 import {
   APPROVAL_REJECTED,
   approveStepUpdate,
+  fleetTargetsQuery,
   RUN_REFUSED,
   progressQuery,
   rejectStepUpdate,
@@ -155,6 +157,8 @@ class RunbookRun {
   private readonly outputs: Record<string, unknown> = {};
   private readonly compensations: PendingCompensation[] = [];
   private readonly approvals = new Map<string, { step: ApprovalStep; decision?: 'approved' | 'rejected' }>();
+  /** Fleet steps that started, for the fleetTargets query. */
+  private readonly fleets = new Map<string, FleetRollout>();
   private readonly secrets: string[];
   /** What changed since the projection was last written. */
   private readonly changedSteps = new Set<number>();
@@ -241,6 +245,10 @@ class RunbookRun {
 
   registerHandlers(): void {
     setHandler(progressQuery, () => this.progress);
+    setHandler(fleetTargetsQuery, (request) => {
+      const fleet = request.stepId !== undefined ? this.fleets.get(request.stepId) : this.fleets.values().next().value;
+      return fleet ? fleet.page(request) : null;
+    });
     setHandler(approveStepUpdate, (request) => (this.decisionsAreSigned() ? this.verified(request, 'approve').then(() => this.approve(request)) : this.approve(request)), {
       validator: (request) => this.validateApproval(request),
     });
@@ -444,7 +452,8 @@ class RunbookRun {
       progress.status = failure.original.type === APPROVAL_REJECTED ? 'rejected' : 'failed';
       progress.error = redact(failure.original.message, this.secrets);
       this.states[step.id] = { status: 'failed' };
-      const continueOnError = (step.kind === 'action' || step.kind === 'runbook') && step.continueOnError;
+      // A fleet rollout told to continue past its failure budget lets the run go on.
+      const continueOnError = ((step.kind === 'action' || step.kind === 'runbook') && step.continueOnError) || (step.kind === 'action' && step.rollout?.onFailure === 'continue');
       if (!continueOnError) throw failure;
     } finally {
       progress.endedAt = now();
@@ -457,6 +466,8 @@ class RunbookRun {
   private async perform(step: Step, progress: StepProgress): Promise<unknown> {
     switch (step.kind) {
       case 'action':
+        // A fleet step compensates per target, inside its rollout; only steps with `targets` reach it (recorded histories never do).
+        if (step.targets !== undefined) return this.runFleet(step, progress);
         // Registered before the step runs: a step that fails half-way may still need undoing.
         if (step.compensate.length > 0) this.compensations.push({ forStep: step.id, steps: step.compensate });
         return this.runAction(step, `step:${step.id}`, (attempts) => {
@@ -477,6 +488,22 @@ class RunbookRun {
         return undefined;
       }
     }
+  }
+
+  private async runFleet(step: ActionStep, progress: StepProgress): Promise<unknown> {
+    const given = this.input.fleetTargets?.[step.id];
+    const rollout = new FleetRollout(step, progress, {
+      environment: this.input.environment,
+      runbook: this.input.runbook.name,
+      ...(given ? { givenTargets: given } : {}),
+      secrets: this.secrets,
+      scope: this.scope(),
+      crashRetryAttempts: CRASH_RETRY_ATTEMPTS,
+      awaitApproval: (approval) => this.awaitApproval(approval, progress),
+      touch: () => this.touch(progress),
+    });
+    this.fleets.set(step.id, rollout);
+    return rollout.run();
   }
 
   /** The node a step runs on, with its template rendered; anything but a node name fails the step. */

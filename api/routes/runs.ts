@@ -43,6 +43,19 @@ const TimelineEntry = Type.Object({
   output: Type.Optional(Type.String({ description: "The step's output as JSON, secrets masked" })),
 });
 const StartedRun = Type.Object({ id: Type.String(), runId: Type.String() });
+const TargetStatus = Type.Union([Type.Literal('pending'), Type.Literal('running'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('skipped')]);
+const TargetResult = Type.Object({
+  node: Type.String(),
+  batch: Type.Integer(),
+  status: Type.String(),
+  attempts: Type.Integer(),
+  startedAt: Type.Optional(Type.String()),
+  endedAt: Type.Optional(Type.String()),
+  durationMs: Type.Optional(Type.Number()),
+  outputSummary: Type.Optional(Type.String()),
+  error: Type.Optional(Type.String()),
+  compensation: Type.Optional(Type.Object({ status: Type.String(), error: Type.Optional(Type.String()) })),
+});
 const ApprovalAnswer = Type.Object({ stepId: Type.String(), decision: Type.String(), approvals: Type.Integer(), required: Type.Integer() });
 
 const BulkResult = Type.Object({
@@ -55,6 +68,20 @@ const BulkResult = Type.Object({
   replayed: Type.Optional(Type.Boolean({ description: 'rerun: an earlier try of this bulk request had already started it' })),
   error: Type.Optional(Type.String()),
 });
+
+/**
+ * The optional body of a re-run, `{"targets": "failed" | "same"}`, checked by
+ * hand: a body schema would refuse the bodiless re-runs every client sends.
+ */
+function rerunTargetsOf(body: unknown): 'failed' | 'same' | undefined {
+  if (body === undefined || body === null || body === '') return undefined;
+  const fields = typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+  const unknown = fields ? Object.keys(fields).filter((key) => key !== 'targets') : [];
+  if (!fields || unknown.length > 0 || (fields.targets !== undefined && fields.targets !== 'failed' && fields.targets !== 'same')) {
+    throw new JarvisProblem('the request is invalid: the body may only be {"targets": "failed"} or {"targets": "same"}', 'invalid');
+  }
+  return fields.targets as 'failed' | 'same' | undefined;
+}
 
 export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; bulk: BulkRunService; holds: Pick<RetentionService, 'findHold' | 'archivedHistory'> }> = async (app, { runs, bulk, holds }) => {
   /**
@@ -263,6 +290,31 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; bulk: Bulk
     },
   );
 
+  app.get(
+    '/runs/:id/targets',
+    {
+      schema: {
+        tags: ['runs'],
+        summary: "A page of a fleet step's targets with their results (status, attempts, duration, output summary, error, compensation); the X-Next-Cursor header gives the next page",
+        params: RunIdParams,
+        querystring: Type.Object({
+          step: Type.Optional(Type.String({ maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$', description: "The fleet step's id; the run's first fleet step when absent" })),
+          status: Type.Optional(TargetStatus),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000, default: 100 })),
+          cursor: Type.Optional(Type.String({ maxLength: 12, pattern: '^[0-9]+$', description: 'The X-Next-Cursor header of the previous page' })),
+        }),
+        response: { 200: Type.Object({ stepId: Type.String(), targets: Type.Array(TargetResult), next: Type.Optional(Type.String({ description: 'The cursor of the next page (also the X-Next-Cursor header)' })) }), ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const { executionId } = await authorizeRun(request, request.params.id, 'read');
+      const { step, status, limit, cursor } = request.query;
+      const page = await runs.fleetTargets(request.params.id, { ...(step ? { stepId: step } : {}), ...(status ? { status } : {}), limit: limit ?? 100, ...(cursor ? { cursor } : {}) }, executionId);
+      if (page.next) void reply.header('x-next-cursor', page.next);
+      return page;
+    },
+  );
+
   app.post(
     '/runs/:id/cancel',
     { schema: { tags: ['runs'], summary: 'Cancel a running run; completed steps are compensated', params: RunIdParams, response: { 202: Type.Object({ id: Type.String() }), ...problemResponses } } },
@@ -279,8 +331,10 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; bulk: Bulk
     {
       schema: {
         tags: ['runs'],
-        summary: 'A new run with the same manifest version and inputs; an Idempotency-Key header makes a retried request return the same run',
+        summary:
+          'A new run with the same manifest version and inputs; an Idempotency-Key header makes a retried request return the same run. targets: "failed" runs its fleet steps on the failed targets only, "same" on the targets the run resolved',
         params: RunIdParams,
+
         headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }),
         response: { 200: StartedRun, 201: StartedRun, ...problemResponses },
       },
@@ -291,9 +345,10 @@ export const runRoutes: FastifyPluginAsyncTypebox<{ runs: RunService; bulk: Bulk
       const principal = principalOf(request);
       const key = request.headers['idempotency-key'];
       // As for a start, the key makes the new run's workflow id: a retry after a crash finds the one re-run.
-      const idempotency = key ? idempotencyToken(principal.id, `rerun of ${request.params.id}\n${key}`) : undefined;
-      const started = await runs.rerun(request.params.id, principal.email, executionId, idempotency);
-      auditTarget(request, 'run', request.params.id, { newRun: started.id, ...(started.replayed ? { replayed: true } : {}) });
+      const targets = rerunTargetsOf(request.body);
+      const idempotency = key ? idempotencyToken(principal.id, `rerun of ${request.params.id}${targets ? ` on ${targets} targets` : ''}\n${key}`) : undefined;
+      const started = await runs.rerun(request.params.id, principal.email, executionId, idempotency, targets);
+      auditTarget(request, 'run', request.params.id, { newRun: started.id, ...(targets ? { targets } : {}), ...(started.replayed ? { replayed: true } : {}) });
       return reply.code(started.replayed ? 200 : 201).send({ id: started.id, runId: started.runId });
     },
   );

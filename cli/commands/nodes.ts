@@ -1,10 +1,13 @@
 // `jarvis nodes list|show|enroll`: the node inventory, through the API.
 import type { Command } from 'commander';
+import os from 'node:os';
 import type { NodeView } from '../../infra/node-store.js';
 import { JarvisProblem } from '../../manifest/errors.js';
+import { parseSelectorText } from '../../manifest/fleet.js';
 import type { CliContext } from '../context.js';
 import { collect, outputOption } from '../options.js';
 import { printData, renderTable, type OutputFormat } from '../output.js';
+import { reportStarted } from '../watch.js';
 
 const gib = (bytes: number | undefined) => (bytes === undefined ? '' : `${(bytes / 2 ** 30).toFixed(1)} GiB`);
 
@@ -85,6 +88,25 @@ export function registerNodeCommands(program: Command, context: CliContext): voi
       const node = listed.find((entry) => entry.name === name || entry.id === name);
       if (!node) throw new JarvisProblem(`no node ${name} in ${options.environment}`, 'not-found');
       printData(options.output, node, renderNode);
+    });
+
+  nodes
+    .command('run')
+    .description('run a command on every node a selector picks, by their agents, in batches with a failure budget (the fleet-shell runbook; admin)')
+    .requiredOption('-s, --selector <selector>', '"all", labels (site=a,role=edge), name=web-1|web-2 or status=online')
+    .option('-e, --env <environment>', 'the environment of the nodes', 'dev')
+    .option('--batch <amount>', 'targets per batch: a count or a percentage', '10%')
+    .option('--max-failures <amount>', 'failures tolerated: a count or a percentage; one more stops the rollout', '0')
+    .option('-w, --watch', 'follow the run until it ends; exit non-zero unless it succeeds')
+    .argument('<command...>', 'after --: the program and its arguments')
+    .action(async (command: string[], options: { selector: string; env: string; batch: string; maxFailures: string; watch?: boolean }) => {
+      const selector = parseSelectorText(options.selector);
+      if (typeof selector === 'string') throw new JarvisProblem(`--selector: ${selector}`, 'invalid');
+      const [program, ...args] = command;
+      const runs = await context.runOperations();
+      const inputs = { selector: options.selector, command: program, args, batch: options.batch, maxFailures: options.maxFailures };
+      const started = await runs.start('fleet-shell', inputs, options.env, { user: context.env.actingUser ?? os.userInfo().username, roles: [] });
+      await reportStarted(runs, started, options.watch ?? false, 'Started');
     });
 
   nodes

@@ -2,7 +2,7 @@
 // through the API when there is a session, else straight on Temporal with
 // `--as` naming the acting user.
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { JarvisProblem } from '../../manifest/errors.js';
@@ -10,6 +10,7 @@ import { replayHistory } from '../../temporal/replay-history.js';
 import type { RunDetails, RunSummary } from '../../runs/run-contract.js';
 import { createDataConverter } from '../../temporal/payload-codec.js';
 import { bundleWorkflows } from '../../temporal/worker.js';
+import type { TargetResult, TargetStatus } from '../../manifest/fleet.js';
 import type { StepProgress } from '../../workflows/messages.js';
 import { loadRunbooks, type CliContext } from '../context.js';
 import { registerArtifactCommands } from './artifacts.js';
@@ -52,6 +53,13 @@ function renderRunDetails(details: RunDetails): string {
       { header: 'ended', value: (step) => step.endedAt },
       { header: 'output / error', value: (step) => (step.error ?? step.outputSummary ?? '').replace(/\s+/g, ' ').slice(0, 80) },
     ]));
+    for (const step of progress.steps.filter((entry) => entry.fleet)) {
+      const fleet = step.fleet!;
+      const counts = Object.entries(fleet.counts).filter(([, count]) => count > 0).map(([status, count]) => `${count} ${status}`);
+      lines.push('', `Fleet step ${step.id}: batch ${fleet.currentBatch} of ${fleet.batches} (${fleet.batchSize} per batch), ${fleet.total} targets: ${counts.join(', ') || 'none'}; failure budget ${fleet.failureBudget}`);
+      if (fleet.stopped) lines.push(`  stopped: ${fleet.stopped}`);
+      lines.push(`  targets: jarvis run targets ${details.id} --step ${step.id}`);
+    }
     if (progress.compensations.length > 0) {
       lines.push('', 'Compensations:', ...progress.compensations.map((entry) => `  ${entry.id} (for ${entry.forStep}): ${entry.status}${entry.error ? `: ${entry.error}` : ''}`));
     }
@@ -221,10 +229,38 @@ export function registerRunCommands(program: Command, context: CliContext): void
     .argument('[id]')
     .option('--as <user>')
     .option('-w, --watch')
-    .action(async (id: string | undefined, options: BulkOptions & { as?: string; watch?: boolean }) => {
+    .addOption(new Option('--targets <which>', 'fleet steps: on the failed targets only, or on the same targets as the original').choices(['failed', 'same']))
+    .action(async (id: string | undefined, options: BulkOptions & { as?: string; watch?: boolean; targets?: 'failed' | 'same' }) => {
       if (!id) return runBulk(context, 'rerun', options);
       const runs = await context.runOperations();
-      await reportStarted(runs, await runs.rerun(id, actor(options.as)), options.watch ?? false, `Re-ran ${id} as`);
+      await reportStarted(runs, await runs.rerun(id, actor(options.as), options.targets), options.watch ?? false, `Re-ran ${id}${options.targets ? ` on its ${options.targets} targets` : ''} as`);
+    });
+
+  run
+    .command('targets')
+    .description("a fleet step's targets with their results: status, attempts, duration, output or error, compensation")
+    .argument('<id>')
+    .option('--step <step>', 'the fleet step (default: the first)')
+    .addOption(new Option('--status <status>', 'only targets in this status').choices(['pending', 'running', 'succeeded', 'failed', 'skipped']))
+    .addOption(outputOption())
+    .action(async (id: string, options: { step?: string; status?: TargetStatus; output: OutputFormat }) => {
+      const runs = await context.runOperations();
+      const targets: TargetResult[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await runs.targets(id, { ...(options.step ? { stepId: options.step } : {}), ...(options.status ? { status: options.status } : {}), limit: 1_000, ...(cursor ? { cursor } : {}) });
+        targets.push(...page.targets);
+        cursor = page.next;
+      } while (cursor);
+      printData(options.output, targets, [
+        { header: 'node', value: (target) => target.node },
+        { header: 'batch', value: (target) => target.batch },
+        { header: 'status', value: (target) => target.status },
+        { header: 'attempts', value: (target) => target.attempts || '' },
+        { header: 'duration', value: (target) => (target.durationMs === undefined ? '' : `${(target.durationMs / 1000).toFixed(1)}s`) },
+        { header: 'compensation', value: (target) => target.compensation?.status },
+        { header: 'output / error', value: (target) => (target.error ?? target.outputSummary ?? '').replace(/\s+/g, ' ').slice(0, 80) },
+      ]);
     });
 
   run

@@ -9,6 +9,7 @@ export default [
   route('runs/:id/timeline.json', 'routes/run-timeline.tsx'),
   route('runs/:id/inputs.json', 'routes/run-inputs.tsx'),
   route('runs/:id/artifacts/:artifactId', 'routes/run-artifact.tsx'),
+  route('runs/:id/targets.json', 'routes/run-targets.tsx'),
   route('containers/:name/follow-ticket', 'routes/container-follow-ticket.tsx'),
   route('infra/topology.dot', 'routes/infra-topology-dot.tsx'),
   route('reports/export', 'routes/report-export.tsx'),

@@ -3,6 +3,7 @@
 import { useRouteLoaderData } from 'react-router';
 import { ai, aiBR } from './ai.js';
 import { core, coreBR } from './core.js';
+import { fleet, fleetBR } from './fleet.js';
 import { infra, infraBR } from './infra.js';
 import { reports, reportsBR } from './reports.js';
 import { retention, retentionBR } from './retention.js';
@@ -15,9 +16,9 @@ import { triggers, triggersBR } from './triggers.js';
 export const LANGUAGES = ['en', 'pt-BR'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
-const en = { ...core, ...settings, ...infra, ...stacks, ...schedules, ...ai, ...triggers, ...notifications, ...reports, ...retention };
+const en = { ...core, ...settings, ...infra, ...stacks, ...schedules, ...ai, ...triggers, ...notifications, ...reports, ...retention, ...fleet };
 export type MessageKey = keyof typeof en;
-const ptBR: Record<MessageKey, string> = { ...coreBR, ...settingsBR, ...infraBR, ...stacksBR, ...schedulesBR, ...aiBR, ...triggersBR, ...notificationsBR, ...reportsBR, ...retentionBR };
+const ptBR: Record<MessageKey, string> = { ...coreBR, ...settingsBR, ...infraBR, ...stacksBR, ...schedulesBR, ...aiBR, ...triggersBR, ...notificationsBR, ...reportsBR, ...retentionBR, ...fleetBR };
 export const messages: Record<Language, Record<MessageKey, string>> = { en, 'pt-BR': ptBR };
 
 export function translate(language: Language, key: MessageKey, values: Record<string, string | number> = {}): string {

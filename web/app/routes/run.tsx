@@ -4,6 +4,7 @@ import { data, Form, Link, redirect, useFetcher, useNavigation, useRevalidator, 
 import type { Route } from './+types/run.js';
 import { formatDateTime, formatDuration, useLanguage, useT, type Translate } from '../i18n/index.js';
 import { DiagnoseButton, DiagnosisPanel } from '../lib/ai-diagnosis.js';
+import { FleetPanel } from '../lib/fleet-panel.js';
 import { parseLineRange } from '../lib/ai-types.js';
 import { approvalBlockerText } from '../lib/approval-blocker.js';
 import { ApiProblem, decideStep, requireApi } from '../lib/api.server.js';
@@ -114,8 +115,9 @@ export async function action({ request, params }: Route.ActionArgs) {
       case 'cancel':
         await api.send('POST', `/runs/${id}/cancel`);
         return data({ ok: intent, error: undefined as string | undefined }, { headers: api.headers });
-      case 'rerun': {
-        const started = await api.send<{ id: string }>('POST', `/runs/${id}/rerun`);
+      case 'rerun':
+      case 'rerun-failed': {
+        const started = await api.send<{ id: string }>('POST', `/runs/${id}/rerun`, intent === 'rerun-failed' ? { targets: 'failed' } : undefined);
         return redirect(`/runs/${encodeURIComponent(started.id)}`, { headers: api.headers });
       }
       case 'resume':
@@ -335,6 +337,8 @@ export default function RunPage({ loaderData, actionData: answer }: Route.Compon
   const running = status === 'RUNNING';
   const waiting = steps.filter((step) => step.status === 'waiting' && step.approval);
   const failedStep = steps.find((step) => step.status === 'failed');
+  const fleetSteps = steps.filter((step) => step.fleet);
+  const failedTargets = fleetSteps.some((step) => (step.fleet?.counts.failed ?? 0) > 0);
   const temporalLink = `${shell.temporalUiUrl}/namespaces/${encodeURIComponent(shell.namespace)}/workflows/${encodeURIComponent(loaded.id)}`;
   return (
     <section className="run-page">
@@ -387,6 +391,11 @@ export default function RunPage({ loaderData, actionData: answer }: Route.Compon
                 {t('run.rerun')}
               </button>
             ) : null}
+            {mayOperate && !running && failedTargets ? (
+              <button type="submit" name="intent" value="rerun-failed">
+                {t('fleet.rerunFailed')}
+              </button>
+            ) : null}
             {mayOperate && loaded.hold ? (
               <button type="submit" name="intent" value="release">
                 {t('run.release')}
@@ -427,6 +436,9 @@ export default function RunPage({ loaderData, actionData: answer }: Route.Compon
       {failed ? <DiagnosisPanel runId={loaded.id} environment={loaded.environment ?? ''} t={t} /> : null}
       {waiting.map((step) => (
         <ApprovalPanel key={step.id} step={step} run={loaded} t={t} />
+      ))}
+      {fleetSteps.map((step) => (
+        <FleetPanel key={step.id} runId={loaded.id} step={step} fleet={step.fleet!} t={t} />
       ))}
       <h2>{t('run.timeline')}</h2>
       <Gantt steps={steps} timeline={timeline} t={t} runStart={runStart} runEnd={runEnd} citedStep={citedStep} />
