@@ -5,16 +5,15 @@
 // issue's aim: p99 under 50 ms for each, where Temporal visibility answered
 // GET /runs at p99 2.6–4 s and a running run's page at p99 570 ms.
 import { startBenchApi } from './api-stack.js';
+import { emitterFor, sizeFromEnv } from './figures.js';
 import { loadTest } from './load.js';
 
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const ROWS = Number(process.env.BENCH_API_ROWS ?? 100_000);
+const CONNECTIONS = sizeFromEnv('BENCH_CONNECTIONS', 50);
+const SECONDS = sizeFromEnv('BENCH_SECONDS', 10);
+const ROWS = sizeFromEnv('BENCH_API_ROWS', 100_000);
 const AIM_P99_MS = 50;
 
-function emit(metric: string, value: number, unit: string, extra: Record<string, unknown> = {}) {
-  console.log(JSON.stringify({ bench: 'api', metric, value: Math.round(value * 100) / 100, unit, ...extra }));
-}
+const emit = emitterFor('api');
 
 const stack = await startBenchApi(
   {
