@@ -3,6 +3,7 @@
 // first; its row is written last, so a listed artifact is always whole. A
 // crash between the two leaves an object without a row, which sweepOrphans
 // removes.
+import { formatBytes } from './artifact-contract.js';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -46,16 +47,6 @@ export function checkContentType(contentType: string): string {
   return contentType;
 }
 
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(1)} ${units[unit]}`;
-}
 
 /** Hashes and counts what passes through; more bytes than announced is an error (the file grew while read). */
 class Meter extends Transform {

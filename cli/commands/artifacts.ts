@@ -10,21 +10,11 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { JarvisProblem } from '../../manifest/errors.js';
+import type { ArtifactEntry } from '../../artifacts/artifact-contract.js';
 import { safeFileName } from '../../artifacts/safe-file-name.js';
 import type { CliContext } from '../context.js';
 import { outputOption } from '../options.js';
 import { printData, type OutputFormat } from '../output.js';
-
-export interface ArtifactEntry {
-  id: string;
-  name: string;
-  stepId: string;
-  attempt: number;
-  contentType: string;
-  size: number;
-  sha256: string;
-  createdAt: string;
-}
 
 const artifactColumns = [
   { header: 'id', value: (artifact: ArtifactEntry) => artifact.id },

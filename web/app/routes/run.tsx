@@ -12,6 +12,7 @@ import { LogViewer, useLiveLog } from '../lib/live-log.js';
 import { rolesIn, useShell } from '../lib/shell-data.js';
 import { StatusBadge } from '../lib/status.js';
 import { VirtualList } from '../lib/virtual-list.js';
+import { formatBytes, type ArtifactEntry } from '../../../artifacts/artifact-contract.js';
 import type { RunDetails } from '../../../runs/run-contract.js';
 import type { TimelineEntry } from '../../../runs/timeline.js';
 import { approvalBlocker } from '../../../workflows/approval-rule.js';
@@ -22,31 +23,9 @@ function timelineByStep(timeline: TimelineEntry[]): Map<string, TimelineEntry> {
   return new Map(timeline.filter((entry) => entry.kind !== 'compensation').map((entry) => [entry.stepId, entry]));
 }
 
-interface RunArtifactEntry {
-  id: string;
-  name: string;
-  stepId: string;
-  attempt: number;
-  contentType: string;
-  size: number;
-  sha256: string;
-  createdAt: string;
-}
-
-function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
 
 /** What the run's steps published, each downloaded through the web server with the user's own session. */
-function ArtifactList({ runId, artifacts, t }: { runId: string; artifacts: RunArtifactEntry[]; t: Translate }) {
+function ArtifactList({ runId, artifacts, t }: { runId: string; artifacts: ArtifactEntry[]; t: Translate }) {
   if (artifacts.length === 0) return <p className="muted">{t('run.artifactsNone')}</p>;
   return (
     <table className="table" data-testid="run-artifacts">
@@ -68,7 +47,7 @@ function ArtifactList({ runId, artifacts, t }: { runId: string; artifacts: RunAr
             <td className="mono">
               {artifact.stepId}#{artifact.attempt}
             </td>
-            <td>{formatSize(artifact.size)}</td>
+            <td>{formatBytes(artifact.size)}</td>
             <td className="mono" title={artifact.sha256}>
               {artifact.sha256.slice(0, 12)}
             </td>
@@ -97,7 +76,7 @@ export async function loader({ request, params }: Route.LoaderArgs) {
   const api = await requireApi(request);
   const id = encodeURIComponent(params.id ?? '');
   // The history-based timeline and the inputs load after the page shows (a long run's history is large).
-  const [run, artifacts] = await Promise.all([api.get<RunDetails & { hold?: RunHold | null }>(`/runs/${id}`), api.get<RunArtifactEntry[]>(`/runs/${id}/artifacts`)]);
+  const [run, artifacts] = await Promise.all([api.get<RunDetails & { hold?: RunHold | null }>(`/runs/${id}`), api.get<ArtifactEntry[]>(`/runs/${id}/artifacts`)]);
   return data({ run, artifacts }, { headers: api.headers });
 }
 
