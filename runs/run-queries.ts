@@ -139,15 +139,15 @@ function withoutMemo(raw: protoTypes.api.workflow.v1.IWorkflowExecutionInfo): pr
 
 /**
  * A run's progress by query. A closed run is replayed on a worker to answer,
- * which a busy worker may not do in time: asked three times before the run
- * is shown without its steps.
+ * which a busy worker may not do in time: asked six times (over about four
+ * seconds) before the run is shown without its steps.
  */
 async function queryProgress(handle: WorkflowHandle): Promise<RunProgress | undefined> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await handle.query(progressQuery);
     } catch (error) {
-      if (attempt >= 3 || error instanceof WorkflowNotFoundError) return undefined;
+      if (attempt >= 6 || error instanceof WorkflowNotFoundError) return undefined;
       await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
     }
   }

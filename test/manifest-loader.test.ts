@@ -49,7 +49,7 @@ describe('the manifest loader', () => {
   it('reports arguments of the wrong type and unknown arguments', () => {
     expect(load('  - id: a\n    action: shell.run\n    with: { command: ls, shell: "yes", colour: red }\n')).toEqual([
       'steps[0].with.shell: Invalid input: expected boolean, received string',
-      'steps[0].with.colour: unknown argument for shell.run (known: command, args, shell, env, cwd, timeout, expectExitCodes)',
+      'steps[0].with.colour: unknown argument for shell.run (known: command, args, shell, env, cwd, timeout, expectExitCodes, artifacts)',
     ]);
   });
 
