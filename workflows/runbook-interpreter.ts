@@ -72,6 +72,14 @@ const CRASH_RETRY_PATCH = 'crash-retry';
 /** Runs publish their progress as they start too, so "run started" can be notified from the projection. */
 const PUBLISH_AT_START_PATCH = 'publish-at-start';
 /**
+ * Runs ask every later patch as they start, before any local activity: a
+ * patch first asked in the activation that resolved the start's local
+ * activities could be recorded in the next workflow task, and such a history
+ * failed to replay ("patch marker ... but there is no corresponding change
+ * command"), so a query or a worker restart broke the run.
+ */
+const EARLY_PATCHES_PATCH = 'early-patches';
+/**
  * Attempts a step gets beyond the manifest's, for attempts that end with their
  * worker (heartbeat or start-to-close timeout): the action's own failures are
  * final from the manifest's last attempt on (activities/index.ts).
@@ -323,6 +331,11 @@ class RunbookRun {
   }
 
   async execute(): Promise<RunResult> {
+    if (patched(EARLY_PATCHES_PATCH)) {
+      patched(CRASH_RETRY_PATCH);
+      patched(SIGNED_DECISIONS_PATCH);
+      patched(KNOWLEDGE_PATCH);
+    }
     const projected = patched(PROJECTION_PATCH);
     if (projected && patched(PUBLISH_AT_START_PATCH)) this.requestPublish();
     const publishing = projected ? CancellationScope.nonCancellable(() => this.publishProgress()) : Promise.resolve();
