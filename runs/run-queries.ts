@@ -1,8 +1,8 @@
 // Reading runs: lists, one run's details, where a run lives, dashboard figures
-// and waiting approvals. Lists and finished runs come from the run-summary
-// projection, which each run writes itself; a running run's steps from
-// Temporal, which also answers for runs whose row is missing or stale and
-// rebuilds the row.
+// and waiting approvals. Lists and details come from the run-summary
+// projection, which each run writes itself (its steps within a second of a
+// change); Temporal adds what only it knows (attempts of a step retrying now)
+// and answers for runs whose row is missing or stale, rebuilding the row.
 import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowExecutionDescription, type WorkflowExecutionInfo, type WorkflowHandle } from '@temporalio/client';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import type { temporal as protoTypes } from '@temporalio/proto';
@@ -111,6 +111,27 @@ function endedOutsideTheRun(progress: RunProgress, description: WorkflowExecutio
   return { ...progress, status: 'failed', endedAt, error };
 }
 
+/**
+ * Describes of running runs, shared for a second: a run page polled by many
+ * readers asks Temporal once a second, not once per reader.
+ */
+class LiveDescriptions {
+  private readonly recent = new Map<string, { at: number; description: Promise<WorkflowExecutionDescription> }>();
+
+  constructor(private readonly maxAgeMs = 1_000) {}
+
+  describe(id: string, load: () => Promise<WorkflowExecutionDescription>): Promise<WorkflowExecutionDescription> {
+    const now = Date.now();
+    const cached = this.recent.get(id);
+    if (cached && now - cached.at < this.maxAgeMs) return cached.description;
+    if (this.recent.size > 10_000) this.recent.clear();
+    const description = load();
+    this.recent.set(id, { at: now, description });
+    description.catch(() => this.recent.delete(id));
+    return description;
+  }
+}
+
 /** The execution as listed, its memo hidden (a protobuf message keeps its defaults on its prototype, so it is not spread). */
 function withoutMemo(raw: protoTypes.api.workflow.v1.IWorkflowExecutionInfo): protoTypes.api.workflow.v1.IWorkflowExecutionInfo {
   return Object.assign(Object.create(raw) as protoTypes.api.workflow.v1.IWorkflowExecutionInfo, { memo: null });
@@ -133,6 +154,8 @@ async function queryProgress(handle: WorkflowHandle): Promise<RunProgress | unde
 }
 
 export class RunQueries {
+  private readonly liveDescriptions = new LiveDescriptions();
+
   constructor(
     private readonly client: Client,
     /** The run-summary projection, when the installation has a database. */
@@ -224,6 +247,11 @@ export class RunQueries {
     const stored = await this.summaries?.find(id);
     // A keyed id names a new execution once its run closes: a closed summary may be the previous one's.
     if (stored && stored.progress.status !== 'running' && !isKeyedRunId(id)) return detailsFromSummary(stored);
+    if (stored?.liveSteps && stored.progress.status === 'running') {
+      // The row holds the steps as published (at most a second behind); Temporal adds the attempts of steps retrying now.
+      const live = await this.liveDescriptions.describe(id, async () => (await this.describe(id)).description);
+      if (live.status.name === 'RUNNING' && live.runId === stored.executionId) return withPendingAttempts(detailsFromSummary(stored), pendingAttemptsOf(live));
+    }
     const { handle, description } = await this.describe(id);
     if (stored && stored.progress.status !== 'running' && stored.executionId === description.runId) return detailsFromSummary(stored);
     const details: RunDetails = { ...summarize(description), pendingAttempts: pendingAttemptsOf(description) };

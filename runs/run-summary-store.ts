@@ -21,6 +21,8 @@ export interface RunSummaryUpdate {
   steps: Array<{ position: number; step: StepProgress }>;
   /** A child runbook's parent run: its start and end are part of the parent's, and are not notified on their own. */
   parentRunId?: string;
+  /** The run publishes every step change (throttled), so its row is fresh while it runs. */
+  liveSteps?: boolean;
 }
 
 export interface WaitingApproval {
@@ -47,6 +49,8 @@ export interface StoredRunSummary {
   executionId: string;
   progress: RunProgress;
   updatedAt: string;
+  /** Its steps are published as they change, not only at approvals and at the end. */
+  liveSteps: boolean;
 }
 
 
@@ -101,13 +105,13 @@ export class RunSummaryStore {
       const { runbook, version, environment, startedBy, rerunOf, status, startedAt, endedAt, error, ...rest } = run;
       await client.query(
         `INSERT INTO run_summaries (workflow_id, execution_id, runbook, version, environment, started_by, rerun_of, status,
-                                    started_at, ended_at, error, progress, sequence, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, now())
+                                    started_at, ended_at, error, progress, sequence, live_steps, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, now())
          ON CONFLICT (workflow_id) DO UPDATE SET execution_id = EXCLUDED.execution_id, runbook = EXCLUDED.runbook,
            version = EXCLUDED.version, environment = EXCLUDED.environment, started_by = EXCLUDED.started_by,
            rerun_of = EXCLUDED.rerun_of, status = EXCLUDED.status, started_at = EXCLUDED.started_at,
            ended_at = EXCLUDED.ended_at, error = EXCLUDED.error, progress = EXCLUDED.progress,
-           sequence = EXCLUDED.sequence, updated_at = now()`,
+           sequence = EXCLUDED.sequence, live_steps = EXCLUDED.live_steps, updated_at = now()`,
         [
           update.workflowId,
           update.executionId,
@@ -122,6 +126,7 @@ export class RunSummaryStore {
           error ?? null,
           JSON.stringify(rest),
           update.sequence,
+          update.liveSteps ?? false,
         ],
       );
       if (update.steps.length > 0) {
@@ -159,6 +164,7 @@ export class RunSummaryStore {
       error: string | null;
       progress: Pick<RunProgress, 'compensations'>;
       updated_at: Date;
+      live_steps: boolean;
       steps: StepProgress[];
     }>(
       `SELECT s.*, (SELECT coalesce(jsonb_agg(data ORDER BY position), '[]'::jsonb) FROM run_summary_steps WHERE workflow_id = s.workflow_id) AS steps
@@ -171,6 +177,7 @@ export class RunSummaryStore {
       workflowId: row.workflow_id,
       executionId: row.execution_id,
       updatedAt: row.updated_at.toISOString(),
+      liveSteps: row.live_steps,
       progress: {
         ...row.progress,
         runbook: row.runbook,

@@ -1,7 +1,7 @@
-// Runs listed from the run-summary projection (issue 16): every filter and the
-// cursor read PostgreSQL, running runs included, and runs whose workflow could
-// not write their row (terminated by Temporal, a row lost) are repaired from
-// Temporal.
+// Runs listed and shown from the run-summary projection (issue 16): every
+// filter and the cursor read PostgreSQL, a running run's steps are there
+// within a second of changing, and runs whose workflow could not write their
+// row (terminated by Temporal, a row lost) are repaired from Temporal.
 import { Client, Connection } from '@temporalio/client';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -75,7 +75,7 @@ async function start(runbook: string, inputs: Record<string, unknown> = {}, envi
 }
 
 async function stored(id: string) {
-  const { rows } = await pool.query<{ status: string; error: string | null }>('SELECT status, error FROM run_summaries WHERE workflow_id = $1', [id]);
+  const { rows } = await pool.query<{ status: string; error: string | null; live_steps: boolean }>('SELECT status, error, live_steps FROM run_summaries WHERE workflow_id = $1', [id]);
   return rows[0];
 }
 
@@ -130,6 +130,22 @@ describe('the run list from the projection', () => {
     writeFileSync(flag, 'go');
     await api.temporal.workflow.getHandle(running).result();
   });
+
+  it("shows a running run's steps from the projection within a second of their change", async () => {
+    const flag = path.join(work, 'steps-flag');
+    const id = await start('waiting', { flag });
+    // The first step ended and the second is running: the run wrote that itself, with no approval or end to prompt it.
+    await expect.poll(async () => (await api.services.runs.showRun(id)).progress?.steps.map((step) => step.status), { timeout: 20_000 }).toEqual(['succeeded', 'running', 'pending']);
+    expect(await stored(id)).toMatchObject({ status: 'running', live_steps: true });
+    const fromProjection = await (await offlineRuns()).listRunPage({ runbook: 'waiting', status: 'running' });
+    expect(fromProjection.runs.map((run) => run.id)).toContain(id);
+    const shown = await api.app.inject({ method: 'GET', url: `/runs/${id}`, headers: { authorization: `Bearer ${olga}` } });
+    expect(shown.json()).toMatchObject({ id, status: 'RUNNING', progress: { status: 'running', steps: [{ id: 'first', status: 'succeeded' }, { id: 'second', status: 'running' }, { id: 'third' }] } });
+    writeFileSync(flag, 'go');
+    await api.temporal.workflow.getHandle(id).result();
+    await expect.poll(async () => (await stored(id))?.status).toBe('succeeded');
+    expect((await api.services.runs.showRun(id)).progress?.steps.map((step) => step.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+  });
 });
 
 describe('the projection repair', () => {
@@ -163,7 +179,7 @@ describe('the projection repair', () => {
         },
         { timeout: 30_000, interval: 500 },
       )
-      .toEqual({ terminated: { status: 'failed', error: 'the run was terminated in Temporal' }, lost: 'succeeded' });
+      .toMatchObject({ terminated: { status: 'failed', error: 'the run was terminated in Temporal' }, lost: 'succeeded' });
     expect((await list('/runs?status=terminated')).runs.map((run) => run.id)).toEqual([terminated]);
     expect((await list('/runs?runbook=quick&limit=100')).runs.map((run) => run.id)).toContain(lost);
     // A second pass finds nothing left to do.

@@ -80,6 +80,12 @@ const PUBLISH_AT_START_PATCH = 'publish-at-start';
  */
 const EARLY_PATCHES_PATCH = 'early-patches';
 /**
+ * Runs publish their step changes too, at most one write per second, so a
+ * running run is listed and shown from the projection (issue 16).
+ */
+const PUBLISH_STEPS_PATCH = 'publish-steps';
+const STEP_PUBLISH_INTERVAL_MS = 1_000;
+/**
  * Attempts a step gets beyond the manifest's, for attempts that end with their
  * worker (heartbeat or start-to-close timeout): the action's own failures are
  * final from the manifest's last attempt on (activities/index.ts).
@@ -166,6 +172,9 @@ class RunbookRun {
   private readonly changedSteps = new Set<number>();
   private readonly positions = new Map<string, number>();
   private publishRequested = false;
+  /** Steps changed since the last write, for a throttled write (runs that publish their steps). */
+  private stepsChanged = false;
+  private publishesSteps = false;
   private sendAllSteps = true;
   private closed = false;
   private published = 0;
@@ -194,6 +203,7 @@ class RunbookRun {
   /** Notes a changed step, for the next projection write. */
   private touch(step: StepProgress): void {
     this.changedSteps.add(this.positions.get(step.id)!);
+    this.stepsChanged = true;
   }
 
   /** Asks for a projection write (a step waits for people, a decision, the end of the run). */
@@ -204,18 +214,20 @@ class RunbookRun {
   /**
    * Writes the run's progress to the run-summary projection as it starts, when
    * a step starts waiting for an approval, when one is decided and when the
-   * run ends, one write at a time, sending only the steps changed since the
-   * last write. A running run's steps are read from Temporal itself: writing
-   * on every step would cost the run a local activity per step, and a
-   * throttled write (a timer racing the run's own commands) replayed
-   * non-deterministically. Best effort: readers fall back to Temporal when
-   * the projection is missing or stale, and its repair rebuilds rows.
+   * run ends, and (runs that publish their steps) a second after a step
+   * changed, one write at a time, sending only the steps changed since the
+   * last write: a write per step would cost a fast run a local activity per
+   * step. Best effort: readers fall back to Temporal when the projection is
+   * missing or stale, and its repair rebuilds rows from Temporal.
    */
   private async publishProgress(): Promise<void> {
     for (;;) {
-      await condition(() => this.publishRequested || this.closed);
-      if (!this.publishRequested) return;
+      await condition(() => this.publishRequested || this.closed || (this.publishesSteps && this.stepsChanged));
+      // A step change waits a moment for the next ones: a fast run writes once a second, not once a step.
+      if (!this.publishRequested && !this.closed) await condition(() => this.publishRequested || this.closed, STEP_PUBLISH_INTERVAL_MS);
+      if (!this.publishRequested && !(this.publishesSteps && this.stepsChanged)) return;
       this.publishRequested = false;
+      this.stepsChanged = false;
       const { steps, ...run } = this.progress;
       const complete = this.sendAllSteps;
       const positions = complete ? steps.map((_, position) => position) : [...this.changedSteps];
@@ -230,6 +242,7 @@ class RunbookRun {
           run,
           steps: positions.map((position) => ({ position, step: steps[position]! })),
           ...(parentRunOf() ? { parentRunId: parentRunOf() } : {}),
+          ...(this.publishesSteps ? { liveSteps: true } : {}),
         });
         if (answer === 'resend-all') this.sendAllSteps = this.publishRequested = true;
       } catch {
@@ -338,6 +351,7 @@ class RunbookRun {
     }
     const projected = patched(PROJECTION_PATCH);
     if (projected && patched(PUBLISH_AT_START_PATCH)) this.requestPublish();
+    this.publishesSteps = projected && patched(PUBLISH_STEPS_PATCH);
     const publishing = projected ? CancellationScope.nonCancellable(() => this.publishProgress()) : Promise.resolve();
     try {
       return await this.runToEnd();

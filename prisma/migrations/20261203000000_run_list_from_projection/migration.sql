@@ -1,5 +1,7 @@
 -- Runs are listed from the projection (issue 16): keyset paging newest first,
 -- and the filters of GET /runs each have an index to walk in that order.
+ALTER TABLE "run_summaries" ADD COLUMN "live_steps" BOOLEAN NOT NULL DEFAULT false;
+
 CREATE INDEX "run_summaries_started_at_workflow_id_idx" ON "run_summaries"("started_at", "workflow_id");
 CREATE INDEX "run_summaries_runbook_started_at_idx" ON "run_summaries"("runbook", "started_at");
 CREATE INDEX "run_summaries_status_started_at_idx" ON "run_summaries"("status", "started_at");
