@@ -115,6 +115,8 @@ export class RunArtifacts {
     const meter = new Meter(source.size, options.progress);
     const body = source.open();
     body.on('error', (error) => meter.destroy(error));
+    // The store's pipeline reads the error from the destroyed meter; until it is attached, nothing else listens.
+    meter.on('error', () => undefined);
     body.pipe(meter);
     let stored = false;
     try {

@@ -102,7 +102,7 @@ describe('durable runs', () => {
       async (worker) => {
         worker.kill('SIGKILL');
       },
-      10,
+      20,
     );
     expect(count(log, 'one')).toBe(1);
     // The killed worker's attempt of step two died with it: only the retry finished it.
