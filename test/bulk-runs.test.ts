@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiForTests } from './api-harness.js';
 import { scratchDir, writeManifests } from './harness.js';
+import { resumableRunbook } from './files.js';
 import { runCli, type ProcessEnv } from './processes.js';
 import { waitFor } from './wait.js';
 
@@ -28,18 +29,7 @@ steps:
     with: { command: 'test "$1" = pass || { echo "told to fail"; exit 1; }', shell: true, args: ["\${{ inputs.mode }}"] }
     retry: { maxAttempts: 1 }
 `,
-  [RESUMABLE]: `
-name: ${RESUMABLE}
-title: Fails at its second step until a flag exists
-inputs: { type: object, properties: { flag: { type: string } }, required: [flag] }
-steps:
-  - id: one
-    action: core.noop
-  - id: two
-    action: shell.run
-    with: { command: 'test -f "$1" || { echo "flag $1 is missing"; exit 1; }', shell: true, args: ["\${{ inputs.flag }}"] }
-    retry: { maxAttempts: 1 }
-`,
+  [RESUMABLE]: resumableRunbook(RESUMABLE),
   [GATED]: `
 name: ${GATED}
 title: Waits for an approval

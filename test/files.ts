@@ -39,3 +39,21 @@ steps:
   - id: after
     action: core.noop
 `;
+
+/** A runbook that fails at its second step until the file its input names exists: for resuming a failed run. */
+export function resumableRunbook(name: string): string {
+  return `
+name: ${name}
+title: Fails at its second step until a flag exists
+inputs: { type: object, properties: { flag: { type: string } }, required: [flag] }
+steps:
+  - id: one
+    action: core.noop
+  - id: two
+    action: shell.run
+    with: { command: 'test -f "$1" || { echo "flag $1 is missing"; exit 1; }', shell: true, args: ["\${{ inputs.flag }}"] }
+    retry: { maxAttempts: 1 }
+  - id: three
+    action: core.noop
+`;
+}

@@ -13,7 +13,7 @@ import { RunService } from '../runs/run-service.js';
 import { runAuthorityOf } from '../security/run-authority.js';
 import { RunSummaryStore } from '../runs/run-summary-store.js';
 import { startApiForTests } from './api-harness.js';
-import { FLAKY_STEP, GATED_RUNBOOK } from './files.js';
+import { FLAKY_STEP, GATED_RUNBOOK, resumableRunbook } from './files.js';
 import { scratchDir, testDataConverter, writeManifests } from './harness.js';
 
 const PASSWORD = 'projection password 1';
@@ -44,20 +44,7 @@ steps:
     action: core.noop
 `,
   gated: GATED_RUNBOOK,
-  resumable: `
-name: resumable
-title: Fails at its second step until a flag exists
-inputs: { type: object, properties: { flag: { type: string } }, required: [flag] }
-steps:
-  - id: one
-    action: core.noop
-  - id: two
-    action: shell.run
-    with: { command: 'test -f "$1" || { echo "flag $1 is missing"; exit 1; }', shell: true, args: ["\${{ inputs.flag }}"] }
-    retry: { maxAttempts: 1 }
-  - id: three
-    action: core.noop
-`,
+  resumable: resumableRunbook('resumable'),
 };
 
 let api: Awaited<ReturnType<typeof startApiForTests>>;
