@@ -23,6 +23,8 @@ export interface StepContext {
    * attempts that end with their worker. Absent in runs started before.
    */
   maxAttempts?: number;
+  /** A node-local action a fleet step routed over SSH (the node has no agent): which node, where, through which connection and login. */
+  ssh?: { node: string; address: string; connection: string; user: string };
 }
 
 export interface OutputLine {

@@ -12,6 +12,7 @@ import { httpCheck, httpRequest } from './http/http-actions.js';
 import { nodeContainerList, nodeContainerRestart, nodeContainerStart, nodeContainerStop, nodeHealth, nodeProfile } from './nodes/node-local-actions.js';
 import { nodeRegister } from './nodes/node-register.js';
 import { nodeServiceRestart, nodeShellRun } from './nodes/node-fleet-actions.js';
+import { nodePackagesRollback, nodePackagesUpgrade, nodeReboot } from './nodes/node-package-actions.js';
 import { notifyWebhook } from './notify/notify-webhook.js';
 import { postgresBackup } from './postgres/postgres-backup.js';
 import { shellRun } from './shell/shell-run.js';
@@ -50,6 +51,9 @@ export const actionCatalog: ActionCatalog<ActionDefinition> = actionCatalogOf([
   nodeContainerStart,
   nodeShellRun,
   nodeServiceRestart,
+  nodePackagesUpgrade,
+  nodePackagesRollback,
+  nodeReboot,
   sshWait,
   sshCommand,
   sshProfile,

@@ -104,7 +104,8 @@ function toActivity(action: ActionDefinition, deps: ActionDependencies): ActionA
 
 /** `main`: what the installation's workers run; `node`: what a node's agent runs on its own machine. */
 export function createActivities(deps: ActionDependencies, where: 'main' | 'node' = 'main'): Record<string, ActionActivity> {
-  const actions = actionCatalog.all.filter((action) => (action.runsOn === 'node') === (where === 'node'));
+  // Main workers also run the node-local actions that reach a node without an agent over SSH.
+  const actions = actionCatalog.all.filter((action) => (where === 'node' ? action.runsOn === 'node' : action.runsOn !== 'node' || action.overSsh === true));
   return Object.fromEntries(actions.map((action) => [action.id, toActivity(action, deps)]));
 }
 

@@ -212,7 +212,7 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
   await app.register(containerRoutes, { runs: deps.runs, connections: deps.connections, tickets: deps.logTickets, allowedOrigins: settings.corsOrigins });
   await app.register(gitRoutes, { git: deps.git, webhooks: deps.gitWebhooks });
   await app.register(triggerRoutes, { triggers: deps.triggers, receiver: deps.triggerReceiver });
-  await app.register(nodeRoutes, { nodes: deps.nodes, agents: deps.agents });
+  await app.register(nodeRoutes, { nodes: deps.nodes, agents: deps.agents, connections: deps.connections });
   await app.register(aiRoutes, { ai: deps.ai, plans: deps.aiPlans, runs: deps.runs });
   await app.register(auditRoutes, { audit: deps.audit });
   await app.register(codecRoutes, { codec: deps.payloadCodec });

@@ -28,6 +28,8 @@ export interface NodeView {
   profile: HardwareProfile | null;
   /** The agent's task queue; null until an agent enrolled. */
   taskQueue: string | null;
+  /** How a node without an agent is reached: an `ssh` connection of its environment and the login (empty: the connection's). */
+  ssh: { connection: string; user: string } | null;
   /** Whether an enrollment token is waiting to be used (the token itself is never kept). */
   enrollmentPending: boolean;
   enrollmentExpiresAt: string | null;
@@ -58,6 +60,8 @@ interface NodeRow {
   last_health: NodeHealth | null;
   profile: HardwareProfile | null;
   task_queue: string | null;
+  ssh_connection: string | null;
+  ssh_user: string;
   enrollment_token_hash: string | null;
   enrollment_expires_at: Date | null;
   created_at: Date;
@@ -65,7 +69,7 @@ interface NodeRow {
 }
 
 const SELECT = `SELECT n.id, n.name, e.name AS environment, n.address, n.labels, n.status, n.source, n.last_seen_at, n.last_health, n.profile,
-  n.task_queue, n.enrollment_token_hash, n.enrollment_expires_at, n.created_at, n.updated_at
+  n.task_queue, n.ssh_connection, n.ssh_user, n.enrollment_token_hash, n.enrollment_expires_at, n.created_at, n.updated_at
   FROM nodes n JOIN environments e ON e.id = n.environment_id`;
 
 function view(row: NodeRow): NodeView {
@@ -81,6 +85,7 @@ function view(row: NodeRow): NodeView {
     lastHealth: row.last_health,
     profile: row.profile,
     taskQueue: row.task_queue,
+    ssh: row.ssh_connection ? { connection: row.ssh_connection, user: row.ssh_user } : null,
     enrollmentPending: row.enrollment_token_hash !== null,
     enrollmentExpiresAt: row.enrollment_expires_at?.toISOString() ?? null,
     createdAt: row.created_at.toISOString(),
@@ -125,18 +130,69 @@ export class NodeStore {
   }
 
   /** Registers (or refreshes) a node that provisioning reached over SSH: it is online, with the profile just collected. */
-  async upsertFromProvisioning(input: { name: string; environment: string; address: string; labels: Record<string, string>; profile: HardwareProfile }): Promise<{ id: string; name: string; created: boolean }> {
+  async upsertFromProvisioning(input: {
+    name: string;
+    environment: string;
+    address: string;
+    labels: Record<string, string>;
+    profile: HardwareProfile;
+    /** The `ssh` connection provisioning reached it with, and the login that worked: how fleet steps reach it until an agent enrolls. */
+    ssh?: { connection: string; user: string };
+  }): Promise<{ id: string; name: string; created: boolean }> {
     const environmentId = await this.environmentId(input.environment);
     // xmax = 0 only for a row this statement inserted.
     const { rows } = await this.pool.query<{ id: string; created: boolean }>(
-      `INSERT INTO nodes (id, name, environment_id, address, labels, status, last_seen_at, profile, source)
-       VALUES ($1, $2, $3, $4, $5, 'online', now(), $6, 'ssh')
+      `INSERT INTO nodes (id, name, environment_id, address, labels, status, last_seen_at, profile, source, ssh_connection, ssh_user)
+       VALUES ($1, $2, $3, $4, $5, 'online', now(), $6, 'ssh', $7, $8)
        ON CONFLICT (environment_id, name) DO UPDATE SET address = EXCLUDED.address, labels = nodes.labels || EXCLUDED.labels,
-         status = 'online', last_seen_at = now(), profile = EXCLUDED.profile, updated_at = now()
+         status = 'online', last_seen_at = now(), profile = EXCLUDED.profile, updated_at = now(),
+         ssh_connection = COALESCE(EXCLUDED.ssh_connection, nodes.ssh_connection),
+         ssh_user = CASE WHEN EXCLUDED.ssh_connection IS NULL THEN nodes.ssh_user ELSE EXCLUDED.ssh_user END
        RETURNING id, (xmax = 0) AS created`,
-      [randomUUID(), input.name, environmentId, input.address, JSON.stringify(input.labels), JSON.stringify(input.profile)],
+      [randomUUID(), input.name, environmentId, input.address, JSON.stringify(input.labels), JSON.stringify(input.profile), input.ssh?.connection ?? null, input.ssh?.user ?? ''],
     );
     return { id: rows[0]!.id, name: input.name, created: rows[0]!.created };
+  }
+
+  /** Adds a machine reached over SSH (no agent): it is pending until a fleet step or a health check reaches it. */
+  async addSshNode(input: { name: string; environment: string; address: string; labels: Record<string, string>; ssh: { connection: string; user: string } }): Promise<NodeView> {
+    const environmentId = await this.environmentId(input.environment);
+    const { rows } = await this.pool.query<{ id: string }>(
+      `INSERT INTO nodes (id, name, environment_id, address, labels, status, source, ssh_connection, ssh_user)
+       VALUES ($1, $2, $3, $4, $5, 'pending', 'ssh', $6, $7)
+       ON CONFLICT (environment_id, name) DO NOTHING RETURNING id`,
+      [randomUUID(), input.name, environmentId, input.address, JSON.stringify(input.labels), input.ssh.connection, input.ssh.user],
+    );
+    if (!rows[0]) throw new JarvisProblem(`there is already a node ${input.name} in ${input.environment}`, 'conflict');
+    return (await this.get(rows[0].id))!;
+  }
+
+  /** Changes how a node is reached over SSH (null: not over SSH) and its labels (merged; an empty value removes a label). */
+  async updateNode(id: string, change: { ssh?: { connection: string; user: string } | null; address?: string; labels?: Record<string, string> }): Promise<NodeView> {
+    const removed = Object.entries(change.labels ?? {}).filter(([, value]) => value === '').map(([key]) => key);
+    const added = Object.fromEntries(Object.entries(change.labels ?? {}).filter(([, value]) => value !== ''));
+    await this.pool.query(
+      `UPDATE nodes SET labels = (labels || $2::jsonb) - $3::text[],
+         ssh_connection = CASE WHEN $4 THEN $5 ELSE ssh_connection END, ssh_user = CASE WHEN $4 THEN $6 ELSE ssh_user END,
+         address = COALESCE($7, address), updated_at = now()
+       WHERE id = $1`,
+      [id, JSON.stringify(added), removed, change.ssh !== undefined, change.ssh?.connection ?? null, change.ssh?.user ?? '', change.address ?? null],
+    );
+    return this.require(id);
+  }
+
+  /**
+   * How each named node of an environment is reached by a fleet step: its
+   * agent's task queue when an agent enrolled, else its SSH connection and
+   * address; absent names are not in the inventory (any more).
+   */
+  async fleetRoutes(environment: string, names: string[]): Promise<Map<string, { taskQueue: string | null; address: string; ssh: { connection: string; user: string } | null }>> {
+    const { rows } = await this.pool.query<{ name: string; task_queue: string | null; address: string; ssh_connection: string | null; ssh_user: string }>(
+      `SELECT n.name, n.task_queue, n.address, n.ssh_connection, n.ssh_user FROM nodes n JOIN environments e ON e.id = n.environment_id
+       WHERE e.name = $1 AND n.name = ANY($2)`,
+      [environment, names],
+    );
+    return new Map(rows.map((row) => [row.name, { taskQueue: row.task_queue, address: row.address, ssh: row.ssh_connection ? { connection: row.ssh_connection, user: row.ssh_user } : null }]));
   }
 
   /**

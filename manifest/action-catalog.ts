@@ -32,6 +32,11 @@ export interface ActionDescription<Input extends z.ZodObject = z.ZodObject> {
    * using it must name the node; every other action runs on the main workers.
    */
   runsOn?: 'node';
+  /**
+   * A node-local action that can also reach a node without an agent over
+   * SSH (a fleet step routes such targets through the main workers).
+   */
+  overSsh?: boolean;
 }
 
 export interface ActionCatalog<Action extends ActionDescription = ActionDescription> {

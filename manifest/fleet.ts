@@ -28,9 +28,12 @@ export interface CompiledRollout {
   approveAfterFirstBatch?: { role: 'admin' | 'operator' | 'approver' | 'viewer'; deadlineMs?: number };
   /** `stop`: a rollout stopped by its budget fails the step (and the run); `continue`: the run goes on. */
   onFailure: 'continue' | 'stop';
-  /** Which targets get the step's `compensate` steps: the failed ones, or also every done one once the rollout stops. */
-  compensate: 'failed' | 'done' | 'none';
+  /** Which targets get the step's `compensate` steps: the failed ones, or also every done one once the rollout stops (or a template of the inputs giving one). */
+  compensate: CompensateMode | string;
 }
+
+export const COMPENSATE_MODES = ['failed', 'done', 'none'] as const;
+export type CompensateMode = (typeof COMPENSATE_MODES)[number];
 
 export type TargetStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
 

@@ -72,13 +72,17 @@ export function loadManifest(value: unknown, actions: ActionCatalog, options: Lo
   const rawSteps = Array.isArray(raw.steps) ? raw.steps : [];
   const inputsSchema = envelope.success ? envelope.data.inputs : isObject(raw.inputs) ? raw.inputs : undefined;
   const compiler = new StepCompiler(errors, inputNamesOf(inputsSchema, errors), actions, options, typeof raw.name === 'string' ? raw.name : '');
+  if (envelope.success && envelope.data.targets !== undefined) compiler.fleetDefaults = { targets: envelope.data.targets, ...(envelope.data.rollout ? { rollout: envelope.data.rollout } : {}) };
+  else if (envelope.success && envelope.data.rollout !== undefined) errors.push({ path: 'rollout', message: 'a runbook’s "rollout" applies with its "targets": name them too' });
   const steps = compiler.compileTopLevel(rawSteps);
+  if (compiler.fleetDefaults && !compiler.fleetDefaultsUsed) errors.push({ path: 'targets', message: 'no step uses the runbook’s targets: they apply to node-local action steps that name neither "node" nor "targets"' });
   if (envelope.success && envelope.data.concurrencyKey !== undefined) {
     compiler.checkTemplates(envelope.data.concurrencyKey, 'concurrencyKey', new Set(), { inputsOnly: true });
   }
   if (!envelope.success || errors.length > 0) return { ok: false, errors };
 
-  const { steps: _steps, ...fields } = envelope.data;
+  // The runbook's targets live on the steps they apply to.
+  const { steps: _steps, targets: _targets, rollout: _rollout, ...fields } = envelope.data;
   const unversioned = { ...fields, steps };
   return { ok: true, compiled: { runbook: { ...unversioned, version: versionOf(unversioned) }, children: compiler.children } };
 }
@@ -111,6 +115,9 @@ class StepCompiler {
   private readonly firstPathById = new Map<string, string>();
   /** Compiling a fleet step's compensations: they run on each target, which names their node. */
   private inFleet = false;
+  /** The runbook's own `targets` (and `rollout`): for node-local action steps that name neither `node` nor `targets`. */
+  fleetDefaults?: { targets: NonNullable<RawStep['targets']>; rollout?: RawStep['rollout'] };
+  fleetDefaultsUsed = false;
 
   constructor(
     private readonly errors: ManifestError[],
@@ -227,8 +234,11 @@ class StepCompiler {
     }
   }
 
-  private compileAction(step: RawStep, path: string, available: Set<string>, selfStepId?: string): ActionStep | undefined {
-    const action = this.actions.find(step.action!);
+  private compileAction(given: RawStep, path: string, available: Set<string>, selfStepId?: string): ActionStep | undefined {
+    const action = this.actions.find(given.action!);
+    const inherits = this.fleetDefaults && selfStepId === undefined && action?.runsOn === 'node' && given.node === undefined && given.targets === undefined;
+    if (inherits) this.fleetDefaultsUsed = true;
+    const step: RawStep = inherits ? { ...given, targets: this.fleetDefaults!.targets, rollout: given.rollout ?? this.fleetDefaults!.rollout } : given;
     const args = step.with ?? {};
     this.checkTemplates(args, `${path}.with`, available, { selfStepId });
     const fleet = step.targets !== undefined;
@@ -334,6 +344,7 @@ class StepCompiler {
       }
     };
     amount(raw.batch, 'batch', 1);
+    if (raw.compensate !== undefined && isTemplate(raw.compensate)) this.checkTemplates(raw.compensate, `${path}.rollout.compensate`, available, { inputsOnly: true });
     amount(raw.maxFailures, 'maxFailures', 0);
     if (typeof raw.batch === 'number' && raw.batch > 0 && Array.isArray((step.targets as { names?: unknown }).names)) {
       const names = (step.targets as { names: unknown[] }).names.length;

@@ -63,7 +63,10 @@ export const rolloutSchema = z
       .optional()
       .describe('The canary: after the first batch the rest waits for an approval (role approver unless given).'),
     onFailure: z.enum(['continue', 'stop']).default('stop').describe('When the budget is exceeded: stop fails the step (and the run), continue goes on with the next step.'),
-    compensate: z.enum(['failed', 'done', 'none']).default('failed').describe('Which targets get the compensate steps: failed ones, or also every done one when the rollout stops.'),
+    compensate: z
+      .union([z.enum(['failed', 'done', 'none']), z.string().regex(/\$\{\{/, 'failed, done, none or a ${{ expression }} giving one')])
+      .default('failed')
+      .describe('Which targets get the compensate steps: failed ones, or also every done one when the rollout stops (or an expression of the inputs giving one).'),
   })
   .strict();
 
@@ -112,6 +115,12 @@ const manifestFields = {
   requiredRole: roleSchema.default('operator'),
   inputs: z.record(z.string(), z.unknown()).default({ type: 'object', properties: {} }).describe('A JSON Schema (type: object) for the run inputs.'),
   concurrencyKey: z.string().optional().describe('One run at a time per rendered key, e.g. ${{ inputs.host }}.'),
+  get targets() {
+    return targetsSchema.optional().describe('Fleet runbooks: the targets of every node-local action step that names neither `node` nor `targets`.');
+  },
+  get rollout() {
+    return rolloutSchema.optional().describe('With the runbook’s `targets`: the rollout of those steps that set none.');
+  },
 };
 
 /** The manifest as published: steps fully typed. */

@@ -9,6 +9,7 @@ import { resolveActionProcessPolicy, type ActionProcessPolicy } from '../activit
 import { ProcessLedger } from '../activities/shell/process-ledger.js';
 import { createKnowledgeActivities, type KnowledgeDependencies } from '../ai/knowledge-activities.js';
 import { createNodeHealthActivities } from '../activities/nodes/health-check-activities.js';
+import { actionCatalog } from '../activities/catalog.js';
 import { createFleetTargetActivities } from '../activities/fleet/fleet-target-activities.js';
 import type { NodeStore } from '../infra/node-store.js';
 import type { RunArtifacts } from '../artifacts/run-artifacts.js';
@@ -89,7 +90,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions): Promis
     ...createRunSummaryActivities(options.runSummaries),
     ...createRunAuthorizationActivities(options.authority, options.audit),
     ...createNodeHealthActivities(options.nodes),
-    ...createFleetTargetActivities(options.nodes),
+    ...createFleetTargetActivities(options.nodes, actionCatalog),
     ...createNotificationActivities(options.notifications ? { ...options.notifications, ...(options.egress ? { egress: options.egress } : {}) } : undefined),
     ...createKnowledgeActivities(options.knowledge ? { ...options.knowledge, ...(options.lineSink ? { lineSink: options.lineSink } : {}) } : undefined),
   };

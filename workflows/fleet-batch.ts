@@ -1,9 +1,11 @@
 // One batch of a fleet rollout, as a child workflow of the run: its targets'
-// action on each node's own agent task queue, at most `maxConcurrency` at a
-// time, each failed target rolled back right away when asked. A child per
-// batch keeps the run's own history to a few events per batch however many
-// targets there are.
-import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, isCancellation, proxyActivities, TimeoutFailure, type ActivityOptions } from '@temporalio/workflow';
+// action on each node's own agent task queue (or, for a node without an
+// agent, over SSH from the main workers), at most `maxConcurrency` at a time,
+// each failed target rolled back right away when asked. A child per batch
+// keeps the run's own history to a few events per batch however many targets
+// there are.
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, isCancellation, patched, proxyActivities, TimeoutFailure, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
+import type { FleetRoute, FleetTargetActivities } from '../activities/fleet/fleet-target-activities.js';
 import type { ActionActivity, ActionFailureDetails, ActionResult } from '../activities/index.js';
 import type { TargetResult } from '../manifest/fleet.js';
 import { nodeTaskQueue } from '../manifest/node-names.js';
@@ -49,6 +51,8 @@ export interface FleetBatchResult {
 
 const OUTPUT_SUMMARY_CHARS = 240;
 
+const { routeFleetTargets } = proxyActivities<FleetTargetActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5, initialInterval: '1 second' } });
+
 function now(): string {
   return new Date().toISOString();
 }
@@ -63,12 +67,18 @@ function failureOf(error: unknown): { message: string; attempt?: number; pickup?
 }
 
 class FleetBatch {
+  /** How each target is reached; batches started before routing existed send every target to its agent. */
+  private routes: Record<string, FleetRoute> = {};
+
   constructor(private readonly input: FleetBatchInput) {}
 
   private async call(call: FleetActionCall, node: string, activityId: string): Promise<ActionResult> {
+    const route = this.routes[node] ?? { via: 'agent' };
+    if (route.via === 'none') throw ApplicationFailure.nonRetryable(route.reason, 'Unreachable');
     const options: ActivityOptions = {
       activityId,
-      taskQueue: nodeTaskQueue(this.input.environment, node),
+      // Over SSH: the main workers (the run's own task queue) reach the node.
+      ...(route.via === 'agent' ? { taskQueue: nodeTaskQueue(this.input.environment, node) } : {}),
       scheduleToStartTimeout: this.input.pickupTimeoutMs,
       startToCloseTimeout: call.timeoutMs,
       ...(call.heartbeatTimeoutMs ? { heartbeatTimeout: call.heartbeatTimeoutMs } : {}),
@@ -88,6 +98,7 @@ class FleetBatch {
       environment: this.input.environment,
       secrets: this.input.secrets,
       maxAttempts: call.retry.maxAttempts,
+      ...(route.via === 'ssh' ? { ssh: { node, address: route.address, connection: route.connection, user: route.user } } : {}),
     });
   }
 
@@ -113,6 +124,9 @@ class FleetBatch {
   private async runTarget(node: string): Promise<TargetResult> {
     const startedAt = Date.now();
     const result: TargetResult = { node, batch: this.input.batch, status: 'running', attempts: 1, startedAt: now() };
+    const route = this.routes[node];
+    // Nothing ran on a node that cannot be reached: nothing to roll back either.
+    if (route?.via === 'none') return { ...result, status: 'failed', attempts: 0, error: route.reason, endedAt: now(), durationMs: 0 };
     try {
       const answer = await this.call(this.input.step, node, `step:${this.input.stepId}:${node}`);
       result.status = 'succeeded';
@@ -133,6 +147,10 @@ class FleetBatch {
   }
 
   async run(): Promise<FleetBatchResult> {
+    if (patched('fleet-routes')) {
+      const actions = [this.input.step.action, ...this.input.compensate.map((call) => call.action)];
+      this.routes = await routeFleetTargets({ environment: this.input.environment, targets: this.input.targets, actions: [...new Set(actions)] });
+    }
     const results = new Map<string, TargetResult>();
     const queue = [...this.input.targets];
     let failures = 0;
@@ -153,5 +171,8 @@ class FleetBatch {
 }
 
 export async function fleetBatch(input: FleetBatchInput): Promise<FleetBatchResult> {
+  // Only a verified run starts batches (as its children): one started on its own, by whoever reaches Temporal, acts on no node.
+  const parent = workflowInfo().parent;
+  if (!parent || parent.workflowId !== input.runId) throw ApplicationFailure.nonRetryable(`a fleet batch runs only as a child of its run ${input.runId}, not on its own`, 'NotAChildOfItsRun');
   return new FleetBatch(input).run();
 }

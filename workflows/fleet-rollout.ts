@@ -5,7 +5,18 @@
 // configured). The run's progress carries the counts only.
 import { ApplicationFailure, executeChild, isCancellation, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { FleetTargetActivities } from '../activities/fleet/fleet-target-activities.js';
-import { amountOf, amountProblem, MAX_BATCH_TARGETS, MAX_BATCHES, splitBatches, type RolloutAmount, type TargetResult, type TargetStatus } from '../manifest/fleet.js';
+import {
+  amountOf,
+  amountProblem,
+  COMPENSATE_MODES,
+  MAX_BATCH_TARGETS,
+  type CompensateMode,
+  MAX_BATCHES,
+  splitBatches,
+  type RolloutAmount,
+  type TargetResult,
+  type TargetStatus,
+} from '../manifest/fleet.js';
 import { renderValue } from '../manifest/template.js';
 import type { ActionStep, ApprovalStep } from '../manifest/types.js';
 import { fleetBatch, type FleetActionCall, type FleetBatchInput } from './fleet-batch.js';
@@ -62,6 +73,14 @@ export class FleetRollout {
     const problem = amountProblem(rendered, minimum);
     if (problem) throw ApplicationFailure.nonRetryable(`step "${this.step.id}": rollout.${field}: ${problem}`, 'InvalidRollout');
     return rendered;
+  }
+
+  /** Which targets get the compensations, the manifest's word or its expression's (rendering a literal changes nothing). */
+  private compensateMode(): CompensateMode {
+    const mode = renderValue(this.step.rollout!.compensate, this.context.scope);
+    if (!(COMPENSATE_MODES as readonly unknown[]).includes(mode))
+      throw ApplicationFailure.nonRetryable(`step "${this.step.id}": rollout.compensate is ${JSON.stringify(mode)}, not ${COMPENSATE_MODES.join(', ')}`, 'InvalidRollout');
+    return mode as CompensateMode;
   }
 
   private call(step: ActionStep): FleetActionCall {
@@ -136,6 +155,7 @@ export class FleetRollout {
     this.progress.fleet = this.fleet;
     context.touch();
 
+    const compensateMode = this.compensateMode();
     const compensate = step.compensate.map((entry) => this.call(entry));
     const main = this.call(step);
     let failures = 0;
@@ -152,7 +172,7 @@ export class FleetRollout {
             mode: 'run',
             step: main,
             compensate,
-            compensateFailed: rollout.compensate !== 'none',
+            compensateFailed: compensateMode !== 'none',
             targets: batch,
             maxConcurrency: rollout.maxConcurrency ?? batch.length,
             failureBudget: budget - failures,
@@ -170,7 +190,7 @@ export class FleetRollout {
     } finally {
       this.skipPending();
     }
-    if (this.fleet.stopped && rollout.compensate === 'done') await this.compensateDone(main, compensate);
+    if (this.fleet.stopped && compensateMode === 'done') await this.compensateDone(main, compensate);
     const { counts } = this.fleet;
     const output = { targets: names.length, succeeded: counts.succeeded, failed: counts.failed, skipped: counts.skipped, batches: this.fleet.currentBatch };
     if (this.fleet.stopped) throw ApplicationFailure.create({ message: this.fleet.stopped, type: FAILURE_BUDGET_EXCEEDED, nonRetryable: true, details: [output] });

@@ -46,7 +46,12 @@ export const nodeHealth = defineAction({
   create: () => async () => collectHealth(),
 });
 
-const containerArgument = z.string().min(1).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a container name or id').describe('Container name or id');
+const containerArgument = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a container name or id')
+  .describe('Container name or id');
 // The endpoint actions' state without the restart count, as node actions have always answered.
 const containerState = endpointContainerState.omit({ restartCount: true });
 

@@ -10,7 +10,8 @@ import { defineAction } from '../action.js';
 export const nodeRegister = defineAction({
   id: 'node.register',
   title: 'Register a node',
-  description: 'Adds a machine to the node inventory of the run’s environment (or refreshes it): online, with its hardware profile and labels. Provisioning calls it with the profile it collected over SSH.',
+  description:
+    'Adds a machine to the node inventory of the run’s environment (or refreshes it): online, with its hardware profile and labels. Provisioning calls it with the profile it collected over SSH.',
   risk: 'low',
   input: z
     .object({
@@ -18,6 +19,12 @@ export const nodeRegister = defineAction({
       address: z.string().min(1).max(255).describe('How the node is reached (IP address or host name)'),
       labels: z.record(z.string().max(100), z.string().max(500)).default({}),
       profile: hardwareProfileSchema,
+      sshConnection: z.string().max(100).default('').describe('The `ssh` connection that reached it: fleet steps reach it through it until an agent enrolls (empty: none)'),
+      sshUser: z
+        .string()
+        .regex(/^([a-z_][a-z0-9_-]*)?$/)
+        .default('')
+        .describe("The login over that connection (empty: the connection's)"),
     })
     .strict(),
   output: z.object({ id: z.string(), name: z.string(), created: z.boolean() }),
@@ -25,7 +32,8 @@ export const nodeRegister = defineAction({
   create: (deps) => async (args, context) => {
     if (!deps.nodes) throw ApplicationFailure.nonRetryable('this worker has no database, so it cannot keep the node inventory', 'NoDatabase');
     try {
-      const registered = await deps.nodes.upsertFromProvisioning({ ...args, environment: context.step.environment });
+      const { sshConnection, sshUser, ...node } = args;
+      const registered = await deps.nodes.upsertFromProvisioning({ ...node, environment: context.step.environment, ...(sshConnection ? { ssh: { connection: sshConnection, user: sshUser } } : {}) });
       context.log('system', `node ${args.name} (${args.address}) ${registered.created ? 'added to' : 'refreshed in'} the inventory of ${context.step.environment}`);
       return registered;
     } catch (error) {

@@ -6,6 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { NODE_NAME_PATTERN, nodeTaskQueue } from '../../manifest/node-names.js';
 import type { NodeStore, NodeView } from '../../infra/node-store.js';
+import type { ConnectionService } from '../services/connection-service.js';
 import { topologyToDot } from '../../infra/topology.js';
 import { JarvisProblem } from '../../manifest/errors.js';
 import { requirePermission } from '../guards.js';
@@ -40,11 +41,20 @@ const Node = Type.Object({
   lastHealth: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
   profile: Type.Union([Type.Object({}, { additionalProperties: true, description: 'A HardwareProfile' }), Type.Null()]),
   taskQueue: Type.Union([Type.String(), Type.Null()]),
+  ssh: Type.Union([Type.Object({ connection: Type.String(), user: Type.String() }), Type.Null()]),
   enrollmentPending: Type.Boolean(),
   enrollmentExpiresAt: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
+const SshAccess = Type.Object(
+  {
+    connection: Type.String({ minLength: 1, maxLength: 100, description: 'An `ssh` connection of the node’s environment (its secret the private key)' }),
+    user: Type.Optional(Type.String({ maxLength: 32, pattern: '^([a-z_][a-z0-9_-]*)?$', description: 'The login; empty or absent: the connection’s' })),
+  },
+  { additionalProperties: false },
+);
+const Address = Type.String({ minLength: 1, maxLength: 255, pattern: '^[A-Za-z0-9.:-]+$', description: 'IP address or host name' });
 const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 const Enrollment = Type.Object({
   node: Type.Object({ id: Type.String(), name: Type.String(), environment: Type.String() }),
@@ -66,7 +76,15 @@ export function agentCommand(apiUrl: string, token: string): string {
   return `npx jarvis agent --api ${apiUrl} --token ${token}`;
 }
 
-export const nodeRoutes: FastifyPluginAsyncTypebox<{ nodes: NodeStore; agents: AgentSettings }> = async (app, { nodes, agents }) => {
+export const nodeRoutes: FastifyPluginAsyncTypebox<{ nodes: NodeStore; agents: AgentSettings; connections: ConnectionService }> = async (app, { nodes, agents, connections }) => {
+  /** A node's SSH access names an `ssh` connection of its own environment, never another environment's. */
+  const checkSshAccess = async (environment: string, access: { connection: string; user?: string }): Promise<{ connection: string; user: string }> => {
+    const found = (await connections.list([environment])).find((connection) => connection.name === access.connection);
+    if (!found) throw new JarvisProblem(`no connection "${access.connection}" in ${environment}: create an ssh connection holding the key first`, 'invalid');
+    if (found.type !== 'ssh') throw new JarvisProblem(`connection "${access.connection}" is a ${found.type} connection, not ssh`, 'invalid');
+    return { connection: access.connection, user: access.user ?? '' };
+  };
+
   const nodeIn = async (id: string, permission: 'read' | 'administer', request: Parameters<typeof requirePermission>[0]): Promise<NodeView> => {
     const node = await nodes.require(id);
     requirePermission(request, permission, node.environment);
@@ -128,6 +146,52 @@ export const nodeRoutes: FastifyPluginAsyncTypebox<{ nodes: NodeStore; agents: A
         taskQueue: nodeTaskQueue(environment, name),
         command: agentCommand(apiUrl, enrollment.token),
       });
+    },
+  );
+
+  app.post(
+    '/nodes',
+    {
+      schema: {
+        tags: ['nodes'],
+        summary: 'Add a machine without an agent, reached over SSH through a connection of its environment (admin in the environment); fleet steps run on it over SSH',
+        body: Type.Object(
+          { environment: Environment, name: Type.String({ minLength: 1, maxLength: 63, pattern: NODE_NAME_PATTERN }), address: Address, labels: Type.Optional(Labels), ssh: SshAccess },
+          { additionalProperties: false },
+        ),
+        response: { 201: Node, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const { environment, name } = request.body;
+      auditTarget(request, 'node', undefined, { environment, name, via: 'ssh' });
+      requirePermission(request, 'administer', environment);
+      const ssh = await checkSshAccess(environment, request.body.ssh);
+      const node = await nodes.addSshNode({ environment, name, address: request.body.address, labels: request.body.labels ?? {}, ssh });
+      auditTarget(request, 'node', node.id, { environment, name, address: node.address, connection: ssh.connection });
+      return reply.code(201).send(node);
+    },
+  );
+
+  app.patch(
+    '/nodes/:id',
+    {
+      schema: {
+        tags: ['nodes'],
+        summary: 'Change a node’s labels (an empty value removes one), address, or SSH access (null: not reached over SSH) (admin in its environment)',
+        params: IdParams,
+        body: Type.Object({ labels: Type.Optional(Labels), address: Type.Optional(Address), ssh: Type.Optional(Type.Union([SshAccess, Type.Null()])) }, { additionalProperties: false, minProperties: 1 }),
+        response: { 200: Node, ...problemResponses },
+      },
+    },
+    async (request) => {
+      auditTarget(request, 'node', request.params.id);
+      const node = await nodeIn(request.params.id, 'administer', request);
+      const { ssh, ...rest } = request.body;
+      const access = ssh ? await checkSshAccess(node.environment, ssh) : ssh;
+      const updated = await nodes.updateNode(node.id, { ...rest, ...(access !== undefined ? { ssh: access } : {}) });
+      auditTarget(request, 'node', node.id, { environment: node.environment, name: node.name, changed: Object.keys(request.body) });
+      return updated;
     },
   );
 

@@ -1,4 +1,4 @@
-// `jarvis nodes list|show|enroll`: the node inventory, through the API.
+// `jarvis nodes list|show|add|enroll|run|update`: the node inventory and fleet runs, through the API.
 import type { Command } from 'commander';
 import os from 'node:os';
 import type { NodeView } from '../../infra/node-store.js';
@@ -29,6 +29,7 @@ function renderNode(node: NodeView): string {
     `Address    ${node.address || '-'}    Last seen ${node.lastSeenAt ?? 'never'}`,
     `Labels     ${Object.entries(node.labels).map(([key, value]) => `${key}=${value}`).join(', ') || '-'}`,
     `Queue      ${node.taskQueue ?? (node.enrollmentPending ? `(enrollment pending until ${node.enrollmentExpiresAt})` : '-')}`,
+    `SSH        ${node.ssh ? `connection ${node.ssh.connection}${node.ssh.user ? `, login ${node.ssh.user}` : ''}` : '-'}`,
   ];
   if (profile) {
     lines.push(
@@ -106,6 +107,57 @@ export function registerNodeCommands(program: Command, context: CliContext): voi
       const runs = await context.runOperations();
       const inputs = { selector: options.selector, command: program, args, batch: options.batch, maxFailures: options.maxFailures };
       const started = await runs.start('fleet-shell', inputs, options.env, { user: context.env.actingUser ?? os.userInfo().username, roles: [] });
+      await reportStarted(runs, started, options.watch ?? false, 'Started');
+    });
+
+  nodes
+    .command('add')
+    .description('add a machine without an agent, reached over SSH through an ssh connection of its environment (admin); fleet steps run on it over SSH')
+    .argument('<name>', 'the node name: lowercase letters, digits and "-"')
+    .requiredOption('-e, --environment <environment>', 'the environment the node joins')
+    .requiredOption('--address <address>', 'its IP address or host name')
+    .requiredOption('-c, --connection <connection>', 'the ssh connection holding the key to log in with')
+    .option('-u, --user <login>', "the login (default: the connection's)")
+    .option('-l, --label <key=value>', 'a label (repeatable)', collect, [])
+    .addOption(outputOption())
+    .action(async (name: string, options: { environment: string; address: string; connection: string; user?: string; label: string[]; output: OutputFormat }) => {
+      const node = await context.api().call<NodeView>('POST', '/nodes', {
+        environment: options.environment,
+        name,
+        address: options.address,
+        labels: parseLabels(options.label),
+        ssh: { connection: options.connection, ...(options.user ? { user: options.user } : {}) },
+      });
+      printData(options.output, node, () => `Node ${node.name} added to ${node.environment}: reached over SSH at ${node.address} through connection ${options.connection}.`);
+    });
+
+  nodes
+    .command('update')
+    .description('upgrade the packages of every node a selector picks, in batches with a failure budget, then reboot those that ask for it (the patch-fleet runbook; admin)')
+    .requiredOption('-s, --selector <selector>', '"all", labels (site=a,role=edge), name=web-1|web-2 or status=online')
+    .option('-e, --env <environment>', 'the environment of the nodes', 'dev')
+    .option('--security-only', 'only updates from the security archive (the default)')
+    .option('--all-updates', 'every available update, not only security ones')
+    .option('--batch <amount>', 'nodes per batch: a count or a percentage', '10%')
+    .option('--max-failures <amount>', 'failures tolerated: a count or a percentage; one more stops the rollout', '5%')
+    .option('--rollback-on-failure', 'put back the previous package versions on each node whose upgrade failed')
+    .option('--reboot <when>', 'never, if-required or always', 'if-required')
+    .option('-w, --watch', 'follow the run until it ends; exit non-zero unless it succeeds')
+    .action(async (options: { selector: string; env: string; securityOnly?: boolean; allUpdates?: boolean; batch: string; maxFailures: string; rollbackOnFailure?: boolean; reboot: string; watch?: boolean }) => {
+      const selector = parseSelectorText(options.selector);
+      if (typeof selector === 'string') throw new JarvisProblem(`--selector: ${selector}`, 'invalid');
+      if (options.securityOnly && options.allUpdates) throw new JarvisProblem('--security-only and --all-updates contradict each other: give one', 'invalid');
+      if (!['never', 'if-required', 'always'].includes(options.reboot)) throw new JarvisProblem(`--reboot: "${options.reboot}" is not never, if-required or always`, 'invalid');
+      const inputs = {
+        selector: options.selector,
+        securityOnly: !options.allUpdates,
+        batch: options.batch,
+        maxFailures: options.maxFailures,
+        rollbackOnFailure: options.rollbackOnFailure ?? false,
+        reboot: options.reboot,
+      };
+      const runs = await context.runOperations();
+      const started = await runs.start('patch-fleet', inputs, options.env, { user: context.env.actingUser ?? os.userInfo().username, roles: [] });
       await reportStarted(runs, started, options.watch ?? false, 'Started');
     });
 
