@@ -346,5 +346,5 @@ describe('the fleet CLI', () => {
     expect(targets[0]!.outputSummary).toContain('hello fleet');
     expect((await runCli(['run', 'targets', runs[0]!.id, '--status', 'failed'], admin)).stdout.trim()).toBe('(none)');
     expect((await runCli(['run', 'show', runs[0]!.id], admin)).stdout).toContain('Fleet step run: batch 2 of 2 (2 per batch), 3 targets: 3 succeeded; failure budget 0');
-  });
+  }, 180_000);
 });
