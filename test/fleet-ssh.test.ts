@@ -4,7 +4,9 @@
 // from the main workers. The built-in patch-fleet runbook, started by
 // `jarvis nodes update`, upgrades security updates only from real apt
 // archives, stops on a failed upgrade, puts that host's packages back and
-// leaves the last host untouched; a command's arguments reach the hosts as
+// leaves the last host untouched; once fixed, the whole fleet is patched and
+// each host that asks for it is rebooted (its container restarts, as a
+// machine boots) and waited for. A command's arguments reach the hosts as
 // data, never as shell syntax.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -52,7 +54,7 @@ async function latestRun(runbook: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  hosts = await Promise.all(NAMES.map(() => startVpsTarget()));
+  hosts = await Promise.all(NAMES.map(() => startVpsTarget({ rebootable: true })));
   // One key for the fleet: the connection's secret, accepted by every host.
   const keyFile = path.join(scratchDir(), 'fleet_ed25519');
   await execFileAsync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'jarvis-fleet', '-f', keyFile]);
@@ -195,5 +197,26 @@ describe('nodes reached over SSH', { timeout: 300_000 }, () => {
     expect(await hosts[2]!.exec('cat /var/log/apt/history.log 2>/dev/null | grep -c jarvis-run || true')).toBe('0');
     const run = (await call('root', 'GET', `/runs/${runId}`)).json();
     expect(run.status).toBe('FAILED');
+  });
+
+  it('patch the whole fleet once the broken host is fixed, and reboot, a batch at a time, each host that asks for it, until it is back', async () => {
+    await hosts[1]!.exec('rm /etc/jarvis-demo-broken');
+    const bootsBefore = await Promise.all(hosts.map((host) => host.exec('cat /proc/1/stat | cut -d" " -f22')));
+    const updated = await runCli(['nodes', 'update', '--selector', 'site=c', '--batch', '1', '--max-failures', '0', '--watch'], cli.admin);
+    expect(updated.code, updated.stdout + updated.stderr).toBe(0);
+    const runId = await latestRun('patch-fleet');
+    const page = (await call('root', 'GET', `/runs/${runId}/targets?step=reboot`)).json().targets as Target[];
+    expect(page.map((target) => [target.node, target.status, target.batch])).toEqual([
+      ['ssh-1', 'succeeded', 1],
+      ['ssh-2', 'succeeded', 2],
+      ['ssh-3', 'succeeded', 3],
+    ]);
+    for (const target of page) expect(JSON.parse(target.outputSummary!)).toMatchObject({ rebooted: true });
+    // Each machine came back with another boot, once, and answers with the security update in place.
+    expect(hosts.map((host) => host.reboots())).toEqual([1, 1, 1]);
+    const bootsAfter = await Promise.all(hosts.map((host) => host.exec('cat /proc/1/stat | cut -d" " -f22')));
+    bootsAfter.forEach((boot, index) => expect(boot).not.toBe(bootsBefore[index]));
+    for (const host of hosts) expect(await installedVersion(host, 'jarvis-demo-tls')).toBe('1.1');
+    for (const host of hosts) expect(await host.exec('test -e /var/run/reboot-required && echo wanted || echo done')).toBe('done');
   });
 });

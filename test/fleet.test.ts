@@ -145,6 +145,43 @@ afterAll(async () => {
 });
 
 describe('fleet manifests', () => {
+  it('gives a runbook’s own targets and rollout to its node-local steps that name neither node nor targets, and says when none uses them', () => {
+    const fleetWide = loadManifestText(
+      `
+name: fleet-wide
+title: Fleet-wide
+inputs: { type: object, properties: { selector: { type: string }, undo: { type: boolean } } }
+targets: \${{ inputs.selector }}
+rollout: { batch: 10%, compensate: "\${{ inputs.undo && 'failed' || 'none' }}" }
+steps:
+  - id: upgrade
+    action: node.packages.upgrade
+  - id: reboot
+    action: node.reboot
+    rollout: { batch: 1 }
+  - id: one
+    action: node.health
+    node: edge-01
+  - id: note
+    action: core.noop
+`,
+      actionCatalog,
+    );
+    expect(fleetWide.ok, fleetWide.ok ? '' : JSON.stringify(fleetWide.errors)).toBe(true);
+    const steps = fleetWide.ok ? (fleetWide.compiled.runbook.steps as Array<{ id: string; targets?: unknown; rollout?: { batch: unknown; compensate: unknown } }>) : [];
+    expect(steps.map((step) => [step.id, step.targets ?? null, step.rollout?.batch ?? null])).toEqual([
+      ['upgrade', '${{ inputs.selector }}', '10%'],
+      ['reboot', '${{ inputs.selector }}', 1],
+      ['one', null, null],
+      ['note', null, null],
+    ]);
+    expect(steps[0]!.rollout!.compensate).toBe("${{ inputs.undo && 'failed' || 'none' }}");
+    const unused = loadManifestText('name: unused\ntitle: Unused\ntargets: all\nsteps:\n  - id: a\n    action: core.noop\n', actionCatalog);
+    expect(unused.ok ? [] : unused.errors.map((error) => `${error.path}: ${error.message}`)).toEqual([expect.stringMatching(/^targets: no step uses the runbook’s targets/)]);
+    const alone = loadManifestText('name: alone\ntitle: Alone\nrollout: { batch: 1 }\nsteps:\n  - id: a\n    action: node.health\n    node: n\n', actionCatalog);
+    expect(alone.ok ? [] : alone.errors.map((error) => error.path)).toEqual(['rollout']);
+  });
+
   it('refuses a bad selector, a bad batch, a node-less compensation elsewhere and a fleet step on a main-worker action, with clear messages', () => {
     const result = loadManifestText(
       `
@@ -263,6 +300,19 @@ describe('targets a re-run names', () => {
     );
     expect(String((failure?.cause as Error | undefined)?.message ?? failure?.message)).toMatch(/refused: .*signature/);
     expect(nodesThatRan(id, 'hello')).toEqual([]);
+  });
+
+  it('a batch started on its own through Temporal, without a verified run as its parent, acts on no node', async () => {
+    const runId = `forged-${Date.now()}`;
+    const call = { id: 'hello', action: 'node.shell.run', args: { command: 'echo', args: ['forged'] }, retry: { maxAttempts: 1, initialIntervalMs: 1000, backoffCoefficient: 2, maximumIntervalMs: 1000, nonRetryableErrorTypes: [] }, timeoutMs: 10_000 };
+    const input = { runId, runbook: 'fleet-canary', environment: 'dev', stepId: 'hello', batch: 1, mode: 'run', step: call, compensate: [], compensateFailed: false, targets: ['edge-01', 'edge-02'], maxConcurrency: 2, failureBudget: null, pickupTimeoutMs: 10_000, secrets: [], crashRetryAttempts: 0 };
+    const handle = await api.temporal.workflow.start('fleetBatch', { taskQueue: api.taskQueue, workflowId: `${runId}--fleet--hello--1`, args: [input] });
+    const failure = await handle.result().then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    expect(String((failure?.cause as Error | undefined)?.message)).toContain(`a fleet batch runs only as a child of its run ${runId}`);
+    expect(nodesThatRan(runId, 'hello')).toEqual([]);
   });
 });
 

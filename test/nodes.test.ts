@@ -306,7 +306,7 @@ describe('nodes and agents', () => {
     expect(dot.stdout).toMatch(/^digraph "jarvis-dev" \{/);
     const missing = await runCli(['nodes', 'show', 'nope', '--environment', 'dev'], cliEnv);
     expect(missing.code).toBe(3);
-  });
+  }, 180_000);
 
   it('deletes a node, after which its agent credential is refused', async () => {
     expect((await call('vic', 'DELETE', `/nodes/${nodeId}`)).statusCode).toBe(403);

@@ -421,6 +421,15 @@ const cases: Case[] = [
     who: { permission: 'administer', where: 'own' },
     bound: true,
   },
+  {
+    route: 'POST /nodes',
+    method: 'POST',
+    // No such connection: the allowed hear 400 after the role check, the others 403.
+    request: async (environment) => ({ url: '/nodes', payload: { environment, name: `node-${(sequence += 1)}`, address: '10.0.0.1', ssh: { connection: 'nowhere-ssh' } } }),
+    who: { permission: 'administer', where: 'own' },
+    bound: true,
+  },
+  { route: 'PATCH /nodes/:id', method: 'PATCH', request: async (environment) => ({ url: `/nodes/${await nodeIn(environment)}`, payload: { labels: { role: 'edge' } } }), who: { permission: 'administer', where: 'own' }, bound: true },
   { route: 'DELETE /nodes/:id', method: 'DELETE', request: async (environment) => ({ url: `/nodes/${await nodeIn(environment)}` }), who: { permission: 'administer', where: 'own' }, bound: true },
   {
     route: 'GET /network/topology',

@@ -32,28 +32,54 @@ export interface VpsTarget {
   privateKey: string;
   /** Runs a command inside the target (as root, through the container engine: not over SSH). */
   exec(command: string): Promise<string>;
+  /** How many times the machine rebooted (its container restarted, its network plugged again). */
+  reboots(): number;
   remove(): Promise<void>;
 }
 
-export async function startVpsTarget(): Promise<VpsTarget> {
+// 10.213.X.0/24, X taken in turn from a random start, so the targets of one process never meet and parallel files rarely do.
+let nextSubnet = Math.floor(Math.random() * 200);
+
+export async function startVpsTarget(options: { rebootable?: boolean } = {}): Promise<VpsTarget> {
   const socket = loadEnv().testDockerSocket;
   const docker = (...args: string[]) => run('docker', ['-H', `unix://${socket}`, ...args]);
   const suffix = Math.random().toString(36).slice(2, 7);
-  // 10.213.X.0/24, X picked per target so parallel runs do not meet.
-  const subnet = `10.213.${16 + Math.floor(Math.random() * 200)}`;
+  const subnet = `10.213.${16 + (nextSubnet++ % 200)}`;
   const hostEnd = `vh${suffix}`;
   const container = `jarvis-vps-${suffix}`;
   await docker(
-    'run', '-d', '--name', container, '--hostname', `vps-${suffix}`, '--network', 'none', '--cap-add', 'NET_ADMIN',
-    '--tmpfs', '/run', '--tmpfs', '/run/lock', '-v', '/sys/fs/cgroup:/sys/fs/cgroup:ro', VPS_IMAGE, '/lib/systemd/systemd',
+    'run',
+    '-d',
+    '--name',
+    container,
+    '--hostname',
+    `vps-${suffix}`,
+    '--network',
+    'none',
+    '--cap-add',
+    'NET_ADMIN',
+    // A rebootable machine: `systemctl reboot` ends its systemd and the engine starts it again, as a machine boots.
+    ...(options.rebootable ? ['--restart', 'always'] : []),
+    '--tmpfs',
+    '/run',
+    '--tmpfs',
+    '/run/lock',
+    '-v',
+    '/sys/fs/cgroup:/sys/fs/cgroup:ro',
+    VPS_IMAGE,
+    '/lib/systemd/systemd',
   );
   const exec = (command: string) => docker('exec', container, 'sh', '-c', command);
+  let watching: NodeJS.Timeout | undefined;
+  let reboots = 0;
   const remove = async () => {
+    clearInterval(watching);
     await docker('rm', '-f', container).catch(() => undefined);
     await run('ip', ['link', 'del', hostEnd]).catch(() => undefined);
   };
-  try {
-    const pid = await docker('inspect', '--format', '{{.State.Pid}}', container);
+  /** A veth pair into the container's network namespace: its address and the host's on the private /24. */
+  const plug = async (pid: string) => {
+    await run('ip', ['link', 'del', hostEnd]).catch(() => undefined);
     await run('ip', ['link', 'add', hostEnd, 'type', 'veth', 'peer', 'name', `vc${suffix}`]);
     await run('ip', ['link', 'set', `vc${suffix}`, 'netns', pid]);
     await run('ip', ['addr', 'add', `${subnet}.1/24`, 'dev', hostEnd]);
@@ -63,6 +89,29 @@ export async function startVpsTarget(): Promise<VpsTarget> {
     await inside('addr', 'add', `${subnet}.2/24`, 'dev', 'eth0');
     await inside('link', 'set', 'eth0', 'up');
     await inside('link', 'set', 'lo', 'up');
+  };
+  try {
+    let pid = await docker('inspect', '--format', '{{.State.Pid}}', container);
+    await plug(pid);
+    if (options.rebootable) {
+      // A restarted container has a new network namespace: plug it in again, as a rebooted machine's network comes back.
+      let plugging = false;
+      watching = setInterval(() => {
+        if (plugging) return;
+        plugging = true;
+        docker('inspect', '--format', '{{.State.Pid}}', container)
+          .then(async (now) => {
+            if (now === pid || now === '0') return;
+            await plug(now);
+            pid = now;
+            reboots += 1;
+          })
+          .catch(() => undefined)
+          .finally(() => {
+            plugging = false;
+          });
+      }, 500);
+    }
 
     const keyFile = path.join(scratchDir(), 'id_ed25519');
     await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'jarvis-test', '-f', keyFile]);
@@ -75,7 +124,7 @@ export async function startVpsTarget(): Promise<VpsTarget> {
       if (attempt > 60) throw new Error(`sshd did not start in ${container}: ${state}`);
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    return { container, address: `${subnet}.2`, privateKey: await readFile(keyFile, 'utf8'), exec, remove };
+    return { container, address: `${subnet}.2`, privateKey: await readFile(keyFile, 'utf8'), exec, reboots: () => reboots, remove };
   } catch (error) {
     await remove();
     throw error;
