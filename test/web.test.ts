@@ -394,6 +394,28 @@ networks:
     await admin.context().close();
   });
 
+  it('adds a machine reached over SSH from the Infra page, refusing a connection that is not one of its environment', async () => {
+    const { accessToken: adminToken } = await stack.api<{ accessToken: string }>('POST', '/auth/login', ADMIN);
+    await stack.api('POST', '/connections', { environment: 'dev', name: 'lab-ssh', type: 'ssh', config: { port: 22, user: 'root' }, secret: 'not a key yet' }, adminToken);
+    const admin = await signIn(stack.browser, stack.webUrl, ADMIN.email, ADMIN.password);
+    await admin.click('nav >> text=Infra');
+    const add = async (connection: string) => {
+      await admin.fill('#ssh-name', 'lab-db');
+      await admin.fill('#ssh-address', '10.20.0.7');
+      await admin.fill('#ssh-connection', connection);
+      await admin.fill('#ssh-user', 'deploy');
+      await admin.fill('#ssh-labels', 'site=lab, role=db');
+      await admin.click('button[value=add-ssh]');
+    };
+    await add('nowhere');
+    await admin.waitForSelector('[role=alert] >> text=no connection "nowhere" in dev');
+    await add('lab-ssh');
+    await admin.waitForSelector('[role=status] >> text=Node lab-db added');
+    await admin.click('tr[data-node="lab-db"] >> text=lab-db');
+    await admin.waitForSelector('section.node-details >> text=connection lab-ssh, login deploy');
+    await admin.context().close();
+  });
+
   it('asks for the one-time code of a TOTP account, and remembers the session only when asked', async () => {
     const { accessToken: adminToken } = await stack.api<{ accessToken: string }>('POST', '/auth/login', ADMIN);
     const tina = await stack.api<{ id: string }>('POST', '/users', { email: 'tina@example.org', name: 'tina', password: PASSWORD }, adminToken);

@@ -13,8 +13,10 @@ import { withNodeCommands, type NodeCommand, type NodeCommands } from './node-co
 import { aptHistoryChanges, packageChanges, packageFamily, parseAptSimulation, parseVersions, PACKAGE_NAME, type PackageChange, type PackageFamily } from './package-managers.js';
 
 const APT_ENV = { DEBIAN_FRONTEND: 'noninteractive', NEEDRESTART_MODE: 'l' };
+// Wait for another apt (unattended-upgrades, or an earlier attempt still finishing) instead of failing on its lock.
+const APT_LOCK_WAIT = ['-o', 'DPkg::Lock::Timeout=300'];
 // Keep the node's own configuration files when a package ships new ones; never ask.
-const APT_OPTIONS = ['-y', '-q', '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold'];
+const APT_OPTIONS = ['-y', '-q', '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold', ...APT_LOCK_WAIT];
 const DPKG_LISTING = ['-W', '-f', '${binary:Package}\t${Version}\n'];
 const RPM_LISTING = ['-qa', '--qf', '%{NAME}.%{ARCH}\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\n'];
 
@@ -89,8 +91,8 @@ async function upgradeDebian(node: NodeCommands, context: ActionContext, securit
     context.log('system', 'packages are not fully installed: running dpkg --configure -a first');
     await mustRun(node, { command: 'dpkg', args: ['--configure', '-a'], env: APT_ENV, asRoot: true }, 'finishing the half-installed packages (dpkg --configure -a)');
   }
-  await mustRun(node, { command: 'apt-get', args: ['-q', 'update'], env: APT_ENV, asRoot: true }, 'apt-get update');
-  const simulation = await mustRun(node, { command: 'apt-get', args: ['-s', '-q', 'upgrade', '--with-new-pkgs'], env: APT_ENV, asRoot: true }, 'planning the upgrade');
+  await mustRun(node, { command: 'apt-get', args: ['-q', ...APT_LOCK_WAIT, 'update'], env: APT_ENV, asRoot: true }, 'apt-get update');
+  const simulation = await mustRun(node, { command: 'apt-get', args: ['-s', '-q', ...APT_LOCK_WAIT, 'upgrade', '--with-new-pkgs'], env: APT_ENV, asRoot: true }, 'planning the upgrade');
   const planned = parseAptSimulation(tailText(simulation.lines, 'stdout', 4_000_000));
   const chosen = planned.filter((upgrade) => !securityOnly || upgrade.security);
   context.log(

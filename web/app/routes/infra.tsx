@@ -1,6 +1,7 @@
 // Infra: the nodes of the selected environment (status, last seen, hardware,
 // labels), one node's details, the network topology as a graph, and, for
-// admins, enrolling a node for its agent or removing one.
+// admins, enrolling a node for its agent, adding one reached over SSH, or
+// removing one.
 import { data, Form, Link, useNavigation, useSearchParams } from 'react-router';
 import type { Route } from './+types/infra.js';
 import type { NodeView } from '../../../infra/node-store.js';
@@ -27,14 +28,25 @@ export async function action({ request }: Route.ActionArgs) {
   const form = await request.formData();
   const intent = String(form.get('intent') ?? '');
   try {
+    const labels = Object.fromEntries(
+      String(form.get('labels') ?? '')
+        .split(',')
+        .map((pair) => pair.trim())
+        .filter(Boolean)
+        .map((pair) => [pair.split('=')[0]!.trim(), pair.slice(pair.indexOf('=') + 1).trim()]),
+    );
+    if (intent === 'add-ssh') {
+      const user = String(form.get('user') ?? '').trim();
+      const added = await api.send<NodeView>('POST', '/nodes', {
+        environment: String(form.get('environment') ?? ''),
+        name: String(form.get('name') ?? '').trim(),
+        address: String(form.get('address') ?? '').trim(),
+        labels,
+        ssh: { connection: String(form.get('connection') ?? '').trim(), ...(user ? { user } : {}) },
+      });
+      return data({ enrolled: undefined, added: added.name, error: undefined }, { headers: api.headers });
+    }
     if (intent === 'enroll') {
-      const labels = Object.fromEntries(
-        String(form.get('labels') ?? '')
-          .split(',')
-          .map((pair) => pair.trim())
-          .filter(Boolean)
-          .map((pair) => [pair.split('=')[0]!.trim(), pair.slice(pair.indexOf('=') + 1).trim()]),
-      );
       const enrolled = await api.send<{ node: NodeView; token: string; expiresAt: string }>('POST', '/nodes/enroll', {
         environment: String(form.get('environment') ?? ''),
         name: String(form.get('name') ?? '').trim(),
@@ -42,16 +54,16 @@ export async function action({ request }: Route.ActionArgs) {
       });
       // The API as nodes reach it from outside, not as this web server calls it.
       const command = `npx jarvis agent --api ${webConfig.publicApiUrl} --token ${enrolled.token}`;
-      return data({ enrolled: { name: enrolled.node.name, expiresAt: enrolled.expiresAt, command }, error: undefined }, { headers: api.headers });
+      return data({ enrolled: { name: enrolled.node.name, expiresAt: enrolled.expiresAt, command }, added: undefined, error: undefined }, { headers: api.headers });
     }
     if (intent === 'delete') {
       await api.send('DELETE', `/nodes/${encodeURIComponent(String(form.get('id') ?? ''))}`);
-      return data({ enrolled: undefined, error: undefined }, { headers: api.headers });
+      return data({ enrolled: undefined, added: undefined, error: undefined }, { headers: api.headers });
     }
-    return data({ enrolled: undefined, error: `unknown action "${intent}"` }, { status: 400, headers: api.headers });
+    return data({ enrolled: undefined, added: undefined, error: `unknown action "${intent}"` }, { status: 400, headers: api.headers });
   } catch (error) {
     if (!(error instanceof ApiProblem)) throw error;
-    return data({ enrolled: undefined, error: error.problem.detail ?? String(error.problem.status) }, { status: error.problem.status, headers: api.headers });
+    return data({ enrolled: undefined, added: undefined, error: error.problem.detail ?? String(error.problem.status) }, { status: error.problem.status, headers: api.headers });
   }
 }
 
@@ -80,6 +92,8 @@ function NodeDetails({ node, t }: { node: NodeView; t: Translate }) {
         <dd className="mono">{node.address || '—'}</dd>
         <dt>{t('infra.lastSeen')}</dt>
         <dd>{node.lastSeenAt ? formatDateTime(language, node.lastSeenAt) : t('infra.never')}</dd>
+        <dt>{t('infra.ssh')}</dt>
+        <dd className="mono">{node.ssh ? t('infra.sshVia', { connection: node.ssh.connection, user: node.ssh.user || t('infra.sshDefaultUser') }) : '—'}</dd>
         <dt>{t('infra.taskQueue')}</dt>
         <dd className="mono">{node.taskQueue ?? (node.enrollmentPending ? t('infra.enrollmentPending', { time: formatDateTime(language, node.enrollmentExpiresAt ?? undefined) }) : '—')}</dd>
         {profile ? (
@@ -176,6 +190,11 @@ export default function Infra({ loaderData, actionData: answer }: Route.Componen
           <pre className="mono small">{answer.enrolled.command}</pre>
         </div>
       ) : null}
+      {answer?.added ? (
+        <p className="notice" role="status">
+          {t('infra.added', { name: answer.added })}
+        </p>
+      ) : null}
       <h2>{t('infra.nodes')}</h2>
       {nodes.length === 0 ? (
         <p className="notice">{t('infra.noNodes', { environment })}</p>
@@ -255,6 +274,26 @@ export default function Infra({ loaderData, actionData: answer }: Route.Componen
           <input id="enroll-labels" name="labels" placeholder="site=lab, tier=edge" />
           <button type="submit" name="intent" value="enroll" className="primary" disabled={navigation.state !== 'idle'}>
             {t('infra.enrollSubmit')}
+          </button>
+        </Form>
+      ) : null}
+      {isAdmin ? (
+        <Form method="post" className="card enroll-form">
+          <h2>{t('infra.addSsh')}</h2>
+          <p className="muted small">{t('infra.addSshHint')}</p>
+          <input type="hidden" name="environment" value={environment} />
+          <label htmlFor="ssh-name">{t('infra.enrollName')}</label>
+          <input id="ssh-name" name="name" required pattern="[a-z0-9][a-z0-9\-]{0,62}" />
+          <label htmlFor="ssh-address">{t('infra.sshAddress')}</label>
+          <input id="ssh-address" name="address" required pattern="[A-Za-z0-9.:\-]+" />
+          <label htmlFor="ssh-connection">{t('infra.sshConnection')}</label>
+          <input id="ssh-connection" name="connection" required />
+          <label htmlFor="ssh-user">{t('infra.sshUser')}</label>
+          <input id="ssh-user" name="user" pattern="[a-z_][a-z0-9_\-]*" />
+          <label htmlFor="ssh-labels">{t('infra.enrollLabels')}</label>
+          <input id="ssh-labels" name="labels" placeholder="site=lab, tier=edge" />
+          <button type="submit" name="intent" value="add-ssh" className="primary" disabled={navigation.state !== 'idle'}>
+            {t('infra.addSshSubmit')}
           </button>
         </Form>
       ) : null}
