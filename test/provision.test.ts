@@ -122,12 +122,13 @@ describe('provision-vps with the ssh provider', () => {
     const client = new pg.Client({ connectionString: api.databaseUrl });
     await client.connect();
     try {
-      const { rows } = await client.query<{ name: string; address: string; status: string; source: string; labels: Record<string, string>; profile: HardwareProfile }>(
-        "SELECT name, address, status, source, labels, profile FROM nodes WHERE name = 'edge-1'",
+      const { rows } = await client.query<{ name: string; address: string; status: string; source: string; labels: Record<string, string>; profile: HardwareProfile; ssh_connection: string; ssh_user: string }>(
+        "SELECT name, address, status, source, labels, profile, ssh_connection, ssh_user FROM nodes WHERE name = 'edge-1'",
       );
       expect(rows).toHaveLength(1);
       const node = rows[0]!;
-      expect(node).toMatchObject({ address: target.address, status: 'online', source: 'ssh', labels: { role: 'edge' } });
+      // Fleet steps reach it as provisioning left it: the same connection, the deploy user (root logins are off now).
+      expect(node).toMatchObject({ address: target.address, status: 'online', source: 'ssh', labels: { role: 'edge' }, ssh_connection: 'edge-ssh', ssh_user: 'deploy' });
       expect(node.profile.hostname).toBe(await target.exec('hostname'));
       expect(node.profile.os).toMatchObject({ name: expect.stringContaining('Debian'), version: '12' });
       expect(node.profile.cpu.cores).toBeGreaterThan(0);
