@@ -14,7 +14,9 @@ import { startApiForTests } from './api-harness.js';
 import { startSimulatedAgents, type SimulatedAgents } from './fleet-agents.js';
 import { scratchDir, writeManifests } from './files.js';
 import { INTERPRETER_WORKFLOW } from '../runs/run-contract.js';
-import { runCli } from './processes.js';
+import { runCli, spawnWorkerProcess } from './processes.js';
+import { createRunService, uniqueTaskQueue } from './harness.js';
+import { inject } from 'vitest';
 import { waitFor } from './wait.js';
 
 const PASSWORD = 'fleet password 12';
@@ -314,6 +316,49 @@ describe('targets a re-run names', () => {
     expect(String((failure?.cause as Error | undefined)?.message)).toContain(`a fleet batch runs only as a child of its run ${runId}`);
     expect(nodesThatRan(runId, 'hello')).toEqual([]);
   });
+});
+
+describe('a worker killed in the middle of a rollout', () => {
+  it('loses nothing and runs no target twice: a new worker finishes the batches from where the history stands', async () => {
+    const taskQueue = uniqueTaskQueue('fleet-kill');
+    const manifests = writeManifests({
+      'fleet-slow': `
+name: fleet-slow
+title: A slow command over ten nodes
+environments: [dev]
+steps:
+  - id: slow
+    action: node.shell.run
+    targets: name=edge-31|edge-32|edge-33|edge-34|edge-35|edge-36|edge-37|edge-38|edge-39|edge-40
+    pickupTimeout: 1m
+    rollout: { batch: 5 }
+    with: { command: 'echo "start $JARVIS_NODE_NAME"; sleep 2; echo "done $JARVIS_NODE_NAME"', shell: true }
+`,
+    });
+    const runs = await createRunService(taskQueue, manifests);
+    const workerEnv = { TEMPORAL_ADDRESS: inject('temporalAddress'), JARVIS_TASK_QUEUE: taskQueue, DATABASE_URL: api.databaseUrl };
+    const first = spawnWorkerProcess(workerEnv);
+    let second: ReturnType<typeof spawnWorkerProcess> | undefined;
+    try {
+      await first.ready;
+      const { id } = await runs.service.startRun({ runbook: 'fleet-slow', inputs: {}, environment: 'dev', startedBy: 'ada@example.org' });
+      const starts = (node: string) => agents.lines.get(node)!.lines.filter((line) => line.step.runId === id && line.text === `start ${node}`).length;
+      const targets = Array.from({ length: 10 }, (_, index) => `edge-${31 + index}`);
+      // The first batch is running on the agents: the worker that drives it dies.
+      await waitFor(async () => targets.slice(0, 5).some((node) => starts(node) > 0), { message: 'the first batch to start', timeoutMs: 60_000 });
+      first.child.kill('SIGKILL');
+      second = spawnWorkerProcess(workerEnv);
+      await second.ready;
+      await runs.client.workflow.getHandle(id).result();
+      expect(targets.map((node) => [node, starts(node)])).toEqual(targets.map((node) => [node, 1]));
+      const page = (await call('ada', 'GET', `/runs/${id}/targets`)).json().targets as Array<{ node: string; status: string; batch: number }>;
+      expect(page.map((target) => [target.node, target.status, target.batch])).toEqual(targets.map((node, index) => [node, 'succeeded', index < 5 ? 1 : 2]));
+    } finally {
+      first.child.kill('SIGKILL');
+      second?.child.kill('SIGTERM');
+      await runs.close();
+    }
+  }, 240_000);
 });
 
 describe('stopping a rollout', () => {
