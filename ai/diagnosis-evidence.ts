@@ -7,9 +7,9 @@ import type { StoredLine } from '../logs/run-log-store.js';
 import type { RunLogStore } from '../logs/run-log-store.js';
 import type { RunService } from '../runs/run-service.js';
 import type { RunProgress, StepProgress } from '../workflows/messages.js';
-import { readFailure, type FailureReading } from './error-signatures.js';
+import { readFailure, signaturesIn, type FailureReading } from './error-signatures.js';
 import { failedStepOf } from './failed-run-document.js';
-import type { KnowledgeKind } from './knowledge-documents.js';
+import type { KnowledgeDocument, KnowledgeHit, KnowledgeKind } from './knowledge-documents.js';
 import type { KnowledgeStore } from './knowledge-store.js';
 import { hybridSearch } from './hybrid-search.js';
 import { LOCAL_EMBEDDING_MODEL } from './local-embedder.js';
@@ -78,10 +78,25 @@ const SIMILAR_INCIDENTS = 3;
  * them; see the README, "AI Ops"). A model's embeddings spread differently:
  * they keep the former 0.2 until calibrated the same way.
  */
-export const LOCAL_SIMILARITY_FLOOR = 0.3;
+export const LOCAL_SIMILARITY_FLOOR = 0.34;
 export const DEFAULT_SIMILARITY_FLOOR = 0.2;
 export function similarityFloor(embeddingModel: string): number {
   return embeddingModel === LOCAL_EMBEDDING_MODEL ? LOCAL_SIMILARITY_FLOOR : DEFAULT_SIMILARITY_FLOOR;
+}
+
+/** Whether a document was recorded with one of these error signatures (ai/error-signatures.ts). */
+export function sharesSignature(document: KnowledgeDocument, signatures: readonly string[]): boolean {
+  const own = Array.isArray(document.metadata.signatures) ? (document.metadata.signatures as unknown[]) : [];
+  return signatures.some((signature) => own.includes(signature));
+}
+
+/**
+ * A past incident is offered when it is similar enough, or when it shows the
+ * same known error signature: "certificate has expired" told in a
+ * postmortem's words is the same failure even where the vectors differ.
+ */
+export function isOffered(hit: KnowledgeHit, signatures: readonly string[], floor: number): boolean {
+  return hit.similarity >= floor || sharesSignature(hit.document, signatures);
 }
 
 const INCIDENT_KINDS: KnowledgeKind[] = ['incident', 'failed_run'];
@@ -205,7 +220,7 @@ export class EvidenceGatherer {
     ].join(' ');
     // What distinguishes this failure: its signature and error lines, not the "command exited with code N" every shell step says.
     const searchText = [reading.signature?.cause, ...errorLines.map((line) => line.text)].filter(Boolean).join('\n') || [progress?.runbook, failed?.action, error].filter(Boolean).join('\n');
-    const { similarIncidents, incidentDocumentId } = await this.similar(searchText, environment, sources, runId);
+    const { similarIncidents, incidentDocumentId } = await this.similar(searchText, environment, sources, reading.signature ? [reading.signature.id] : [], runId);
     return {
       environment,
       question,
@@ -225,7 +240,7 @@ export class EvidenceGatherer {
   /** Evidence about a free-text question: similar past incidents and the nearest notes, runbooks and resolutions. */
   async forText(environment: string, text: string): Promise<Evidence> {
     const sources: Source[] = [];
-    const { similarIncidents } = await this.similar(text, environment, sources);
+    const { similarIncidents } = await this.similar(text, environment, sources, signaturesIn(text));
     // Runbook descriptions belong to no environment.
     const documents = [
       ...(await hybridSearch(this.knowledge, text, { environment, kinds: ['note', 'resolution'], k: 3 })),
@@ -241,12 +256,16 @@ export class EvidenceGatherer {
     return { environment, question: text, sources, similarIncidents, runTargets: new Set(), runInputs: {}, reading };
   }
 
-  private async similar(text: string, environment: string, sources: Source[], ownRunId?: string) {
-    const hits = text.trim() ? await hybridSearch(this.knowledge, text, { environment, kinds: INCIDENT_KINDS, k: SIMILAR_INCIDENTS + 2 }) : [];
+  private async similar(text: string, environment: string, sources: Source[], signatures: string[], ownRunId?: string) {
+    const hits = text.trim() ? await hybridSearch(this.knowledge, text, { environment, kinds: INCIDENT_KINDS, k: SIMILAR_INCIDENTS + 4 }) : [];
     const floor = similarityFloor(this.knowledge.embeddingModel);
     const incidentDocumentId = ownRunId ? (hits.find((hit) => hit.document.runId === ownRunId)?.document.id ?? (await this.ownDocument(ownRunId))) : undefined;
     const similarIncidents: SimilarIncident[] = [];
-    for (const hit of hits.filter((candidate) => (!ownRunId || candidate.document.runId !== ownRunId) && candidate.similarity >= floor).slice(0, SIMILAR_INCIDENTS)) {
+    const offered = hits
+      .filter((candidate) => (!ownRunId || candidate.document.runId !== ownRunId) && isOffered(candidate, signatures, floor))
+      // The same error signature first: the same failure, told in other words, before a failure that only sounds alike.
+      .sort((a, b) => Number(sharesSignature(b.document, signatures)) - Number(sharesSignature(a.document, signatures)) || b.score - a.score);
+    for (const hit of offered.slice(0, SIMILAR_INCIDENTS)) {
       const resolutions = await this.knowledge.resolutionsOf(hit.document.id);
       const incidentSource: Omit<Source, 'n'> = {
         kind: 'incident',

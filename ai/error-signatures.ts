@@ -124,8 +124,9 @@ export function readFailure<L extends LogLine>(lines: L[], stepError?: string): 
   const suspect = tainted.filter((line) => line.stream !== 'system');
   const taintedSeqs = new Set(tainted.map((line) => line.seq));
   const clean = lines.filter((line) => !taintedSeqs.has(line.seq));
-  const signed = clean.find((line) => signatureOf(line.text));
-  const errorLines = clean.filter((line) => line.stream === 'stderr' || ERROR_WORDS.test(line.text) || signatureOf(line.text));
+  const signed = clean.find((line) => line.stream !== 'system' && signatureOf(line.text));
+  // Jarvis's own lines ("attempt 1 failed: command exited with code 1: ...") repeat the error in the same words for every failure.
+  const errorLines = clean.filter((line) => line.stream !== 'system' && (line.stream === 'stderr' || ERROR_WORDS.test(line.text) || signatureOf(line.text)));
   const firstError = signed ?? errorLines[0];
   const exitCode = exitCodeOf(stepError);
   // The step error quotes the last stderr lines: only its parts that are not suspect may speak.

@@ -57,7 +57,7 @@ export function incidentDocument(incident: Incident, createdBy: string, source: 
     environment: incident.environment,
     ...(incident.nodes[0] ? { node: incident.nodes[0] } : {}),
     // JSON keeps occurredAt as an ISO string, and drops it when absent.
-    metadata: { incident: { ...incident }, signatures: signaturesIn(`${incident.symptoms}\n${incident.cause}`), source },
+    metadata: { incident: { ...incident }, signatures: incidentSignatures(incident), source },
     createdBy,
     // Its error signature and error lines, embedded apart from the prose around them: a failing run's error lines meet them there.
     logLines: keyLines(incident).map((text, index) => ({ number: index + 1, text })),
@@ -107,4 +107,10 @@ function keyLines(incident: Incident): string[] {
   const reading = readFailure(lines);
   const errors = reading.errorLines.slice(0, 8).map((line) => line.text.slice(0, 500));
   return errors.length > 0 || reading.signature ? [...(reading.signature ? [reading.signature.cause] : []), ...errors] : [];
+}
+
+/** The error signatures of what was seen; the cause only when the symptoms show none (its prose says "timed out" of other things). */
+function incidentSignatures(incident: Incident): string[] {
+  const seen = signaturesIn(incident.symptoms);
+  return seen.length > 0 ? seen : signaturesIn(incident.cause);
 }
