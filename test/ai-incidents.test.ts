@@ -201,6 +201,37 @@ describe('AI Ops on incidents, offline', () => {
     expect(markdown.errors).toEqual([]);
     expect(markdown.imported.map((incident) => incident.title)).toEqual(['billing API down after a deploy', 'reports database out of disk']);
     const portIncident = markdown.imported[0]!;
+    // One recorded by hand, with the runbook that fixed it.
+    const added = await runCli(
+      [
+        'ai',
+        'incidents',
+        'add',
+        '--env',
+        'prod',
+        '--title',
+        'Orders cache refused writes',
+        '--symptoms',
+        'OOM command not allowed when used memory > maxmemory',
+        '--runbook',
+        'restart-container',
+        '-i',
+        'container=orders-cache',
+        '-o',
+        'json',
+      ],
+      env,
+    );
+    expect(added.code).toBe(0);
+    expect(JSON.parse(added.stdout)).toMatchObject({
+      title: 'Orders cache refused writes',
+      resolutionRunbook: { name: 'restart-container', inputs: { container: 'orders-cache' } },
+      resolutionDocumentId: expect.any(String),
+    });
+    const listed = await runCli(['ai', 'incidents', 'list', '--env', 'prod', '-o', 'json'], env);
+    expect((JSON.parse(listed.stdout) as Array<{ title: string }>).map((incident) => incident.title)).toEqual(
+      expect.arrayContaining(['Orders cache refused writes', 'billing API down after a deploy']),
+    );
     const shown = (await call('vic', 'GET', `/ai/incidents/${portIncident.documentId}?environment=prod`)).json();
     expect(shown).toMatchObject({ occurredAt: '2026-10-02T09:14:00.000Z', services: ['billing-api'], resolutionRunbook: { name: 'restart-container', inputs: { container: 'billing-api' } } });
     expect(shown.symptoms).toContain(PORT_ERROR);
