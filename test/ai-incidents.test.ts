@@ -228,6 +228,9 @@ describe('AI Ops on incidents, offline', () => {
       resolutionRunbook: { name: 'restart-container', inputs: { container: 'orders-cache' } },
       resolutionDocumentId: expect.any(String),
     });
+    const edited = await runCli(['ai', 'incidents', 'edit', JSON.parse(added.stdout).id, '--env', 'prod', '--cause', 'maxmemory was half of what the cache needs', '-o', 'json'], env);
+    expect(edited.code).toBe(0);
+    expect(JSON.parse(edited.stdout)).toMatchObject({ title: 'Orders cache refused writes', cause: 'maxmemory was half of what the cache needs', resolutionRunbook: { name: 'restart-container' } });
     const listed = await runCli(['ai', 'incidents', 'list', '--env', 'prod', '-o', 'json'], env);
     expect((JSON.parse(listed.stdout) as Array<{ title: string }>).map((incident) => incident.title)).toEqual(
       expect.arrayContaining(['Orders cache refused writes', 'billing API down after a deploy']),

@@ -1,4 +1,4 @@
-// `jarvis ai incidents add|import|list|show`: the incidents a team knows,
+// `jarvis ai incidents add|edit|import|list|show`: the incidents a team knows,
 // recorded in the knowledge base through the API (roles and audit apply).
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
@@ -107,6 +107,45 @@ export function registerAiIncidentCommands(ai: Command, context: CliContext): vo
         if (options.time && Number.isNaN(Date.parse(options.time))) throw new JarvisProblem(`--time ${options.time} is not a date`, 'invalid');
         const recorded = await context.api().call<IncidentView>('POST', '/ai/incidents', body);
         printData(options.output, recorded, renderIncident);
+      },
+    );
+
+  incidents
+    .command('edit')
+    .description('change an incident: the options given replace those fields, the others stay; it is re-embedded')
+    .argument('<id>')
+    .requiredOption('-e, --env <environment>', 'the environment it happened in')
+    .option('--title <title>', 'what happened, in a line')
+    .option('--time <iso-time>', 'when it happened')
+    .option('--symptoms <text>', 'what was seen: error messages, alerts')
+    .option('--cause <text>', 'the root cause')
+    .option('--resolution <text>', 'what fixed it')
+    .option('--runbook <name>', 'the runbook that fixed it')
+    .option('-i, --input <key=value>', 'an input of that runbook (repeatable; replaces its inputs)', collect, [])
+    .addOption(outputOption())
+    .action(
+      async (id: string, options: { env: string; title?: string; time?: string; symptoms?: string; cause?: string; resolution?: string; runbook?: string; input: string[]; output: OutputFormat }) => {
+        if (options.time && Number.isNaN(Date.parse(options.time))) throw new JarvisProblem(`--time ${options.time} is not a date`, 'invalid');
+        const api = context.api();
+        const path = `/ai/incidents/${encodeURIComponent(id)}`;
+        const {
+          id: _id,
+          resolutionDocumentId: _resolution,
+          createdBy: _createdBy,
+          ...current
+        } = await api.call<IncidentView & { createdBy?: string | null }>('GET', `${path}?${new URLSearchParams({ environment: options.env })}`);
+        const runbook = options.runbook ?? current.resolutionRunbook?.name;
+        const body = {
+          ...current,
+          environment: options.env,
+          ...(options.title ? { title: options.title } : {}),
+          ...(options.time ? { occurredAt: new Date(options.time).toISOString() } : {}),
+          ...(options.symptoms !== undefined ? { symptoms: options.symptoms } : {}),
+          ...(options.cause !== undefined ? { cause: options.cause } : {}),
+          ...(options.resolution !== undefined ? { resolution: options.resolution } : {}),
+          ...(runbook ? { resolutionRunbook: { name: runbook, inputs: options.input.length > 0 ? keyValues(options.input) : (current.resolutionRunbook?.inputs ?? {}) } } : {}),
+        };
+        printData(options.output, await api.call<IncidentView>('PUT', path, body), renderIncident);
       },
     );
 
