@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseCsv, parseIncidents, runbookInText } from './incident-import.js';
+import { runbookInText } from './incident-fields.js';
+import { parseCsv, parseIncidents } from './incident-import.js';
 import { expandRunbook, stepsOfResolution } from './resolution-plans.js';
 
 describe('reading incidents from what teams have', () => {

@@ -7,7 +7,7 @@
 // only, and the approvals are added when it is submitted.
 import { actionCatalog } from '../activities/catalog.js';
 import { isTemplate, renderValue, templateExpressions } from '../manifest/template.js';
-import { runbookInText } from './incident-import.js';
+import { runbookInText } from './incident-fields.js';
 
 /** Looks a runbook's manifest up (the catalog's raw YAML value), undefined when unknown. */
 export type RunbookSource = (name: string) => unknown;
