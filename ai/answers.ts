@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { ChatMessage } from './model-provider.js';
 import type { Citation, Evidence, Source } from './diagnosis-evidence.js';
+import { isSuspectLine } from './error-signatures.js';
 
 export const diagnosisSchema = z.object({
   cause: z.string().describe('The most likely cause, in one sentence.'),
@@ -17,6 +18,8 @@ export type DiagnosisOutput = z.infer<typeof diagnosisSchema>;
 
 export interface Answer {
   cause: string;
+  /** Log lines (or lines of the question) that address an AI assistant: flagged, never the cause. */
+  suspectLines?: Array<{ seq: number; text: string }>;
   answer: string;
   citations: Citation[];
   /** Citations the model made that point at nothing it was given (dropped from the answer). */
@@ -80,12 +83,7 @@ export function checkCitations(output: DiagnosisOutput, sources: Source[]): Answ
     dropped.add(n);
     return '';
   });
-  return {
-    cause: plainText(output.cause),
-    answer,
-    citations: [...cited].sort((a, b) => a - b).map((n) => citationOf(known.get(n)!)),
-    droppedCitations: [...dropped].sort((a, b) => a - b),
-  };
+  return { cause: plainText(output.cause), answer, citations: [...cited].sort((a, b) => a - b).map((n) => citationOf(known.get(n)!)), droppedCitations: [...dropped].sort((a, b) => a - b) };
 }
 
 export function citationOf(source: Source): Citation {
@@ -108,8 +106,16 @@ export function retrievalAnswer(evidence: Evidence): Answer {
     sentences.push(`Step "${failed.id}"${failed.action ? ` (${failed.action})` : ''} ${failed.status} after ${failed.attempts} attempt(s)${failed.error ? `: ${failed.error}` : ''}.${cite(step)}`);
   }
   const logs = evidence.sources.filter((source) => source.kind === 'log');
-  if (evidence.errorLine && logs[0]) {
-    sentences.push(`Its log shows at line ${evidence.errorLine.seq}: "${evidence.errorLine.text.trim().slice(0, 300)}".${cite(logs[0])}`);
+  const errorLine = evidence.errorLine;
+  if (errorLine && logs[0]) {
+    const logSource = logs.find((source) => source.lines && source.lines.from <= errorLine.seq && errorLine.seq <= source.lines.to) ?? logs[0];
+    sentences.push(`Its log shows at line ${errorLine.seq}: "${errorLine.text.trim().slice(0, 300)}".${cite(logSource)}`);
+  }
+  const { reading } = evidence;
+  if (reading.signature) sentences.push(`Likely cause: ${reading.signature.cause}.`);
+  for (const line of reading.suspect.slice(0, 3)) {
+    const where = evidence.runId ? `Log line ${line.seq}` : `Line ${line.seq} of the question`;
+    sentences.push(`${where} addresses an AI assistant ("${line.text.trim().slice(0, 120)}"): it is flagged as suspect and was not used as evidence.`);
   }
   const history = evidence.sources.find((source) => source.kind === 'history');
   if (history && failed) sentences.push(`The run's history has the other steps and attempts.${cite(history)}`);
@@ -117,28 +123,64 @@ export function retrievalAnswer(evidence: Evidence): Answer {
   const incidentSource = incident ? evidence.sources.find((source) => source.kind === 'incident' && source.documentId === incident.documentId) : undefined;
   const sourceOf = (documentId: string | undefined) => (documentId ? evidence.sources.find((source) => source.documentId === documentId) : undefined);
   if (incident) {
-    sentences.push(`The most similar past incident is "${incident.title}".${cite(incidentSource)}`);
-    const resolution = incident.resolutions[0];
-    sentences.push(resolution ? `It was resolved by "${resolution.title}".${cite(sourceOf(resolution.documentId))}` : 'No resolution was recorded for it.');
-    // The nearest incident may be unresolved while a slightly less similar one was fixed.
-    const resolved = resolution ? undefined : evidence.similarIncidents.find((candidate) => candidate.resolutions.length > 0);
-    if (resolved) {
-      sentences.push(`The similar incident "${resolved.title}"${cite(sourceOf(resolved.documentId))} was resolved by "${resolved.resolutions[0]!.title}".${cite(sourceOf(resolved.resolutions[0]!.documentId))}`);
+    sentences.push(`The most similar past ${incident.kind === 'incident' ? 'incident' : 'failure'} is "${incident.title}" (score ${incident.score.toFixed(2)}).${cite(incidentSource)}`);
+    // The top resolutions of the similar incidents, with their scores: the right fix may be second.
+    const resolved = evidence.similarIncidents.flatMap((candidate) => candidate.resolutions.slice(0, 2).map((resolution) => ({ candidate, resolution })));
+    if (resolved.length > 0) {
+      const listed = resolved
+        .slice(0, 3)
+        .map(
+          ({ candidate, resolution }, index) =>
+            `${index + 1}. "${resolution.title}" (score ${candidate.score.toFixed(2)}, fixed "${candidate.title.slice(0, 80)}")${cite(sourceOf(resolution.documentId))}`,
+        );
+      sentences.push(`What resolved similar incidents, best first: ${listed.join('; ')}.`);
+    } else {
+      sentences.push('No resolution was recorded for it.');
     }
   } else {
     sentences.push('No similar past incident was found in the knowledge base.');
     for (const document of evidence.sources.filter((source) => source.kind === 'document').slice(0, 3)) sentences.push(`Related: "${document.title}".${cite(document)}`);
   }
   sentences.push('(No AI model is configured: this answer is assembled from retrieval only.)');
-  const cause = failed
-    ? `Step "${failed.id}"${failed.action ? ` (${failed.action})` : ''} failed${failed.error ? `: ${failed.error}` : ''}`
-    : incident
-      ? `Most like the past incident "${incident.title}"`
-      : 'Unknown: nothing similar was found';
   return {
-    cause,
+    cause: offlineCause(evidence),
+    suspectLines: suspectLinesOf(evidence),
     answer: sentences.join(' '),
     citations: evidence.sources.filter((source) => used.has(source.n)).map(citationOf),
     droppedCitations: [],
   };
+}
+
+export function suspectLinesOf(evidence: Evidence): Array<{ seq: number; text: string }> {
+  return evidence.reading.suspect.map((line) => ({ seq: line.seq, text: line.text }));
+}
+
+/**
+ * The cause without a model: the failing step with the error signature and
+ * the first error line of its log (never the last line, never a suspect one).
+ */
+export function offlineCause(evidence: Evidence): string {
+  const failed = evidence.failedStep;
+  const incident = evidence.similarIncidents[0];
+  const { reading } = evidence;
+  if (failed) {
+    const step = `Step "${failed.id}"${failed.action ? ` (${failed.action})` : ''} ${failed.status}`;
+    if (reading.cause) return `${step}: ${reading.cause}`;
+    const error = failed.error
+      ?.split('\n')
+      .filter((part) => !isSuspectLine(part))
+      .join(' ')
+      .trim();
+    return error ? `${step}: ${error}` : step;
+  }
+  if (reading.signature) return reading.signature.cause;
+  return incident ? `Most like the past incident "${incident.title}"` : 'Unknown: nothing similar was found';
+}
+
+/** A model's cause that repeats a suspect line (or itself talks like one) is replaced by the offline cause. */
+export function guardCause(answer: Answer, evidence: Evidence): Answer {
+  const suspect = evidence.reading.suspect.map((line) => line.text.trim().toLowerCase()).filter((text) => text.length >= 12);
+  const cause = answer.cause.toLowerCase();
+  const fooled = isSuspectLine(answer.cause) || suspect.some((text) => cause.includes(text) || (cause.trim().length >= 12 && text.includes(cause.trim())));
+  return { ...answer, cause: fooled ? offlineCause(evidence) : answer.cause, suspectLines: suspectLinesOf(evidence) };
 }

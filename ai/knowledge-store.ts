@@ -4,6 +4,7 @@
 // time, and weighed by the feedback the document received.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import type { z } from 'zod';
 import { EMBEDDING_DIMENSIONS, type Embedder } from './embedder.js';
 import {
   DOCUMENT_COLUMNS,
@@ -20,6 +21,7 @@ import {
   type KnowledgeSearchOptions,
   type NewKnowledgeDocument,
 } from './knowledge-documents.js';
+import { lexicalTokens } from './local-embedder.js';
 import { chunkLines, chunkText } from './text-chunks.js';
 
 /** Bounds of a document's weight (also a CHECK in the migration). */
@@ -107,15 +109,7 @@ export class KnowledgeStore {
       throw new KnowledgeInputError(`invalid knowledge document: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
     }
     const document = parsed.data;
-    const chunks = [
-      ...chunkText(document.body).map((chunk) => ({ text: chunk.text, metadata: { source: 'body', firstLine: chunk.firstLine, lastLine: chunk.lastLine } satisfies ChunkMetadata })),
-      ...chunkLines(document.logLines).map((chunk) => ({ text: chunk.text, metadata: { source: 'log', firstLine: chunk.firstLine, lastLine: chunk.lastLine } satisfies ChunkMetadata })),
-    ];
-    // A document with an empty body is still findable by its title.
-    if (chunks.length === 0) chunks.push({ text: '', metadata: { source: 'body', firstLine: 1, lastLine: 1 } });
-    const vectors = await this.embedder.embed(chunks.map((chunk) => `${document.title}\n${chunk.text}`));
-    this.checkVectors(vectors, chunks.length);
-
+    const { chunks, vectors } = await this.embedChunks(document);
     const id = randomUUID();
     const client = await this.pool.connect();
     try {
@@ -140,19 +134,7 @@ export class KnowledgeStore {
           document.createdAt ?? null,
         ],
       );
-      await client.query(
-        `INSERT INTO knowledge_chunks (id, document_id, ordinal, text, metadata, embedding, embedding_model)
-         SELECT chunk.id, $1, chunk.ordinal - 1, chunk.text, chunk.metadata, chunk.embedding::vector, $2
-         FROM unnest($3::uuid[], $4::text[], $5::jsonb[], $6::text[]) WITH ORDINALITY AS chunk(id, text, metadata, embedding, ordinal)`,
-        [
-          id,
-          this.embedder.model,
-          chunks.map(() => randomUUID()),
-          chunks.map((chunk) => chunk.text),
-          chunks.map((chunk) => JSON.stringify(chunk.metadata)),
-          vectors.map((vector) => JSON.stringify(vector)),
-        ],
-      );
+      await this.insertChunks(client, id, chunks, vectors);
       await client.query('COMMIT');
       return documentFromRow(rows[0]!);
     } catch (error) {
@@ -161,6 +143,143 @@ export class KnowledgeStore {
     } finally {
       client.release();
     }
+  }
+
+  /**
+   * Replaces a document's title, body, metadata and places (an edited
+   * incident), re-chunked and re-embedded; its id, weight and the
+   * resolutions linked to it stay.
+   */
+  async replaceDocument(id: string, input: NewKnowledgeDocument): Promise<KnowledgeDocument> {
+    requireDocumentId(id);
+    const parsed = newKnowledgeDocumentSchema.safeParse(input);
+    if (!parsed.success) {
+      throw new KnowledgeInputError(`invalid knowledge document: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+    }
+    const document = parsed.data;
+    const { chunks, vectors } = await this.embedChunks(document);
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<DocumentRow>(
+        `UPDATE knowledge_documents AS d SET title = $2, body = $3, environment = $4, runbook = $5, node = $6, metadata = $7, created_at = coalesce($8, d.created_at)
+         WHERE d.id = $1 AND d.kind = $9 RETURNING ${DOCUMENT_COLUMNS}`,
+        [
+          id,
+          document.title,
+          document.body,
+          document.environment ?? null,
+          document.runbook ?? null,
+          document.node ?? null,
+          JSON.stringify(document.metadata),
+          document.createdAt ?? null,
+          document.kind,
+        ],
+      );
+      if (!rows[0]) throw new KnowledgeNotFoundError(`no ${document.kind} document ${id}`);
+      await client.query('DELETE FROM knowledge_chunks WHERE document_id = $1', [id]);
+      await this.insertChunks(client, id, chunks, vectors);
+      await client.query('COMMIT');
+      return documentFromRow(rows[0]);
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * Chunks a document and embeds each chunk. The title is embedded with each
+   * chunk unless the document says it is boilerplate (`metadata.embedTitle`
+   * false): what is embedded should be what tells documents apart.
+   */
+  private async embedChunks(document: z.output<typeof newKnowledgeDocumentSchema>) {
+    const chunks = [
+      ...chunkText(document.body).map((chunk) => ({ text: chunk.text, metadata: { source: 'body', firstLine: chunk.firstLine, lastLine: chunk.lastLine } satisfies ChunkMetadata })),
+      ...chunkLines(document.logLines).map((chunk) => ({ text: chunk.text, metadata: { source: 'log', firstLine: chunk.firstLine, lastLine: chunk.lastLine } satisfies ChunkMetadata })),
+    ];
+    // A document with an empty body is still findable by its title.
+    if (chunks.length === 0) chunks.push({ text: '', metadata: { source: 'body', firstLine: 1, lastLine: 1 } });
+    const withTitle = document.metadata.embedTitle !== false;
+    const vectors = await this.embedder.embed(chunks.map((chunk) => (withTitle || !chunk.text ? `${document.title}\n${chunk.text}` : chunk.text)));
+    this.checkVectors(vectors, chunks.length);
+    return { chunks, vectors };
+  }
+
+  private async insertChunks(client: pg.PoolClient, documentId: string, chunks: Array<{ text: string; metadata: ChunkMetadata }>, vectors: number[][]): Promise<void> {
+    await client.query(
+      `INSERT INTO knowledge_chunks (id, document_id, ordinal, text, metadata, embedding, embedding_model)
+       SELECT chunk.id, $1, chunk.ordinal - 1, chunk.text, chunk.metadata, chunk.embedding::vector, $2
+       FROM unnest($3::uuid[], $4::text[], $5::jsonb[], $6::text[]) WITH ORDINALITY AS chunk(id, text, metadata, embedding, ordinal)`,
+      [
+        documentId,
+        this.embedder.model,
+        chunks.map(() => randomUUID()),
+        chunks.map((chunk) => chunk.text),
+        chunks.map((chunk) => JSON.stringify(chunk.metadata)),
+        vectors.map((vector) => JSON.stringify(vector)),
+      ],
+    );
+  }
+
+  /**
+   * Full-text search of the chunks (PostgreSQL's english text search, the GIN
+   * index of the knowledge_full_text migration): any of the query's words,
+   * ranked by ts_rank, best chunk per document. Finds the exact error
+   * signature ("EADDRINUSE", a path, a host name) that a vector may blur.
+   * Each hit carries the cosine similarity of its chunk too.
+   */
+  async lexicalSearch(query: string, vector: number[], options: KnowledgeSearchOptions & { k: number }): Promise<Array<KnowledgeHit & { lexicalRank: number }>> {
+    const words = [...new Set(lexicalTokens(query).flatMap((token) => token.split(/[./_-]/)))].filter((word) => /^[\p{L}\p{N}]{2,40}$/u.test(word)).slice(0, 64);
+    if (words.length === 0) return [];
+    const { rows } = await this.pool.query<DocumentRow & { chunk_id: string; ordinal: number; chunk_text: string; chunk_metadata: ChunkMetadata; similarity: number; lexical_rank: number }>(
+      `WITH q AS (SELECT to_tsquery('english', $9) AS query),
+       matched AS (
+         SELECT c.id, c.document_id, c.ordinal, c.text, c.metadata, c.embedding, ts_rank(to_tsvector('english', c.text), q.query, 1) AS lexical_rank
+         FROM knowledge_chunks c
+         JOIN knowledge_documents d ON d.id = c.document_id
+         CROSS JOIN q
+         WHERE to_tsvector('english', c.text) @@ q.query AND ${SEARCH_FILTERS}
+         ORDER BY lexical_rank DESC
+         LIMIT $10
+       ), best AS (
+         SELECT DISTINCT ON (document_id) * FROM matched ORDER BY document_id, lexical_rank DESC
+       )
+       SELECT ${DOCUMENT_COLUMNS}, b.id AS chunk_id, b.ordinal, b.text AS chunk_text, b.metadata AS chunk_metadata,
+              1 - (b.embedding <=> $1::vector) AS similarity, b.lexical_rank
+       FROM best b JOIN knowledge_documents d ON d.id = b.document_id
+       ORDER BY b.lexical_rank DESC, d.weight DESC
+       LIMIT $11`,
+      [
+        JSON.stringify(vector),
+        this.embedder.model,
+        options.kinds?.length ? options.kinds : null,
+        options.environment ?? null,
+        options.runbook ?? null,
+        options.node ?? null,
+        options.since ?? null,
+        options.until ?? null,
+        // Words of letters and digits only (checked above): nothing of the query's syntax reaches to_tsquery.
+        words.join(' | '),
+        searchBreadth(options.k).candidates,
+        options.k,
+      ],
+    );
+    return rows.map((row) => ({
+      document: documentFromRow(row),
+      chunk: { id: row.chunk_id, ordinal: row.ordinal, text: row.chunk_text, metadata: row.chunk_metadata },
+      similarity: row.similarity,
+      score: row.lexical_rank,
+      lexicalRank: row.lexical_rank,
+    }));
+  }
+
+  /** The query's vector, for callers that search several ways with one embedding. */
+  async embedQuery(query: string): Promise<number[]> {
+    const [vector] = await this.embedder.embed([query]);
+    this.checkVectors(vector ? [vector] : [], 1);
+    return vector!;
   }
 
   /** The k documents closest to a text, best first (see WEIGHT_INFLUENCE for the score). */
@@ -252,10 +371,12 @@ export class KnowledgeStore {
    */
   async applyFeedback(documentId: string, delta: number): Promise<number> {
     if (!Number.isFinite(delta)) throw new KnowledgeInputError('feedback must be a finite number');
-    const { rows } = await this.pool.query<{ weight: number }>(
-      'UPDATE knowledge_documents SET weight = least(greatest(weight + $2, $3), $4) WHERE id = $1 RETURNING weight',
-      [requireDocumentId(documentId), delta, MIN_WEIGHT, MAX_WEIGHT],
-    );
+    const { rows } = await this.pool.query<{ weight: number }>('UPDATE knowledge_documents SET weight = least(greatest(weight + $2, $3), $4) WHERE id = $1 RETURNING weight', [
+      requireDocumentId(documentId),
+      delta,
+      MIN_WEIGHT,
+      MAX_WEIGHT,
+    ]);
     if (!rows[0]) throw new KnowledgeNotFoundError(`no knowledge document ${documentId}`);
     return rows[0].weight;
   }
@@ -286,10 +407,9 @@ export class KnowledgeStore {
 
   /** The documents linked as resolutions of an incident, most trusted first. */
   async resolutionsOf(incidentDocumentId: string): Promise<KnowledgeDocument[]> {
-    const { rows } = await this.pool.query<DocumentRow>(
-      `SELECT ${DOCUMENT_COLUMNS} FROM knowledge_documents d WHERE d.incident_id = $1 ORDER BY d.weight DESC, d.created_at DESC`,
-      [requireDocumentId(incidentDocumentId)],
-    );
+    const { rows } = await this.pool.query<DocumentRow>(`SELECT ${DOCUMENT_COLUMNS} FROM knowledge_documents d WHERE d.incident_id = $1 ORDER BY d.weight DESC, d.created_at DESC`, [
+      requireDocumentId(incidentDocumentId),
+    ]);
     return rows.map(documentFromRow);
   }
 
@@ -304,16 +424,25 @@ export class KnowledgeStore {
 
   /** The runbook document of a runbook, if its description was ingested. */
   async runbookDocument(runbook: string): Promise<KnowledgeDocument | undefined> {
-    const { rows } = await this.pool.query<DocumentRow>(
-      `SELECT ${DOCUMENT_COLUMNS} FROM knowledge_documents d WHERE d.kind = 'runbook' AND d.runbook = $1 ORDER BY d.created_at DESC LIMIT 1`,
-      [runbook],
-    );
+    const { rows } = await this.pool.query<DocumentRow>(`SELECT ${DOCUMENT_COLUMNS} FROM knowledge_documents d WHERE d.kind = 'runbook' AND d.runbook = $1 ORDER BY d.created_at DESC LIMIT 1`, [
+      runbook,
+    ]);
     return rows[0] ? documentFromRow(rows[0]) : undefined;
   }
 
   /** Removes a document and its chunks (a runbook description replaced by its new version). */
   async deleteDocument(id: string): Promise<void> {
     await this.pool.query('DELETE FROM knowledge_documents WHERE id = $1', [requireDocumentId(id)]);
+  }
+
+  /** Documents of a kind in an environment, newest first. */
+  async listDocuments(options: { kind: KnowledgeDocument['kind']; environment: string; limit: number }): Promise<KnowledgeDocument[]> {
+    const { rows } = await this.pool.query<DocumentRow>(`SELECT ${DOCUMENT_COLUMNS} FROM knowledge_documents d WHERE d.kind = $1 AND d.environment = $2 ORDER BY d.created_at DESC LIMIT $3`, [
+      options.kind,
+      options.environment,
+      Math.min(Math.max(Math.trunc(options.limit), 1), 500),
+    ]);
+    return rows.map(documentFromRow);
   }
 
   async getDocument(id: string): Promise<KnowledgeDocument | undefined> {

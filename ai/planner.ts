@@ -5,7 +5,9 @@
 import { z } from 'zod';
 import { actionCatalog } from '../activities/catalog.js';
 import { dataSection } from './answers.js';
-import { MIN_SIMILARITY, type Evidence } from './diagnosis-evidence.js';
+import { similarityFloor, type Evidence } from './diagnosis-evidence.js';
+import { hybridSearch } from './hybrid-search.js';
+import { stepsOfResolution, type RunbookSource } from './resolution-plans.js';
 import type { KnowledgeStore } from './knowledge-store.js';
 import type { ChatMessage } from './model-provider.js';
 import type { ActionPolicy } from './plan-store.js';
@@ -81,26 +83,36 @@ export interface PastResolutionPlan {
 }
 
 /**
- * The offline planner: the resolution with a recorded plan that fixed the
- * most similar incident (then any matching resolution), most trusted first.
+ * The offline planner: the steps named by the resolutions of the most
+ * similar incidents (failed runs, recorded or imported incidents), most
+ * trusted first; then the resolutions and notes nearest the goal. A
+ * resolution names steps (a plan that worked), a runbook with its inputs, or
+ * a catalog action; targets come from the diagnosed run.
  */
-export async function planFromPastResolutions(goal: string, evidence: Evidence, knowledge: KnowledgeStore): Promise<PastResolutionPlan | undefined> {
+export async function planFromPastResolutions(goal: string, evidence: Evidence, knowledge: KnowledgeStore, runbookSource: RunbookSource): Promise<PastResolutionPlan | undefined> {
   for (const incident of evidence.similarIncidents) {
-    const resolution = incident.resolutions.find((candidate) => Array.isArray(candidate.manifest?.steps));
-    if (resolution) {
+    for (const resolution of [...incident.resolutions].sort((a, b) => b.weight - a.weight)) {
+      const found = stepsOfResolution(resolution, runbookSource, evidence.runInputs);
+      if (found) {
+        return {
+          summary: `"${resolution.title}" resolved the similar past incident "${incident.title}" (score ${incident.score.toFixed(2)}); ${found.how} ${found.steps.length === 1 ? 'is' : 'are'} proposed again.`,
+          steps: found.steps,
+          sourceDocumentIds: [resolution.documentId],
+        };
+      }
+    }
+  }
+  const floor = similarityFloor(knowledge.embeddingModel);
+  const hits = await hybridSearch(knowledge, `${goal}\n${evidence.question}`, { environment: evidence.environment, kinds: ['resolution', 'note'], k: 5 });
+  for (const hit of hits.filter((candidate) => candidate.similarity >= floor)) {
+    const found = stepsOfResolution({ ...hit.document, runbook: hit.document.runbook }, runbookSource, evidence.runInputs);
+    if (found) {
       return {
-        summary: `"${resolution.title}" resolved the similar past incident "${incident.title}"; the same steps are proposed.`,
-        steps: resolution.manifest!.steps as unknown[],
-        sourceDocumentIds: [resolution.documentId],
+        summary: `The ${hit.document.kind} "${hit.document.title}" (score ${hit.score.toFixed(2)}) worked before for something similar; ${found.how} ${found.steps.length === 1 ? 'is' : 'are'} proposed again.`,
+        steps: found.steps,
+        sourceDocumentIds: [hit.document.id],
       };
     }
   }
-  const hits = await knowledge.search(`${goal}\n${evidence.question}`, { environment: evidence.environment, kinds: ['resolution'], k: 5 });
-  const hit = hits.find((candidate) => candidate.similarity >= MIN_SIMILARITY && Array.isArray((candidate.document.metadata.manifest as { steps?: unknown } | undefined)?.steps));
-  if (!hit) return undefined;
-  return {
-    summary: `"${hit.document.title}" worked before for something similar; the same steps are proposed.`,
-    steps: (hit.document.metadata.manifest as { steps: unknown[] }).steps,
-    sourceDocumentIds: [hit.document.id],
-  };
+  return undefined;
 }

@@ -150,7 +150,7 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
   });
   const knowledge = new KnowledgeStore(pool, embedder);
   const aiService = new AiService({ runs, logs: logStore, knowledge, audit, catalog, ...(provider ? { provider } : {}) });
-  const aiPlans = new AiPlanService({ runs, logs: logStore, knowledge, plans: new PlanStore(pool), audit, nodes, connections, ...(provider ? { provider } : {}) });
+  const aiPlans = new AiPlanService({ runs, logs: logStore, knowledge, plans: new PlanStore(pool), audit, nodes, connections, catalog, ...(provider ? { provider } : {}) });
   const triggers = new TriggerService(db, credentials, (name) => runs.compileRunbook(name).runbook);
   const notificationEvents = new NotificationEvents(pool);
   const triggerReceiver = new TriggerReceiver(triggers, db, (request) => runs.startRun(request), audit, {

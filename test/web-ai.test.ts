@@ -73,11 +73,7 @@ beforeAll(async () => {
   // A Temporal dev server of its own: the jarvis-node-health schedule is one per
   // namespace, and the suite's other stack (test/web.test.ts, another key) would
   // replace this one's while both run.
-  stack = await startWebStack(writeManifests(manifests), undefined, {
-    OPENAI_BASE_URL: model.baseUrl,
-    OPENAI_API_KEY: model.apiKey,
-    JARVIS_AI_CHAT_MODEL: 'gpt-fake-1',
-  });
+  stack = await startWebStack(writeManifests(manifests), undefined, { OPENAI_BASE_URL: model.baseUrl, OPENAI_API_KEY: model.apiKey, JARVIS_AI_CHAT_MODEL: 'gpt-fake-1' });
   const { accessToken } = await stack.api<{ accessToken: string }>('POST', '/auth/login', ADMIN);
   const alice = await stack.api<{ id: string }>('POST', '/users', { email: 'alice@example.org', name: 'alice', password: PASSWORD }, accessToken);
   for (const role of ['operator', 'approver']) await stack.api('POST', `/users/${alice.id}/grants`, { environment: 'dev', role }, accessToken);
@@ -158,6 +154,19 @@ describe('AI Ops in the browser', () => {
     await alice.fill('#ai-search', 'orders-db failover replica');
     await Promise.all([alice.waitForURL(/[?&]q=/), alice.press('#ai-search', 'Enter')]);
     await alice.waitForSelector('[data-testid=search-hits] >> text=orders-db refuses connections after a failover');
+
+    // A postmortem pasted in becomes an incident with its resolution, and the search finds it.
+    await alice.selectOption('#incident-format', 'markdown');
+    await alice.fill(
+      '#incident-content',
+      '# Postmortem: checkout lost its database after a password rotation\n\n**Date:** 2026-11-03\n\n## Summary\nFATAL: password authentication failed for user "checkout"\n\n## Resolution\nRotated the password again and redeployed.\n',
+    );
+    await alice.click('button[value=import-incidents]');
+    await alice.waitForSelector('.incident-import [role=status] >> text=1 incident(s) imported, 0 refused.');
+    await alice.fill('#ai-search', 'password authentication failed for checkout');
+    await Promise.all([alice.waitForURL(/[?&]q=password/), alice.press('#ai-search', 'Enter')]);
+    await alice.waitForSelector('[data-testid=search-hits] >> text=checkout lost its database after a password rotation');
+    await stack.screenshot(alice, 'ai-03b-incident-imported');
 
     // A plan with an action outside the catalog is shown with its errors and can't be submitted.
     await alice.fill('#plan-goal', 'magic repair of orders-db');

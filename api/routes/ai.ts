@@ -15,6 +15,7 @@ import { principalOf } from '../plugins/auth.js';
 import { problemResponses, RunIdParams } from '../schemas.js';
 import type { AiPlanService } from '../services/ai-plan-service.js';
 import type { AiService, ChatEvent } from '../services/ai-service.js';
+import { aiIncidentRoutes } from './ai-incidents.js';
 
 const Environment = Type.String({ minLength: 1, maxLength: 63 });
 const RunId = RunIdParams.properties.id;
@@ -35,16 +36,20 @@ const AccountingSchema = Type.Object({ model: Type.String(), promptTokens: Type.
 
 const DiagnosisSchema = Type.Object({
   id: Type.String({ description: 'The answer id, for feedback' }),
-  cause: Type.String(),
+  cause: Type.String({ description: 'From the error signature and the first error line; never a line flagged as suspect' }),
+  signature: Type.Optional(Type.Object({ id: Type.String(), cause: Type.String() }, { description: 'The known error signature the log shows (disk-full, port-in-use, ...)' })),
+  suspectLines: Type.Array(Type.Object({ seq: Type.Integer(), text: Type.String() }), { description: 'Lines that address an AI assistant: data, flagged, never the cause' }),
   answer: Type.String({ description: 'Plain text with [n] citation markers' }),
   citations: Type.Array(CitationSchema),
   similarIncidents: Type.Array(
     Type.Object({
       documentId: Type.String(),
+      kind: Type.String({ description: 'failed_run (a run Jarvis saw) or incident (recorded or imported)' }),
       title: Type.String(),
-      score: Type.Number(),
+      score: Type.Number({ description: 'Hybrid search score: vector and full-text ranks fused (1: first in both)' }),
+      similarity: Type.Number({ description: 'Cosine similarity of the best matching chunk (at least the calibrated floor)' }),
       runId: Type.Optional(Type.String()),
-      resolutions: Type.Array(Type.Object({ documentId: Type.String(), title: Type.String(), runbook: Type.Optional(Type.String()) })),
+      resolutions: Type.Array(Type.Object({ documentId: Type.String(), title: Type.String(), weight: Type.Number(), runbook: Type.Optional(Type.String()) })),
     }),
   ),
   model: Type.Union([Type.String(), Type.Null()], { description: 'null: answered offline, from retrieval only' }),
@@ -105,6 +110,8 @@ function sse(event: string, data: unknown): string {
 }
 
 export const aiRoutes: FastifyPluginAsyncTypebox<AiRouteOptions> = async (app, { ai, plans, runs }) => {
+  await app.register(aiIncidentRoutes, { ai });
+
   /** A run named in a request about an environment must belong to it, and the caller must be able to read it. */
   async function requireRunIn(request: Parameters<typeof principalOf>[0], runId: string, environment: string) {
     const runEnvironment = await runs.runEnvironment(runId);
@@ -118,10 +125,7 @@ export const aiRoutes: FastifyPluginAsyncTypebox<AiRouteOptions> = async (app, {
       schema: {
         tags: ['ai'],
         summary: 'Why a run failed (or an answer to a question), citing its steps, log lines, history and similar past incidents with their resolutions',
-        body: Type.Union([
-          Type.Object({ runId: RunId }, { additionalProperties: false }),
-          Type.Object({ environment: Environment, text: Text(4_000) }, { additionalProperties: false }),
-        ]),
+        body: Type.Union([Type.Object({ runId: RunId }, { additionalProperties: false }), Type.Object({ environment: Environment, text: Text(4_000) }, { additionalProperties: false })]),
         response: { 200: DiagnosisSchema, ...problemResponses },
       },
     },
@@ -148,7 +152,10 @@ export const aiRoutes: FastifyPluginAsyncTypebox<AiRouteOptions> = async (app, {
           {
             environment: Environment,
             runId: Type.Optional(RunId),
-            messages: Type.Array(Type.Object({ role: Type.Union([Type.Literal('user'), Type.Literal('assistant')]), content: Text(8_000) }, { additionalProperties: false }), { minItems: 1, maxItems: 50 }),
+            messages: Type.Array(Type.Object({ role: Type.Union([Type.Literal('user'), Type.Literal('assistant')]), content: Text(8_000) }, { additionalProperties: false }), {
+              minItems: 1,
+              maxItems: 50,
+            }),
           },
           { additionalProperties: false },
         ),
@@ -175,10 +182,23 @@ export const aiRoutes: FastifyPluginAsyncTypebox<AiRouteOptions> = async (app, {
         .catch((error: unknown) => {
           const status = error instanceof JarvisProblem ? 400 : 502;
           if (!(error instanceof JarvisProblem)) request.log.error({ err: error }, 'the chat answer failed');
-          emit({ event: 'error', data: { type: `https://jarvis.dev/problems/${status}`, title: status === 400 ? 'Bad request' : 'Bad gateway', status, detail: error instanceof JarvisProblem ? error.message : 'the model could not answer; try again later' } });
+          emit({
+            event: 'error',
+            data: {
+              type: `https://jarvis.dev/problems/${status}`,
+              title: status === 400 ? 'Bad request' : 'Bad gateway',
+              status,
+              detail: error instanceof JarvisProblem ? error.message : 'the model could not answer; try again later',
+            },
+          });
         })
         .finally(() => stream.end());
-      return reply.code(200).header('cache-control', 'no-cache').header('x-accel-buffering', 'no').type('text/event-stream').send(stream as unknown as string);
+      return reply
+        .code(200)
+        .header('cache-control', 'no-cache')
+        .header('x-accel-buffering', 'no')
+        .type('text/event-stream')
+        .send(stream as unknown as string);
     },
   );
 
@@ -224,9 +244,7 @@ export const aiRoutes: FastifyPluginAsyncTypebox<AiRouteOptions> = async (app, {
 
   app.get(
     '/ai/plans/:id',
-    {
-      schema: { tags: ['ai'], summary: 'A plan with its manifest, errors, risk and status', params: Type.Object({ id: Uuid }), response: { 200: PlanSchema, ...problemResponses } },
-    },
+    { schema: { tags: ['ai'], summary: 'A plan with its manifest, errors, risk and status', params: Type.Object({ id: Uuid }), response: { 200: PlanSchema, ...problemResponses } } },
     async (request) => {
       requirePermission(request, 'execute', await plans.planEnvironment(request.params.id));
       return plans.getPlan(request.params.id);
@@ -268,7 +286,15 @@ export const aiRoutes: FastifyPluginAsyncTypebox<AiRouteOptions> = async (app, {
         response: {
           200: Type.Object({
             hits: Type.Array(
-              Type.Object({ documentId: Type.String(), kind: Type.String(), title: Type.String(), snippet: Type.String(), score: Type.Number(), runId: Type.Optional(Type.String()), createdAt: Type.String() }),
+              Type.Object({
+                documentId: Type.String(),
+                kind: Type.String(),
+                title: Type.String(),
+                snippet: Type.String(),
+                score: Type.Number(),
+                runId: Type.Optional(Type.String()),
+                createdAt: Type.String(),
+              }),
             ),
           }),
           ...problemResponses,
@@ -291,7 +317,10 @@ export const aiRoutes: FastifyPluginAsyncTypebox<AiRouteOptions> = async (app, {
       schema: {
         tags: ['ai'],
         summary: 'Add a note to the knowledge base, optionally about a run or as the resolution of an incident',
-        body: Type.Object({ environment: Environment, title: Text(500), body: Type.String({ maxLength: 100_000 }), runId: Type.Optional(RunId), incidentId: Type.Optional(Uuid) }, { additionalProperties: false }),
+        body: Type.Object(
+          { environment: Environment, title: Text(500), body: Type.String({ maxLength: 100_000 }), runId: Type.Optional(RunId), incidentId: Type.Optional(Uuid) },
+          { additionalProperties: false },
+        ),
         response: { 201: Type.Object({ documentId: Type.String() }), ...problemResponses },
       },
     },
@@ -324,9 +353,7 @@ export const aiRoutes: FastifyPluginAsyncTypebox<AiRouteOptions> = async (app, {
 
   app.get(
     '/ai/policies/:environment',
-    {
-      schema: { tags: ['ai'], summary: 'Which catalog actions AI plans may use in an environment', params: EnvironmentParams, response: { 200: PolicySchema, ...problemResponses } },
-    },
+    { schema: { tags: ['ai'], summary: 'Which catalog actions AI plans may use in an environment', params: EnvironmentParams, response: { 200: PolicySchema, ...problemResponses } } },
     async (request) => {
       requirePermission(request, 'read', request.params.environment);
       return plans.policy(request.params.environment);
@@ -361,7 +388,13 @@ export const aiRoutes: FastifyPluginAsyncTypebox<AiRouteOptions> = async (app, {
         tags: ['ai'],
         summary: 'Thumbs up or down on an answer (or any knowledge document): weighs it in future retrieval',
         body: Type.Object(
-          { environment: Environment, answerId: Type.Optional(Uuid), documentId: Type.Optional(Uuid), vote: Type.Union([Type.Literal('up'), Type.Literal('down')]), reason: Type.Optional(Type.String({ maxLength: 2_000 })) },
+          {
+            environment: Environment,
+            answerId: Type.Optional(Uuid),
+            documentId: Type.Optional(Uuid),
+            vote: Type.Union([Type.Literal('up'), Type.Literal('down')]),
+            reason: Type.Optional(Type.String({ maxLength: 2_000 })),
+          },
           { additionalProperties: false },
         ),
         response: { 204: Type.Null(), ...problemResponses },

@@ -14,6 +14,7 @@ import type { RunLogStore } from '../../logs/run-log-store.js';
 import { actionCatalog } from '../../activities/catalog.js';
 import { loadManifest } from '../../manifest/loader.js';
 import { JarvisProblem } from '../../manifest/errors.js';
+import type { RunbookCatalog } from '../../manifest/catalog.js';
 import type { RunService } from '../../runs/run-service.js';
 import { aiCallers, ModelCallAudit, type Caller } from './ai-audit.js';
 import type { AuditService } from './audit-service.js';
@@ -67,6 +68,8 @@ export interface AiPlanServiceDependencies {
   connections: ConnectionService;
   /** Absent when no chat model is configured: plans come from past resolutions. */
   provider?: ModelProvider;
+  /** The runbooks a past resolution may name (the offline planner expands them). */
+  catalog?: RunbookCatalog;
 }
 
 export class AiPlanService {
@@ -92,10 +95,16 @@ export class AiPlanService {
       const provider = this.deps.provider;
       let steps: unknown[];
       let sourceDocumentIds: string[] = [];
+      let summary: string | undefined;
       let accounting: CallAccounting | undefined;
       if (provider) {
         try {
-          const result = await provider.structured({ messages: planMessages(request.goal, evidence, inventory, context.policy), schema: planOutputSchema, schemaName: 'remediation_plan', temperature: 0.2 });
+          const result = await provider.structured({
+            messages: planMessages(request.goal, evidence, inventory, context.policy),
+            schema: planOutputSchema,
+            schemaName: 'remediation_plan',
+            temperature: 0.2,
+          });
           accounting = result.accounting;
           steps = result.value.steps;
         } catch (error) {
@@ -103,12 +112,19 @@ export class AiPlanService {
           throw new JarvisProblem(`the model did not produce a usable plan: ${(error as Error).message}`, 'unavailable');
         }
       } else {
-        const past = await planFromPastResolutions(request.goal, evidence, this.deps.knowledge);
-        if (!past) throw new JarvisProblem('no AI model is configured, and no past resolution matches this: the offline planner only proposes what fixed similar incidents before', 'not-found');
+        const past = await planFromPastResolutions(request.goal, evidence, this.deps.knowledge, (name) => this.deps.catalog?.source(name));
+        if (!past)
+          throw new JarvisProblem(
+            'no AI model is configured, and no past resolution matches this: the offline planner only proposes what fixed similar incidents before (steps, a runbook or a catalog action named by a resolution or note)',
+            'not-found',
+          );
         steps = past.steps;
         sourceDocumentIds = past.sourceDocumentIds;
+        summary = past.summary;
       }
       const manifest = planManifest(id, request.environment, request.goal, steps);
+      // Offline, the description says which past resolution the steps come from.
+      if (summary) manifest.description = summary;
       const validation = validatePlan(manifest, context);
       const plan = await this.deps.plans.create({
         id,
@@ -125,7 +141,14 @@ export class AiPlanService {
         model: accounting?.model ?? null,
         createdBy: caller.email,
       });
-      if (accounting) await this.modelCalls.success(caller, 'ai.plan', id, accounting, { runId: request.runId ?? null, plan: manifest, valid: validation.valid, errors: validation.errors, risk: validation.risk.level });
+      if (accounting)
+        await this.modelCalls.success(caller, 'ai.plan', id, accounting, {
+          runId: request.runId ?? null,
+          plan: manifest,
+          valid: validation.valid,
+          errors: validation.errors,
+          risk: validation.risk.level,
+        });
       return planView(plan);
     });
   }

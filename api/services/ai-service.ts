@@ -2,8 +2,9 @@
 // knowledge search, notes and feedback, and the runbook descriptions in the
 // knowledge base. Every model call is audited (ai-audit.ts). Without a model
 // configured, answers come from retrieval alone. Plans: ai-plan-service.ts.
-import { checkCitations, diagnosisMessages, diagnosisSchema, plainText, retrievalAnswer, SYSTEM_PROMPT, dataSection, type Answer } from '../../ai/answers.js';
+import { checkCitations, diagnosisMessages, diagnosisSchema, guardCause, plainText, retrievalAnswer, SYSTEM_PROMPT, dataSection, type Answer } from '../../ai/answers.js';
 import { EvidenceGatherer, type Citation, type Evidence, type SimilarIncident } from '../../ai/diagnosis-evidence.js';
+import { IncidentBook } from '../../ai/incident-book.js';
 import { KnowledgeInputError, type KnowledgeKind } from '../../ai/knowledge-documents.js';
 import type { KnowledgeStore } from '../../ai/knowledge-store.js';
 import { LOCAL_EMBEDDING_MODEL } from '../../ai/local-embedder.js';
@@ -19,9 +20,13 @@ import type { AuditService } from './audit-service.js';
 export interface DiagnosisResult {
   id: string;
   cause: string;
+  /** The known error signature the log shows, when one matched. */
+  signature?: { id: string; cause: string };
+  /** Lines that address an AI assistant: flagged as suspect, never used as the cause. */
+  suspectLines: Array<{ seq: number; text: string }>;
   answer: string;
   citations: Citation[];
-  similarIncidents: Array<Omit<SimilarIncident, 'resolutions'> & { resolutions: Array<{ documentId: string; title: string; runbook?: string }> }>;
+  similarIncidents: Array<Omit<SimilarIncident, 'resolutions'> & { resolutions: Array<{ documentId: string; title: string; weight: number; runbook?: string }> }>;
   model: string | null;
   accounting?: PublicAccounting;
 }
@@ -60,8 +65,11 @@ export interface AiServiceDependencies {
 export class AiService {
   private readonly evidence: EvidenceGatherer;
   private readonly modelCalls: ModelCallAudit;
+  /** Incidents recorded or imported by people: diagnosis and plans use them like the failures Jarvis saw. */
+  readonly incidents: IncidentBook;
 
   constructor(private readonly deps: AiServiceDependencies) {
+    this.incidents = new IncidentBook(deps.knowledge);
     this.evidence = new EvidenceGatherer(deps.runs, deps.logs, deps.knowledge);
     this.modelCalls = new ModelCallAudit(deps.audit);
   }
@@ -87,22 +95,25 @@ export class AiService {
         try {
           const result = await provider.structured({ messages: diagnosisMessages(evidence), schema: diagnosisSchema, schemaName: 'diagnosis', temperature: 0.2 });
           accounting = result.accounting;
-          answer = checkCitations(result.value, evidence.sources);
+          answer = guardCause(checkCitations(result.value, evidence.sources), evidence);
         } catch (error) {
           await this.auditModelFailure(caller, 'ai.diagnose', error);
           answer = { ...answer, answer: `${answer.answer} (The model could not answer: ${(error as Error).message})` };
         }
       }
       const id = await this.storeAnswer(caller, evidence, answer, accounting);
-      if (accounting) await this.auditModelCall(caller, 'ai.diagnose', id, accounting, { runId: evidence.runId ?? null, citations: answer.citations.length, droppedCitations: answer.droppedCitations });
+      if (accounting)
+        await this.auditModelCall(caller, 'ai.diagnose', id, accounting, { runId: evidence.runId ?? null, citations: answer.citations.length, droppedCitations: answer.droppedCitations });
       return {
         id,
         cause: answer.cause,
+        ...(evidence.reading.signature ? { signature: evidence.reading.signature } : {}),
+        suspectLines: answer.suspectLines ?? [],
         answer: answer.answer,
         citations: answer.citations,
         similarIncidents: evidence.similarIncidents.map((incident) => ({
           ...incident,
-          resolutions: incident.resolutions.map(({ manifest: _manifest, ...resolution }) => resolution),
+          resolutions: incident.resolutions.map(({ manifest: _manifest, metadata: _metadata, body: _body, ...resolution }) => resolution),
         })),
         model: accounting ? accounting.model : null,
         ...(accounting ? { accounting: publicAccounting(accounting) } : {}),
@@ -111,7 +122,12 @@ export class AiService {
   }
 
   /** A conversation about a run or the knowledge base; events go to `emit` as they happen (citations first). */
-  async chat(caller: Caller, request: { environment: string; runId?: string; messages: Array<{ role: 'user' | 'assistant'; content: string }> }, emit: (event: ChatEvent) => void, signal?: AbortSignal): Promise<void> {
+  async chat(
+    caller: Caller,
+    request: { environment: string; runId?: string; messages: Array<{ role: 'user' | 'assistant'; content: string }> },
+    emit: (event: ChatEvent) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
     await aiCallers.run(caller, async () => {
       const question = [...request.messages].reverse().find((message) => message.role === 'user')?.content ?? '';
       const evidence = request.runId ? await this.evidence.forRun(request.runId) : await this.evidence.forText(request.environment, question);

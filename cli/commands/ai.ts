@@ -8,6 +8,7 @@ import type { PlanView } from '../../api/services/ai-plan-service.js';
 import type { DiagnosisResult, SearchHit } from '../../api/services/ai-service.js';
 import type { CliContext } from '../context.js';
 import { outputOption } from '../options.js';
+import { registerAiIncidentCommands } from './ai-incidents.js';
 import { printData, renderTable, type OutputFormat } from '../output.js';
 
 function describeCitation(citation: Citation): string {
@@ -22,6 +23,7 @@ function describeCitation(citation: Citation): string {
 
 function renderDiagnosis(result: DiagnosisResult): string {
   const lines = [`Cause    ${result.cause}`, `Model    ${result.model ?? 'none (answered from retrieval)'}`, '', result.answer, ''];
+  if (result.suspectLines.length > 0) lines.push('Suspect lines (they address an AI assistant; not used as evidence)', ...result.suspectLines.map((line) => `  ${line.seq}: ${line.text}`), '');
   if (result.citations.length > 0) lines.push('Sources', ...result.citations.map(describeCitation), '');
   if (result.similarIncidents.length > 0) {
     lines.push('Similar past incidents');
@@ -30,7 +32,8 @@ function renderDiagnosis(result: DiagnosisResult): string {
       for (const resolution of incident.resolutions) lines.push(`    resolved by: ${resolution.title}`);
     }
   }
-  if (result.accounting) lines.push('', `${result.accounting.promptTokens} prompt + ${result.accounting.completionTokens} completion tokens, ${result.accounting.latencyMs} ms, $${result.accounting.costUsd.toFixed(4)}`);
+  if (result.accounting)
+    lines.push('', `${result.accounting.promptTokens} prompt + ${result.accounting.completionTokens} completion tokens, ${result.accounting.latencyMs} ms, $${result.accounting.costUsd.toFixed(4)}`);
   lines.push(`Answer id ${result.id} (for feedback)`);
   return lines.join('\n');
 }
@@ -57,9 +60,10 @@ function renderPlan(plan: PlanView): string {
 
 export function registerAiCommands(program: Command, context: CliContext): void {
   const ai = program.command('ai').description('AI Ops: diagnosis, remediation plans and the knowledge base (through the API)');
+  registerAiIncidentCommands(ai, context);
 
   ai.command('diagnose')
-    .description("why a run failed: its failing step, the log lines with the error, and similar past incidents with what fixed them")
+    .description('why a run failed: its failing step, the log lines with the error, and similar past incidents with what fixed them')
     .argument('<run-id>')
     .addOption(outputOption())
     .action(async (runId: string, options: { output: OutputFormat }) => {
@@ -83,7 +87,11 @@ export function registerAiCommands(program: Command, context: CliContext): void 
         throw new JarvisProblem(`plan ${plan.id} is not valid and was not submitted`, 'conflict', plan.errors);
       }
       const { runId } = await api.call<{ runId: string }>('POST', `/ai/plans/${plan.id}/submit`);
-      printData(options.output, { ...plan, status: 'submitted' as const, submittedRunId: runId }, (submitted) => `${renderPlan(submitted)}\n\nSubmitted as run ${runId}: it waits for an approver (not you) before anything runs.`);
+      printData(
+        options.output,
+        { ...plan, status: 'submitted' as const, submittedRunId: runId },
+        (submitted) => `${renderPlan(submitted)}\n\nSubmitted as run ${runId}: it waits for an approver (not you) before anything runs.`,
+      );
     });
 
   ai.command('search')

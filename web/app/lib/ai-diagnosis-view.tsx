@@ -7,7 +7,19 @@ import { AnswerMeta, AnswerText, CitationList, Feedback, OfflineBanner } from '.
 import type { Diagnosis } from './ai-types.js';
 import '../ai.css';
 
-export function DiagnosisView({ diagnosis, runId, environment, t, headingRef }: { diagnosis: Diagnosis; runId?: string | undefined; environment: string; t: Translate; headingRef?: React.Ref<HTMLHeadingElement> }) {
+export function DiagnosisView({
+  diagnosis,
+  runId,
+  environment,
+  t,
+  headingRef,
+}: {
+  diagnosis: Diagnosis;
+  runId?: string | undefined;
+  environment: string;
+  t: Translate;
+  headingRef?: React.Ref<HTMLHeadingElement>;
+}) {
   const fix = new URLSearchParams({ ...(runId ? { run: runId } : {}), goal: t('ai.diagnose.fixGoal', { cause: diagnosis.cause }) });
   return (
     <section className="diagnosis card" aria-labelledby="diagnosis-title" data-testid="diagnosis">
@@ -19,6 +31,18 @@ export function DiagnosisView({ diagnosis, runId, environment, t, headingRef }: 
       <p className="diagnosis-cause" data-testid="diagnosis-cause">
         {diagnosis.cause}
       </p>
+      {diagnosis.suspectLines?.length ? (
+        <div className="notice" role="note" data-testid="suspect-lines">
+          <p>{t('ai.diagnose.suspect')}</p>
+          <ul>
+            {diagnosis.suspectLines.map((line) => (
+              <li key={line.seq} className="mono small">
+                {line.seq}: {line.text}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
       <h3>{t('ai.diagnose.explanation')}</h3>
       <AnswerText text={diagnosis.answer} citations={diagnosis.citations} t={t} />
       <CitationList citations={diagnosis.citations} t={t} />
@@ -30,7 +54,7 @@ export function DiagnosisView({ diagnosis, runId, environment, t, headingRef }: 
           {diagnosis.similarIncidents.map((incident) => (
             <li key={incident.documentId}>
               {incident.runId ? <Link to={`/runs/${encodeURIComponent(incident.runId)}`}>{incident.title}</Link> : <span>{incident.title}</span>}{' '}
-              <span className="muted small">{t('ai.diagnose.similarity', { score: Math.round(incident.score * 100) })}</span>
+              <span className="muted small">{t('ai.diagnose.similarity', { score: Math.round((incident.similarity ?? incident.score) * 100) })}</span>
               {incident.resolutions.length > 0 ? (
                 <ul>
                   {incident.resolutions.map((resolution) => (

@@ -22,8 +22,12 @@ export interface Accounting {
 
 export interface SimilarIncident {
   documentId: string;
+  kind?: string;
   title: string;
+  /** The hybrid search's fused score (1: first by vectors and by words). */
   score: number;
+  /** Cosine similarity of the best matching chunk. */
+  similarity?: number;
   runId?: string;
   resolutions: Array<{ documentId: string; title: string; runbook?: string }>;
 }
@@ -31,6 +35,8 @@ export interface SimilarIncident {
 export interface Diagnosis {
   id: string;
   cause: string;
+  /** Lines addressed to an AI assistant: flagged, never the cause. */
+  suspectLines?: Array<{ seq: number; text: string }>;
   answer: string;
   citations: Citation[];
   similarIncidents: SimilarIncident[];

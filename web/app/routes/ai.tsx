@@ -1,5 +1,5 @@
-// AI Ops: a chat with streamed, cited answers; knowledge search; notes added
-// to the knowledge base; and plans (a goal becomes a proposed runbook with its
+// AI Ops: a chat with streamed, cited answers; knowledge search; notes and
+// incidents (recorded or imported postmortems) added to the knowledge base; and plans (a goal becomes a proposed runbook with its
 // risk, submitted to start a run that waits for approval).
 import { useState } from 'react';
 import { data, Form, Link, redirect, useNavigation } from 'react-router';
@@ -8,6 +8,7 @@ import { formatDateTime, useLanguage, useT, type MessageKey, type Translate } fr
 import { OfflineBanner } from '../lib/ai-answer.js';
 import { AiChat } from '../lib/ai-chat.js';
 import { DescribeProblem } from '../lib/ai-diagnosis.js';
+import { IncidentPanel, parseInputs, type IncidentAnswer } from '../lib/ai-incidents.js';
 import { PlanView } from '../lib/ai-plan.js';
 import type { Plan, PlanError, SearchHit } from '../lib/ai-types.js';
 import { ApiProblem, requireApi } from '../lib/api.server.js';
@@ -54,7 +55,7 @@ export async function loader({ request }: Route.LoaderArgs) {
   );
 }
 
-type ActionAnswer = { intent: string; error?: string; errors?: PlanError[]; noted?: string };
+type ActionAnswer = IncidentAnswer & { errors?: PlanError[]; noted?: string };
 
 export async function action({ request }: Route.ActionArgs) {
   const api = await requireApi(request);
@@ -79,6 +80,32 @@ export async function action({ request }: Route.ActionArgs) {
         const note = await api.send<{ documentId: string }>('POST', '/ai/notes', { environment: field('environment'), title: field('title'), body: field('body'), ...(runId ? { runId } : {}) });
         return answer({ intent, noted: note.documentId });
       }
+      case 'incident': {
+        const runbook = field('runbook');
+        const occurredAt = field('occurredAt');
+        const recorded = await api.send<{ id: string }>('POST', '/ai/incidents', {
+          environment: field('environment'),
+          title: field('title'),
+          ...(occurredAt && !Number.isNaN(Date.parse(occurredAt)) ? { occurredAt: new Date(occurredAt).toISOString() } : {}),
+          services: field('services')
+            .split(',')
+            .map((name) => name.trim())
+            .filter(Boolean),
+          symptoms: field('symptoms'),
+          cause: field('cause'),
+          resolution: field('resolution'),
+          ...(runbook ? { resolutionRunbook: { name: runbook, inputs: parseInputs(field('inputs')) } } : {}),
+        });
+        return answer({ intent, recorded: recorded.id });
+      }
+      case 'import-incidents': {
+        const outcome = await api.send<{ imported: unknown[]; errors: NonNullable<IncidentAnswer['refused']> }>('POST', '/ai/incidents/import', {
+          environment: field('environment'),
+          format: field('format'),
+          content: String(form.get('content') ?? ''),
+        });
+        return answer({ intent, imported: outcome.imported.length, refused: outcome.errors });
+      }
       default:
         return answer({ intent, error: `unknown action "${intent}"` }, 400);
     }
@@ -88,7 +115,16 @@ export async function action({ request }: Route.ActionArgs) {
   }
 }
 
-const KIND_KEYS: Record<string, MessageKey> = { incident: 'ai.kind.incident', resolution: 'ai.kind.resolution', run: 'ai.kind.run', runbook: 'ai.kind.runbook', note: 'ai.kind.note', plan: 'ai.kind.plan', failed_run: 'ai.kind.failed_run', answer: 'ai.kind.answer' };
+const KIND_KEYS: Record<string, MessageKey> = {
+  incident: 'ai.kind.incident',
+  resolution: 'ai.kind.resolution',
+  run: 'ai.kind.run',
+  runbook: 'ai.kind.runbook',
+  note: 'ai.kind.note',
+  plan: 'ai.kind.plan',
+  failed_run: 'ai.kind.failed_run',
+  answer: 'ai.kind.answer',
+};
 const kindLabel = (kind: string, t: Translate) => (KIND_KEYS[kind] ? t(KIND_KEYS[kind]) : kind);
 
 function SearchPanel({ environment, q, run, hits, error, t }: { environment: string; q: string; run: string; hits: SearchHit[] | undefined; error: string | undefined; t: Translate }) {
@@ -164,7 +200,23 @@ function NoteForm({ environment, run, answer, mayOperate, t }: { environment: st
   );
 }
 
-function PlanPanel({ environment, run, goal, plan, planError, answer, t }: { environment: string; run: string; goal: string; plan: Plan | undefined; planError: string | undefined; answer: ActionAnswer | undefined; t: Translate }) {
+function PlanPanel({
+  environment,
+  run,
+  goal,
+  plan,
+  planError,
+  answer,
+  t,
+}: {
+  environment: string;
+  run: string;
+  goal: string;
+  plan: Plan | undefined;
+  planError: string | undefined;
+  answer: ActionAnswer | undefined;
+  t: Translate;
+}) {
   const navigation = useNavigation();
   const shell = useShell();
   const operates = (name: string) => rolesIn(shell.me, name).some((role) => role === 'operator' || role === 'admin');
@@ -183,7 +235,14 @@ function PlanPanel({ environment, run, goal, plan, planError, answer, t }: { env
         <textarea id="plan-goal" name="goal" rows={3} required defaultValue={plan?.goal ?? goal} />
         <label htmlFor="plan-run">{t('ai.plan.run')}</label>
         <input id="plan-run" name="runId" defaultValue={run} className="mono" />
-        <button type="submit" name="intent" value="propose" className="primary" disabled={navigation.state !== 'idle' || !mayOperate} aria-describedby={mayOperate ? undefined : 'plan-propose-blocked'}>
+        <button
+          type="submit"
+          name="intent"
+          value="propose"
+          className="primary"
+          disabled={navigation.state !== 'idle' || !mayOperate}
+          aria-describedby={mayOperate ? undefined : 'plan-propose-blocked'}
+        >
           {proposing ? t('ai.plan.proposing') : t('ai.plan.propose')}
         </button>
         {mayOperate ? null : (
@@ -229,6 +288,7 @@ export default function AiOps({ loaderData, actionData: answer }: Route.Componen
         </div>
       </div>
       <PlanPanel environment={environment} run={run} goal={goal} plan={plan} planError={planError} answer={answer} t={t} />
+      <IncidentPanel environment={environment} answer={answer} mayOperate={roles.includes('operator') || roles.includes('admin')} t={t} />
     </section>
   );
 }
