@@ -62,6 +62,13 @@ import type { NewNotificationEvent } from '../notifications/events.js';
 import { NotificationStore } from '../notifications/notification-store.js';
 import { RunProjectionRepair, type RepairOptions } from '../runs/run-projection-repair.js';
 import { defaultArtifactSettings, openRunArtifacts } from '../artifacts/open-artifact-store.js';
+import { CooperativeService } from '../cooperative/cooperative-service.js';
+import { Ledger } from '../cooperative/ledger.js';
+import { COOPERATIVE_AUTHORITY_PURPOSE, TransferAuthority } from '../cooperative/transfer-authority.js';
+import { TransferService } from '../cooperative/transfer-service.js';
+import { CooperativeSettings } from '../cooperative/cooperative-settings.js';
+import { Earnings } from '../cooperative/earnings.js';
+import { createEarningsActivities } from '../cooperative/earnings-activities.js';
 
 export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runbooksDir' | 'taskQueue' | 'accessTokenTtlMs' | 'refreshTokenTtlMs' | 'apiTokenMaxTtlMs'> &
   Partial<Pick<JarvisEnv, 'agentTemporalAddress' | 'enrollmentTokenTtlMs' | 'gitAllowFileUrls' | 'searchPath' | 'temporalTls' | 'approvalDeadlineWindowMs' | 'artifacts' | 'retention'>> & {
@@ -200,13 +207,16 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
     ...(config.retentionPurge?.batchSize ? { batchSize: config.retentionPurge.batchSize } : {}),
   });
   const retention = new RetentionService(pool, temporal, config.taskQueue, retentionPolicies, runHolds);
+  const cooperativeLedger = new Ledger(pool);
+  const cooperativeSettings = new CooperativeSettings(pool);
+  const cooperativeEarnings = new Earnings(pool, cooperativeLedger, cooperativeSettings, temporal);
   const controlWorker =
     config.controlWorker === false
       ? undefined
       : await startControlWorker(
           temporal,
           config.taskQueue,
-          { ...fireActivities, ...retentionActivities },
+          { ...fireActivities, ...retentionActivities, ...createEarningsActivities(cooperativeEarnings) },
           config.temporalTls ? temporalTlsOf({ temporalTls: config.temporalTls }) : undefined,
         );
   // Temporal keeps closed executions for the longest runs retention; the daily purge shortens it per environment.
@@ -263,6 +273,10 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
     reports: new RunReportService(pool),
     artifacts,
     retention,
+    cooperative: new CooperativeService(pool, cooperativeLedger, new TransferService(temporal, config.taskQueue, new TransferAuthority(secret.derive(COOPERATIVE_AUTHORITY_PURPOSE))), {
+      settings: cooperativeSettings,
+      earnings: cooperativeEarnings,
+    }),
     agents: {
       // Agents are told the address they can reach, which may differ from the one the API uses.
       temporalAddress: config.agentTemporalAddress ?? (temporal.connection as Connection).options.address,

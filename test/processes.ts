@@ -14,6 +14,7 @@ export interface ProcessEnv {
   JARVIS_USER?: string;
   JARVIS_API_URL?: string;
   JARVIS_API_TOKEN?: string;
+  DATABASE_URL?: string;
 }
 
 export function spawnWorkerProcess(env: ProcessEnv): { child: ChildProcess; output: () => string; ready: Promise<void> } {
