@@ -119,5 +119,5 @@ describe('cooperative credits through the API', () => {
     expect(csv.stdout.trim().split('\n')).toHaveLength(3);
     const table = await runCli(['cooperative', 'credits', 'statement', 'dev/node-01'], alice);
     expect(table.code).toBe(3);
-  });
+  }, 300_000);
 });

@@ -31,7 +31,7 @@ let agents: SimulatedAgents;
 let nodeId: string;
 
 beforeAll(async () => {
-  api = await startApiForTests(writeManifests({ 'on-node': onNode }), []);
+  api = await startApiForTests(writeManifests({ 'on-node': onNode }), [{ email: 'ops@example.org', password: 'correct horse battery staple', grants: [['dev', 'operator']] }]);
   const { node, token } = await api.services.nodes.createEnrollment({ environment: 'dev', name: NODE, labels: {} }, 60_000);
   await api.services.nodes.enroll(token);
   nodeId = node.id;
