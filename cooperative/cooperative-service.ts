@@ -64,7 +64,8 @@ export class CooperativeService {
   }
 
   async revokeTreasurer(email: string): Promise<void> {
-    await this.pool.query(`DELETE FROM cooperative_roles WHERE role = 'treasurer' AND user_id = (SELECT id FROM users WHERE email = $1)`, [email]);
+    const { rowCount } = await this.pool.query(`DELETE FROM cooperative_roles WHERE role = 'treasurer' AND user_id = (SELECT id FROM users WHERE email = $1)`, [email]);
+    if (rowCount === 0) throw new JarvisProblem(`${email} is not treasurer`, 'not-found');
   }
 
   async treasurers(): Promise<string[]> {

@@ -41,7 +41,7 @@ const StatementLineSchema = Type.Object({
   balanceAfter: Type.Integer(),
 });
 const AccountParams = Type.Object({ reference: Reference });
-const EmailBody = Type.Object({ email: Type.String({ minLength: 3, maxLength: 320 }) }, { additionalProperties: false });
+const EmailBody = Type.Object({ email: Type.String({ format: 'email', maxLength: 320 }) }, { additionalProperties: false });
 
 const accountOut = (account: { id: string; reference: string; kind: string; label: string; balance: number }) => ({
   id: account.id,
