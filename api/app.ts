@@ -206,7 +206,7 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
   await app.register(runRoutes, { runs: deps.runs, bulk: new BulkRunService(deps.runs, deps.audit), holds: deps.retention });
   await app.register(artifactRoutes, { runs: deps.runs, artifacts: deps.artifacts, audit: deps.audit });
   await app.register(retentionRoutes, { retention: deps.retention, runs: deps.runs });
-  await app.register(cooperativeRoutes, { cooperative: deps.cooperative });
+  await app.register(cooperativeRoutes, { cooperative: deps.cooperative, runs: deps.runs });
   await app.register(reportRoutes, { reports: deps.reports });
   await app.register(scheduleRoutes, { schedules: deps.schedules });
   await app.register(adminRoutes, { environments: deps.environments, users: deps.users, auth: deps.auth });

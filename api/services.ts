@@ -69,6 +69,12 @@ import { TransferService } from '../cooperative/transfer-service.js';
 import { CooperativeSettings } from '../cooperative/cooperative-settings.js';
 import { Earnings } from '../cooperative/earnings.js';
 import { createEarningsActivities } from '../cooperative/earnings-activities.js';
+import { Governance } from '../cooperative/governance.js';
+import { createGovernanceActivities } from '../cooperative/governance-activities.js';
+import { Reputation } from '../cooperative/reputation.js';
+import { idempotencyToken } from '../runs/run-ids.js';
+import { mayStartRunbook, startRefusal } from './rbac.js';
+import { JarvisProblem } from '../manifest/errors.js';
 
 export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runbooksDir' | 'taskQueue' | 'accessTokenTtlMs' | 'refreshTokenTtlMs' | 'apiTokenMaxTtlMs'> &
   Partial<Pick<JarvisEnv, 'agentTemporalAddress' | 'enrollmentTokenTtlMs' | 'gitAllowFileUrls' | 'searchPath' | 'temporalTls' | 'approvalDeadlineWindowMs' | 'artifacts' | 'retention'>> & {
@@ -210,13 +216,22 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
   const cooperativeLedger = new Ledger(pool);
   const cooperativeSettings = new CooperativeSettings(pool);
   const cooperativeEarnings = new Earnings(pool, cooperativeLedger, cooperativeSettings, temporal);
+  const cooperativeReputation = new Reputation(pool);
+  // An accepted runbook effect starts as its proposer, if they may still start it, once per proposal.
+  const governance = new Governance(pool, cooperativeSettings, cooperativeReputation, async (effect, proposer, proposalId) => {
+    const principal = await auth.principalOfUser(proposer.id);
+    const runbook = runs.compileRunbook(effect.runbook).runbook;
+    if (!principal || !mayStartRunbook(principal, runbook, effect.environment)) throw new JarvisProblem(startRefusal(runbook, effect.environment), 'forbidden');
+    const started = await runs.startRun({ runbook: effect.runbook, inputs: effect.inputs, environment: effect.environment, startedBy: proposer.email, idempotency: idempotencyToken(proposer.id, `proposal:${proposalId}`) });
+    return { runId: started.id };
+  });
   const controlWorker =
     config.controlWorker === false
       ? undefined
       : await startControlWorker(
           temporal,
           config.taskQueue,
-          { ...fireActivities, ...retentionActivities, ...createEarningsActivities(cooperativeEarnings) },
+          { ...fireActivities, ...retentionActivities, ...createEarningsActivities(cooperativeEarnings), ...createGovernanceActivities(governance) },
           config.temporalTls ? temporalTlsOf({ temporalTls: config.temporalTls }) : undefined,
         );
   // Temporal keeps closed executions for the longest runs retention; the daily purge shortens it per environment.
@@ -276,6 +291,10 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
     cooperative: new CooperativeService(pool, cooperativeLedger, new TransferService(temporal, config.taskQueue, new TransferAuthority(secret.derive(COOPERATIVE_AUTHORITY_PURPOSE))), {
       settings: cooperativeSettings,
       earnings: cooperativeEarnings,
+      governance,
+      reputation: cooperativeReputation,
+      temporal,
+      taskQueue: config.taskQueue,
     }),
     agents: {
       // Agents are told the address they can reach, which may differ from the one the API uses.

@@ -10,6 +10,10 @@ import { ISSUANCE_ACCOUNT_ID, LedgerRefusal, type Account, type Ledger, type Sta
 import type { TransferService } from './transfer-service.js';
 import type { CooperativeSettings } from './cooperative-settings.js';
 import type { Earning, Earnings } from './earnings.js';
+import type { Client } from '@temporalio/client';
+import { COOPERATIVE_PROPOSAL_WORKFLOW, type CooperativeProposalInput } from '../workflows/cooperative-proposal.js';
+import type { Governance, Proposal, ProposalEffect, VoteChoice } from './governance.js';
+import type { MemberReputation, NodeReputation, Reputation, Trend } from './reputation.js';
 
 export type CooperativeRole = 'member' | 'treasurer';
 
@@ -32,8 +36,38 @@ export class CooperativeService {
     private readonly pool: pg.Pool,
     private readonly ledger: Ledger,
     private readonly transfers: TransferService,
-    readonly parts: { settings: CooperativeSettings; earnings: Earnings },
+    readonly parts: { settings: CooperativeSettings; earnings: Earnings; governance: Governance; reputation: Reputation; temporal: Client; taskQueue: string },
   ) {}
+
+  /**
+   * A proposal, and the workflow that tallies it when its window closes. A
+   * runbook effect must be one the proposer may start there (`mayStart`,
+   * decided by the API); it is started as them, with its approvals, if accepted.
+   */
+  async propose(
+    principal: Principal,
+    input: { title: string; text: string; effect?: ProposalEffect; votingSeconds: number },
+    mayStart: (effect: Extract<ProposalEffect, { kind: 'runbook' }>) => void,
+  ): Promise<Proposal> {
+    if (input.effect?.kind === 'runbook') mayStart(input.effect);
+    const proposal = await this.parts.governance.propose(principal, { title: input.title, text: input.text, ...(input.effect ? { effect: input.effect } : {}), votingMs: input.votingSeconds * 1_000 });
+    const start: CooperativeProposalInput = { proposalId: proposal.id, closesAt: proposal.closesAt };
+    await this.parts.temporal.workflow.start(COOPERATIVE_PROPOSAL_WORKFLOW, { workflowId: proposal.workflowId, taskQueue: this.parts.taskQueue, args: [start] });
+    return proposal;
+  }
+
+  async vote(principal: Principal, proposalId: string, choice: VoteChoice, reason: string): Promise<Proposal> {
+    await this.parts.governance.vote(proposalId, principal, choice, reason);
+    return this.parts.governance.get(proposalId);
+  }
+
+  /** A node's reputation, or a member's, explained by its components, with its trend. */
+  async reputationOf(reference: string): Promise<{ account: AccountView; reputation: (NodeReputation | MemberReputation) & { trend: Trend } }> {
+    const account = await this.resolve(reference);
+    if (account.nodeId) return { account, reputation: await this.parts.reputation.ofNode(account.nodeId) };
+    if (account.userId) return { account, reputation: await this.parts.reputation.ofMember(account.userId) };
+    throw new JarvisProblem(`${reference} has no reputation: only nodes and members do`, 'invalid');
+  }
 
   /** What a node earned, period by period, newest first. */
   async earningsOf(reference: string, limit: number): Promise<{ account: AccountView; earnings: Earning[] }> {

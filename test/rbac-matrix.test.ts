@@ -579,6 +579,13 @@ const cases: Case[] = [
   { route: 'GET /cooperative/treasurers', method: 'GET', request: async () => ({ url: '/cooperative/treasurers' }), who: 'anyone', bound: false },
   { route: 'POST /cooperative/treasurers', method: 'POST', request: async () => ({ url: '/cooperative/treasurers', payload: { email: 'target@example.org' } }), who: 'admin-anywhere', bound: false },
   { route: 'DELETE /cooperative/treasurers/:email', method: 'DELETE', request: async () => ({ url: '/cooperative/treasurers/target@example.org' }), who: 'admin-anywhere', bound: false },
+  { route: 'GET /cooperative/settings', method: 'GET', request: async () => ({ url: '/cooperative/settings' }), who: 'anyone', bound: false },
+  { route: 'GET /cooperative/accounts/:reference/earnings', method: 'GET', request: async () => ({ url: `/cooperative/accounts/node:${OWN}%2F${(await api.services.nodes.get(await nodeIn(OWN)))!.name}/earnings` }), who: 'anyone', bound: false },
+  { route: 'GET /cooperative/accounts/:reference/reputation', method: 'GET', request: async () => ({ url: '/cooperative/accounts/member:target@example.org/reputation' }), who: 'anyone', bound: false },
+  { route: 'GET /cooperative/proposals', method: 'GET', request: async () => ({ url: '/cooperative/proposals?status=voting' }), who: 'anyone', bound: false },
+  { route: 'GET /cooperative/proposals/:id', method: 'GET', request: async () => ({ url: `/cooperative/proposals/${crypto.randomUUID()}` }), who: 'anyone', bound: false },
+  { route: 'POST /cooperative/proposals', method: 'POST', request: async () => ({ url: '/cooperative/proposals', payload: { title: 'matrix', text: '', votingSeconds: 3600 } }), who: 'anyone', bound: false },
+  { route: 'POST /cooperative/proposals/:id/votes', method: 'POST', request: async () => ({ url: `/cooperative/proposals/${crypto.randomUUID()}/votes`, payload: { vote: 'yes' } }), who: 'anyone', bound: false },
 ];
 
 function expectedAllowed(who: Who, role: Role, environment: string): boolean {

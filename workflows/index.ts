@@ -7,3 +7,4 @@ export { purgeRunHistory } from './purge-run-history.js';
 export { fleetBatch } from './fleet-batch.js';
 export { cooperativeTransfer } from './cooperative-transfer.js';
 export { cooperativeEarnings } from './cooperative-earnings.js';
+export { cooperativeProposal } from './cooperative-proposal.js';
