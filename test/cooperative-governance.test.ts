@@ -5,7 +5,9 @@
 // and votes after the deadline refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiForTests } from './api-harness.js';
-import { writeManifests } from './harness.js';
+import type { AddressInfo } from 'node:net';
+import { scratchDir, writeManifests } from './harness.js';
+import { runCli } from './processes.js';
 import { waitFor } from './wait.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -105,4 +107,21 @@ describe('cooperative governance', () => {
     expect(reputation.components).toMatchObject({ votedOn: 2, closed: 4 });
     expect(reputation.score).toBeCloseTo(50, 0);
   }, 120_000);
+
+  it('answers the CLI verbs: proposals by status, a vote with its reason, reputation with its trend', async () => {
+    await api.app.listen({ host: '127.0.0.1', port: 0 });
+    const env = { JARVIS_DATA_DIR: scratchDir() };
+    expect((await runCli(['login', '--api', `http://127.0.0.1:${(api.app.server.address() as AddressInfo).port}`, '--email', 'bob@example.org'], env, `${PASSWORD}\n`)).code).toBe(0);
+    const proposed = await runCli(['cooperative', 'governance', 'propose', '--title', 'Pay uptime more', '--uptime-rate', '12', '--voting-hours', '1', '-o', 'json'], env);
+    const { id } = JSON.parse(proposed.stdout) as { id: string };
+    const voted = await runCli(['cooperative', 'governance', 'vote', '--proposal', id, '--vote', 'yes', '--reason', 'nodes earn it'], env);
+    expect(voted.stdout).toContain('Voted yes on "Pay uptime more"');
+    const voting = await runCli(['cooperative', 'governance', 'proposals', '--status', 'voting'], env);
+    expect(voting.stdout).toMatch(new RegExp(`${id}\\s+Pay uptime more\\s+voting\\s+rates`));
+    const shown = await runCli(['cooperative', 'reputation', 'show', '--member', 'carol@example.org', '--trend', '-o', 'yaml'], env);
+    expect(shown.stdout).toContain('points:');
+    expect(shown.stdout).toMatch(/votedOn: 2/);
+    const late = await runCli(['cooperative', 'governance', 'vote', '--proposal', '00000000-0000-4000-8000-000000000000', '--vote', 'yes'], env);
+    expect(late.code).toBe(3);
+  }, 240_000);
 });
