@@ -1,7 +1,8 @@
 // Browser test of the Cooperative page (Chromium through playwright-core)
 // against the stack as `npm start` runs it: the balance, a transfer sent from
 // the form (sent twice, applied once), the statement with its balance chart
-// and its CSV, in English and then in Portuguese.
+// and its CSV, a vote changed on a proposal, the reputation with its trend,
+// in English and then in Portuguese.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { messages } from '../web/app/i18n/index.js';
@@ -23,12 +24,13 @@ beforeAll(async () => {
   expect(granted.status).toBe(204);
   await stack.api('POST', '/cooperative/transfers', { from: 'issuance', to: `member:${ADMIN.email}`, amount: 300, memo: 'opening' }, accessToken);
   await stack.api('GET', '/cooperative/accounts/member:member@example.org', undefined, accessToken);
+  await stack.api('POST', '/cooperative/proposals', { title: 'Pay steps more', text: 'Steps are work.', votingSeconds: 3600, effect: { kind: 'rates', rates: { creditsPerStep: 3 } } }, accessToken);
 }, 180_000);
 
 afterAll(async () => stack?.stop());
 
 describe('the cooperative page', () => {
-  it('shows the balance, moves credits once from a form sent twice, and charts the statement, in English then in Portuguese', async () => {
+  it('shows the balance, moves credits once from a form sent twice, charts the statement, takes and changes a vote and shows the reputation trend, in English then in Portuguese', async () => {
     const english = messages.en;
     const portuguese = messages['pt-BR'];
     const page = await signIn(stack.browser, stack.webUrl, ADMIN.email, ADMIN.password);
@@ -60,6 +62,19 @@ describe('the cooperative page', () => {
     expect(await page.textContent('[data-testid=own-balance]')).toContain('260 credits');
     expect(await page.$$eval('[data-testid=balance-chart] circle', (points) => points.length)).toBe(2);
     expect(await page.textContent('[data-testid=statement] tbody')).toContain('member@example.org');
+    // A vote, then a changed vote, from the proposal's form.
+    const proposal = page.locator('[data-testid=proposals] li', { hasText: 'Pay steps more' });
+    await proposal.locator('input[value=yes]').check();
+    await proposal.locator('button[type=submit]').click();
+    await page.waitForSelector('[data-testid=vote-answer]');
+    const yourVote = (vote: 'yes' | 'no') => english['cooperative.yourVote'].replace('{vote}', english[`cooperative.vote.${vote}`]);
+    await page.waitForFunction((text) => document.querySelector('[data-testid=proposals] li')?.textContent?.includes(text), yourVote('yes'));
+    await proposal.locator('input[value=no]').check();
+    await proposal.locator('input[name=reason]').fill('not yet');
+    await proposal.locator('button[type=submit]').click();
+    await page.waitForFunction((text) => document.querySelector('[data-testid=proposals] li')?.textContent?.includes(text), yourVote('no'));
+    expect(await page.textContent('[data-testid=reputation]')).toContain(english['cooperative.component.participation']);
+    expect(await page.$$eval('[data-testid=reputation-trend] circle', (points) => points.length)).toBe(8);
     await stack.screenshot(page, 'cooperative-01-en');
 
     const [csv] = await Promise.all([page.waitForEvent('download'), page.click(`text=${english['cooperative.downloadCsv']}`)]);
@@ -77,6 +92,10 @@ describe('the cooperative page', () => {
     expect(await page.textContent('h1')).toBe(portuguese['cooperative.title']);
     expect(await page.textContent('[data-testid=own-balance]')).toContain('260 créditos');
     expect(await page.textContent('[data-testid=statement] thead')).toContain(portuguese['cooperative.balanceAfter']);
+    expect(await page.textContent('[data-testid=proposals]')).toContain(portuguese['cooperative.yourVote'].replace('{vote}', portuguese['cooperative.vote.no']));
+    expect(await page.textContent('[data-testid=proposals]')).toContain(portuguese['cooperative.proposalStatus.voting']);
+    expect(await page.textContent('.cooperative-page')).toContain(portuguese['cooperative.reputation']);
+    expect(await page.textContent('[data-testid=reputation]')).toContain(portuguese['cooperative.component.participation']);
     await page.click(`[data-testid=accounts] a:has-text("member:member@example.org")`);
     await page.waitForSelector(`h2:has-text("${portuguese['cooperative.statement'].replace('{account}', 'member:member@example.org')}")`);
     expect(await page.$$eval('[data-testid=balance-chart] circle', (points) => points.length)).toBe(1);

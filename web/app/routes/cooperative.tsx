@@ -5,6 +5,7 @@ import { data, Form, Link, useNavigation } from 'react-router';
 import type { Route } from './+types/cooperative.js';
 import { formatDateTime, useLanguage, useT, type MessageKey } from '../i18n/index.js';
 import { ApiProblem, problemMessage, requireApi } from '../lib/api.server.js';
+import { ProposalsPanel, ReputationPanel, type ProposalItem, type ReputationItem } from './cooperative-panels.js';
 
 interface Account {
   id: string;
@@ -24,22 +25,37 @@ interface StatementLine {
   balanceAfter: number;
 }
 
-type Answer = { error: string } | { status: 'applied' | 'refused'; amount: number; reason?: string; replayed: boolean };
+type Answer = { error: string } | { voted: true } | { status: 'applied' | 'refused'; amount: number; reason?: string; replayed: boolean };
 
 export async function loader({ request }: Route.LoaderArgs) {
   const api = await requireApi(request);
   const [me, accounts] = await Promise.all([api.get<{ account: Account; roles: string[] }>('/cooperative/me'), api.get<Account[]>('/cooperative/accounts')]);
   const asked = new URL(request.url).searchParams.get('account');
   const shown = accounts.find((account) => account.reference === asked) ?? me.account;
-  const statement = await api.get<{ account: Account; lines: StatementLine[] }>(`/cooperative/accounts/${encodeURIComponent(shown.reference)}/statement`);
+  const [statement, listed, reputation] = await Promise.all([
+    api.get<{ account: Account; lines: StatementLine[] }>(`/cooperative/accounts/${encodeURIComponent(shown.reference)}/statement`),
+    api.get<ProposalItem[]>('/cooperative/proposals?limit=20'),
+    shown.kind === 'issuance' ? Promise.resolve(null) : api.get<ReputationItem>(`/cooperative/accounts/${encodeURIComponent(shown.reference)}/reputation`),
+  ]);
+  // Open proposals with their votes, so the page shows the member's own.
+  const proposals = await Promise.all(listed.map((proposal) => (proposal.status === 'voting' ? api.get<ProposalItem>(`/cooperative/proposals/${proposal.id}`) : proposal)));
   // One key per form shown: a form sent twice (a double click, a resubmitted page) moves credits once.
-  return data({ me, accounts, statement, transferKey: crypto.randomUUID() }, { headers: api.headers });
+  return data({ me, accounts, statement, proposals, reputation, email: api.email, transferKey: crypto.randomUUID() }, { headers: api.headers });
 }
 
 export async function action({ request }: Route.ActionArgs) {
   const api = await requireApi(request);
   const form = await request.formData();
   const field = (name: string) => String(form.get(name) ?? '').trim();
+  if (field('intent') === 'vote') {
+    try {
+      await api.send('POST', `/cooperative/proposals/${encodeURIComponent(field('proposal'))}/votes`, { vote: field('vote'), reason: field('reason') });
+      return data<Answer>({ voted: true }, { headers: api.headers });
+    } catch (error) {
+      if (!(error instanceof ApiProblem)) throw error;
+      return data<Answer>({ error: problemMessage(error.problem) }, { status: error.problem.status, headers: api.headers });
+    }
+  }
   const amount = Number(field('amount'));
   if (!Number.isSafeInteger(amount) || amount < 1) return data<Answer>({ error: 'amount' }, { status: 400, headers: api.headers });
   try {
@@ -89,7 +105,7 @@ export default function Cooperative({ loaderData, actionData }: Route.ComponentP
   const t = useT();
   const language = useLanguage();
   const navigation = useNavigation();
-  const { me, accounts, statement, transferKey } = loaderData;
+  const { me, accounts, statement, proposals, reputation, email, transferKey } = loaderData;
   const answer = actionData as Answer | undefined;
   const treasurer = me.roles.includes('treasurer');
   const sources = treasurer ? accounts : [me.account];
@@ -111,6 +127,10 @@ export default function Cooperative({ loaderData, actionData }: Route.ComponentP
       {answer && 'error' in answer ? (
         <p className="error" role="alert">
           {answer.error}
+        </p>
+      ) : answer && 'voted' in answer ? (
+        <p className="notice" role="status" data-testid="vote-answer">
+          {t('cooperative.voted')}
         </p>
       ) : answer ? (
         <p className={answer.status === 'applied' ? 'notice' : 'error'} role="status" data-testid="transfer-answer">
@@ -153,6 +173,9 @@ export default function Cooperative({ loaderData, actionData }: Route.ComponentP
           {t('cooperative.send')}
         </button>
       </Form>
+
+      <h2>{t('cooperative.proposals')}</h2>
+      <ProposalsPanel proposals={proposals} me={email} />
 
       <h2>{t('cooperative.accounts')}</h2>
       <table className="table" data-testid="accounts">
@@ -211,6 +234,12 @@ export default function Cooperative({ loaderData, actionData }: Route.ComponentP
           </table>
         </>
       )}
+      {reputation ? (
+        <>
+          <h2>{t('cooperative.reputation')}</h2>
+          <ReputationPanel reputation={reputation} />
+        </>
+      ) : null}
     </section>
   );
 }
