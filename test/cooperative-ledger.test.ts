@@ -71,6 +71,7 @@ describe('the cooperative ledger', () => {
     });
 
     const workers = [spawnWorkerProcess(workerEnv)];
+    const kills: Date[] = [];
     try {
       await workers[0]!.ready;
       const first = orders.map((order) => transfers.transfer(order));
@@ -82,6 +83,7 @@ describe('the cooperative ledger', () => {
           intervalMs: 50,
         });
         workers.at(-1)!.child.kill('SIGKILL');
+        kills.push(new Date());
         // Killed in the middle: transfers are still waiting.
         expect(await count('SELECT count(*) AS n FROM cooperative_transfers')).toBeLessThan(TRANSFERS + ACCOUNTS);
         // The same keys again while the killed worker's attempts are pending.
@@ -93,7 +95,19 @@ describe('the cooperative ledger', () => {
       const settled = await outcomes;
       const rejected = settled.filter((outcome) => outcome.status === 'rejected');
       expect(rejected.map((outcome) => String((outcome as PromiseRejectedResult).reason))).toEqual([]);
-      const results = settled.map((outcome) => (outcome as PromiseFulfilledResult<TransferResult>).value);
+      const results = settled.map((outcome) => (outcome as PromiseFulfilledResult<TransferResult & { workflowId: string }>).value);
+
+      // The kills hit transfers in flight: the first ones recorded after each kill had their activity retried by the next worker.
+      const workflowOf = new Map(results.map((result) => [result.transferId, result.workflowId]));
+      let retriedAfterKill = 0;
+      for (const killedAt of kills) {
+        const after = await pool.query<{ id: string }>(`SELECT id FROM cooperative_transfers WHERE kind = 'transfer' AND created_at >= $1 ORDER BY created_at LIMIT 20`, [killedAt]);
+        for (const { id } of after.rows) {
+          const history = await client.workflow.getHandle(workflowOf.get(id)!).fetchHistory();
+          if ((history.events ?? []).some((event) => (event.activityTaskStartedEventAttributes?.attempt ?? 1) >= 2)) retriedAfterKill += 1;
+        }
+      }
+      expect(retriedAfterKill).toBeGreaterThan(0);
 
       // Every key sent once more: the same transfer answers, nothing moves.
       const again = await Promise.all(orders.map((order) => transfers.transfer(order)));
