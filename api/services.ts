@@ -62,19 +62,8 @@ import type { NewNotificationEvent } from '../notifications/events.js';
 import { NotificationStore } from '../notifications/notification-store.js';
 import { RunProjectionRepair, type RepairOptions } from '../runs/run-projection-repair.js';
 import { defaultArtifactSettings, openRunArtifacts } from '../artifacts/open-artifact-store.js';
-import { CooperativeService } from '../cooperative/cooperative-service.js';
-import { Ledger } from '../cooperative/ledger.js';
-import { COOPERATIVE_AUTHORITY_PURPOSE, TransferAuthority } from '../cooperative/transfer-authority.js';
-import { TransferService } from '../cooperative/transfer-service.js';
-import { CooperativeSettings } from '../cooperative/cooperative-settings.js';
-import { Earnings } from '../cooperative/earnings.js';
-import { createEarningsActivities } from '../cooperative/earnings-activities.js';
-import { Governance } from '../cooperative/governance.js';
-import { createGovernanceActivities } from '../cooperative/governance-activities.js';
-import { Reputation } from '../cooperative/reputation.js';
-import { idempotencyToken } from '../runs/run-ids.js';
-import { mayStartRunbook, startRefusal } from './rbac.js';
-import { JarvisProblem } from '../manifest/errors.js';
+import { COOPERATIVE_AUTHORITY_PURPOSE } from '../cooperative/transfer-authority.js';
+import { createCooperative } from '../cooperative/compose.js';
 
 export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runbooksDir' | 'taskQueue' | 'accessTokenTtlMs' | 'refreshTokenTtlMs' | 'apiTokenMaxTtlMs'> &
   Partial<Pick<JarvisEnv, 'agentTemporalAddress' | 'enrollmentTokenTtlMs' | 'gitAllowFileUrls' | 'searchPath' | 'temporalTls' | 'approvalDeadlineWindowMs' | 'artifacts' | 'retention'>> & {
@@ -213,17 +202,13 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
     ...(config.retentionPurge?.batchSize ? { batchSize: config.retentionPurge.batchSize } : {}),
   });
   const retention = new RetentionService(pool, temporal, config.taskQueue, retentionPolicies, runHolds);
-  const cooperativeLedger = new Ledger(pool);
-  const cooperativeSettings = new CooperativeSettings(pool);
-  const cooperativeEarnings = new Earnings(pool, cooperativeLedger, cooperativeSettings, temporal);
-  const cooperativeReputation = new Reputation(pool);
-  // An accepted runbook effect starts as its proposer, if they may still start it, once per proposal.
-  const governance = new Governance(pool, cooperativeSettings, cooperativeReputation, async (effect, proposer, proposalId) => {
-    const principal = await auth.principalOfUser(proposer.id);
-    const runbook = runs.compileRunbook(effect.runbook).runbook;
-    if (!principal || !mayStartRunbook(principal, runbook, effect.environment)) throw new JarvisProblem(startRefusal(runbook, effect.environment), 'forbidden');
-    const started = await runs.startRun({ runbook: effect.runbook, inputs: effect.inputs, environment: effect.environment, startedBy: proposer.email, idempotency: idempotencyToken(proposer.id, `proposal:${proposalId}`) });
-    return { runId: started.id };
+  const cooperative = createCooperative({
+    pool,
+    temporal,
+    taskQueue: config.taskQueue,
+    authorityKey: secret.derive(COOPERATIVE_AUTHORITY_PURPOSE),
+    runs,
+    principalOfUser: (userId) => auth.principalOfUser(userId),
   });
   const controlWorker =
     config.controlWorker === false
@@ -231,7 +216,7 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
       : await startControlWorker(
           temporal,
           config.taskQueue,
-          { ...fireActivities, ...retentionActivities, ...createEarningsActivities(cooperativeEarnings), ...createGovernanceActivities(governance) },
+          { ...fireActivities, ...retentionActivities, ...cooperative.activities },
           config.temporalTls ? temporalTlsOf({ temporalTls: config.temporalTls }) : undefined,
         );
   // Temporal keeps closed executions for the longest runs retention; the daily purge shortens it per environment.
@@ -288,14 +273,7 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
     reports: new RunReportService(pool),
     artifacts,
     retention,
-    cooperative: new CooperativeService(pool, cooperativeLedger, new TransferService(temporal, config.taskQueue, new TransferAuthority(secret.derive(COOPERATIVE_AUTHORITY_PURPOSE))), {
-      settings: cooperativeSettings,
-      earnings: cooperativeEarnings,
-      governance,
-      reputation: cooperativeReputation,
-      temporal,
-      taskQueue: config.taskQueue,
-    }),
+    cooperative: cooperative.service,
     agents: {
       // Agents are told the address they can reach, which may differ from the one the API uses.
       temporalAddress: config.agentTemporalAddress ?? (temporal.connection as Connection).options.address,
