@@ -11,6 +11,7 @@ import { ensureTemporal } from './temporal/dev-server.js';
 import { ensureNodeHealthScheduleFromEnv } from './temporal/node-health-schedule.js';
 import { createWorkerFromEnv } from './temporal/worker.js';
 import { openWorkerStores } from './temporal/worker-stores.js';
+import { ensureEarningsScheduleFromEnv } from './cooperative/earnings-schedule.js';
 
 const env = loadEnv();
 const log = (line: string) => console.log(`[jarvis] ${line}`);
@@ -36,6 +37,7 @@ const stores = openWorkerStores(database.url, env);
 const { worker, connection } = await createWorkerFromEnv(env, temporal.address, stores, log);
 log(`Worker polling task queue "${env.taskQueue}"; data in ${env.dataDir}`);
 await ensureNodeHealthScheduleFromEnv(env, temporal.address);
+await ensureEarningsScheduleFromEnv(env, temporal.address);
 log(`Node health checked every ${env.nodeHealthIntervalMs / 1000}s (schedule jarvis-node-health)`);
 const api = await startApi(env, temporal.address, log, database);
 const web = await startWeb(env, log, temporal.uiUrl ? { temporalUi: new URL(temporal.uiUrl) } : {});

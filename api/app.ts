@@ -48,6 +48,8 @@ import type { RunArtifacts } from '../artifacts/run-artifacts.js';
 import { triggerRoutes } from './routes/triggers.js';
 import { retentionRoutes } from './routes/retention.js';
 import type { RetentionService } from './services/retention-service.js';
+import { cooperativeRoutes } from './routes/cooperative.js';
+import type { CooperativeService } from '../cooperative/cooperative-service.js';
 import { ProblemSchema } from './schemas.js';
 import { installValidators } from './validation.js';
 import type { AiPlanService } from './services/ai-plan-service.js';
@@ -112,6 +114,8 @@ export interface ApiDependencies {
   artifacts: RunArtifacts;
   /** Each environment's retention of run history, holds on runs, purges and their reports. */
   retention: RetentionService;
+  /** The cooperative: credit accounts, transfers, statements, treasurers. */
+  cooperative: CooperativeService;
 }
 
 export interface ApiSettings {
@@ -202,6 +206,7 @@ export async function buildApi(deps: ApiDependencies, settings: ApiSettings): Pr
   await app.register(runRoutes, { runs: deps.runs, bulk: new BulkRunService(deps.runs, deps.audit), holds: deps.retention });
   await app.register(artifactRoutes, { runs: deps.runs, artifacts: deps.artifacts, audit: deps.audit });
   await app.register(retentionRoutes, { retention: deps.retention, runs: deps.runs });
+  await app.register(cooperativeRoutes, { cooperative: deps.cooperative, runs: deps.runs });
   await app.register(reportRoutes, { reports: deps.reports });
   await app.register(scheduleRoutes, { schedules: deps.schedules });
   await app.register(adminRoutes, { environments: deps.environments, users: deps.users, auth: deps.auth });

@@ -62,6 +62,8 @@ import type { NewNotificationEvent } from '../notifications/events.js';
 import { NotificationStore } from '../notifications/notification-store.js';
 import { RunProjectionRepair, type RepairOptions } from '../runs/run-projection-repair.js';
 import { defaultArtifactSettings, openRunArtifacts } from '../artifacts/open-artifact-store.js';
+import { COOPERATIVE_AUTHORITY_PURPOSE } from '../cooperative/transfer-authority.js';
+import { createCooperative } from '../cooperative/compose.js';
 
 export type ControlPlaneConfig = Pick<JarvisEnv, 'dataDir' | 'secretKey' | 'runbooksDir' | 'taskQueue' | 'accessTokenTtlMs' | 'refreshTokenTtlMs' | 'apiTokenMaxTtlMs'> &
   Partial<Pick<JarvisEnv, 'agentTemporalAddress' | 'enrollmentTokenTtlMs' | 'gitAllowFileUrls' | 'searchPath' | 'temporalTls' | 'approvalDeadlineWindowMs' | 'artifacts' | 'retention'>> & {
@@ -200,13 +202,21 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
     ...(config.retentionPurge?.batchSize ? { batchSize: config.retentionPurge.batchSize } : {}),
   });
   const retention = new RetentionService(pool, temporal, config.taskQueue, retentionPolicies, runHolds);
+  const cooperative = createCooperative({
+    pool,
+    temporal,
+    taskQueue: config.taskQueue,
+    authorityKey: secret.derive(COOPERATIVE_AUTHORITY_PURPOSE),
+    runs,
+    principalOfUser: (userId) => auth.principalOfUser(userId),
+  });
   const controlWorker =
     config.controlWorker === false
       ? undefined
       : await startControlWorker(
           temporal,
           config.taskQueue,
-          { ...fireActivities, ...retentionActivities },
+          { ...fireActivities, ...retentionActivities, ...cooperative.activities },
           config.temporalTls ? temporalTlsOf({ temporalTls: config.temporalTls }) : undefined,
         );
   // Temporal keeps closed executions for the longest runs retention; the daily purge shortens it per environment.
@@ -263,6 +273,7 @@ export async function createControlPlane(config: ControlPlaneConfig, database: {
     reports: new RunReportService(pool),
     artifacts,
     retention,
+    cooperative: cooperative.service,
     agents: {
       // Agents are told the address they can reach, which may differ from the one the API uses.
       temporalAddress: config.agentTemporalAddress ?? (temporal.connection as Connection).options.address,

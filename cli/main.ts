@@ -13,6 +13,7 @@ import { registerNetworkCommands } from './commands/network.js';
 import { registerNodeCommands } from './commands/nodes.js';
 import { registerReportCommands } from './commands/reports.js';
 import { registerRetentionCommands } from './commands/retention.js';
+import { registerCooperativeCommands } from './commands/cooperative.js';
 import { registerRunbookCommands } from './commands/runbooks.js';
 import { registerRunCommands } from './commands/runs.js';
 import { registerScheduleCommands } from './commands/schedules.js';
@@ -40,6 +41,7 @@ for (const register of [
   registerAiCommands,
   registerStackCommands,
   registerTriggerCommands,
+  registerCooperativeCommands,
   registerLoginCommands,
 ]) {
   register(program, context);

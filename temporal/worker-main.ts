@@ -6,6 +6,7 @@ import { temporalTlsOf } from './tls.js';
 import { ensureNodeHealthScheduleFromEnv } from './node-health-schedule.js';
 import { createWorkerFromEnv } from './worker.js';
 import { openWorkerStores } from './worker-stores.js';
+import { ensureEarningsScheduleFromEnv } from '../cooperative/earnings-schedule.js';
 
 const env = loadEnv();
 const address = env.temporalAddress ?? `127.0.0.1:${env.temporalPort}`;
@@ -17,6 +18,7 @@ const { worker, connection } = await createWorkerFromEnv(env, address, stores);
 console.log(`jarvis worker polling task queue "${env.taskQueue}" on ${address} (namespace ${env.namespace})`);
 // The node inventory lives in the database: without one, this worker has no nodes to check.
 if (stores.nodes) await ensureNodeHealthScheduleFromEnv(env, address);
+if (stores.nodes) await ensureEarningsScheduleFromEnv(env, address);
 try {
   await worker.run();
 } finally {

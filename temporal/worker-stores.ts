@@ -28,6 +28,9 @@ import { NotificationStore } from '../notifications/notification-store.js';
 import { defaultArtifactSettings, openRunArtifacts } from '../artifacts/open-artifact-store.js';
 import type { RunArtifacts } from '../artifacts/run-artifacts.js';
 import type { NotificationDeliveryDependencies } from '../notifications/notification-activities.js';
+import type { CooperativeActivityDependencies } from '../cooperative/ledger-activities.js';
+import { Ledger } from '../cooperative/ledger.js';
+import { transferAuthorityOf } from '../cooperative/transfer-authority.js';
 
 const DEFAULT_PUBLIC_WEB_URL = 'http://127.0.0.1:3000';
 
@@ -48,6 +51,8 @@ export interface WorkerStores {
   notifications?: Omit<NotificationDeliveryDependencies, 'egress'>;
   /** Where steps publish artifacts (dumps, recaps, files of shell.run). */
   artifacts?: RunArtifacts;
+  /** The cooperative's ledger and the key its transfers are signed with. */
+  cooperative?: CooperativeActivityDependencies;
   close(): Promise<void>;
 }
 
@@ -63,6 +68,7 @@ export function workerStoreOptions(stores: Omit<WorkerStores, 'close'>) {
     ...(stores.audit ? { audit: stores.audit } : {}),
     ...(stores.notifications ? { notifications: stores.notifications } : {}),
     ...(stores.artifacts ? { artifacts: stores.artifacts } : {}),
+    ...(stores.cooperative ? { cooperative: stores.cooperative } : {}),
   };
 }
 
@@ -87,6 +93,7 @@ export function openWorkerStores(databaseUrl: string | undefined, keys: Pick<Jar
     connections,
     artifacts,
     notifications: { store: new NotificationStore(pool), connections, publicWebUrl: keys.publicWebUrl ?? DEFAULT_PUBLIC_WEB_URL },
+    cooperative: { ledger: new Ledger(pool), authority: transferAuthorityOf(keys), audit: new SqlAuditLog(pool) },
     async close() {
       // Lines the database still did not take are reported, not a reason to leave the pool open.
       await lineSink.flush().catch((error: unknown) => console.error('log lines left unstored at shutdown', error));

@@ -20,6 +20,7 @@ import { runAuthorityOf, type RunAuthority } from '../security/run-authority.js'
 import type { RunSummaryStore } from '../runs/run-summary-store.js';
 import type { ConnectionResolver } from '../security/connection-resolver.js';
 import { createDataConverter } from './payload-codec.js';
+import { createCooperativeActivities, type CooperativeActivityDependencies } from '../cooperative/ledger-activities.js';
 import { temporalTlsOf } from './tls.js';
 import { workerStoreOptions, type WorkerStores } from './worker-stores.js';
 
@@ -71,6 +72,8 @@ export interface RunbookWorkerOptions {
   notifications?: Omit<NotificationDeliveryDependencies, 'egress'>;
   /** Where steps publish artifacts; none without a database. */
   artifacts?: RunArtifacts;
+  /** The cooperative's ledger, for credit transfers; none without a database. */
+  cooperative?: CooperativeActivityDependencies;
   /** Benchmarks observe activities through interceptors. */
   interceptors?: WorkerInterceptors;
 }
@@ -93,6 +96,7 @@ export async function createRunbookWorker(options: RunbookWorkerOptions): Promis
     ...createFleetTargetActivities(options.nodes, actionCatalog),
     ...createNotificationActivities(options.notifications ? { ...options.notifications, ...(options.egress ? { egress: options.egress } : {}) } : undefined),
     ...createKnowledgeActivities(options.knowledge ? { ...options.knowledge, ...(options.lineSink ? { lineSink: options.lineSink } : {}) } : undefined),
+    ...createCooperativeActivities(options.cooperative),
   };
   const worker = await Worker.create({
     connection,

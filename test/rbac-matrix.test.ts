@@ -601,6 +601,23 @@ const cases: Case[] = [
   { route: 'GET /audit.csv', method: 'GET', request: async () => ({ url: '/audit.csv' }), who: 'admin-anywhere', bound: false },
   { route: 'POST /codec/decode', method: 'POST', request: async () => ({ url: '/codec/decode', payload: { payloads: [] } }), who: 'admin-anywhere', bound: false },
   { route: 'POST /codec/encode', method: 'POST', request: async () => ({ url: '/codec/encode', payload: { payloads: [] } }), who: 'admin-anywhere', bound: false },
+  // The cooperative is the installation's: every user is a member; treasurers are granted by admins.
+  { route: 'GET /cooperative/me', method: 'GET', request: async () => ({ url: '/cooperative/me' }), who: 'anyone', bound: false },
+  { route: 'GET /cooperative/accounts', method: 'GET', request: async () => ({ url: '/cooperative/accounts' }), who: 'anyone', bound: false },
+  { route: 'GET /cooperative/accounts/:reference', method: 'GET', request: async () => ({ url: '/cooperative/accounts/member:target@example.org' }), who: 'anyone', bound: false },
+  { route: 'GET /cooperative/accounts/:reference/statement', method: 'GET', request: async () => ({ url: '/cooperative/accounts/member:target@example.org/statement' }), who: 'anyone', bound: false },
+  // From the caller's own (empty) account: allowed, and refused for lack of credits.
+  { route: 'POST /cooperative/transfers', method: 'POST', request: async (_environment, role) => ({ url: '/cooperative/transfers', payload: { from: `member:${role}@example.org`, to: 'member:target@example.org', amount: 1 } }), who: 'anyone', bound: false },
+  { route: 'GET /cooperative/treasurers', method: 'GET', request: async () => ({ url: '/cooperative/treasurers' }), who: 'anyone', bound: false },
+  { route: 'POST /cooperative/treasurers', method: 'POST', request: async () => ({ url: '/cooperative/treasurers', payload: { email: 'target@example.org' } }), who: 'admin-anywhere', bound: false },
+  { route: 'DELETE /cooperative/treasurers/:email', method: 'DELETE', request: async () => ({ url: '/cooperative/treasurers/target@example.org' }), who: 'admin-anywhere', bound: false },
+  { route: 'GET /cooperative/settings', method: 'GET', request: async () => ({ url: '/cooperative/settings' }), who: 'anyone', bound: false },
+  { route: 'GET /cooperative/accounts/:reference/earnings', method: 'GET', request: async () => ({ url: `/cooperative/accounts/node:${OWN}%2F${(await api.services.nodes.get(await nodeIn(OWN)))!.name}/earnings` }), who: 'anyone', bound: false },
+  { route: 'GET /cooperative/accounts/:reference/reputation', method: 'GET', request: async () => ({ url: '/cooperative/accounts/member:target@example.org/reputation' }), who: 'anyone', bound: false },
+  { route: 'GET /cooperative/proposals', method: 'GET', request: async () => ({ url: '/cooperative/proposals?status=voting' }), who: 'anyone', bound: false },
+  { route: 'GET /cooperative/proposals/:id', method: 'GET', request: async () => ({ url: `/cooperative/proposals/${crypto.randomUUID()}` }), who: 'anyone', bound: false },
+  { route: 'POST /cooperative/proposals', method: 'POST', request: async () => ({ url: '/cooperative/proposals', payload: { title: 'matrix', text: '', votingSeconds: 3600 } }), who: 'anyone', bound: false },
+  { route: 'POST /cooperative/proposals/:id/votes', method: 'POST', request: async () => ({ url: `/cooperative/proposals/${crypto.randomUUID()}/votes`, payload: { vote: 'yes' } }), who: 'anyone', bound: false },
 ];
 
 function expectedAllowed(who: Who, role: Role, environment: string): boolean {

@@ -5,3 +5,6 @@ export { scheduledRun } from './scheduled-run.js';
 export { deliverNotification } from './notification-delivery.js';
 export { purgeRunHistory } from './purge-run-history.js';
 export { fleetBatch } from './fleet-batch.js';
+export { cooperativeTransfer } from './cooperative-transfer.js';
+export { cooperativeEarnings } from './cooperative-earnings.js';
+export { cooperativeProposal } from './cooperative-proposal.js';

@@ -13,6 +13,7 @@ export default [
   route('containers/:name/follow-ticket', 'routes/container-follow-ticket.tsx'),
   route('infra/topology.dot', 'routes/infra-topology-dot.tsx'),
   route('reports/export', 'routes/report-export.tsx'),
+  route('cooperative/statement.csv', 'routes/cooperative-statement-csv.tsx'),
   route('ai/chat', 'routes/ai-chat-stream.tsx'),
   route('ai/diagnose', 'routes/ai-diagnose.tsx'),
   route('ai/feedback', 'routes/ai-feedback.tsx'),
@@ -37,5 +38,6 @@ export default [
     route('ai', 'routes/ai.tsx'),
     route('notifications', 'routes/notifications.tsx'),
     route('settings', 'routes/settings.tsx'),
+    route('cooperative', 'routes/cooperative.tsx'),
   ]),
 ] satisfies RouteConfig;

@@ -12,13 +12,14 @@ import { notifications, notificationsBR } from './notifications.js';
 import { settings, settingsBR } from './settings.js';
 import { stacks, stacksBR } from './stacks.js';
 import { triggers, triggersBR } from './triggers.js';
+import { cooperative, cooperativeBR } from './cooperative.js';
 
 export const LANGUAGES = ['en', 'pt-BR'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
-const en = { ...core, ...settings, ...infra, ...stacks, ...schedules, ...ai, ...triggers, ...notifications, ...reports, ...retention, ...fleet };
+const en = { ...core, ...settings, ...infra, ...stacks, ...schedules, ...ai, ...triggers, ...notifications, ...reports, ...retention, ...fleet, ...cooperative };
 export type MessageKey = keyof typeof en;
-const ptBR: Record<MessageKey, string> = { ...coreBR, ...settingsBR, ...infraBR, ...stacksBR, ...schedulesBR, ...aiBR, ...triggersBR, ...notificationsBR, ...reportsBR, ...retentionBR, ...fleetBR };
+const ptBR: Record<MessageKey, string> = { ...coreBR, ...settingsBR, ...infraBR, ...stacksBR, ...schedulesBR, ...aiBR, ...triggersBR, ...notificationsBR, ...reportsBR, ...retentionBR, ...fleetBR, ...cooperativeBR };
 export const messages: Record<Language, Record<MessageKey, string>> = { en, 'pt-BR': ptBR };
 
 export function translate(language: Language, key: MessageKey, values: Record<string, string | number> = {}): string {

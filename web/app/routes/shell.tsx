@@ -51,6 +51,8 @@ const NAVIGATION: Array<{ to: string; label: MessageKey; roles?: Role[]; inSelec
   { to: '/triggers', label: 'nav.triggers', roles: ANY_ROLE, inSelected: true },
   { to: '/ai', label: 'nav.ai', roles: ANY_ROLE, inSelected: true },
   { to: '/notifications', label: 'nav.notifications' },
+  // Every user is a member of the cooperative.
+  { to: '/cooperative', label: 'nav.cooperative' },
   { to: '/settings', label: 'nav.settings' },
 ];
 
