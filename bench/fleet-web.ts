@@ -1,0 +1,38 @@
+// From Chromium, the time until a fleet run's page is usable: from navigation
+// until its fleet view shows the step's counts and the first page of its
+// target table, hydrated. Also when the counts first showed (rendered by the
+// server) and when the page hydrated, to tell where the time goes. The
+// browser cache is cleared before each load, as bench:web does.
+import type { Page } from 'playwright-core';
+
+const FIRST_PAGE = 100;
+
+export interface FleetViewLoad {
+  /** The counts shown (server-rendered HTML). */
+  countsMs: number;
+  /** React hydrated the page. */
+  hydratedMs: number;
+  /** Usable: hydrated, counts shown, and the first page of targets in the table. */
+  usableMs: number;
+}
+
+export async function loadFleetView(page: Page, options: { webUrl: string; runId: string; stepId: string; succeeded: number }): Promise<FleetViewLoad> {
+  const client = await page.context().newCDPSession(page);
+  await client.send('Network.clearBrowserCache');
+  await client.detach();
+  const rows = Math.min(FIRST_PAGE, options.succeeded);
+  const panel = `[data-testid="fleet-${options.stepId}"]`;
+  const wait = { timeout: 60_000, polling: 'raf' as const };
+  const begin = performance.now();
+  await page.goto(`${options.webUrl}/runs/${encodeURIComponent(options.runId)}`, { waitUntil: 'commit' });
+  await page.waitForFunction(
+    ({ panel, succeeded }) => document.querySelector(`${panel} [data-testid=fleet-count-succeeded]`)?.textContent === String(succeeded),
+    { panel, succeeded: options.succeeded },
+    wait,
+  );
+  const countsMs = performance.now() - begin;
+  await page.waitForFunction(() => document.documentElement.dataset.hydrated === 'true', undefined, wait);
+  const hydratedMs = performance.now() - begin;
+  await page.waitForFunction(({ panel, rows }) => document.querySelectorAll(`${panel} table.fleet-targets tbody tr`).length === rows, { panel, rows }, wait);
+  return { countsMs, hydratedMs, usableMs: performance.now() - begin };
+}
