@@ -2,7 +2,8 @@
 // until its fleet view shows the step's counts and the first page of its
 // target table, hydrated. Also when the counts first showed (rendered by the
 // server) and when the page hydrated, to tell where the time goes. The
-// browser cache is cleared before each load, as bench:web does.
+// browser cache is cleared before each load, as bench:web does, unless asked
+// to keep it.
 import type { Page } from 'playwright-core';
 
 const FIRST_PAGE = 100;
@@ -16,10 +17,13 @@ export interface FleetViewLoad {
   usableMs: number;
 }
 
-export async function loadFleetView(page: Page, options: { webUrl: string; runId: string; stepId: string; succeeded: number }): Promise<FleetViewLoad> {
-  const client = await page.context().newCDPSession(page);
-  await client.send('Network.clearBrowserCache');
-  await client.detach();
+/** `warm`: keep the browser cache (a returning operator); cleared otherwise. */
+export async function loadFleetView(page: Page, options: { webUrl: string; runId: string; stepId: string; succeeded: number; warm?: boolean }): Promise<FleetViewLoad> {
+  if (!options.warm) {
+    const client = await page.context().newCDPSession(page);
+    await client.send('Network.clearBrowserCache');
+    await client.detach();
+  }
   const rows = Math.min(FIRST_PAGE, options.succeeded);
   const panel = `[data-testid="fleet-${options.stepId}"]`;
   const wait = { timeout: 60_000, polling: 'raf' as const };

@@ -237,16 +237,17 @@ try {
   }
   emit('api_targets_page_p50', percentile(targetsPage, 50), 'ms', { targets: SIZE, limit: 100, samples: WEB_SAMPLES, route: 'GET /runs/:id/targets' });
   const page = await signIn(stack.browser, stack.webUrl, ADMIN.email, ADMIN.password);
-  for (const [name, runId, targets] of [
-    ['fleet_view', measured.id, SIZE],
-    ['control_fleet_view', warm[0]!.id, WARM_UP.length],
+  for (const [name, runId, targets, cached] of [
+    ['fleet_view', measured.id, SIZE, false],
+    ['fleet_view_cached', measured.id, SIZE, true],
+    ['control_fleet_view', warm[0]!.id, WARM_UP.length, false],
   ] as const) {
-    const view = { webUrl: stack.webUrl, runId, stepId: STEP, succeeded: targets };
+    const view = { webUrl: stack.webUrl, runId, stepId: STEP, succeeded: targets, warm: cached };
     await loadFleetView(page, view);
     const loads: FleetViewLoad[] = [];
     for (let sample = 0; sample < WEB_SAMPLES; sample += 1) loads.push(await loadFleetView(page, view));
     const usable = loads.map((load) => load.usableMs);
-    const web = { targets, samples: WEB_SAMPLES, rows: Math.min(100, targets), cache: 'cleared before each load' };
+    const web = { targets, samples: WEB_SAMPLES, rows: Math.min(100, targets), cache: cached ? 'kept' : 'cleared before each load' };
     const phases = {
       countsShownP50: Math.round(
         percentile(
