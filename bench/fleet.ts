@@ -6,7 +6,7 @@
 // until the run page's fleet view is usable. Aims: the fleet's throughput at
 // least 0.7 of the fan-out's, the fleet view usable under 1 s. Exits non-zero
 // unless every target of every run succeeded.
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, ServiceError } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -33,8 +33,13 @@ const SIZE = sizeFromEnv('FLEET_SIZE', 1_000);
 const ROUNDS = sizeFromEnv('FLEET_ROUNDS', 2);
 const WEB_SAMPLES = sizeFromEnv('BENCH_SAMPLES', 7);
 const AGENTS_PER_CONNECTION = sizeFromEnv('FLEET_AGENTS_PER_CONNECTION', 100);
-/** The rollout's batch (10%): the fan-out runs as many at a time, which is what a batch runs at once. */
-const CONCURRENCY = Math.ceil(SIZE / 10);
+const BATCH_SIZE = Math.ceil(SIZE / 10);
+/**
+ * Targets in flight at once: a whole batch (the rollout's default), or FLEET_MAX_CONCURRENCY (the rollout's
+ * maxConcurrency). The fan-out keeps as many in flight, which is what the rollout runs at once.
+ */
+const MAX_CONCURRENCY = process.env.FLEET_MAX_CONCURRENCY ? sizeFromEnv('FLEET_MAX_CONCURRENCY', BATCH_SIZE) : undefined;
+const concurrencyFor = (targets: number) => Math.min(MAX_CONCURRENCY ?? Infinity, Math.ceil(targets / 10));
 const ENVIRONMENT = 'dev';
 const STEP = 'noop';
 const FAN_OUT_QUEUE = 'bench-fleet-fan-out';
@@ -59,10 +64,23 @@ steps:
     action: node.noop
     targets: ${targets}
     pickupTimeout: 1m
-    rollout: { batch: 10% }
+    rollout: { batch: 10%${MAX_CONCURRENCY ? `, maxConcurrency: ${MAX_CONCURRENCY}` : ''} }
     with: { message: fleet }
 `;
 const WARM_UP = names.slice(0, Math.min(20, SIZE));
+
+const GRPC_DEADLINE_EXCEEDED = 4;
+
+/** A workflow's result, waiting again when the long poll for it timed out (an overloaded server answers DEADLINE_EXCEEDED). */
+async function settled<T>(result: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      return await result();
+    } catch (error) {
+      if (!(error instanceof ServiceError && (error.cause as { code?: number } | undefined)?.code === GRPC_DEADLINE_EXCEEDED)) throw error;
+    }
+  }
+}
 
 const cleanups: Array<() => Promise<unknown>> = [];
 let failed = false;
@@ -148,10 +166,7 @@ try {
     const cpu = cpuNow();
     const begin = performance.now();
     const { id } = await stack.api<{ id: string }>('POST', `/runbooks/${runbook}/execute`, { environment: ENVIRONMENT, inputs: {} }, accessToken);
-    await client.workflow
-      .getHandle(id)
-      .result()
-      .catch(() => undefined);
+    await settled(() => client.workflow.getHandle(id).result()).catch(() => undefined);
     const ms = performance.now() - begin;
     const run = await stack.api<{ progress?: { status: string; steps: Array<{ id: string; fleet?: { batches: number; currentBatch: number; counts: Record<string, number> } }> } }>(
       'GET',
@@ -168,9 +183,9 @@ try {
   const fanOut = async (targets: string[]) => {
     const cpu = cpuNow();
     const begin = performance.now();
-    const input: FanOutInput = { environment: ENVIRONMENT, nodes: targets, concurrency: Math.ceil(targets.length / 10), chunk: 2_000, pickupTimeoutMs: 60_000 };
+    const input: FanOutInput = { environment: ENVIRONMENT, nodes: targets, concurrency: concurrencyFor(targets.length), chunk: 2_000, pickupTimeoutMs: 60_000 };
     const handle = await client.workflow.start('handwrittenFanOut', { taskQueue: FAN_OUT_QUEUE, workflowId: `bench-fan-out@${ENVIRONMENT}.${(sequence += 1)}`, args: [input] });
-    const result = (await handle.result()) as FanOutResult;
+    const result = (await settled(() => handle.result())) as FanOutResult;
     const ms = performance.now() - begin;
     const ok = result.succeeded === targets.length && result.failed.length === 0;
     if (!ok) console.error(`fan-out ${handle.workflowId}: ${result.succeeded} of ${targets.length} succeeded, failed: ${result.failed.slice(0, 10).join(', ')}`);
@@ -195,7 +210,7 @@ try {
   const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
   const fleetMs = mean(fleetRuns.map((run) => run.ms));
   const fanOutMs = mean(fanOutRuns.map((run) => run.ms));
-  const shape = { targets: SIZE, rounds: ROUNDS, batch: '10%', batchSize: CONCURRENCY, fanOutConcurrency: CONCURRENCY };
+  const shape = { targets: SIZE, rounds: ROUNDS, batch: '10%', batchSize: BATCH_SIZE, inFlight: concurrencyFor(SIZE) };
   emit('fleet_total', fleetMs, 'ms', { ...shape, samples: fleetRuns.map((run) => Math.round(run.ms)), succeeded: fleetRuns.every((run) => run.ok) });
   emit('fan_out_total', fanOutMs, 'ms', { ...shape, samples: fanOutRuns.map((run) => Math.round(run.ms)), succeeded: fanOutRuns.every((run) => run.ok) });
   const fleetRate = SIZE / (fleetMs / 1_000);
@@ -217,7 +232,7 @@ try {
   const limits = { eventLimit: 51_200, byteLimit: 50 * 1024 ** 2, payloadLimit: 2 * 1024 ** 2 };
   emit('parent_history_events', parent.events, 'events', { targets: SIZE, batches: measured.batches, workflowId: parent.workflowId, limit: limits.eventLimit });
   emit('parent_history_size', parent.bytes, 'bytes', { targets: SIZE, limit: limits.byteLimit, largestEventBytes: parent.largestEventBytes, payloadLimit: limits.payloadLimit });
-  emit('largest_batch_history_events', largest.events, 'events', { targets: SIZE, batchSize: CONCURRENCY, workflowId: largest.workflowId, limit: limits.eventLimit });
+  emit('largest_batch_history_events', largest.events, 'events', { targets: SIZE, batchSize: BATCH_SIZE, workflowId: largest.workflowId, limit: limits.eventLimit });
   emit('largest_batch_history_size', Math.max(...children.map((child) => child.bytes)), 'bytes', {
     targets: SIZE,
     limit: limits.byteLimit,
