@@ -7,7 +7,7 @@
 // least 0.7 of the fan-out's, the fleet view usable under 1 s. Exits non-zero
 // unless every target of every run succeeded.
 import { Client, Connection, ServiceError } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +22,7 @@ import { createServerDatabase } from '../test/databases.js';
 import { writeManifests } from '../test/files.js';
 import { ADMIN, signIn, startWebStack } from '../test/web-stack.js';
 import { startBenchAgents } from './fleet-agents.js';
+import { startFanOutWorker } from './fleet-fan-out-process.js';
 import type { FanOutInput, FanOutResult } from './fleet-fan-out-workflow.js';
 import { historySize, type HistorySize } from './fleet-history.js';
 import { loadFleetView, type FleetViewLoad } from './fleet-web.js';
@@ -50,8 +51,9 @@ const DEFAULT_POLL_LIMIT = 1_200;
 
 // The stack (another process) and the agents here must hold the same payload keys.
 process.env.JARVIS_SECRET_KEY ??= randomBytes(32).toString('base64');
-// A thousand workers each logging their start (and that they poll no workflows) would drown the figures.
-Runtime.install({ logger: new DefaultLogger('ERROR') });
+// A thousand workers each logging their start (and that they poll no workflows) would drown the figures. On a
+// signal, the bench stops what it started (below) rather than the SDK only draining the workers.
+Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
 const emit = emitterFor('fleet');
 const env = loadEnv();
 const names = Array.from({ length: SIZE }, (_, index) => `node-${String(index + 1).padStart(5, '0')}`);
@@ -84,6 +86,14 @@ async function settled<T>(result: () => Promise<T>): Promise<T> {
 
 const cleanups: Array<() => Promise<unknown>> = [];
 let failed = false;
+async function cleanUp(): Promise<void> {
+  for (const cleanup of cleanups.reverse().splice(0)) await cleanup().catch((error: unknown) => console.error('cleanup:', error));
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    console.error(`${signal}: stopping the agents, the stack and the Temporal server`);
+    void cleanUp().finally(() => process.exit(1));
+  });
 try {
   const binary = findTemporalBinary(env.searchPath, env.cacheBinDir);
   if (!binary) throw new Error('no temporal binary: run .ci/run or npm start once');
@@ -106,8 +116,6 @@ try {
   const pool = new pg.Pool({ connectionString: database.url, max: 8 });
   cleanups.push(() => pool.end());
   const dataConverter = createDataConverter(env, { generations: new PayloadKeyGenerations(pool) });
-  const connection = await NativeConnection.connect({ address: server.address });
-  cleanups.push(() => connection.close());
   const client = new Client({ connection: await Connection.connect({ address: server.address }), dataConverter });
   cleanups.push(() => client.connection.close());
 
@@ -145,12 +153,8 @@ try {
   emit('agents_idle_cpu', ((cpuSeconds(process.pid) - selfBefore) / (idleMs / 1_000)) * 100, '% of a core', { agents: SIZE, where: 'agents process' });
   emit('agents_idle_server_cpu', ((cpuSeconds(server.process.pid!) - serverBefore) / (idleMs / 1_000)) * 100, '% of a core', { agents: SIZE, where: 'Temporal dev server' });
 
-  const fanOutWorker = await Worker.create({ connection, namespace: 'default', taskQueue: FAN_OUT_QUEUE, workflowsPath: path.join(PROJECT_ROOT, 'bench', 'fleet-fan-out-workflow.ts'), dataConverter });
-  const fanOutRunning = fanOutWorker.run();
-  cleanups.push(async () => {
-    fanOutWorker.shutdown();
-    await fanOutRunning;
-  });
+  const fanOutWorker = await startFanOutWorker({ TEMPORAL_ADDRESS: server.address, DATABASE_URL: database.url, BENCH_FAN_OUT_QUEUE: FAN_OUT_QUEUE });
+  cleanups.push(() => fanOutWorker.stop());
   const { accessToken } = await stack.api<{ accessToken: string }>('POST', '/auth/login', ADMIN);
 
   // CPU seconds a run took here (agents, fan-out worker) and on the server; the stack's own process is not counted.
@@ -285,6 +289,6 @@ try {
   failed = true;
   console.error(error);
 } finally {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => console.error('cleanup:', error));
+  await cleanUp();
 }
 process.exit(failed ? 1 : 0);
