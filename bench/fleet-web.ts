@@ -4,7 +4,7 @@
 // server) and when the page hydrated, to tell where the time goes. The
 // browser cache is cleared before each load, as bench:web does, unless asked
 // to keep it.
-import type { Page } from 'playwright-core';
+import type { Page, Response } from 'playwright-core';
 
 const FIRST_PAGE = 100;
 
@@ -24,6 +24,32 @@ export async function loadFleetView(page: Page, options: { webUrl: string; runId
     await client.send('Network.clearBrowserCache');
     await client.detach();
   }
+  // What went wrong, should the view never become usable: failed responses and the panel's text.
+  const failures: string[] = [];
+  const onResponse = (response: Response) => {
+    if (response.status() >= 400) failures.push(`${response.status()} ${new URL(response.url()).pathname}`);
+  };
+  page.on('response', onResponse);
+  try {
+    return await measureLoad(page, options);
+  } catch (error) {
+    const panelText = await page
+      .locator(`[data-testid="fleet-${options.stepId}"]`)
+      .textContent({ timeout: 1_000 })
+      .catch(() => null);
+    const rows = await page
+      .locator(`[data-testid="fleet-${options.stepId}"] table.fleet-targets tbody tr`)
+      .count()
+      .catch(() => -1);
+    throw new Error(
+      `the fleet view never became usable (${error instanceof Error ? error.message : String(error)}); failed responses: ${failures.join(', ') || 'none'}; table rows: ${rows}; panel: ${panelText?.slice(0, 300) ?? 'absent'}`,
+    );
+  } finally {
+    page.off('response', onResponse);
+  }
+}
+
+async function measureLoad(page: Page, options: { webUrl: string; runId: string; stepId: string; succeeded: number }): Promise<FleetViewLoad> {
   const rows = Math.min(FIRST_PAGE, options.succeeded);
   const panel = `[data-testid="fleet-${options.stepId}"]`;
   const wait = { timeout: 60_000, polling: 'raf' as const };

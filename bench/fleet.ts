@@ -262,11 +262,21 @@ try {
     ['control_fleet_view', warm[0]!.id, WARM_UP.length, false],
   ] as const) {
     const view = { webUrl: stack.webUrl, runId, stepId: STEP, succeeded: targets, warm: cached };
-    await loadFleetView(page, view);
     const loads: FleetViewLoad[] = [];
-    for (let sample = 0; sample < WEB_SAMPLES; sample += 1) loads.push(await loadFleetView(page, view));
+    const failedLoads: string[] = [];
+    for (let sample = -1; sample < WEB_SAMPLES; sample += 1) {
+      try {
+        const load = await loadFleetView(page, view);
+        if (sample >= 0) loads.push(load);
+      } catch (error) {
+        failedLoads.push(error instanceof Error ? error.message : String(error));
+        console.error(`${name}: ${failedLoads.at(-1)}`);
+      }
+    }
+    if (failedLoads.length > 0) failed = true;
+    if (loads.length === 0) continue;
     const usable = loads.map((load) => load.usableMs);
-    const web = { targets, samples: WEB_SAMPLES, rows: Math.min(100, targets), cache: cached ? 'kept' : 'cleared before each load' };
+    const web = { targets, samples: loads.length, failedLoads: failedLoads.length, rows: Math.min(100, targets), cache: cached ? 'kept' : 'cleared before each load' };
     const phases = {
       countsShownP50: Math.round(
         percentile(
