@@ -4,7 +4,7 @@
 import { actionCatalogOf, type ActionCatalog } from '../manifest/action-catalog.js';
 import type { ActionDefinition } from './action.js';
 import { ansiblePlaybook } from './ansible/ansible-playbook.js';
-import { coreNoop } from './core/noop.js';
+import { coreNoop, nodeNoop } from './core/noop.js';
 import { cloudflareDnsDelete, cloudflareDnsUpsert } from './dns/cloudflare-actions.js';
 import { dockerContainerInspect, dockerContainerLogs, dockerContainerRestart, dockerContainerStart, dockerContainerStop, dockerImagePrune } from './docker/docker-actions.js';
 import { swarmServiceScale, swarmStackDeploy, swarmStackRemove, swarmStackValidate } from './docker/swarm-actions.js';
@@ -43,6 +43,7 @@ export const actionCatalog: ActionCatalog<ActionDefinition> = actionCatalogOf([
   vpsServerWait,
   vpsServerDestroy,
   nodeRegister,
+  nodeNoop,
   nodeProfile,
   nodeHealth,
   nodeContainerList,

@@ -23,6 +23,8 @@ export interface DevServerOptions {
   logFile: string;
   namespace?: string;
   startTimeoutMs?: number;
+  /** More dynamic config, e.g. `{ 'frontend.namespaceCount': 12000 }` for thousands of pollers (values as JSON). */
+  dynamicConfig?: Record<string, string | number | boolean>;
 }
 
 export interface TemporalUiOptions {
@@ -85,6 +87,7 @@ export async function startDevServer(options: DevServerOptions): Promise<Running
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
   // One partition per task queue: on a single machine, partition forwarding only adds dispatch latency.
   args.push('--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1', '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1');
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   args.push(...devServerSearchAttributeFlags());
   mkdirSync(path.dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile, { flags: 'a' });
