@@ -138,6 +138,9 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     // Its environment's payload key only: it reads and writes the payloads of its own environment's runs.
     dataConverter: { payloadCodecs: [new EncryptionCodec(agentKeyRing(state, options.dataDir))] },
     shutdownGraceTime: options.shutdownGraceMs ?? 10_000,
+    // Two long polls, not the SDK's default of up to ten: Temporal's frontend takes 1,200 concurrent polls per namespace
+    // by default (frontend.namespaceCount), so a thousand agents at ten each would be refused (bench:fleet measured it).
+    activityTaskPollerBehavior: { type: 'simple-maximum', maximum: 2 },
   });
   const done = worker.run().finally(() => connection.close());
   return {

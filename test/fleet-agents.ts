@@ -34,7 +34,7 @@ export async function startSimulatedAgents(names: string[], environment: string,
       activities: createActivities({ lineSink: sink, playbooksDir: '', node: { name, environment } }, 'node'),
       dataConverter,
       // Fifty agents share two cores: one poll and a couple of activities each are plenty.
-      maxConcurrentActivityTaskPolls: 1,
+      activityTaskPollerBehavior: { type: 'simple-maximum', maximum: 1 },
       maxConcurrentActivityTaskExecutions: 4,
       shutdownGraceTime: 500,
     });
