@@ -21,6 +21,7 @@ import {
   type KnowledgeSearchOptions,
   type NewKnowledgeDocument,
 } from './knowledge-documents.js';
+import { inTransaction } from '../db/transaction.js';
 import { lexicalTokens } from './local-embedder.js';
 import { chunkLines, chunkText } from './text-chunks.js';
 
@@ -111,9 +112,7 @@ export class KnowledgeStore {
     const document = parsed.data;
     const { chunks, vectors } = await this.embedChunks(document);
     const id = randomUUID();
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       if (document.incidentId) await this.requireResolvable(client, document.incidentId);
       const { rows } = await client.query<DocumentRow>(
         `INSERT INTO knowledge_documents AS d (id, kind, title, body, environment, runbook, node, run_id, incident_id, metadata, created_by, created_at)
@@ -135,14 +134,8 @@ export class KnowledgeStore {
         ],
       );
       await this.insertChunks(client, id, chunks, vectors);
-      await client.query('COMMIT');
       return documentFromRow(rows[0]!);
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /**
@@ -158,9 +151,7 @@ export class KnowledgeStore {
     }
     const document = parsed.data;
     const { chunks, vectors } = await this.embedChunks(document);
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       const { rows } = await client.query<DocumentRow>(
         `UPDATE knowledge_documents AS d SET title = $2, body = $3, environment = $4, runbook = $5, node = $6, metadata = $7, created_at = coalesce($8, d.created_at)
          WHERE d.id = $1 AND d.kind = $9 RETURNING ${DOCUMENT_COLUMNS}`,
@@ -179,14 +170,8 @@ export class KnowledgeStore {
       if (!rows[0]) throw new KnowledgeNotFoundError(`no ${document.kind} document ${id}`);
       await client.query('DELETE FROM knowledge_chunks WHERE document_id = $1', [id]);
       await this.insertChunks(client, id, chunks, vectors);
-      await client.query('COMMIT');
       return documentFromRow(rows[0]);
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /**
@@ -294,18 +279,19 @@ export class KnowledgeStore {
     this.checkVectors([vector], 1);
     const k = Math.min(Math.max(Math.trunc(options.k ?? DEFAULT_K), 1), MAX_K);
     const { candidates, efSearch } = searchBreadth(k);
-    const client = await this.pool.connect();
-    try {
-      // Settings for this transaction only: the pooled connection goes back unchanged. One round trip
-      // (efSearch is a whole number of ours, not input), as each one counts at this latency.
-      await client.query(`BEGIN; SET LOCAL hnsw.ef_search = ${Math.trunc(efSearch)}; SET LOCAL hnsw.iterative_scan = relaxed_order`);
-      const { rows } = await client.query<DocumentRow & { chunk_id: string; ordinal: number; chunk_text: string; chunk_metadata: ChunkMetadata; similarity: number; score: number }>(
-        // Two walks of the HNSW graph: from the question, then from a probe on the far side of what the
-        // first found (2q - mean of its chunks, normalised). A question spanning two topics lies between
-        // two clusters and the first walk settles in one of them (recall@5 was 0.76 on such questions,
-        // see bench/rag.ts); the probe reaches the other. Where the first walk found the neighbourhood
-        // already, the probe lands in it again. Every candidate is scored by its distance to the question.
-        `WITH first AS MATERIALIZED (
+    // Settings for this transaction only: the pooled connection goes back unchanged. One round trip
+    // (efSearch is a whole number of ours, not input), as each one counts at this latency.
+    const begin = `BEGIN; SET LOCAL hnsw.ef_search = ${Math.trunc(efSearch)}; SET LOCAL hnsw.iterative_scan = relaxed_order`;
+    const rows = await inTransaction(
+      this.pool,
+      async (client) => {
+        const { rows } = await client.query<DocumentRow & { chunk_id: string; ordinal: number; chunk_text: string; chunk_metadata: ChunkMetadata; similarity: number; score: number }>(
+          // Two walks of the HNSW graph: from the question, then from a probe on the far side of what the
+          // first found (2q - mean of its chunks, normalised). A question spanning two topics lies between
+          // two clusters and the first walk settles in one of them (recall@5 was 0.76 on such questions,
+          // see bench/rag.ts); the probe reaches the other. Where the first walk found the neighbourhood
+          // already, the probe lands in it again. Every candidate is scored by its distance to the question.
+          `WITH first AS MATERIALIZED (
            SELECT c.id, c.document_id, c.ordinal, c.text, c.metadata, c.embedding, c.embedding <=> $1::vector AS distance
            FROM knowledge_chunks c
            JOIN knowledge_documents d ON d.id = c.document_id
@@ -335,33 +321,30 @@ export class KnowledgeStore {
          JOIN knowledge_documents d ON d.id = b.document_id
          ORDER BY score DESC, similarity DESC, d.created_at DESC
          LIMIT $11`,
-        [
-          JSON.stringify(vector),
-          this.embedder.model,
-          options.kinds?.length ? options.kinds : null,
-          options.environment ?? null,
-          options.runbook ?? null,
-          options.node ?? null,
-          options.since ?? null,
-          options.until ?? null,
-          candidates,
-          WEIGHT_INFLUENCE,
-          k,
-        ],
-      );
-      await client.query('COMMIT');
-      return rows.map((row) => ({
-        document: documentFromRow(row),
-        chunk: { id: row.chunk_id, ordinal: row.ordinal, text: row.chunk_text, metadata: row.chunk_metadata },
-        similarity: row.similarity,
-        score: row.score,
-      }));
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+          [
+            JSON.stringify(vector),
+            this.embedder.model,
+            options.kinds?.length ? options.kinds : null,
+            options.environment ?? null,
+            options.runbook ?? null,
+            options.node ?? null,
+            options.since ?? null,
+            options.until ?? null,
+            candidates,
+            WEIGHT_INFLUENCE,
+            k,
+          ],
+        );
+        return rows;
+      },
+      begin,
+    );
+    return rows.map((row) => ({
+      document: documentFromRow(row),
+      chunk: { id: row.chunk_id, ordinal: row.ordinal, text: row.chunk_text, metadata: row.chunk_metadata },
+      similarity: row.similarity,
+      score: row.score,
+    }));
   }
 
   /**
@@ -386,9 +369,7 @@ export class KnowledgeStore {
     requireDocumentId(incidentDocumentId);
     requireDocumentId(resolutionDocumentId);
     if (incidentDocumentId === resolutionDocumentId) throw new KnowledgeInputError('a document cannot resolve itself');
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.pool, async (client) => {
       await this.requireResolvable(client, incidentDocumentId);
       const { rows } = await client.query<{ kind: string }>('SELECT kind FROM knowledge_documents WHERE id = $1 FOR UPDATE', [resolutionDocumentId]);
       if (!rows[0]) throw new KnowledgeNotFoundError(`no knowledge document ${resolutionDocumentId}`);
@@ -396,13 +377,7 @@ export class KnowledgeStore {
         throw new KnowledgeInputError(`a ${rows[0].kind} cannot resolve an incident (only ${RESOLVING_KINDS.join(', ')})`);
       }
       await client.query('UPDATE knowledge_documents SET incident_id = $1 WHERE id = $2', [incidentDocumentId, resolutionDocumentId]);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** The documents linked as resolutions of an incident, most trusted first. */

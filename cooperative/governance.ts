@@ -9,6 +9,7 @@
 // cast before the deadline is either counted or refused, never lost.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import { inTransaction } from '../db/transaction.js';
 import { JarvisProblem } from '../manifest/errors.js';
 import type { CooperativeSettings, EarningRates, VotingRules } from './cooperative-settings.js';
 import type { Reputation } from './reputation.js';
@@ -141,9 +142,7 @@ export class Governance {
 
   /** Casts or changes a member's vote; refused once the proposal closed (by the database's clock). */
   async vote(proposalId: string, voter: { id: string; email: string }, choice: VoteChoice, reason: string): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.pool, async (client) => {
       // Shared with other votes, exclusive with the tally: the tally waits for votes in flight.
       const { rows } = await client.query<{ open: boolean; status: string }>('SELECT status, closes_at > now() AS open FROM cooperative_proposals WHERE id = $1 FOR SHARE', [proposalId]);
       if (!rows[0]) throw new JarvisProblem(`no proposal ${proposalId}`, 'not-found');
@@ -153,13 +152,7 @@ export class Governance {
          ON CONFLICT (proposal_id, user_id) DO UPDATE SET vote = EXCLUDED.vote, reason = EXCLUDED.reason, updated_at = now()`,
         [proposalId, voter.id, voter.email, choice, reason],
       );
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /**
@@ -167,10 +160,7 @@ export class Governance {
    * first decision. Then applies an accepted proposal's effect, once.
    */
   async close(proposalId: string): Promise<Proposal> {
-    const client = await this.pool.connect();
-    let decided: ProposalRow;
-    try {
-      await client.query('BEGIN');
+    const decided = await inTransaction(this.pool, async (client): Promise<ProposalRow> => {
       const { rows } = await client.query<ProposalRow & { due: boolean }>('SELECT *, closes_at <= now() AS due FROM cooperative_proposals WHERE id = $1 FOR UPDATE', [proposalId]);
       const row = rows[0];
       if (!row) throw new JarvisProblem(`no proposal ${proposalId}`, 'not-found');
@@ -182,17 +172,10 @@ export class Governance {
           tally.accepted ? 'accepted' : 'rejected',
           JSON.stringify(tally),
         ]);
-        decided = updated.rows[0]!;
-      } else {
-        decided = row;
+        return updated.rows[0]!;
       }
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+      return row;
+    });
     if (decided.status === 'accepted' && decided.effect && !decided.effect_result) {
       const result = await this.apply(decided);
       await this.pool.query('UPDATE cooperative_proposals SET effect_result = $2 WHERE id = $1', [proposalId, JSON.stringify(result)]);

@@ -236,7 +236,7 @@ describe('schedules', () => {
     expect((await call(owner, 'GET', `/schedules/${schedule.id}`)).body.state).toBe('missing');
     expect(await api.services.schedules.reconcile()).toContain('with-secret');
     expect((await call(owner, 'GET', `/schedules/${schedule.id}`)).body.state).toBe('active');
-  });
+  }, 180_000);
 });
 
 describe('a fire while the API is down', () => {
