@@ -211,7 +211,8 @@ export const nodePackagesRollback = defineAction({
 
 /** Tells this boot of the machine (or container) from the next: the kernel's boot id and when its PID 1 started. */
 async function bootMarker(node: NodeCommands): Promise<string> {
-  const result = await mustRun(node, { command: 'cat', args: ['/proc/sys/kernel/random/boot_id', '/proc/1/stat'] }, 'reading the boot id');
+  // Bounded: a connection to a machine going down can hang rather than fail.
+  const result = await mustRun(node, { command: 'cat', args: ['/proc/sys/kernel/random/boot_id', '/proc/1/stat'], timeoutMs: 30_000 }, 'reading the boot id');
   const [bootId, stat] = tailText(result.lines, 'stdout').split('\n');
   // Field 22 of /proc/1/stat (after the parenthesised command name) is PID 1's start time.
   const startTime = stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
@@ -247,7 +248,7 @@ export const nodeReboot = defineAction({
       context.heartbeat({ marker, issuedAt });
       context.log('system', `rebooting ${node.node}`);
       // The connection (or the agent) may go down before the command answers: what tells is the next boot.
-      await node.run({ command: 'systemctl', args: ['reboot'], asRoot: true }).catch(() => undefined);
+      await node.run({ command: 'systemctl', args: ['reboot'], asRoot: true, timeoutMs: 60_000 }).catch(() => undefined);
       const deadline = issuedAt + (parseDuration(args.timeout) ?? 600_000);
       for (;;) {
         await sleep(2_000, undefined, { signal: context.signal });
