@@ -103,8 +103,10 @@ describe('the cooperative ledger', () => {
       const workflowOf = new Map(results.map((result) => [result.transferId, result.workflowId]));
       let retriedAfterKill = 0;
       for (const killedAt of kills) {
-        const after = await pool.query<{ id: string }>(`SELECT id FROM cooperative_transfers WHERE kind = 'transfer' AND created_at >= $1 ORDER BY created_at LIMIT 20`, [killedAt]);
+        // Newest first: an attempt the kill cut short is retried only after its start-to-close timeout, after the new worker's own.
+        const after = await pool.query<{ id: string }>(`SELECT id FROM cooperative_transfers WHERE kind = 'transfer' AND created_at >= $1 ORDER BY created_at DESC`, [killedAt]);
         for (const { id } of after.rows) {
+          if (retriedAfterKill > 0) break;
           const history = await client.workflow.getHandle(workflowOf.get(id)!).fetchHistory();
           if ((history.events ?? []).some((event) => (event.activityTaskStartedEventAttributes?.attempt ?? 1) >= 2)) retriedAfterKill += 1;
         }
