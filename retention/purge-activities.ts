@@ -16,6 +16,7 @@
 // hold placed meanwhile is refused rather than lost; it is counted in the same
 // transaction that deletes its rows, so an interrupted purge that is run again
 // counts every run once.
+import { inTransaction as inPoolTransaction } from '../db/transaction.js';
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
@@ -111,20 +112,7 @@ export function createRetentionActivities(dependencies: RetentionActivityDepende
   };
 
   /** In one transaction; rolled back on any error. */
-  const inTransaction = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
-  };
+  const inTransaction = <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => inPoolTransaction(pool, work);
 
   /** Claims a run for deletion outside the database, unless it is held (or running) now. */
   const claim = (workflowId: string, stillEligible: string, parameters: unknown[]) =>
